@@ -1,0 +1,69 @@
+"""Header values for recognizing mail: decoded, whitespace collapsed, and never raising.
+
+The delivery-report readers and the classifier match these values against patterns, so they
+want one tidy line: encoded-words decoded by the email policy, folding and runs of whitespace
+collapsed to single spaces. ``mime.header_text`` / ``mime.header_values`` serve the ticket
+instead (raw values, encoded-words kept or decoded by our own tolerant decoder, spacing kept),
+which is why these are separate functions and not a second copy of them.
+"""
+from __future__ import annotations
+
+import re
+from email.header import decode_header, make_header
+from email.utils import getaddresses
+
+# Bounded by the RFC 5321 length limits so a long junk line cannot make the search quadratic.
+ADDRESS = r"[^\s<>()\[\]\"',;:@]{1,64}@[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63}\b"
+ADDRESS_RE = re.compile(ADDRESS)
+
+
+def header_text(message, name: str) -> str:
+    """The first ``name`` header, decoded to text ('' when absent or unreadable)."""
+    values = header_values(message, name)
+    return values[0] if values else ""
+
+
+def header_values(message, name: str) -> list[str]:
+    """Every ``name`` header, decoded to text; broken values fall back to their raw form."""
+    try:
+        return [clean_value(str(v)) for v in (message.get_all(name) or [])]
+    except Exception:  # the policy's header parser can raise on malformed values
+        pass
+    try:
+        return [_decode_raw(v) for k, v in message.raw_items() if k.lower() == name.lower()]
+    except Exception:
+        return []
+
+
+def header_names(message) -> list[str]:
+    """The names of all headers, lower-cased."""
+    try:
+        return [k.lower() for k, _ in message.raw_items()]
+    except Exception:
+        return []
+
+
+def addresses(value: str) -> list[str]:
+    """The addresses in a header value, lower-cased; a regex scan when parsing fails."""
+    try:
+        found = [a for _, a in getaddresses([value]) if "@" in a]
+    except Exception:
+        found = []
+    return [a.lower() for a in (found or ADDRESS_RE.findall(value))]
+
+
+def clean_value(value: str) -> str:
+    """Unfold and make a value safe to print (8-bit bytes arrive as surrogate escapes)."""
+    try:
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:  # a lone surrogate that is not an escaped byte
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return " ".join(value.split())
+
+
+def _decode_raw(value) -> str:
+    """A raw header value (maybe RFC 2047 encoded, maybe undecodable 8-bit) as text."""
+    try:
+        return clean_value(str(make_header(decode_header(str(value)))))
+    except Exception:
+        return clean_value(str(value))

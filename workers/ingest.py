@@ -1,0 +1,91 @@
+"""The ingest job: a batch of envelopes from a channel queue through the pipeline into the store.
+
+``ingest(envelopes)`` is what the edges enqueue. Every envelope of a job is normalized first
+(raw payload into the blob store, channel adapter), then the batch is stored in one transaction
+(``workers.batch``). Each envelope ends in exactly one of: created, threaded, duplicate,
+quarantined. A transient failure (database down) raises, and RQ retries the whole job with
+backoff; unique dedupe keys make the retry harmless.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from channels.event import TicketEvent
+from config.workspaces import Workspace
+from gateway import metrics
+from gateway.intake import RAW_KEY
+from workers import pipeline
+from workers.batch import Item, store_items
+from workers.normalize import load_raw, normalize
+from workers.runtime import Runtime, runtime
+
+
+def ingest(envelopes: list[dict]) -> list[str]:
+    """RQ job entry point."""
+    return ingest_with(runtime(), envelopes)
+
+
+def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
+    items = [prepare(rt, envelope) for envelope in envelopes]
+    store_items(rt, items)
+    record_metrics(rt, items)
+    return [item.outcome for item in items]
+
+
+def store_event(rt: Runtime, config: Workspace, event: TicketEvent) -> str:
+    """Store one already normalized event (tests, replays of events); returns the outcome."""
+    item = Item(envelope={"workspace": config.slug, "channel": event.channel}, config=config,
+                event=event)
+    store_items(rt, [item])
+    if item.outcome == "quarantined":
+        raise pipeline.Quarantine(item.reason, item.detail)
+    return item.outcome
+
+
+def prepare(rt: Runtime, envelope: dict) -> Item:
+    """Raw payload into the blob store, then the channel adapter; bad input is marked."""
+    item = Item(envelope=envelope)
+    try:
+        raw = load_raw(envelope, rt)
+        rt.redis.delete(RAW_KEY + envelope["raw_ref"])  # durable in the blob store from now on
+        item.config = _workspace(rt, envelope)
+        parsed = normalize(envelope, raw, rt)
+        for data in parsed.blobs.values():
+            rt.blobs.put(data)
+        item.event = parsed.event
+        envelope["native_id"] = parsed.event.native_id
+    except pipeline.Quarantine as exc:
+        item.outcome, item.reason, item.detail = "quarantined", exc.reason, exc.detail
+    return item
+
+
+def _workspace(rt: Runtime, envelope: dict) -> Workspace:
+    config = rt.config.workspace(envelope.get("workspace", ""))
+    if config is None:
+        raise pipeline.Quarantine("unknown_workspace",
+                                  f"workspace {envelope.get('workspace')!r} is not configured")
+    return config
+
+
+OUTCOME_METRIC = {"created": "tickets_created", "threaded": "tickets_threaded",
+                  "duplicate": "duplicates", "quarantined": "quarantined"}
+
+
+def record_metrics(rt: Runtime, items: list[Item]) -> None:
+    counts: dict[tuple[str, str], int] = {}
+    latencies = []
+    for item in items:
+        channel = item.envelope.get("channel", "?")
+        key = (OUTCOME_METRIC[item.outcome], channel)
+        counts[key] = counts.get(key, 0) + 1
+        if item.outcome in ("created", "threaded"):
+            latencies.append((channel, _age_s(item.envelope)))
+    metrics.record(rt.redis, counts, latencies)
+
+
+def _age_s(envelope: dict) -> float:
+    try:
+        received = datetime.fromisoformat(envelope["received_at"])
+    except (KeyError, ValueError):
+        return 0.0
+    return (datetime.now(timezone.utc) - received).total_seconds()

@@ -1,0 +1,113 @@
+"""The ingest pipeline: one normalized event through the steps, inside one transaction.
+
+Read it top to bottom: ``STEPS``. A step stops processing by raising ``Discard`` (nothing to do,
+e.g. a duplicate) or ``Quarantine`` (kept with its raw payload and reason, replayable).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from channels.event import TicketEvent
+from config.workspaces import Workspace as WorkspaceConfig
+from store import repo
+from store.models import Customer, Ticket, Workspace
+from workers import lifecycle, threading
+from workers.view import BatchView
+
+
+class Discard(Exception):
+    """Nothing to store: the event is a duplicate of one already stored."""
+
+
+class Quarantine(Exception):
+    """The event cannot become a ticket message; keep it with ``reason`` for a later replay."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+@dataclass
+class Context:
+    """What the steps learn about one event as it moves through the pipeline."""
+    session: Session
+    event: TicketEvent
+    config: WorkspaceConfig
+    view: BatchView
+    workspace: Workspace | None = None
+    customer: Customer | None = None
+    ticket: Ticket | None = None
+    thread_rule: str = ""
+    created: bool = False
+
+    @property
+    def automatic(self) -> bool:
+        return self.event.classification.kind in AUTOMATIC
+
+
+AUTOMATIC = ("auto_reply", "out_of_office", "bounce", "complaint")
+
+
+def dedupe(ctx: Context) -> None:
+    ctx.event.dedupe_key = threading.bounded(ctx.event.dedupe_key)
+    ctx.workspace = repo.workspace_row(ctx.session, ctx.config.slug, ctx.config.name)
+    if ctx.view.is_stored(ctx.workspace.id, ctx.event.dedupe_key):
+        raise Discard(ctx.event.dedupe_key)
+
+
+def conversation_keys(event: TicketEvent) -> list[str]:
+    """Keys the caller locks so no two workers handle one conversation (or customer) at once."""
+    hints = event.thread
+    keys = [f"dedupe:{event.dedupe_key}", "identity:%s:%s" % identity_of(event)]
+    keys += threading.message_keys(event)
+    if hints.subject_number is not None:
+        keys.append(f"number:{hints.subject_number}")
+    return keys
+
+
+def classify(ctx: Context) -> None:
+    kind = ctx.event.classification.kind
+    if kind == "own_loop":
+        raise Quarantine("own_loop", ctx.event.classification.reason)
+
+
+def identify(ctx: Context) -> None:
+    sender = ctx.event.sender
+    kind, value = identity_of(ctx.event)
+    if not value:
+        return
+    found = ctx.view.identity(ctx.workspace.id, kind, value)
+    if found is not None:
+        ctx.customer = ctx.session.get(Customer, found.customer_id)
+        if sender.name and not ctx.customer.name:
+            ctx.customer.name = sender.name
+    elif not ctx.automatic:
+        ctx.customer, new = repo.create_customer(ctx.session, ctx.workspace.id, sender.name,
+                                                 kind, value)
+        ctx.view.add_identity(new)
+
+
+def identity_of(event: TicketEvent) -> tuple[str, str]:
+    kind, sep, value = event.sender.address.partition(":")
+    if sep and kind in ("telegram", "chat", "phone"):
+        return kind, value
+    return "email", event.sender.address.lower()
+
+
+def thread(ctx: Context) -> None:
+    ctx.ticket, ctx.thread_rule = threading.find_ticket(ctx.session, ctx.workspace, ctx.event,
+                                                        ctx.view)
+    if ctx.ticket is None and ctx.automatic:
+        raise Quarantine("automatic", f"{ctx.event.classification.kind} that belongs to no "
+                         f"ticket ({ctx.event.classification.reason})")
+
+
+STEPS = (dedupe, classify, identify, thread, lifecycle.apply_lifecycle, lifecycle.store)
+
+
+def run(ctx: Context) -> Context:
+    for step in STEPS:
+        step(ctx)
+    return ctx

@@ -1,0 +1,58 @@
+"""Run an RQ worker on one channel queue: ``python -m workers.run email``.
+
+One queue per worker process: RQ's safe dequeue (a job moves to an intermediate list, never
+lost on a crash) is used only then. The worker does not fork per job (``SimpleWorker``): the
+fork costs more than a small ingest job. Every worker also runs RQ's scheduler (only one holds
+its lock at a time) so retries with backoff fire.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+
+from redis import Redis
+from rq import SimpleWorker
+
+from config.settings import load_settings
+from gateway.intake import CHANNEL_QUEUES
+
+# How often a worker looks for jobs abandoned by a killed worker and re-queues them (seconds).
+MAINTENANCE_INTERVAL_S = 15
+# A running job's registry entry expires this long after its timeout. A SimpleWorker runs the job
+# in-process (a death penalty stops it at its timeout), so RQ's default 60 s slack only delays
+# the recovery of jobs whose worker was killed.
+HEARTBEAT_GRACE_S = 10
+# An idle worker blocks in dequeue for worker_ttl - 15 s and runs maintenance only between
+# dequeues, so the TTL is tied to the maintenance interval (RQ's default would be 405 s).
+WORKER_TTL_S = MAINTENANCE_INTERVAL_S + 15
+
+
+class IngestWorker(SimpleWorker):
+    def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
+        if job.timeout is None or job.timeout < 0:
+            return super().get_heartbeat_ttl(job, working_time)
+        return int(job.timeout) + HEARTBEAT_GRACE_S
+
+
+def warm_up() -> None:
+    """Import the jobs and open the store before the first job, not during it (about 0.5 s)."""
+    from workers.ingest import runtime
+    with runtime().sessions.begin():
+        pass
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("queue", choices=CHANNEL_QUEUES + ("outbound", "scheduled"))
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    warm_up()
+    redis = Redis.from_url(load_settings().redis_url)
+    worker = IngestWorker([args.queue], connection=redis, worker_ttl=WORKER_TTL_S,
+                          maintenance_interval=MAINTENANCE_INTERVAL_S)
+    worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""What a worker process needs, built once per process from the settings.
+
+Jobs are plain functions taking plain data; they reach their database, blob store and Redis
+through ``runtime()``, which tests replace by passing their own ``Runtime`` to ``*_with``
+functions.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from redis import Redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import Settings, load_settings
+from config.workspaces import Config, load_config
+from store.blobs import BlobStore
+from store.db import make_engine, read_session_factory, session_factory
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: Config
+    sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
+    blobs: BlobStore
+    redis: Redis
+    workspaces_stored: set[str] = field(default_factory=set)  # slugs known to have a row
+
+
+def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
+    engine = make_engine(settings.database_url)
+    return Runtime(settings=settings, config=config or load_config(settings.config_path),
+                   sessions=session_factory(engine), read_sessions=read_session_factory(engine),
+                   blobs=BlobStore(settings.blob_dir),
+                   redis=Redis.from_url(settings.redis_url))
+
+
+@functools.cache
+def runtime() -> Runtime:
+    return build_runtime(load_settings())
