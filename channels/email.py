@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from datetime import timezone
 from email.message import Message
 from email.utils import parsedate_to_datetime
 
+from channels.common import Parsed, Unparseable
 from channels.event import Address, Attachment, ThreadHints, TicketEvent
 from channels.mail import mime
 from channels.mail.classify import classify
@@ -41,18 +41,7 @@ MAIL_HEADERS = frozenset({"from", "sender", "to", "cc", "subject", "date", "mess
 _MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
 
 
-class Unparseable(ValueError):
-    """The input cannot become a message at all; ``reason`` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass
-class ParsedEmail:
-    event: TicketEvent
-    blobs: dict[str, bytes]  # sha256 hex -> attachment bytes
+ParsedEmail = Parsed  # the email adapter never leaves remote files
 
 
 def parse(raw: bytes, *, workspace: str, account: str, received_at: str, raw_ref: str = "",
@@ -79,7 +68,7 @@ def parse(raw: bytes, *, workspace: str, account: str, received_at: str, raw_ref
         content_hash=content_hash, sender=sender, text=text, reply_text=extract_reply(text),
         html=sanitize(body.html) if body.html else "", attachments=attachments, thread=thread,
         classification=classify(message, own_domains), **headers)
-    return ParsedEmail(event=event, blobs=blobs)
+    return Parsed(event=event, blobs=blobs)
 
 
 def _dedupe_key(message_id: str, content_hash: str) -> str:

@@ -77,6 +77,12 @@ class TicketEvent:
     classification: Classification = field(default_factory=Classification)
     raw_ref: str = ""
     content_hash: str = ""
+    # Other identities the channel proves belong to the sender ("email:a@b.c", "phone:+420..."),
+    # so one customer writing on two channels is one customer.
+    links: list[str] = field(default_factory=list)
+    # Set on an edit of an earlier message (same dedupe key): a newer revision replaces the
+    # stored text instead of adding a message (Telegram edited_message: its edit_date).
+    revision: str = ""
     version: int = EVENT_VERSION
 
     def to_dict(self) -> dict:

@@ -12,6 +12,7 @@ import re
 from typing import Literal
 
 import yaml
+from config.channels import Channels
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -48,6 +49,7 @@ class Workspace(Strict):
     api_keys: tuple[ApiKeyRef, ...] = ()
     threading: Threading = Threading()
     reopen: Reopen = Reopen()
+    channels: Channels = Channels()
 
     @field_validator("slug")
     @classmethod

@@ -111,7 +111,7 @@ def get_ticket(number: int):
         if ticket is None:
             raise not_found("ticket")
         messages = session.scalars(select(Message).where(Message.ticket_id == ticket.id)
-                                   .order_by(Message.created_at, Message.id))
+                                   .order_by(Message.received_at, Message.id))
         body = ticket_json(ticket, load_relations(session, [ticket]))
         body["messages"] = [message_json(m) for m in messages]
         return jsonify(body)

@@ -28,10 +28,11 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 class ApiError(Exception):
     """An error answered as JSON with ``status``; ``fields`` maps a parameter to its problem."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None,
+                 headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-        self.fields = fields or {}
+        self.fields, self.headers = fields or {}, headers or {}
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
@@ -49,8 +50,9 @@ def bad_request(fields: dict[str, str]) -> ApiError:
 
 
 def _api_error(exc: ApiError):
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return error_response(exc.status, exc.code, exc.message, exc.fields,
+                          {**headers, **exc.headers})
 
 
 def _http_error(exc: HTTPException):

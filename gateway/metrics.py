@@ -17,7 +17,9 @@ COUNTERS = {
     "enqueue_failures": "Inbound messages refused because the queue was unavailable",
     "tickets_created": "Tickets created by inbound messages",
     "tickets_threaded": "Inbound messages threaded into an existing ticket",
+    "messages_edited": "Inbound edits that replaced a stored message's text",
     "duplicates": "Inbound messages dropped as duplicates of a stored one",
+    "rejected": "Inbound requests refused at an edge (bad signature, invalid input, rate limit)",
     "quarantined": "Inbound messages put in quarantine",
 }
 

@@ -1,10 +1,11 @@
-"""The web process: Flask app factory binding the REST API, health and metrics blueprints.
+"""The web process: Flask app factory binding the REST API, health, metrics and the HTTP edges.
 
 ``create_app(runtime=None)`` builds everything from the environment unless a ``Runtime`` is given
 (tests pass their own). gunicorn runs it as ``gateway.web:create_app()``.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 
 from flask import Flask
@@ -13,6 +14,8 @@ from workers.runtime import Runtime, build_runtime
 from config.settings import load_settings
 
 MAX_CONTENT_LENGTH = 40 * 1024 * 1024  # bytes; larger request bodies get 413 before any parsing
+# The inbound HTTP edges: each module has a blueprint ``bp`` with its own paths.
+EDGES = ("gateway.form", "gateway.chat", "gateway.telegram.webhook", "gateway.inbound_parse")
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:
@@ -24,6 +27,8 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    for module in EDGES:
+        app.register_blueprint(importlib.import_module(module).bp)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     return app
 

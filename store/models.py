@@ -110,6 +110,7 @@ class Message(Base):
     raw_ref: Mapped[str] = mapped_column(String(64), default="")
     sent_at: Mapped[str] = mapped_column(String(40), default="")
     received_at: Mapped[str] = mapped_column(String(40), default="")  # stamped by the edge
+    revision: Mapped[str] = mapped_column(String(40), default="")  # of the latest edit applied
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -154,3 +155,18 @@ class QuarantineEntry(Base):
     received_at: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     replayed_at: Mapped[datetime | None] = mapped_column()
+
+
+class ImapFolder(Base):
+    """Where an IMAP poller is in one folder: UIDVALIDITY and the last UID durably enqueued."""
+    __tablename__ = "imap_folders"
+    __table_args__ = (UniqueConstraint("workspace", "mailbox", "folder"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(63))
+    mailbox: Mapped[str] = mapped_column(String(63))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_fetch_at: Mapped[datetime | None] = mapped_column()
+    backlog: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -63,9 +63,14 @@ def create_customer(session: Session, workspace_id: int, name: str, kind: str,
     customer = Customer(workspace_id=workspace_id, name=name)
     session.add(customer)
     session.flush()
-    found = Identity(workspace_id=workspace_id, customer_id=customer.id, kind=kind, value=value)
+    return customer, add_identity(session, customer, kind, value)
+
+
+def add_identity(session: Session, customer: Customer, kind: str, value: str) -> Identity:
+    found = Identity(workspace_id=customer.workspace_id, customer_id=customer.id, kind=kind,
+                     value=value)
     session.add(found)
-    return customer, found
+    return found
 
 
 def insert_rows(session: Session, model, rows: list[dict]) -> None:

@@ -31,7 +31,7 @@ class Item:
     envelope: dict
     config: Workspace | None = None
     event: TicketEvent | None = None
-    outcome: str = ""           # created | threaded | duplicate | quarantined
+    outcome: str = ""           # created | threaded | edited | duplicate | quarantined
     reason: str = ""            # quarantine reason and detail
     detail: str = ""
 
@@ -103,6 +103,8 @@ def run_pipeline(session, item: Item, view: BatchView) -> None:
         ctx = pipeline.run(pipeline.Context(session=session, event=item.event,
                                             config=item.config, view=view))
         item.outcome = "created" if ctx.created else "threaded"
+    except pipeline.Edited:
+        item.outcome = "edited"
     except pipeline.Discard:
         item.outcome = "duplicate"
     except pipeline.Quarantine as exc:

@@ -68,7 +68,8 @@ def _workspace(rt: Runtime, envelope: dict) -> Workspace:
 
 
 OUTCOME_METRIC = {"created": "tickets_created", "threaded": "tickets_threaded",
-                  "duplicate": "duplicates", "quarantined": "quarantined"}
+                  "edited": "messages_edited", "duplicate": "duplicates",
+                  "quarantined": "quarantined"}
 
 
 def record_metrics(rt: Runtime, items: list[Item]) -> None:

@@ -21,10 +21,25 @@ def apply_lifecycle(ctx) -> None:
         return
     if ctx.automatic:
         return
-    if ctx.ticket.status in REOPENED_BY_CUSTOMER:
+    if ctx.thread_rule == "by_conversation" and ctx.ticket.status in ("resolved", "closed"):
+        on_finished_conversation(ctx)
+    elif ctx.ticket.status in REOPENED_BY_CUSTOMER:
         repo.set_status(ctx.session, ctx.ticket, "open")
     elif ctx.ticket.status == "closed":
         on_closed(ctx)
+
+
+def on_finished_conversation(ctx) -> None:
+    """A chat or Telegram message to its conversation's resolved/closed ticket: the workspace's
+    conversation policy reopens it or starts a new ticket that the conversation moves to."""
+    policy = ctx.config.channels.conversation
+    choice = policy.on_resolved if ctx.ticket.status == "resolved" else policy.on_closed
+    if choice == "reopen":
+        repo.set_status(ctx.session, ctx.ticket, "open")
+        return
+    follow_up(ctx)
+    ctx.view.move_thread_key(ctx.workspace.id, threading.conversation_key(ctx.event),
+                             ctx.ticket.id)
 
 
 def on_closed(ctx) -> None:
@@ -34,10 +49,15 @@ def on_closed(ctx) -> None:
     if policy.policy == "reopen" or (policy.policy == "reopen_within" and recent):
         repo.set_status(ctx.session, ctx.ticket, "open")
     else:
-        previous = ctx.ticket
-        open_ticket(ctx, status="new")
-        ctx.ticket.follow_up_of_id = previous.id
-        repo.audit(ctx.session, previous, "follow_up", "", str(ctx.ticket.number))
+        follow_up(ctx)
+
+
+def follow_up(ctx) -> None:
+    """A new ticket for the message, linked to the finished one."""
+    previous = ctx.ticket
+    open_ticket(ctx, status="new")
+    ctx.ticket.follow_up_of_id = previous.id
+    repo.audit(ctx.session, previous, "follow_up", "", str(ctx.ticket.number))
 
 
 def _aware(moment):

@@ -1,18 +1,33 @@
 """From a queued envelope to a normalized event: load the raw payload, run the channel adapter.
 
-Channels are registered in ``ADAPTERS`` (one explicit table): channel id -> function that
-turns (raw bytes, envelope, workspace config, all config) into a ``channels.email.ParsedEmail``-
-like result with ``.event`` and ``.blobs``.
+``ADAPTERS`` is the one explicit table of channels: the envelope's channel (its queue) -> the
+function that turns (raw bytes, envelope, runtime) into a ``channels.common.Parsed``. Mail that
+arrived through a provider's inbound-parse webhook sits on the ``email`` queue with
+``meta.format`` naming the provider. Functions are named by dotted path and imported on first
+use, so a worker loads only its own channel's code.
 """
 from __future__ import annotations
 
+import importlib
+
 from channels import email
+from channels.common import Unparseable
 from gateway.intake import RAW_KEY
 from workers.pipeline import Quarantine
+
+ADAPTERS = {
+    "email": "workers.normalize:normalize_email",
+    "form": "workers.channel_form:normalize",
+    "chat": "workers.channel_chat:normalize",
+    "messenger": "workers.channel_telegram:normalize",
+}
+INBOUND_PARSE = "workers.channel_inbound:normalize"  # email with meta.format mailgun/sendgrid/...
 
 
 def normalize_email(raw: bytes, envelope: dict, runtime):
     meta = envelope.get("meta", {})
+    if meta.get("format", "mime") != "mime":
+        return _resolve(INBOUND_PARSE)(raw, envelope, runtime)
     workspace = runtime.config.workspace(envelope["workspace"])
     return email.parse(raw, workspace=envelope["workspace"], account=envelope["account"],
                        received_at=envelope["received_at"], raw_ref=envelope["raw_ref"],
@@ -22,8 +37,9 @@ def normalize_email(raw: bytes, envelope: dict, runtime):
                        subject_prefix=workspace.threading.subject_prefix)
 
 
-ADAPTERS = {"email": normalize_email}
-UNPARSEABLE = (email.Unparseable,)
+def _resolve(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def load_raw(envelope: dict, runtime) -> bytes:
@@ -39,10 +55,10 @@ def load_raw(envelope: dict, runtime) -> bytes:
 
 
 def normalize(envelope: dict, raw: bytes, runtime):
-    adapter = ADAPTERS.get(envelope.get("channel"))
-    if adapter is None:
+    path = ADAPTERS.get(envelope.get("channel"))
+    if path is None:
         raise Quarantine("unknown_channel", f"no adapter for channel {envelope.get('channel')!r}")
     try:
-        return adapter(raw, envelope, runtime)
-    except UNPARSEABLE as exc:
+        return _resolve(path)(raw, envelope, runtime)
+    except Unparseable as exc:
         raise Quarantine("unparseable", str(exc)) from exc

@@ -13,12 +13,16 @@ from channels.event import TicketEvent
 from config.workspaces import Workspace as WorkspaceConfig
 from store import repo
 from store.models import Customer, Ticket, Workspace
-from workers import lifecycle, threading
+from workers import edits, lifecycle, threading
 from workers.view import BatchView
 
 
 class Discard(Exception):
     """Nothing to store: the event is a duplicate of one already stored."""
+
+
+class Edited(Discard):
+    """The event is a newer revision of a stored message, which it replaced."""
 
 
 class Quarantine(Exception):
@@ -54,6 +58,8 @@ def dedupe(ctx: Context) -> None:
     ctx.event.dedupe_key = threading.bounded(ctx.event.dedupe_key)
     ctx.workspace = repo.workspace_row(ctx.session, ctx.config.slug, ctx.config.name)
     if ctx.view.is_stored(ctx.workspace.id, ctx.event.dedupe_key):
+        if ctx.event.revision and edits.apply_edit(ctx):
+            raise Edited(ctx.event.dedupe_key)
         raise Discard(ctx.event.dedupe_key)
 
 
@@ -61,6 +67,7 @@ def conversation_keys(event: TicketEvent) -> list[str]:
     """Keys the caller locks so no two workers handle one conversation (or customer) at once."""
     hints = event.thread
     keys = [f"dedupe:{event.dedupe_key}", "identity:%s:%s" % identity_of(event)]
+    keys += ["identity:%s:%s" % link for link in linked_identities(event)]
     keys += threading.message_keys(event)
     if hints.subject_number is not None:
         keys.append(f"number:{hints.subject_number}")
@@ -74,19 +81,42 @@ def classify(ctx: Context) -> None:
 
 
 def identify(ctx: Context) -> None:
+    """The sender's customer: by the sender's identity, else by an identity the channel proves
+    is theirs too (``event.links``); a new customer otherwise. Every proven identity that
+    belongs to nobody yet is added to the customer."""
     sender = ctx.event.sender
     kind, value = identity_of(ctx.event)
     if not value:
         return
-    found = ctx.view.identity(ctx.workspace.id, kind, value)
-    if found is not None:
-        ctx.customer = ctx.session.get(Customer, found.customer_id)
+    wanted = [(kind, value)] + linked_identities(ctx.event)
+    found = [ctx.view.identity(ctx.workspace.id, k, v) for k, v in wanted]
+    owner = next((f for f in found if f is not None), None)
+    if owner is not None:
+        ctx.customer = ctx.session.get(Customer, owner.customer_id)
         if sender.name and not ctx.customer.name:
             ctx.customer.name = sender.name
-    elif not ctx.automatic:
+    elif ctx.automatic:
+        return
+    else:
         ctx.customer, new = repo.create_customer(ctx.session, ctx.workspace.id, sender.name,
                                                  kind, value)
         ctx.view.add_identity(new)
+        found[0] = new
+    for (k, v), known in zip(wanted, found):
+        if known is None:
+            ctx.view.add_identity(repo.add_identity(ctx.session, ctx.customer, k, v))
+
+
+LINK_KINDS = ("email", "phone", "telegram", "chat")
+
+
+def linked_identities(event: TicketEvent) -> list[tuple[str, str]]:
+    links = []
+    for link in event.links:
+        kind, _, value = link.partition(":")
+        if kind in LINK_KINDS and value:
+            links.append((kind, value.lower() if kind == "email" else value))
+    return list(dict.fromkeys(links))
 
 
 def identity_of(event: TicketEvent) -> tuple[str, str]:

@@ -48,6 +48,7 @@ class BatchView:
                                .where(Message.dedupe_key.in_(dedupe)))
         view.stored = {(workspace_id, key) for workspace_id, key in rows}
         values = {pipeline.identity_of(e)[1] for _, e in events}
+        values |= {value for _, e in events for _, value in pipeline.linked_identities(e)}
         for found in session.scalars(select(Identity).where(Identity.value.in_(values))):
             view.identities[(found.workspace_id, found.kind, found.value)] = found
         keys = {k for _, e in events for k in threading.message_keys(e)}
@@ -71,6 +72,11 @@ class BatchView:
         self.stored.add((row["workspace_id"], row["dedupe_key"]))
         self.pending[Message].append(row)
 
+    def pending_message(self, workspace_id: int, dedupe_key: str) -> dict | None:
+        """The row of a message this batch stores and has not written yet."""
+        return next((row for row in self.pending[Message] if row["workspace_id"] == workspace_id
+                     and row["dedupe_key"] == dedupe_key), None)
+
     def add_thread_keys(self, workspace_id: int, ticket_id: int, keys: dict[str, bool]) -> None:
         """Record ``keys`` (key -> strong); a weak key seen as a real message becomes strong."""
         for key, strong in keys.items():
@@ -82,6 +88,18 @@ class BatchView:
             elif strong and not found.strong and found.ticket_id == ticket_id:
                 found.strong = True
                 self._upgrade(workspace_id, key)
+
+    def move_thread_key(self, workspace_id: int, key: str, ticket_id: int) -> None:
+        """Point an existing key at another ticket (a conversation that moved on)."""
+        self.session.flush()
+        self.session.execute(update(ThreadKey).where(ThreadKey.workspace_id == workspace_id,
+                                                     ThreadKey.key == key)
+                             .values(ticket_id=ticket_id))
+        for row in self.pending[ThreadKey]:
+            if (row["workspace_id"], row["key"]) == (workspace_id, key):
+                row["ticket_id"] = ticket_id
+        if (workspace_id, key) in self.keys:
+            self.keys[(workspace_id, key)].ticket_id = ticket_id
 
     def _upgrade(self, workspace_id: int, key: str) -> None:
         for row in self.pending[ThreadKey]:

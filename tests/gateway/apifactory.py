@@ -35,6 +35,8 @@ def add_ticket(session, slug: str = "demo", **values) -> Ticket:
 
 
 def add_message(session, ticket: Ticket, text: str, **values) -> Message:
+    if "created_at" in values:  # an edge stamps received_at; messages are listed by it
+        values.setdefault("received_at", values["created_at"].isoformat())
     message = Message(workspace_id=ticket.workspace_id, ticket_id=ticket.id, direction="in",
                       channel=ticket.channel, dedupe_key=f"{ticket.id}-{text}", text=text,
                       **values)

@@ -1,0 +1,131 @@
+"""What every HTTP edge (form, chat, Telegram, inbound-parse webhooks) shares.
+
+An edge authenticates, validates cheaply, makes the raw request durable through the one intake
+and answers: ``202`` with a reference once Redis has it, ``503`` with ``Retry-After`` when it
+does not (the sender retries, nothing is lost). Signature checks are constant-time; ``first_use``
+is the replay guard for nonces and provider tokens.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from flask import current_app, jsonify
+from redis import Redis
+from redis.exceptions import RedisError
+
+from gateway import metrics, ratelimit
+from gateway.errors import RETRY_AFTER_S, ApiError
+from gateway.intake import Intake, IntakeUnavailable
+
+NONCE_KEY = "ticketgate:nonce:"  # + scope + value: a token or signature already used
+
+
+def runtime():
+    return current_app.extensions["ticketgate"]
+
+
+def intake() -> Intake:
+    app = current_app
+    if "ticketgate_intake" not in app.extensions:
+        app.extensions["ticketgate_intake"] = Intake(runtime().redis)
+    return app.extensions["ticketgate_intake"]
+
+
+def workspace_or_404(slug: str):
+    config = runtime().config.workspace(slug)
+    if config is None:
+        raise ApiError(404, "not_found", "no such workspace")
+    return config
+
+
+def enqueue(channel: str, workspace: str, account: str, raw: bytes,
+            meta: dict | None = None) -> dict:
+    """Make ``raw`` durable; raise ``Unavailable`` (answered 503) when Redis is down."""
+    try:
+        return intake().accept(channel, workspace, account, raw, meta)
+    except IntakeUnavailable:
+        metrics.incr(runtime().redis, "enqueue_failures", channel)
+        raise Unavailable() from None
+
+
+def accepted(envelope: dict, status: int = 202):
+    """The answer to an accepted request: the reference the sender may quote later."""
+    response = jsonify({"status": "accepted", "reference": reference(envelope)})
+    response.status_code = status
+    return response
+
+
+def reference(envelope: dict) -> str:
+    """A short, stable receipt reference for one accepted input (its raw payload's hash)."""
+    return envelope["raw_ref"][:12].upper()
+
+
+class Unavailable(ApiError):
+    def __init__(self):
+        super().__init__(503, "unavailable", "the queue is unavailable, retry later",
+                         headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+class RateLimited(ApiError):
+    def __init__(self, retry_after_s: float, fields: dict | None = None):
+        super().__init__(429, "rate_limited", "too many requests, retry later", fields,
+                         headers={"Retry-After": str(int(retry_after_s))})
+
+
+def reject(status: int, code: str, message: str, channel: str, fields: dict | None = None):
+    """Count a refused request and raise its JSON error."""
+    metrics.incr(runtime().redis, "rejected", channel)
+    raise ApiError(status, code, message, fields)
+
+
+def limit(channel: str, key: str, per_hour: int) -> None:
+    """Raise ``RateLimited`` (429) when ``key`` made more than ``per_hour`` requests."""
+    try:
+        wait = ratelimit.hit(runtime().redis, f"{channel}:{key}", per_hour, 3600)
+    except RedisError:
+        raise Unavailable() from None
+    if wait:
+        metrics.incr(runtime().redis, "rejected", channel)
+        raise RateLimited(wait)
+
+
+def json_object(body: bytes, channel: str) -> dict:
+    """The request body as a JSON object, or a 400 that says what is wrong with it."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        reject(400, "invalid_json", f"the body is not valid JSON: {exc}", channel)
+    if not isinstance(data, dict):
+        reject(400, "invalid_json", "the body must be a JSON object", channel)
+    return data
+
+
+def hmac_sha256_hex(secret: str, message: bytes) -> str:
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_matches(secret: str, message: bytes, signature: str) -> bool:
+    """Constant-time comparison of a hex HMAC-SHA256 signature (case-insensitive)."""
+    if not secret or not signature:
+        return False
+    expected = hmac_sha256_hex(secret, message)
+    return hmac.compare_digest(expected.encode(), signature.strip().lower().encode("ascii",
+                                                                                   "replace"))
+
+
+def secret_matches(expected: str, given: str) -> bool:
+    """Constant-time comparison of a shared secret (Telegram token, basic auth)."""
+    if not expected:
+        return False
+    return hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "replace"))
+
+
+def first_use(redis: Redis, scope: str, value: str, ttl_s: int) -> bool:
+    """True the first time ``value`` is seen in ``scope`` within ``ttl_s`` (replay guard)."""
+    digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+    try:
+        return bool(redis.set(NONCE_KEY + scope + ":" + digest, 1, nx=True, ex=ttl_s))
+    except RedisError:
+        raise Unavailable() from None

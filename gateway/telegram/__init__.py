@@ -1,0 +1,1 @@
+"""The Telegram bot edge: webhook blueprint, polling process and set-up commands."""
