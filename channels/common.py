@@ -32,7 +32,7 @@ class RemoteFile:
 
 @dataclass
 class Parsed:
-    event: TicketEvent
+    event: TicketEvent | None  # None: nothing to store (a bot command, an ignorable update)
     blobs: dict[str, bytes] = field(default_factory=dict)  # sha256 hex -> bytes
     remote_files: list[RemoteFile] = field(default_factory=list)
 

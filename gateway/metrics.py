@@ -19,6 +19,7 @@ COUNTERS = {
     "tickets_threaded": "Inbound messages threaded into an existing ticket",
     "messages_edited": "Inbound edits that replaced a stored message's text",
     "duplicates": "Inbound messages dropped as duplicates of a stored one",
+    "ignored": "Inbound inputs with nothing to store (bot commands, ignorable updates)",
     "rejected": "Inbound requests refused at an edge (bad signature, invalid input, rate limit)",
     "quarantined": "Inbound messages put in quarantine",
 }

@@ -31,7 +31,7 @@ class Item:
     envelope: dict
     config: Workspace | None = None
     event: TicketEvent | None = None
-    outcome: str = ""           # created | threaded | edited | duplicate | quarantined
+    outcome: str = ""           # created | threaded | edited | duplicate | ignored | quarantined
     reason: str = ""            # quarantine reason and detail
     detail: str = ""
 

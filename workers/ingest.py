@@ -2,9 +2,10 @@
 
 ``ingest(envelopes)`` is what the edges enqueue. Every envelope of a job is normalized first
 (raw payload into the blob store, channel adapter), then the batch is stored in one transaction
-(``workers.batch``). Each envelope ends in exactly one of: created, threaded, duplicate,
-quarantined. A transient failure (database down) raises, and RQ retries the whole job with
-backoff; unique dedupe keys make the retry harmless.
+(``workers.batch``). Each envelope ends in exactly one of: created, threaded, edited,
+duplicate, ignored (nothing to store, such as a bot command), quarantined. A transient failure
+(database down) raises, and RQ retries the whole job with backoff; unique dedupe keys make the
+retry harmless.
 """
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ def prepare(rt: Runtime, envelope: dict) -> Item:
         rt.redis.delete(RAW_KEY + envelope["raw_ref"])  # durable in the blob store from now on
         item.config = _workspace(rt, envelope)
         parsed = normalize(envelope, raw, rt)
+        if parsed.event is None:  # e.g. a bot command answered already: nothing to store
+            item.outcome = "ignored"
+            return item
         for data in parsed.blobs.values():
             rt.blobs.put(data)
         item.event = parsed.event
@@ -68,7 +72,7 @@ def _workspace(rt: Runtime, envelope: dict) -> Workspace:
 
 
 OUTCOME_METRIC = {"created": "tickets_created", "threaded": "tickets_threaded",
-                  "edited": "messages_edited", "duplicate": "duplicates",
+                  "edited": "messages_edited", "duplicate": "duplicates", "ignored": "ignored",
                   "quarantined": "quarantined"}
 
 

@@ -14,3 +14,14 @@ def mail_event(message_id: str, sender: str = "alice@customer.test", subject: st
         thread=ThreadHints(in_reply_to=list(in_reply_to), references=list(references),
                            subject_number=subject_number),
         classification=Classification(kind=kind, **extra))
+
+
+def chat_event(message_id: str, conversation: str = "conv-1", visitor: str = "v-1",
+               text: str = "Hi there", links=(), revision: str = "", account: str = "widget",
+               workspace: str = "demo") -> TicketEvent:
+    return TicketEvent(
+        workspace=workspace, channel="chat", account=account, native_id=message_id,
+        dedupe_key=f"chat:{conversation}:{message_id}", received_at=now_iso(),
+        sender=Address("Visitor", f"chat:{visitor}"), subject="Chat", text=text,
+        reply_text=text, thread=ThreadHints(conversation_id=conversation), links=list(links),
+        revision=revision)
