@@ -20,8 +20,9 @@ from gateway import embedded_redis
 from store.migrate import upgrade
 
 
-def demo_key(var_dir: Path) -> str:
-    key_file = var_dir / "demo-api-key"
+def demo_key(var_dir: Path, name: str = "demo-api-key") -> str:
+    """A secret generated once and kept in ``var/<name>`` (mode 600)."""
+    key_file = var_dir / name
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(24) + "\n")
         key_file.chmod(0o600)
@@ -32,6 +33,7 @@ def prepare_environment(env: dict) -> subprocess.Popen | None:
     var_dir = Path(env.get("TICKETGATE_VAR_DIR", DEFAULT_VAR_DIR))
     var_dir.mkdir(parents=True, exist_ok=True)
     env.setdefault("TICKETGATE_API_KEY", demo_key(var_dir))
+    env.setdefault("TICKETGATE_CHAT_SECRET", demo_key(var_dir, "demo-chat-secret"))
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     redis_process = None
     if "REDIS_URL" not in env:
@@ -42,11 +44,20 @@ def prepare_environment(env: dict) -> subprocess.Popen | None:
 def banner(settings) -> str:
     config = load_config(settings.config_path)
     addresses = ", ".join(f"*@{d}" for w in config.workspaces for d in w.domains)
+    web = f"http://127.0.0.1:{settings.port}"
+    first = config.workspaces[0].slug
+    mailboxes = sum(len(w.channels.mailboxes) for w in config.workspaces)
+    bots = sum(len(w.channels.telegram) for w in config.workspaces)
     return "\n".join([
         "ticketgate is starting:",
-        f"  REST API      http://127.0.0.1:{settings.port}/api/v1/tickets",
-        f"  health        http://127.0.0.1:{settings.port}/readyz   metrics: /metrics",
+        f"  REST API      {web}/api/v1/tickets",
+        f"  health        {web}/readyz   metrics: /metrics",
         f"  SMTP          {settings.smtp_host}:{settings.smtp_port}  (accepts {addresses})",
+        f"  IMAP          {mailboxes} mailbox(es) polled",
+        f"  contact form  {web}/contact/{first}",
+        f"  chat widget   {web}/chat/{first}   webhook: POST {web}/hooks/chat/{first}",
+        f"  Telegram      POST {web}/hooks/telegram/<workspace>/<bot>  ({bots} bot(s))",
+        f"  inbound mail  POST {web}/hooks/inbound/mailgun|sendgrid|postmark/<workspace>",
         f"  Redis         {settings.redis_url}",
         f"  store         {settings.database_url}",
         f"  demo API key  {settings.api_key}",
