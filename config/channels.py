@@ -72,6 +72,7 @@ class Chat(Strict):
     secret_env: str = Field("", description="environment variable holding the HMAC secret")
     replay_window_s: int = Field(300, ge=1)
     widget_title: str = "Chat with us"
+    widget_per_ip_per_hour: int = Field(120, ge=1, description="widget messages per IP")
     callback_url: str = ""
 
 
@@ -89,8 +90,11 @@ class TelegramBot(Strict):
 
 
 class Mailgun(Strict):
-    signing_key_env: str
-    max_age_s: int = Field(300, ge=1)
+    """Mailgun routes posting to /hooks/inbound/mailgun/<workspace>; signed with this key."""
+    signing_key_env: str = Field(description="environment variable holding the signing key")
+    # Mailgun retries a failed post for about 8 hours and resends the original signature
+    # (timestamp, token) with it: a shorter window would refuse the retries after a 503.
+    max_age_s: int = Field(9 * 3600, ge=1, description="oldest timestamp accepted, seconds")
 
 
 class SendGrid(Strict):

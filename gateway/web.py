@@ -27,6 +27,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(importlib.import_module("gateway.api_actions").bp, url_prefix="/api/v1")
     for module in EDGES:
         app.register_blueprint(importlib.import_module(module).bp)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")

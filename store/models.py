@@ -112,6 +112,13 @@ class Message(Base):
     received_at: Mapped[str] = mapped_column(String(40), default="")  # stamped by the edge
     revision: Mapped[str] = mapped_column(String(40), default="")  # of the latest edit applied
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Outbound (direction out) only: queued | sent | failed | outbox, why, when, tries so far.
+    account: Mapped[str] = mapped_column(String(100), default="")  # mailbox / bot / widget
+    author: Mapped[str] = mapped_column(String(100), default="")   # agent of a reply or note
+    delivery_status: Mapped[str] = mapped_column(String(10), default="")
+    delivery_detail: Mapped[str] = mapped_column(Text, default="")
+    delivered_at: Mapped[datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ThreadKey(Base):
@@ -170,3 +177,19 @@ class ImapFolder(Base):
     last_fetch_at: Mapped[datetime | None] = mapped_column()
     backlog: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxEntry(Base):
+    """Outbound mail kept locally because no relay is configured (``SMTP_RELAY_URL`` unset):
+    never dropped; the raw MIME is in the blob store, ``sent_at`` set once a relay took it."""
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(63), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="reply")   # reply | acknowledgement
+    mail_from: Mapped[str] = mapped_column(String(320), default="")
+    recipients: Mapped[list] = mapped_column(default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    raw_ref: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

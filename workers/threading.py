@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from channels.event import TicketEvent
 from store import repo
 from store.models import Ticket, Workspace
+from workers import thread_tokens
 
 
 def message_keys(event: TicketEvent) -> list[str]:
@@ -51,7 +52,8 @@ def bounded(key: str) -> str:
 def find_ticket(session: Session, workspace: Workspace, event: TicketEvent, view):
     """Return ``(ticket or None, rule that matched)``; ``view`` (a ``workers.view.BatchView``)
     knows the stored thread keys and participants. Merged tickets resolve to the survivor."""
-    for rule in (by_references, by_subject_token, by_conversation):
+    for rule in (thread_tokens.by_reply_token, by_references, thread_tokens.by_signed_reference,
+                 thread_tokens.by_body_marker, by_subject_token, by_conversation):
         ticket = rule(session, workspace, event, view)
         if ticket is not None:
             return repo.survivor(session, ticket), rule.__name__

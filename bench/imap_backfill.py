@@ -1,0 +1,114 @@
+"""IMAP backfill throughput and memory: N generated messages in a private Dovecot, then
+``python -m gateway.imap backfill`` timed until every message is durably enqueued.
+
+The Dovecot is the test suite's (tests/imap/dovecot.py); the mail is bench/mailgen.py's
+(replies, charsets, HTML parts, 20 KiB attachments). The backfill runs as its own process, so
+its peak memory (getrusage of the waited child) is its alone; the time of an empty backfill
+run (process start, imports, login) is measured too and shown apart.
+
+    .venv/bin/python -m bench.imap_backfill --messages 10000 [--redis-url redis://127.0.0.1:6379/14]
+
+The Redis database given is flushed first.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+import yaml
+from rq import Queue
+
+from bench.common import PROJECT_DIR, bench_env
+from bench.mailgen import generate
+from store.migrate import upgrade
+from tests.imap.dovecot import PASSWORD, Dovecot, binary
+
+APPEND_CHUNK = 500  # messages per MULTIAPPEND
+
+
+def fill(server: Dovecot, user: str, count: int) -> float:
+    """APPEND ``count`` generated messages; returns the mail's total size in MiB."""
+    raws = generate(count)
+    client = server.client(user)
+    try:
+        for start in range(0, count, APPEND_CHUNK):
+            client.multiappend("INBOX", raws[start:start + APPEND_CHUNK])
+    finally:
+        client.logout()
+    return sum(len(r) for r in raws) / 2**20
+
+
+def write_config(path: Path, server: Dovecot, user: str) -> None:
+    mailbox = {"name": "support", "host": "127.0.0.1", "port": server.port, "security": "none",
+               "user": user, "password_env": "BENCH_IMAP_PASSWORD"}
+    path.write_text(yaml.safe_dump({"workspaces": [
+        {"slug": "demo", "name": "Demo", "domains": ["demo.test"],
+         "channels": {"mailboxes": [mailbox]}}]}))
+
+
+def run_backfill(env: dict, extra: list[str]) -> tuple[float, str]:
+    args = [sys.executable, "-m", "gateway.imap", "backfill", "demo", "support", *extra]
+    start = time.perf_counter()
+    result = subprocess.run(args, env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"backfill failed:\n{result.stdout}\n{result.stderr[-3000:]}")
+    return elapsed, result.stdout.strip()
+
+
+def queued(conn) -> int:
+    return sum(len(job.args[0]) for job in Queue("email", connection=conn).get_jobs())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=10000)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    args = parser.parse_args()
+    if binary() is None:
+        raise SystemExit("dovecot is not installed (apt-get install dovecot-imapd)")
+    print("command:", " ".join([Path(sys.executable).name, "-m", "bench.imap_backfill",
+                                *sys.argv[1:]]))
+    conn = redis.Redis.from_url(args.redis_url)
+    conn.flushdb()
+    work = Path(tempfile.mkdtemp(prefix="tg-bench-imap-"))
+    work.chmod(0o755)  # Dovecot's mail processes run as nobody when we are root
+    server = Dovecot(work / "dovecot")
+    server.start()
+    try:
+        user = server.add_user("bench")
+        started = time.perf_counter()
+        megabytes = fill(server, user, args.messages)
+        print(f"appended {args.messages} messages ({megabytes:.1f} MiB) to Dovecot in "
+              f"{time.perf_counter() - started:.1f} s")
+        upgrade(f"sqlite:///{work / 'store.db'}")
+        write_config(work / "workspaces.yaml", server, user)
+        env = bench_env(REDIS_URL=args.redis_url, DATABASE_URL=f"sqlite:///{work / 'store.db'}",
+                        TICKETGATE_CONFIG=str(work / "workspaces.yaml"),
+                        BLOB_DIR=str(work / "blobs"), BENCH_IMAP_PASSWORD=PASSWORD)
+        empty_s, _ = run_backfill(env, ["--since", "2999-01-01", "--no-progress"])
+        elapsed, summary = run_backfill(env, [])
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        enqueued = queued(conn)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    work_s = elapsed - empty_s
+    print(summary)
+    print(f"enqueued (on the email queue): {enqueued}")
+    print(f"backfill wall time: {elapsed:.2f} s, of which start-up/login {empty_s:.2f} s")
+    print(f"throughput: {args.messages / elapsed:.0f} messages/s end to end, "
+          f"{args.messages / work_s:.0f} messages/s after start-up")
+    print(f"peak memory of the backfill process: {peak_mb:.0f} MiB (ru_maxrss)")
+
+
+if __name__ == "__main__":
+    main()

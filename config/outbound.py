@@ -1,0 +1,68 @@
+"""Per-workspace settings of outbound mail: the automatic acknowledgement and the webhook to an
+external core (part of the workspace file's schema, under ``outbound:``).
+
+Secrets are names of environment variables (``*_env``), as everywhere in the workspace file.
+docs/outbound.md explains each key.
+"""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_LANGUAGE = "default"   # the template used when none matches the ticket's language
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Template(Strict):
+    """Placeholders: ``{number}``, ``{token}`` (``[#N]``), ``{subject}``, ``{name}``,
+    ``{workspace}``."""
+    subject: str = "We received your message {token}"
+    text: str = ("Hello {name},\n\nthank you for writing to {workspace}. Your request has the "
+                 "reference {token}; we will answer as soon as we can.\n")
+
+
+class Window(Strict):
+    """At most ``limit`` mails within a sliding window of ``window_s`` seconds."""
+    limit: int = Field(ge=0)
+    window_s: int = Field(ge=1)
+
+
+class Acknowledgement(Strict):
+    """The automatic answer to a customer's first message (email and form tickets only)."""
+    enabled: bool = False
+    templates: dict[str, Template] = Field(default_factory=lambda: {DEFAULT_LANGUAGE: Template()},
+                                           description="language (or 'default') -> template")
+    per_recipient: Window = Window(limit=3, window_s=24 * 3600)
+    per_ticket: Window = Window(limit=1, window_s=24 * 3600)
+
+    @field_validator("templates")
+    @classmethod
+    def _has_default(cls, value: dict[str, Template]) -> dict[str, Template]:
+        if DEFAULT_LANGUAGE not in value:
+            raise ValueError(f"needs a '{DEFAULT_LANGUAGE}' template")
+        return value
+
+    def template(self, language: str) -> Template:
+        language = (language or "").lower()
+        return (self.templates.get(language) or self.templates.get(language.split("-")[0])
+                or self.templates[DEFAULT_LANGUAGE])
+
+
+class Webhook(Strict):
+    """Every ticket change POSTed as signed JSON to an external core (the system of record)."""
+    url: str = ""
+    secret_env: str = Field("", description="environment variable holding the HMAC secret")
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class Outbound(Strict):
+    acknowledgement: Acknowledgement = Acknowledgement()
+    webhook: Webhook = Webhook()
+    max_attempts: int = Field(12, ge=1, description="delivery tries before a reply fails")
+
+
+def of(workspace) -> Outbound:
+    """The workspace's outbound settings (defaults until the schema carries ``outbound``)."""
+    return getattr(workspace, "outbound", None) or Outbound()

@@ -1,0 +1,196 @@
+"""Agent actions of the REST API (PRODUCT.md section 9), mounted at /api/v1:
+``POST /tickets/<n>/replies`` {text, html?, attachments?, author?},
+``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into}.
+
+Same key and isolation rules as ``gateway.api``: a ticket of another workspace is a 404. A reply
+is stored at once (201, ``delivery.status`` queued) and its delivery enqueued on the
+``outbound`` queue after the commit; when Redis is down at that moment the message stays queued
+and the outbound sweep enqueues it later (nothing is lost). An ``Idempotency-Key`` header makes
+a retried request return the message the first one stored.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+
+from flask import Blueprint, current_app, g, jsonify, request
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from channels import tokens
+from gateway import auth, params as wire
+from gateway.errors import ApiError, bad_request
+from gateway.serializers import message_json
+from gateway.web import runtime_of
+from store import repo
+from store.models import Message, Ticket
+from workers import agent_actions
+from workers.agent_actions import ActionRefused, Draft
+from workers.outbound import queue
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api_actions", __name__)
+MAX_TEXT = 100_000                    # characters of a reply or note
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_AUTHOR = 100
+MAX_IDEMPOTENCY_KEY = 200
+
+
+@bp.before_request
+def _authenticate() -> None:
+    g.workspace = auth.authenticate()
+
+
+@bp.post("/tickets/<int:number>/replies")
+def post_reply(number: int):
+    body = _json_body()
+    draft = _draft(body, allow_html=True)
+    rt = runtime_of(current_app)
+    config = rt.config.workspace(g.workspace)
+    with rt.sessions.begin() as session:
+        workspace, ticket = _ticket(session, number)
+        draft.attachments = _attachments(body.get("attachments"), rt.blobs)
+        message = _refusable(agent_actions.reply, session, workspace, config,
+                             repo.survivor(session, ticket), draft, tokens.default_key())
+        answer, message_id = message_body(message), message.id
+    if answer["delivery"]["status"] == "queued":
+        _enqueue_delivery(rt, message_id)
+    return jsonify(answer), 201
+
+
+@bp.post("/tickets/<int:number>/notes")
+def post_note(number: int):
+    draft = _draft(_json_body(), allow_html=False)
+    rt = runtime_of(current_app)
+    with rt.sessions.begin() as session:
+        workspace, ticket = _ticket(session, number)
+        message = agent_actions.note(session, workspace, repo.survivor(session, ticket), draft)
+        answer = message_body(message)
+    return jsonify(answer), 201
+
+
+@bp.post("/tickets/<int:number>/merge")
+def post_merge(number: int):
+    body = _json_body()
+    into = body.get("into")
+    if isinstance(into, bool) or not isinstance(into, int) or not 0 < into <= wire.MAX_TICKET_NUMBER:
+        raise bad_request({"into": "must be the number of a ticket of this workspace"})
+    rt = runtime_of(current_app)
+    with rt.sessions.begin() as session:
+        workspace, source = _ticket(session, number)
+        _, target = _ticket(session, into)
+        survivor = _refusable(agent_actions.merge, session, workspace, source, target,
+                              _author(body) or "api")
+        answer = {"number": source.number, "merged_into": survivor.number,
+                  "status": source.status}
+    return jsonify(answer), 200
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def message_body(message: Message) -> dict:
+    """The Message of the API plus its delivery state."""
+    return {**message_json(message), "author": message.author,
+            "delivery": delivery_json(message)}
+
+
+def delivery_json(message: Message) -> dict | None:
+    if message.direction != "out":
+        return None
+    return {"status": message.delivery_status, "detail": message.delivery_detail,
+            "attempts": message.attempts,
+            "delivered_at": message.delivered_at.isoformat() if message.delivered_at else None}
+
+
+def _enqueue_delivery(rt, message_id: int) -> None:
+    try:
+        queue.enqueue_delivery(rt.redis, message_id)
+    except RedisError as exc:  # stored and queued: the outbound sweep enqueues it later
+        log.warning("delivery of message %s not enqueued (%s); the sweep will", message_id, exc)
+
+
+def _refusable(action, *args):
+    try:
+        return action(*args)
+    except ActionRefused as exc:
+        raise ApiError(409, exc.code, str(exc)) from exc
+
+
+def _ticket(session, number: int):
+    workspace = repo.workspace_row(session, g.workspace)
+    ticket = None
+    if number <= wire.MAX_TICKET_NUMBER:
+        ticket = session.scalar(select(Ticket).where(Ticket.workspace_id == workspace.id,
+                                                     Ticket.number == number))
+    if ticket is None:
+        raise ApiError(404, "not_found", f"ticket {number} not found")
+    return workspace, ticket
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object",
+                       {"body": "expected a JSON object"})
+    return body
+
+
+def _draft(body: dict, allow_html: bool) -> Draft:
+    errors: dict[str, str] = {}
+    text, html = body.get("text"), body.get("html", "")
+    if not isinstance(text, str) or not text.strip():
+        errors["text"] = "required: a non-empty string"
+    elif len(text) > MAX_TEXT:
+        errors["text"] = f"at most {MAX_TEXT} characters"
+    if not allow_html and "html" in body:
+        errors["html"] = "not accepted here"
+    elif not isinstance(html, str) or len(html) > MAX_TEXT * 4:
+        errors["html"] = f"a string of at most {MAX_TEXT * 4} characters"
+    author = body.get("author", "")
+    if not isinstance(author, str) or len(author) > MAX_AUTHOR:
+        errors["author"] = f"a string of at most {MAX_AUTHOR} characters"
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        errors["Idempotency-Key"] = f"at most {MAX_IDEMPOTENCY_KEY} characters"
+    if errors:
+        raise bad_request(errors)
+    return Draft(text=text, html=html or "", author=author, idempotency_key=key)
+
+
+def _author(body: dict) -> str:
+    author = body.get("author", "")
+    return author[:MAX_AUTHOR] if isinstance(author, str) else ""
+
+
+def _attachments(value, blobs) -> list[dict]:
+    """``[{filename, content_type, content (base64)}]`` -> stored blobs, by reference."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
+        raise bad_request({"attachments": f"a list of at most {MAX_ATTACHMENTS} objects"})
+    decoded = [_attachment(i, item) for i, item in enumerate(value)]
+    return [{"filename": name, "content_type": kind, "size": len(data),
+             "sha256": blobs.put(data)} for name, kind, data in decoded]
+
+
+def _attachment(index: int, item) -> tuple[str, str, bytes]:
+    where = f"attachments[{index}]"
+    if not isinstance(item, dict):
+        raise bad_request({where: "must be an object {filename, content_type, content}"})
+    name, kind, content = item.get("filename"), item.get("content_type",
+                                                         "application/octet-stream"), item.get("content")
+    if not isinstance(name, str) or not name.strip() or len(name) > 255 or "/" in name:
+        raise bad_request({f"{where}.filename": "a file name of 1-255 characters, no '/'"})
+    if not isinstance(kind, str) or kind.count("/") != 1 or len(kind) > 100:
+        raise bad_request({f"{where}.content_type": "a MIME type such as application/pdf"})
+    try:
+        data = base64.b64decode(content, validate=True) if isinstance(content, str) else None
+    except (binascii.Error, ValueError):
+        data = None
+    if data is None:
+        raise bad_request({f"{where}.content": "base64 of the file's bytes"})
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise bad_request({f"{where}.content": f"at most {MAX_ATTACHMENT_BYTES} bytes"})
+    return name.strip(), kind.lower(), data

@@ -1,0 +1,147 @@
+"""The embeddable chat widget: ``GET /chat/<workspace>`` and its two JSON endpoints.
+
+* ``POST /chat/<workspace>/messages`` ``{"text", "name", "email"}``: the page's messages. The
+  server keeps the visitor's ids in a session token it signs (itsdangerous, keyed by the
+  workspace's chat secret) that the page stores in localStorage and sends back in
+  ``X-Chat-Session``. It builds the webhook's JSON, signs it with the workspace secret and
+  passes it through the very same ``chat_edge.accept`` as the webhook. Rate-limited per IP.
+* ``GET /chat/<workspace>/messages``: the messages of the visitor's own conversation (the one
+  in the token, never one named by the caller), from the store: the visitor's messages once
+  stored, and agents' answers once outbound replies exist (issue 5).
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+from flask import Blueprint, jsonify, render_template, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from channels import chat
+from gateway import edge
+from gateway.chat_edge import CHANNEL, ChatSite, accept, request_body, sign, site_or_404
+from store.models import Message, ThreadKey, Workspace
+from workers import threading
+
+bp = Blueprint("widget", __name__, template_folder="templates", static_folder="static/chat",
+               static_url_path="/chat-assets")
+SESSION_HEADER = "X-Chat-Session"
+SESSION_SALT = "ticketgate-chat-widget"
+SHOWN_DIRECTIONS = ("in", "out")  # never internal notes
+HISTORY_LIMIT = 200
+PAGE_HEADERS = {"X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "default-src 'self'; style-src 'self'; "
+                                           "script-src 'self'; connect-src 'self'; "
+                                           "img-src 'self' data:; base-uri 'none'; "
+                                           "form-action 'self'"}
+
+
+@bp.get("/chat/<workspace>")
+def page(workspace: str):
+    site = site_or_404(workspace)
+    html = render_template("chat/widget.html", workspace=site.workspace,
+                           title=site.settings.widget_title,
+                           max_text=chat.MAX_TEXT_CHARS)
+    return html, 200, {**PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8"}
+
+
+@bp.post("/chat/<workspace>/messages")
+def post_message(workspace: str):
+    site = site_or_404(workspace)
+    edge.limit(CHANNEL, f"widget-ip:{request.remote_addr}", site.settings.widget_per_ip_per_hour)
+    form = widget_form(request_body())
+    visitor_id, conversation_id = session_ids(site, request.headers.get(SESSION_HEADER))
+    payload = {"conversation_id": conversation_id, "message_id": uuid.uuid4().hex,
+               "visitor": {"id": visitor_id, "name": form["name"], "email": form["email"]},
+               "text": form["text"], "attachments": [],
+               "sent_at": datetime.now(timezone.utc).isoformat()}
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    timestamp = str(int(time.time()))
+    envelope, message = accept(site, body, timestamp, sign(site.secret, timestamp, body),
+                               source="widget")
+    response = jsonify({"status": "accepted", "reference": edge.reference(envelope),
+                        "message_id": message.message_id, "sent_at": message.sent_at,
+                        "session": session_token(site, visitor_id, conversation_id)})
+    return response, 202
+
+
+def widget_form(body: bytes) -> dict[str, str]:
+    """The page's JSON: text, and optionally name and email (checked again by ``accept``)."""
+    data = edge.json_object(body, CHANNEL)
+    form, fields = {}, {}
+    for name in ("text", "name", "email"):
+        value = data.get(name, "")
+        if not isinstance(value, str):
+            fields[name] = "must be a string"
+        form[name] = value if isinstance(value, str) else ""
+    if not form["text"].strip() and "text" not in fields:
+        fields["text"] = "write a message first"
+    if fields:
+        edge.reject(400, "invalid_parameters", "the message is invalid", CHANNEL, fields)
+    return form
+
+
+@bp.get("/chat/<workspace>/messages")
+def history(workspace: str):
+    site = site_or_404(workspace)
+    ids = read_session(site, request.headers.get(SESSION_HEADER))
+    if ids is None:
+        edge.reject(401, "no_session", f"send the {SESSION_HEADER} token of a conversation",
+                    CHANNEL)
+    visitor_id, conversation_id = ids
+    return jsonify({"conversation_id": conversation_id,
+                    "messages": conversation_messages(site.workspace, conversation_id)})
+
+
+def conversation_messages(workspace: str, conversation_id: str) -> list[dict]:
+    """The messages of the ticket the conversation is on (its newest, after a follow-up)."""
+    key = threading.conversation_key(SimpleNamespace(
+        channel=CHANNEL, account=chat.ACCOUNT,
+        thread=SimpleNamespace(conversation_id=conversation_id)))
+    with edge.runtime().read_sessions() as session:
+        ticket_id = session.scalar(
+            select(ThreadKey.ticket_id).join(Workspace, Workspace.id == ThreadKey.workspace_id)
+            .where(Workspace.slug == workspace, ThreadKey.key == key))
+        if ticket_id is None:
+            return []
+        rows = session.scalars(
+            select(Message).where(Message.ticket_id == ticket_id,
+                                  Message.direction.in_(SHOWN_DIRECTIONS))
+            .order_by(Message.received_at, Message.id).limit(HISTORY_LIMIT))
+        return [message_json(m) for m in rows]
+
+
+def message_json(m: Message) -> dict:
+    return {"id": m.native_id, "direction": m.direction, "from": m.from_name,
+            "text": m.text, "sent_at": m.sent_at or m.received_at,
+            "attachments": [a.get("filename", "") for a in m.attachments or []]}
+
+
+def _serializer(site: ChatSite) -> URLSafeSerializer:
+    return URLSafeSerializer(site.secret, salt=f"{SESSION_SALT}:{site.workspace}")
+
+
+def session_token(site: ChatSite, visitor_id: str, conversation_id: str) -> str:
+    return _serializer(site).dumps({"v": visitor_id, "c": conversation_id})
+
+
+def read_session(site: ChatSite, token: str | None) -> tuple[str, str] | None:
+    """The (visitor id, conversation id) of a token this workspace signed, else None."""
+    if not token:
+        return None
+    try:
+        data = _serializer(site).loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in "vc"):
+        return None
+    return data["v"], data["c"]
+
+
+def session_ids(site: ChatSite, token: str | None) -> tuple[str, str]:
+    """The visitor's ids from their token; fresh ones for a new (or forged) session."""
+    return read_session(site, token) or (f"w-{uuid.uuid4().hex}", f"w-{uuid.uuid4().hex}")

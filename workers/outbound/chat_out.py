@@ -1,0 +1,74 @@
+"""Replies to the web chat: a signed JSON POST to the workspace's ``channels.chat.callback_url``.
+
+Signed like the inbound chat webhook: ``X-Ticketgate-Timestamp`` (unix seconds) and
+``X-Ticketgate-Signature`` = hex HMAC-SHA256 of ``timestamp + "." + body`` with the chat secret,
+so the receiver verifies it with the same code. 2xx: sent. 4xx but 408/429: permanent. Anything
+else (5xx, refused connection, timeout): transient, retried with backoff.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import requests
+
+from config.channels import secret
+from gateway.edge import hmac_sha256_hex
+from workers.outbound.conversation import conversation_of
+from workers.outbound.email_out import Outcome
+from workers.outbound.relay import PermanentFailure, TransientFailure
+
+TIMEOUT_S = 10
+TIMESTAMP_HEADER = "X-Ticketgate-Timestamp"
+SIGNATURE_HEADER = "X-Ticketgate-Signature"
+RETRYABLE_4XX = (408, 425, 429)
+
+
+@dataclass
+class ChatPlan:
+    url: str
+    secret_env: str
+    body: bytes
+
+
+def prepare(rt, session, message, ticket, config, key) -> ChatPlan:
+    chat = config.channels.chat
+    if not chat.callback_url:
+        raise PermanentFailure("the workspace has no channels.chat.callback_url")
+    found = conversation_of(session, ticket.id, "chat")
+    if found is None:
+        raise PermanentFailure("the ticket has no chat conversation to answer in")
+    document = {"type": "reply", "workspace": config.slug, "ticket": ticket.number,
+                "conversation_id": found.conversation_id, "in_reply_to": found.reply_to,
+                "message_id": str(message.id), "author": message.author,
+                "text": message.text, "html": message.html,
+                "created_at": message.created_at.isoformat() if message.created_at else None}
+    return ChatPlan(chat.callback_url, chat.secret_env, json.dumps(document).encode())
+
+
+def signed_headers(secret_value: str, body: bytes, now: float | None = None) -> dict:
+    timestamp = str(int(time.time() if now is None else now))
+    return {"Content-Type": "application/json", TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: hmac_sha256_hex(secret_value, f"{timestamp}.".encode() + body)}
+
+
+def post_signed(url: str, secret_value: str, body: bytes, timeout_s: float = TIMEOUT_S) -> str:
+    """POST ``body`` signed; returns a short description; raises a failure class."""
+    if not secret_value:
+        raise TransientFailure("the signing secret is not set in the environment")
+    try:
+        answer = requests.post(url, data=body, headers=signed_headers(secret_value, body),
+                               timeout=timeout_s, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise TransientFailure(f"{exc.__class__.__name__}: {exc}") from exc
+    description = f"{url} answered {answer.status_code}"
+    if 200 <= answer.status_code < 300:
+        return description
+    if 400 <= answer.status_code < 500 and answer.status_code not in RETRYABLE_4XX:
+        raise PermanentFailure(description)
+    raise TransientFailure(description)
+
+
+def send(rt, plan: ChatPlan) -> Outcome:
+    return Outcome("sent", post_signed(plan.url, secret(plan.secret_env), plan.body))
