@@ -18,6 +18,7 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import tempfile
@@ -127,12 +128,40 @@ def drive(port: int, channel: str, procs: int, threads: int, seconds: float) -> 
             "p99_ms": percentile(latencies, 99) * 1000, "errors": int(errors)}
 
 
+def cpu_seconds(master: int) -> float:
+    """CPU time (user + system) of a gunicorn master and its workers so far.
+
+    Less sensitive than req/s to other load on the machine: it counts only the server's work.
+    """
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master in (pid, ppid):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server: subprocess.Popen, args) -> dict:
+    """One round against ``server``: client-side rate and latency, server-side CPU/request."""
+    before = cpu_seconds(server.pid)
+    result = drive(server.port, args.channel, args.client_procs, args.client_threads,
+                   args.seconds)
+    requests = result["rate"] * args.seconds
+    result["cpu_ms"] = (cpu_seconds(server.pid) - before) * 1000 / max(requests, 1)
+    return result
+
+
 def gunicorn(target: str, port: int, args, env: dict) -> subprocess.Popen:
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                "--workers", str(args.workers), "--worker-class", args.worker_class,
                "--threads", str(args.threads), "--keep-alive", "30", "--log-level", "warning",
                target]
     process = subprocess.Popen(command, env=env, cwd=PROJECT_DIR)
+    process.port = port
     wait_port(port)
     time.sleep(1.0)  # let every worker boot and import the app
     return process
@@ -164,10 +193,8 @@ def main() -> None:
         try:
             ceiling_runs, edge_runs = [], []
             for _ in range(args.rounds):
-                ceiling_runs.append(drive(ceiling_port, args.channel, args.client_procs,
-                                          args.client_threads, args.seconds))
-                edge_runs.append(drive(edge_port, args.channel, args.client_procs,
-                                       args.client_threads, args.seconds))
+                ceiling_runs.append(measured(servers[0], args))
+                edge_runs.append(measured(servers[1], args))
                 store.flushdb()
         finally:
             for server in servers:
@@ -181,10 +208,18 @@ def main() -> None:
     report(f"ticketgate {args.channel} webhook", median(edge_runs), median(ceiling_runs))
     print("ratio per round: " + " ".join(f"{e['rate'] / c['rate']:.0%}"
                                          for c, e in zip(ceiling_runs, edge_runs)))
+    cpu_ceiling = median_of(ceiling_runs, "cpu_ms")
+    cpu_edge = median_of(edge_runs, "cpu_ms")
+    print(f"server CPU per request (median): ceiling {cpu_ceiling:.2f} ms, edge {cpu_edge:.2f} ms"
+          f" -> CPU-bound share of ceiling {cpu_ceiling / cpu_edge:.0%}")
 
 
 def median(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda r: r["rate"])[len(runs) // 2]
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return sorted(r[key] for r in runs)[len(runs) // 2]
 
 
 def report(name: str, result: dict, ceiling: dict) -> None:

@@ -66,10 +66,10 @@ def to_mime(payload: Payload) -> bytes:
 
 
 def provider_of(format_: str) -> str:
-    provider = format_.split("-", 1)[0]
+    """The provider of a queued post's ``meta.format`` ("sendgrid-raw" -> "sendgrid")."""
     if format_ not in FORMATS:
         raise Unparseable(f"unknown inbound-parse format {format_!r}")
-    return provider
+    return format_.split("-", 1)[0]
 
 
 def parse(raw: bytes, *, format_: str, content_type: str, workspace: str, account: str,

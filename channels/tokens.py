@@ -37,7 +37,10 @@ _OWN_MESSAGE_ID = re.compile(r"^tg\.([a-z2-7]{31})\.[A-Za-z0-9_-]+@", re.IGNOREC
 def sign(key: str | bytes, workspace: str, number: int) -> str:
     """The token of ticket ``number`` of ``workspace``."""
     payload = PAYLOAD.pack(VERSION, number)
-    raw = payload + _mac(key, workspace, payload)
+    return _encode(payload + _mac(key, workspace, payload))
+
+
+def _encode(raw: bytes) -> str:
     return base64.b32encode(raw).decode("ascii").rstrip("=").lower()
 
 
@@ -47,8 +50,10 @@ def verify(key: str | bytes, workspace: str, token: str) -> int | None:
     if len(token) != TOKEN_CHARS:
         return None
     try:
-        raw = base64.b32decode(token.upper() + "=" * 5)
+        raw = base64.b32decode(token.upper() + "=" * (-len(token) % 8))
     except (binascii.Error, ValueError):
+        return None
+    if _encode(raw) != token.lower():  # the last character's unused bits must be zero
         return None
     payload, mac = raw[:PAYLOAD.size], raw[PAYLOAD.size:]
     if not hmac.compare_digest(mac, _mac(key, workspace, payload)):

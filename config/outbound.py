@@ -17,7 +17,8 @@ class Strict(BaseModel):
 
 class Template(Strict):
     """Placeholders: ``{number}``, ``{token}`` (``[#N]``), ``{subject}``, ``{name}``,
-    ``{workspace}``."""
+    ``{workspace}``. ``language``: a ticket language (``de``, ``pt-br``) or ``default``."""
+    language: str = DEFAULT_LANGUAGE
     subject: str = "We received your message {token}"
     text: str = ("Hello {name},\n\nthank you for writing to {workspace}. Your request has the "
                  "reference {token}; we will answer as soon as we can.\n")
@@ -32,22 +33,23 @@ class Window(Strict):
 class Acknowledgement(Strict):
     """The automatic answer to a customer's first message (email and form tickets only)."""
     enabled: bool = False
-    templates: dict[str, Template] = Field(default_factory=lambda: {DEFAULT_LANGUAGE: Template()},
-                                           description="language (or 'default') -> template")
+    templates: tuple[Template, ...] = Field((Template(),),
+                                            description="one per language, plus 'default'")
     per_recipient: Window = Window(limit=3, window_s=24 * 3600)
     per_ticket: Window = Window(limit=1, window_s=24 * 3600)
 
     @field_validator("templates")
     @classmethod
-    def _has_default(cls, value: dict[str, Template]) -> dict[str, Template]:
-        if DEFAULT_LANGUAGE not in value:
-            raise ValueError(f"needs a '{DEFAULT_LANGUAGE}' template")
+    def _has_default(cls, value: tuple[Template, ...]) -> tuple[Template, ...]:
+        if DEFAULT_LANGUAGE not in {t.language for t in value}:
+            raise ValueError(f"needs a template with language '{DEFAULT_LANGUAGE}'")
         return value
 
     def template(self, language: str) -> Template:
+        by_language = {t.language.lower(): t for t in self.templates}
         language = (language or "").lower()
-        return (self.templates.get(language) or self.templates.get(language.split("-")[0])
-                or self.templates[DEFAULT_LANGUAGE])
+        return (by_language.get(language) or by_language.get(language.split("-")[0])
+                or by_language[DEFAULT_LANGUAGE])
 
 
 class Webhook(Strict):

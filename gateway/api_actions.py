@@ -27,7 +27,7 @@ from store import repo
 from store.models import Message, Ticket
 from workers import agent_actions
 from workers.agent_actions import ActionRefused, Draft
-from workers.outbound import queue
+from workers.outbound import queue, webhook
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api_actions", __name__)
@@ -54,9 +54,11 @@ def post_reply(number: int):
         draft.attachments = _attachments(body.get("attachments"), rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config,
                              repo.survivor(session, ticket), draft, tokens.default_key())
-        answer, message_id = message_body(message), message.id
+        answer, message_id, survivor = message_body(message), message.id, message.ticket_id
+        number = session.get(Ticket, survivor).number
     if answer["delivery"]["status"] == "queued":
         _enqueue_delivery(rt, message_id)
+    _notify(rt, config, number, {"kind": "reply", "message_id": message_id})
     return jsonify(answer), 201
 
 
@@ -66,8 +68,11 @@ def post_note(number: int):
     rt = runtime_of(current_app)
     with rt.sessions.begin() as session:
         workspace, ticket = _ticket(session, number)
-        message = agent_actions.note(session, workspace, repo.survivor(session, ticket), draft)
-        answer = message_body(message)
+        target = repo.survivor(session, ticket)
+        message = agent_actions.note(session, workspace, target, draft)
+        answer, number = message_body(message), target.number
+    _notify(rt, rt.config.workspace(g.workspace), number,
+            {"kind": "note", "message_id": answer["id"]})
     return jsonify(answer), 201
 
 
@@ -85,6 +90,8 @@ def post_merge(number: int):
                               _author(body) or "api")
         answer = {"number": source.number, "merged_into": survivor.number,
                   "status": source.status}
+    _notify(rt, rt.config.workspace(g.workspace), survivor.number,
+            {"kind": "merged", "from": source.number})
     return jsonify(answer), 200
 
 
@@ -109,6 +116,13 @@ def _enqueue_delivery(rt, message_id: int) -> None:
         queue.enqueue_delivery(rt.redis, message_id)
     except RedisError as exc:  # stored and queued: the outbound sweep enqueues it later
         log.warning("delivery of message %s not enqueued (%s); the sweep will", message_id, exc)
+
+
+def _notify(rt, config, number: int, change: dict) -> None:
+    try:
+        webhook.notify(rt.redis, config, number, change)
+    except RedisError as exc:
+        log.warning("webhook event for ticket %s not enqueued: %s", number, exc)
 
 
 def _refusable(action, *args):

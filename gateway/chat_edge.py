@@ -104,11 +104,16 @@ def _bare(signature: str) -> str:
     return signature.lower()
 
 
-def validated(body: bytes) -> chat.ChatMessage:
+def json_body(body: bytes) -> dict:
+    """The body as a JSON object, else 400 (also for nesting deeper than the parser's stack)."""
     try:
-        data = edge.json_object(body, CHANNEL)
-    except RecursionError:  # nesting deeper than the parser's stack
+        return edge.json_object(body, CHANNEL)
+    except RecursionError:
         edge.reject(400, "invalid_json", "the body is nested too deeply", CHANNEL)
+
+
+def validated(body: bytes) -> chat.ChatMessage:
+    data = json_body(body)
     try:
         return chat.validate(data)
     except ValidationError as exc:

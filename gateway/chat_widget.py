@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from channels import chat
 from gateway import edge
-from gateway.chat_edge import CHANNEL, ChatSite, accept, request_body, sign, site_or_404
+from gateway.chat_edge import (CHANNEL, ChatSite, accept, json_body, request_body, sign,
+                               site_or_404)
 from store.models import Message, ThreadKey, Workspace
 from workers import threading
 
@@ -71,7 +72,7 @@ def post_message(workspace: str):
 
 def widget_form(body: bytes) -> dict[str, str]:
     """The page's JSON: text, and optionally name and email (checked again by ``accept``)."""
-    data = edge.json_object(body, CHANNEL)
+    data = json_body(body)
     form, fields = {}, {}
     for name in ("text", "name", "email"):
         value = data.get(name, "")

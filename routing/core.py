@@ -32,7 +32,7 @@ class Core:
         self.policy = policy or Policy()
         self.policy.validate()
         self.index = AgentIndex(self.policy)
-        self.pending = PendingQueue(self.policy)
+        self.pending = PendingQueue(self.policy, self.index.qualified)
         self.tickets: dict[str, Request] = {}
         self.holding: dict[str, set[str]] = {}
         self.claim: Claim = claim or _always
@@ -123,7 +123,7 @@ class Core:
             channels = [c for c in sorted(agent.capacity) if self.index.has_room(agent, c)]
             if not channels or not self.pending:
                 break
-            ticket_id = self.pending.best_for(agent_id, self.index.skills[agent_id], channels, now)
+            ticket_id = self.pending.best_for(agent_id, channels, now)
             if ticket_id is None or not self.claim(agent_id, ticket_id):
                 break
             request = self.tickets[ticket_id]

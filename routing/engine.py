@@ -91,6 +91,7 @@ class Router(Core):
     def add_agent(self, agent: Agent, now: float) -> list[Decision]:
         self.index.add(agent)
         self.holding[agent.id] = set()
+        self.pending.agent_changed(agent.id, self.index.skills[agent.id])
         return self.on_capacity(agent.id, now, "agent_added")
 
     def remove_agent(self, agent_id: str, now: float) -> list[Decision]:
@@ -100,6 +101,7 @@ class Router(Core):
         self.index.refresh(agent)
         decisions = self._requeue(agent_id, lambda request: True, now)
         self.index.remove(agent_id)
+        self.pending.agent_changed(agent_id, None)
         del self.holding[agent_id]
         return decisions
 
@@ -143,6 +145,7 @@ class Router(Core):
                    departments=None) -> list[Decision]:
         agent = self.index.agents[agent_id]
         self.index.set_skills(agent, skills, departments)
+        self.pending.agent_changed(agent_id, self.index.skills[agent_id])
         return self.on_capacity(agent_id, now, "skills_changed")
 
     def _requeue(self, agent_id: str, leaves, now: float) -> list[Decision]:

@@ -115,6 +115,14 @@ class AgentIndex:
             found.difference_update(excluded)
         return found
 
+    def qualified(self, required: dict[str, int]) -> set[str]:
+        """Agents holding every required skill at its level, whatever their presence or load."""
+        if not required:
+            return set(self.agents)
+        sets = sorted((self.postings.get((name, max(1, level)), _EMPTY)
+                       for name, level in required.items()), key=len)
+        return set(sets[0]).intersection(*sets[1:])
+
     def holders(self, required: dict[str, int]) -> set[str]:
         """Agents that hold every required skill at some level (all agents if none required)."""
         if not required:

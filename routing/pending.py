@@ -1,48 +1,62 @@
-"""The pending queue: waiting tickets bucketed so capacity can be matched to them fast.
+"""The pending queue: waiting tickets grouped so freed capacity finds its ticket fast.
 
-A bucket holds the tickets of one (channel, effective requirement, base priority, excluded
-agents). Order across the queue, best first: effective priority, then SLA due time, then age
-(enqueue time), then ticket id. Effective priority = rank (low 0 .. urgent 3) + min(age,
-bound) / aging step: it grows with waiting time up to a bound, so no ticket starves.
+Order across the queue, best first: effective priority, then SLA due time, then age (enqueue
+time), then ticket id. Effective priority = rank (low 0 .. urgent 3) + min(age, bound) / aging
+step: it grows with waiting time up to a bound, so no ticket starves.
 
-Within a bucket the tickets younger than the bound are ordered by age alone (their effective
-priority only depends on it), so they sit in a heap by enqueue time; once older than the bound
-they all share the capped priority and move to a second heap ordered by (SLA due, age). A
-bucket's best ticket is the top of the capped heap if any, else the top of the young heap.
-Buckets are indexed by (channel, alphabetically first required skill) so an agent with spare
-capacity only looks at buckets it might serve. Removal is lazy (entries carry a sequence number).
+Tickets are grouped by (channel, effective requirement); a group keeps one bucket per base
+priority and remembers which agents qualify for it (hold every required skill at its level,
+computed once from the agent index when the group appears, kept current on skill changes).
+``served[agent][channel]`` lists the groups an agent qualifies for, so freed capacity only peeks
+at buckets it can actually take from. Within a bucket the tickets younger than the aging bound
+are ordered by age alone (their effective priority depends on nothing else): a heap by enqueue
+time; older tickets share the capped priority and move to a second heap by (SLA due, age).
+Tickets with excluded agents (declined offers) sit in a small per-group side list. Removal is
+lazy: heap entries carry a sequence number checked against ``live``.
 """
 from __future__ import annotations
 
 import heapq
 import math
 from collections import defaultdict
+from typing import Callable
 
-from routing.model import PRIORITY_RANK, Policy, Request
+from routing.model import PRIORITIES, PRIORITY_RANK, Policy, Request
 
 INF = math.inf
 
 
 class Bucket:
-    __slots__ = ("key", "channel", "required", "rank", "excluded", "young", "capped")
+    __slots__ = ("rank", "young", "capped")
 
-    def __init__(self, key: tuple):
-        self.key = key
-        self.channel, required, self.rank, self.excluded = key
-        self.required = dict(required)
+    def __init__(self, rank: int):
+        self.rank = rank
         self.young: list[tuple] = []  # (enqueued, sla_due, ticket id, seq)
         self.capped: list[tuple] = []  # (sla_due, enqueued, ticket id, seq)
 
 
-class PendingQueue:
-    """Waiting tickets of one router."""
+class Group:
+    __slots__ = ("key", "channel", "required", "buckets", "excepted")
 
-    def __init__(self, policy: Policy):
+    def __init__(self, key: tuple):
+        self.key = key
+        self.channel = key[0]
+        self.required = dict(key[1])
+        self.buckets = [Bucket(rank) for rank in range(len(PRIORITIES))]
+        self.excepted: dict[str, tuple] = {}  # ticket id -> (rank, enqueued, sla, excluded)
+
+
+class PendingQueue:
+    """Waiting tickets of one router. ``qualified(required)`` returns the ids of the agents that
+    hold every required skill at its level (presence and capacity aside)."""
+
+    def __init__(self, policy: Policy, qualified: Callable[[dict], set[str]]):
         self.step = policy.aging_step_s
         self.bound_s = policy.aging_bound * policy.aging_step_s
-        self.buckets: dict[tuple, Bucket] = {}
-        self.by_head: dict[tuple[str, str], set[tuple]] = defaultdict(set)
-        self.live: dict[str, tuple[tuple, int]] = {}  # ticket id -> (bucket key, seq)
+        self.qualified = qualified
+        self.groups: dict[tuple, Group] = {}
+        self.served: dict[str, dict[str, list[Group]]] = defaultdict(lambda: defaultdict(list))
+        self.live: dict[str, tuple] = {}  # ticket id -> (group key, seq)
         self.seq = 0
 
     def __len__(self) -> int:
@@ -53,86 +67,101 @@ class PendingQueue:
 
     def push(self, request: Request, required: dict[str, int]) -> None:
         self.remove(request.id)
-        key = (request.channel, tuple(sorted(required.items())), PRIORITY_RANK[request.priority],
-               frozenset(request.excluded))
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = self.buckets[key] = Bucket(key)
-            head = min(required) if required else ""
-            self.by_head[(request.channel, head)].add(key)
+        key = (request.channel, tuple(sorted(required.items())))
+        group = self.groups.get(key) or self._new_group(key)
         self.seq += 1
         sla = request.sla_due if request.sla_due is not None else INF
-        heapq.heappush(bucket.young, (request.enqueued, sla, request.id, self.seq))
+        rank = PRIORITY_RANK[request.priority]
+        if request.excluded:
+            group.excepted[request.id] = (rank, request.enqueued, sla, frozenset(request.excluded))
+        else:
+            heapq.heappush(group.buckets[rank].young, (request.enqueued, sla, request.id, self.seq))
         self.live[request.id] = (key, self.seq)
 
-    def remove(self, ticket_id: str) -> bool:
-        return self.live.pop(ticket_id, None) is not None
+    def _new_group(self, key: tuple) -> Group:
+        group = self.groups[key] = Group(key)
+        for agent_id in self.qualified(group.required):
+            self.served[agent_id][group.channel].append(group)
+        return group
 
-    def _top(self, bucket: Bucket, now: float) -> tuple | None:
-        """(order key, ticket id) of the bucket's best live ticket, dropping stale entries."""
-        live = self.live
+    def remove(self, ticket_id: str) -> bool:
+        entry = self.live.pop(ticket_id, None)
+        if entry is None:
+            return False
+        self.groups[entry[0]].excepted.pop(ticket_id, None)
+        return True
+
+    def agent_changed(self, agent_id: str, skills: dict[str, int] | None) -> None:
+        """Recompute the groups an agent qualifies for (skills changed, agent added/removed)."""
+        self.served.pop(agent_id, None)
+        if skills is None:
+            return
+        for group in self.groups.values():
+            if _serves(skills, group.required):
+                self.served[agent_id][group.channel].append(group)
+
+    def _top(self, group: Group, bucket: Bucket, now: float) -> tuple | None:
+        """Order key of the bucket's best live ticket, dropping stale entries on the way."""
+        live, key = self.live, group.key
         young, capped = bucket.young, bucket.capped
         limit = now - self.bound_s
         while young:
             enqueued, sla, ticket_id, seq = young[0]
-            if live.get(ticket_id) != (bucket.key, seq):
+            if live.get(ticket_id) != (key, seq):
                 heapq.heappop(young)
             elif enqueued <= limit:
                 heapq.heappop(young)
                 heapq.heappush(capped, (sla, enqueued, ticket_id, seq))
             else:
                 break
-        while capped and live.get(capped[0][2]) != (bucket.key, capped[0][3]):
+        while capped and live.get(capped[0][2]) != (key, capped[0][3]):
             heapq.heappop(capped)
         if capped:
             sla, enqueued, ticket_id, _ = capped[0]
-            boost = self.bound_s / self.step
-        elif young:
+            return self.order(bucket.rank, enqueued, sla, ticket_id, now)
+        if young:
             enqueued, sla, ticket_id, _ = young[0]
-            boost = max(0.0, now - enqueued) / self.step
-        else:
+            return self.order(bucket.rank, enqueued, sla, ticket_id, now)
+        return None
+
+    def order(self, rank: int, enqueued: float, sla: float, ticket_id: str, now: float) -> tuple:
+        """The queue order key (smaller is better) of one ticket at ``now``."""
+        boost = min(max(0.0, now - enqueued), self.bound_s) / self.step
+        return (-(rank + boost), sla, enqueued, ticket_id)
+
+    def best_for(self, agent_id: str, channels, now: float) -> str | None:
+        """The best waiting ticket ``agent_id`` qualifies for on any of ``channels``."""
+        served = self.served.get(agent_id)
+        if not served:
             return None
-        return (-(bucket.rank + boost), sla, enqueued, ticket_id), ticket_id
-
-    def _drop_bucket(self, bucket: Bucket) -> None:
-        del self.buckets[bucket.key]
-        head = min(bucket.required) if bucket.required else ""
-        keys = self.by_head[(bucket.channel, head)]
-        keys.discard(bucket.key)
-        if not keys:
-            del self.by_head[(bucket.channel, head)]
-
-    def best_for(self, agent_id: str, skills: dict[str, int], channels, now: float) -> str | None:
-        """The best waiting ticket ``agent_id`` may take on any of ``channels``, or ``None``."""
         best = None
         for channel in channels:
-            for head in ("", *skills):
-                keys = self.by_head.get((channel, head))
-                if not keys:
-                    continue
-                for key in list(keys):
-                    bucket = self.buckets[key]
-                    if agent_id in bucket.excluded or not _serves(skills, bucket.required):
-                        continue
-                    top = self._top(bucket, now)
-                    if top is None:
-                        self._drop_bucket(bucket)
-                    elif best is None or top[0] < best[0]:
-                        best = top
-        return best[1] if best else None
+            for group in served.get(channel, ()):
+                for bucket in group.buckets:
+                    if bucket.young or bucket.capped:
+                        top = self._top(group, bucket, now)
+                        if top is not None and (best is None or top < best):
+                            best = top
+                for ticket_id, (rank, enqueued, sla, excluded) in group.excepted.items():
+                    if agent_id not in excluded:
+                        top = self.order(rank, enqueued, sla, ticket_id, now)
+                        if best is None or top < best:
+                            best = top
+        return best[3] if best else None
 
     def ordered(self, now: float, limit: int | None = None) -> list[str]:
-        """Live ticket ids, best first (a snapshot: for reports and tests, not the hot path)."""
+        """Live ticket ids, best first (a snapshot for reports and tests, not the hot path)."""
         keys = []
-        for ticket_id, (key, seq) in self.live.items():
-            bucket = self.buckets[key]
-            young = [e for e in bucket.young if e[3] == seq]
-            if young:
-                enqueued, sla = young[0][0], young[0][1]
-            else:
-                sla, enqueued = next(e[:2] for e in bucket.capped if e[3] == seq)
-            boost = min(max(0.0, now - enqueued), self.bound_s) / self.step
-            keys.append((-(bucket.rank + boost), sla, enqueued, ticket_id))
+        for group in self.groups.values():
+            for bucket in group.buckets:
+                for enqueued, sla, ticket_id, seq in bucket.young:
+                    if self.live.get(ticket_id) == (group.key, seq):
+                        keys.append(self.order(bucket.rank, enqueued, sla, ticket_id, now))
+                for sla, enqueued, ticket_id, seq in bucket.capped:
+                    if self.live.get(ticket_id) == (group.key, seq):
+                        keys.append(self.order(bucket.rank, enqueued, sla, ticket_id, now))
+            for ticket_id, (rank, enqueued, sla, _) in group.excepted.items():
+                keys.append(self.order(rank, enqueued, sla, ticket_id, now))
         keys.sort()
         return [k[3] for k in (keys if limit is None else keys[:limit])]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channels import tokens
@@ -180,10 +180,11 @@ def _lock(session: Session, workspace: Workspace, source: Ticket) -> None:
 
 
 def _move_participants(session: Session, source_id: int, target_id: int) -> None:
+    """Copy: the survivor gets them all; the merged ticket keeps its own, so a subject token
+    ``[#<merged>]`` from one of them still passes the participant check (then redirects)."""
     moving = set(session.scalars(select(Participant.address)
                                  .where(Participant.ticket_id == source_id)))
     present = repo.participants_among(session, target_id, list(moving)) if moving else set()
     for address in sorted(moving - present):
         session.add(Participant(ticket_id=target_id, address=address))
     session.flush()
-    session.execute(delete(Participant).where(Participant.ticket_id == source_id))

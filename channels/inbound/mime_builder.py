@@ -68,10 +68,13 @@ def line_name(line: bytes) -> str:
 def header_lines(block: bytes) -> list[bytes]:
     """The unfolded ``Name: value`` lines of a raw header block; junk lines are dropped."""
     block = block.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
-    lines = [line.strip(b"\r").replace(b"\x00", b"") for line in _FOLD.sub(b" ", block).split(b"\n")]
-    return [line for line in lines[:MAX_HEADERS]
-            if b":" in line and _NAME.match(line.split(b":")[0].decode("latin-1").strip() or "-")
-            and line[:1] not in (b" ", b"\t")][:MAX_HEADERS]
+    lines = (line.replace(b"\x00", b"") for line in _FOLD.sub(b" ", block).split(b"\n"))
+    return [line for line in lines if _is_field(line)][:MAX_HEADERS]
+
+
+def _is_field(line: bytes) -> bool:
+    name, colon, _ = line.partition(b":")
+    return bool(colon) and bool(_NAME.match(name.rstrip(b" \t").decode("latin-1")))
 
 
 def media_type(value: str) -> tuple[str, str]:

@@ -53,7 +53,7 @@ class BotRunner:
             self._loop = asyncio.new_event_loop()
         try:
             return self._loop.run_until_complete(self._call(config, call))
-        except TelegramError:
+        except (TelegramError, MissingToken):
             raise
         except BaseException:
             self.reset()  # a job timeout inside the loop: start over with a clean loop

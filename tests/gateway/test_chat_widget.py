@@ -127,3 +127,11 @@ def test_history_of_a_conversation_not_stored_yet_is_empty(client):
     session = say(client, "queued only").get_json()["session"]
     response = client.get("/chat/demo/messages", headers={"X-Chat-Session": session})
     assert response.get_json()["messages"] == []
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b"[" * 100_000 + b"]" * 100_000])
+def test_message_that_is_not_a_json_object_is_400(client, body):
+    response = client.post("/chat/demo/messages", data=body,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_json"

@@ -9,6 +9,7 @@ Dovecot 2.3 and 2.4 (whose settings were renamed) each get their own config synt
 from __future__ import annotations
 
 import os
+import grp
 import pwd
 import re
 import shutil
@@ -60,6 +61,7 @@ first_valid_uid = {uid}
 first_valid_gid = {gid}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
+default_internal_group = {internal_group}
 mailbox_idle_check_interval = 1 secs
 passdb {{
   driver = passwd-file
@@ -101,6 +103,7 @@ first_valid_uid = {uid}
 first_valid_gid = {gid}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
+default_internal_group = {internal_group}
 mailbox_idle_check_interval = 1 secs
 passdb passwd-file {{
   passwd_file_path = {root}/users/%{{user}}
@@ -156,11 +159,13 @@ class Dovecot:
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
             values = dict(uid=nobody.pw_uid, gid=nobody.pw_gid, login_user="dovenull",
-                          internal_user="dovecot", chroot="", anvil="")
+                          internal_user="dovecot", internal_group="dovecot", chroot="",
+                          anvil="")
         else:  # rootless: every service runs as us, and nothing may chroot
             user = pwd.getpwuid(os.getuid()).pw_name
+            group = grp.getgrgid(os.getgid()).gr_name
             values = dict(uid=os.getuid(), gid=os.getgid(), login_user=user, internal_user=user,
-                          chroot="  chroot =\n", anvil="service anvil {\n  chroot =\n}\n")
+                          internal_group=group, chroot="  chroot =\n", anvil="service anvil {\n  chroot =\n}\n")
         template = COMMON_24 if (major, minor) >= (2, 4) else COMMON_23
         return template.format(root=self.root, port=self.port, version=f"{major}.{minor}.0",
                                **values)

@@ -9,8 +9,8 @@ from config.workspaces import parse_config
 from gateway.imap.backfill import Backfill
 from gateway.imap.health import mailbox_status, prometheus_samples
 from tests.conftest import TEST_CONFIG
-from tests.imap.helpers import (WORKSPACE, append, deps, mail, mailbox, position, queued_uids,
-                                sync_once)
+from tests.imap.helpers import (WORKSPACE, append, deps, mail, mailbox, position, quarantine,
+                                queued_uids, sync_once)
 
 pytestmark = pytest.mark.integration
 
@@ -82,3 +82,18 @@ def test_backfill_cli_shows_progress_and_counts(sqlite_runtime, dovecot, imap_us
     assert "enqueued 3 message(s)" in result.stdout
     assert "3/3" in result.stderr                        # tqdm's progress bar
     assert queued_uids(sqlite_runtime) == [1, 2, 3]
+
+
+def test_backfill_skips_and_quarantines_a_message_the_server_cannot_fetch(
+        sqlite_runtime, dovecot, imap_user, imap):
+    import os
+    box = mailbox(dovecot, imap_user)
+    append(imap, [mail(n) for n in range(1, 5)])
+    broken = next(p for p in dovecot.maildir(imap_user).glob("*/*")
+                  if p.parent.name in ("new", "cur") and b"Subject: Question 2" in p.read_bytes())
+    os.chmod(broken, 0)
+    result = Backfill(WORKSPACE, box, deps(sqlite_runtime), progress_bar=False).run()
+    assert result.enqueued == 3 and result.unfetchable == [("INBOX", 2)]
+    assert queued_uids(sqlite_runtime) == [1, 3, 4]
+    [entry] = quarantine(sqlite_runtime)
+    assert entry.reason == "imap_fetch_failed" and "backfill" in entry.detail

@@ -129,3 +129,29 @@ def test_attached_mail_stays_message_rfc822():
 def test_junk_is_unparseable(raw, format_, ctype):
     with pytest.raises(Unparseable):
         parse(raw, format_, ctype)
+
+
+def test_postmark_lone_surrogates_in_json_strings_are_survived():
+    data = {"FromFull": {"Email": "a@customer.test", "Name": "\ud800"}, "Subject": "x\udfff",
+            "TextBody": "body \ud83d", "Attachments": [{"Name": "\udc80.txt", "Content": "aGk=",
+                                                       "ContentID": "\ud800"}]}
+    event = parse(json.dumps(data).encode(), "postmark").event
+    assert event.sender.address == "a@customer.test" and event.text.startswith("body")
+    raw_only = {"RawEmail": "From: a@customer.test\nSubject: \ud800\n\nhi"}
+    assert parse(json.dumps(raw_only).encode(), "postmark").event.text == "hi"
+
+
+def test_line_breaks_in_header_values_cannot_inject_headers():
+    fields = [("recipient", "support@demo.test"), ("from", "a@customer.test"),
+              ("message-headers", json.dumps([
+                  ["From", "a@customer.test"], ["Subject", "hi\r\nBcc: victim@else.test"],
+                  ["Content-Type", "text/html"], ["Bad Name", "x"], ["X-Ok", "fine\nline"]])),
+              ("body-plain", "plain text, not html")]
+    body, ctype = mailgun.encode(fields)
+    from channels import inbound_parse
+    mime = inbound_parse.to_mime(inbound_parse.read("mailgun", body, ctype))
+    head = mime.split(b"\r\n\r\n", 1)[0]
+    assert b"Subject: hi Bcc: victim@else.test\r\n" in head and b"\nBcc:" not in head
+    assert b"X-Ok: fine line" in head and b"Bad Name" not in head
+    assert b"text/html" not in head  # the provider's structure headers never describe our body
+    assert parse(body, "mailgun", ctype).event.text == "plain text, not html"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from gateway.intake import RAW_KEY
+from gateway.metrics import METRICS_KEY
 from gateway.web import create_app
 from tests.conftest import make_runtime
 from tests.inbound.conftest import queued
@@ -54,6 +55,7 @@ def test_bad_signature_is_401_and_nothing_queued(client, sqlite_runtime):
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "invalid_signature"
     assert queued(sqlite_runtime) == []
+    assert int(sqlite_runtime.redis.hget(METRICS_KEY, "rejected|email")) == 1
 
 
 def test_missing_signature_is_401(client, sqlite_runtime):

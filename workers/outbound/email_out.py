@@ -17,6 +17,7 @@ from channels import tokens
 from store.models import Message, Ticket
 from workers.agent_actions import last_inbound
 from workers.outbound import mail, relay
+from workers.outbound.autoreply import ACK_AUTHOR
 from workers.outbound.relay import PermanentFailure
 
 log = logging.getLogger(__name__)
@@ -45,17 +46,19 @@ def prepare(rt, session: Session, message: Message, ticket: Ticket, config, key:
         raise PermanentFailure("no email address to answer to")
     token = tokens.sign(key, config.slug, ticket.number)
     last = last_inbound(session, ticket.id)
+    automatic = message.author == ACK_AUTHOR
+    subject = message.subject if automatic else mail.reply_subject(
+        ticket.subject, ticket.number, config.threading.subject_prefix)
     parts = mail.MailParts(
         workspace=config.slug, from_name=message.from_name, from_address=message.from_address,
         to=list(message.to), token=token, message_id=message.native_id,
-        subject=mail.reply_subject(ticket.subject, ticket.number, config.threading.subject_prefix),
-        text=message.text, html=message.html,
+        subject=subject, text=message.text, html=message.html, automatic=automatic,
         in_reply_to=last.native_id if last is not None and last.channel == "email" else "",
         references=thread_ids(session, ticket.id),
         attachments=[(a["filename"], a["content_type"], rt.blobs.get(a["sha256"]))
                      for a in message.attachments or []])
     return EmailPlan(mail.build(parts), message.from_address, list(message.to), config.slug,
-                     message.id)
+                     message.id, kind="acknowledgement" if automatic else "reply")
 
 
 def thread_ids(session: Session, ticket_id: int) -> list[str]:
