@@ -80,7 +80,8 @@ def post_note(number: int):
 def post_merge(number: int):
     body = _json_body()
     into = body.get("into")
-    if isinstance(into, bool) or not isinstance(into, int) or not 0 < into <= wire.MAX_TICKET_NUMBER:
+    if (isinstance(into, bool) or not isinstance(into, int)
+            or not 0 < into <= wire.MAX_TICKET_NUMBER):
         raise bad_request({"into": "must be the number of a ticket of this workspace"})
     rt = runtime_of(current_app)
     with rt.sessions.begin() as session:
@@ -193,8 +194,8 @@ def _attachment(index: int, item) -> tuple[str, str, bytes]:
     where = f"attachments[{index}]"
     if not isinstance(item, dict):
         raise bad_request({where: "must be an object {filename, content_type, content}"})
-    name, kind, content = item.get("filename"), item.get("content_type",
-                                                         "application/octet-stream"), item.get("content")
+    name, content = item.get("filename"), item.get("content")
+    kind = item.get("content_type", "application/octet-stream")
     if not isinstance(name, str) or not name.strip() or len(name) > 255 or "/" in name:
         raise bad_request({f"{where}.filename": "a file name of 1-255 characters, no '/'"})
     if not isinstance(kind, str) or kind.count("/") != 1 or len(kind) > 100:

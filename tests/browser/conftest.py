@@ -4,7 +4,7 @@
   workspace file). A test module may override this fixture to serve another configuration.
 - ``live_server``: ``LiveServer(base_url, runtime, app)``, the app served by werkzeug in a
   thread on 127.0.0.1 and a free port; ``live_server.url("/contact/demo")`` builds URLs.
-- ``browser`` (session) and ``page`` (a fresh context per test): Playwright driving the system
+- ``browser`` (this package) and ``page`` (a fresh context per test): Playwright driving the system
   Chromium at /usr/bin/chromium; never downloads a browser. Every test here is skipped cleanly
   when that binary or the playwright package is missing.
 """
@@ -57,8 +57,10 @@ def live_server(live_runtime):
         server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium for the tests of this package only: Playwright's sync API keeps an asyncio loop
+    running on the main thread while it is open, which would break later tests' asyncio.run."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -5,10 +5,8 @@ from sqlalchemy import select
 
 from channels.mail.classify import classify
 from store.models import Identity, Message
-from tests.outbound.conftest import inbound
 from tests.outbound.mails import client_reply, first_mail
 from tests.outbound.workspaces import outbound_config
-from workers.ingest import ingest_with
 from workers.outbound import ack, autoreply, hooks
 from gateway.intake import Intake
 
@@ -30,7 +28,6 @@ def ingest(rt, msg) -> list:
     raw = msg if isinstance(msg, bytes) else msg.as_bytes()
     envelope = Intake(rt.redis).accept("email", "demo", "smtp", raw,
                                        {"rcpt_to": ["support@demo.test"]})
-    from workers.batch import Item  # noqa: F401  (items come back through ingest_with)
     items = _items(rt, envelope)
     hooks.after_ingest(rt, items)
     return Queue("outbound", connection=rt.redis).get_jobs()

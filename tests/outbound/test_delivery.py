@@ -96,7 +96,8 @@ TOKEN = "7000001:AAH-test-token_for_the_fake"
 
 def telegram_event(chat: int = 555, message_id: int = 10) -> TicketEvent:
     return TicketEvent(workspace="demo", channel="telegram", account="support",
-                       native_id=f"{chat}:{message_id}", dedupe_key=f"telegram:support:{chat}:{message_id}",
+                       native_id=f"{chat}:{message_id}",
+                       dedupe_key=f"telegram:support:{chat}:{message_id}",
                        received_at=now_iso(), sender=Address("Tom", "telegram:42"), subject="Hi",
                        text="Where is my parcel?", reply_text="Where is my parcel?",
                        thread=ThreadHints(conversation_id=str(chat)))
