@@ -31,6 +31,7 @@ import redis
 import yaml
 
 from bench.common import PROJECT_DIR, bench_env, free_port, percentile, wait_port
+from gateway.chat_edge import sign  # imported here: client processes fork with it loaded
 
 CHAT_SECRET = "bench-chat-secret"
 TG_SECRET = "bench-telegram-secret"
@@ -59,7 +60,6 @@ def workspace_file(tmp: Path) -> Path:
 
 
 def chat_request(n: int) -> tuple[str, bytes, dict]:
-    from gateway.chat_edge import sign
     body = json.dumps({"conversation_id": f"c{n % 50}", "message_id": uuid.uuid4().hex,
                        "visitor": {"id": f"v{n % 50}", "name": "Bench Visitor"},
                        "text": "Hello, where is my order? " * 4,
@@ -173,9 +173,9 @@ def main() -> None:
     parser.add_argument("--channel", choices=sorted(REQUESTS), default="chat")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
-    parser.add_argument("--threads", type=int, default=4, help="per worker (gthread)")
+    parser.add_argument("--threads", type=int, default=8, help="per worker (gthread)")
     parser.add_argument("--client-procs", type=int, default=2)
-    parser.add_argument("--client-threads", type=int, default=4)
+    parser.add_argument("--client-threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0, help="per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/3")
@@ -191,6 +191,9 @@ def main() -> None:
         servers = [gunicorn("bench.webhooks:ceiling_app()", ceiling_port, args, env),
                    gunicorn("gateway.web:create_app()", edge_port, args, env)]
         try:
+            for server in servers:  # warm-up, not counted: first requests, lazy imports
+                drive(server.port, args.channel, args.client_procs, args.client_threads, 1.0)
+            store.flushdb()
             ceiling_runs, edge_runs = [], []
             for _ in range(args.rounds):
                 ceiling_runs.append(measured(servers[0], args))

@@ -11,7 +11,8 @@ call ``accept``; nothing reaches the ``chat`` queue without passing it. Checks, 
 4. the body is a JSON object matching ``channels.chat.ChatMessage`` (else 400 with ``fields``);
 5. the signature was not used before within the window (else 401 ``replayed``);
 6. the verified body is made durable on the ``chat`` queue (202; 503 + Retry-After when Redis
-   is down).
+   is down), in one Redis transaction with the other requests in flight in this process
+   (``gateway.chat_batch``).
 """
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ import logging
 import time
 from dataclasses import dataclass
 
-from flask import request
+from flask import current_app, request
 from pydantic import ValidationError
 
 from channels import chat
 from config.channels import Chat, secret
-from gateway import edge
+from gateway import edge, metrics
+from gateway.chat_batch import ThreadGroupCommit
 from gateway.errors import ApiError
+from gateway.intake import IntakeUnavailable, Submission
 
 log = logging.getLogger(__name__)
 CHANNEL = "chat"
@@ -75,8 +78,23 @@ def accept(site: ChatSite, body: bytes, timestamp: str | None, signature: str | 
     if not edge.first_use(edge.runtime().redis, scope, _bare(signature),
                           2 * site.settings.replay_window_s):
         edge.reject(401, "replayed", "this signed request was already received", CHANNEL)
-    envelope = edge.enqueue(CHANNEL, site.workspace, chat.ACCOUNT, body, {"source": source})
-    return envelope, message
+    return enqueue(site, body, source), message
+
+
+def group() -> ThreadGroupCommit:
+    """This app's group commit (one per web process and app)."""
+    return current_app.extensions.setdefault("ticketgate_chat_group", ThreadGroupCommit())
+
+
+def enqueue(site: ChatSite, body: bytes, source: str) -> dict:
+    """Make the verified body durable on the chat queue, sharing the write with concurrent
+    requests of this process; 503 (``edge.Unavailable``) when Redis is down."""
+    submission = Submission(CHANNEL, site.workspace, chat.ACCOUNT, body, {"source": source})
+    try:
+        return group().submit(edge.intake(), submission)
+    except IntakeUnavailable:
+        metrics.incr(edge.runtime().redis, "enqueue_failures", CHANNEL)
+        raise edge.Unavailable() from None
 
 
 def verify(site: ChatSite, body: bytes, timestamp: str | None, signature: str | None) -> None:

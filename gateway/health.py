@@ -1,7 +1,8 @@
 """Health, readiness and Prometheus metrics of the web process (no API key needed).
 
 ``/healthz`` says the process answers; ``/readyz`` that Redis and the store answer too (a load
-balancer sends traffic only then); ``/metrics`` turns the counters every process keeps in Redis
+balancer sends traffic only then), and shows each IMAP mailbox's last successful fetch and
+backlog; ``/metrics`` turns the counters every process keeps in Redis
 (``gateway.metrics``) and the live RQ queue depths into Prometheus text. When Redis is down,
 ``/metrics`` still answers, with ``ticketgate_redis_up 0`` and nothing it cannot read.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway import metrics
 from gateway.errors import RETRY_AFTER_S
+from gateway.imap import health as imap_health
 from gateway.intake import CHANNEL_QUEUES
 from gateway.web import runtime_of
 from store.db import ping
@@ -39,6 +41,8 @@ def readyz():
               "store": _check(lambda: ping(rt.read_sessions.kw["bind"]), SQLAlchemyError)}
     ready = all(v == "ok" for v in checks.values())
     body = {"status": "ready" if ready else "unavailable", "checks": checks}
+    if ready and _has_mailboxes(rt.config):  # informational: a stale mailbox is not "unready"
+        body["imap"] = imap_health.mailbox_status(rt.read_sessions, rt.config)
     headers = {} if ready else {"Retry-After": str(RETRY_AFTER_S)}
     return jsonify(body), 200 if ready else 503, headers
 
@@ -54,7 +58,10 @@ def _check(probe, errors) -> str:
 @bp.get("/metrics")
 def prometheus_metrics():
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisCollector(runtime_of(current_app).redis))
+    rt = runtime_of(current_app)
+    registry.register(RedisCollector(rt.redis))
+    if _has_mailboxes(rt.config):
+        registry.register(ImapCollector(rt))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -77,6 +84,29 @@ class RedisCollector:
         yield gauge("failed_jobs", "Jobs in an RQ queue's failed registry (replayable)",
                     "queue", {(q,): f for q, (_, f) in queues.items()})
         yield gauge("redis_up", "Whether Redis answered this scrape", None, {(): 1})
+
+
+def _has_mailboxes(config) -> bool:
+    return any(w.channels.mailboxes for w in config.workspaces)
+
+
+class ImapCollector:
+    """Per mailbox: the last successful fetch and the backlog, from the store."""
+
+    def __init__(self, rt):
+        self.rt = rt
+
+    def collect(self):
+        try:
+            statuses = imap_health.mailbox_status(self.rt.read_sessions, self.rt.config)
+        except SQLAlchemyError:
+            return
+        families = {}
+        for name, doc, labels, value in imap_health.prometheus_samples(statuses):
+            family = families.setdefault(name, GaugeMetricFamily(PREFIX + name, doc,
+                                                                 labels=list(labels)))
+            family.add_metric(list(labels.values()), value)
+        yield from families.values()
 
 
 def queue_counts(redis: Redis) -> dict[str, tuple[int, int]]:

@@ -22,6 +22,8 @@ COUNTERS = {
     "ignored": "Inbound inputs with nothing to store (bot commands, ignorable updates)",
     "rejected": "Inbound requests refused at an edge (bad signature, invalid input, rate limit)",
     "quarantined": "Inbound messages put in quarantine",
+    "imap_fetch_errors": "IMAP FETCH refused by the server for a message",
+    "imap_reconnects": "IMAP connections lost or refused",
 }
 
 

@@ -6,7 +6,6 @@ to do, ``delete`` removes the webhook. Each returns the lines to print and wheth
 """
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from config.channels import TelegramBot, secret
-from gateway.telegram.client import MissingToken, make_bot
+from gateway.telegram.client import BotRunner, MissingToken
 from gateway.telegram.polling import ALLOWED_UPDATES
 
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
@@ -163,11 +162,9 @@ def delete(bot: TelegramBot, drop_pending: bool = False) -> Report:
 
 def run(bot: TelegramBot, report: Report, call):
     """``await call(Bot)``; failures become a problem in plain words (None is returned)."""
-    async def session():
-        async with make_bot(bot) as client:
-            return await call(client)
+    runner = BotRunner()
     try:
-        return asyncio.run(session())
+        return runner.run(bot, call)
     except MissingToken as exc:
         report.problem(str(exc))
     except InvalidToken:
@@ -177,4 +174,6 @@ def run(bot: TelegramBot, report: Report, call):
         report.problem(f"the Bot API at {bot.base_url} answered or failed with: {exc}")
     except TelegramError as exc:
         report.problem(f"Telegram refused: {exc}")
+    finally:
+        runner.reset()
     return None

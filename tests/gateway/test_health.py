@@ -99,3 +99,38 @@ def test_metrics_answers_200_with_redis_up_0_when_redis_is_down(redis_down_clien
     response = redis_down_client.get("/metrics")
     assert response.status_code == 200
     assert samples(response) == {("ticketgate_redis_up", ()): 0}
+
+
+# --- IMAP mailboxes ---
+
+@pytest.fixture
+def imap_client(sqlite_url, redis_url, redis_conn, tmp_path):
+    from config.workspaces import parse_config
+    config = parse_config({"workspaces": [{"slug": "demo", "domains": ["demo.test"], "channels": {
+        "mailboxes": [{"name": "support", "host": "imap.demo.test", "user": "u",
+                       "password_env": "X", "folders": ["INBOX", "Sales"]}]}}]})
+    rt = make_runtime(sqlite_url, redis_url, tmp_path, config)
+    return rt, create_app(rt).test_client()
+
+
+def test_readyz_and_metrics_show_each_mailboxs_last_fetch_and_backlog(imap_client):
+    from datetime import datetime, timezone
+    from store.models import ImapFolder
+    rt, client = imap_client
+    fetched = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    with rt.sessions.begin() as session:
+        for folder, backlog in (("INBOX", 3), ("Sales", 4)):
+            session.add(ImapFolder(workspace="demo", mailbox="support", folder=folder,
+                                   uidvalidity=7, last_uid=10, backlog=backlog,
+                                   last_fetch_at=fetched))
+    [status] = client.get("/readyz").get_json()["imap"]
+    assert (status["mailbox"], status["backlog"], status["stale"]) == ("support", 7, True)
+    assert status["last_fetch_at"].startswith("2026-11-23T10:00:00")
+    values = samples(client.get("/metrics"))
+    labels = (("mailbox", "support"), ("workspace", "demo"))
+    assert values[("ticketgate_imap_backlog", labels)] == 7
+    assert values[("ticketgate_imap_last_fetch_timestamp_seconds", labels)] == fetched.timestamp()
+
+
+def test_readyz_without_mailboxes_has_no_imap_section(client):
+    assert "imap" not in client.get("/readyz").get_json()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from redis import Redis
@@ -34,10 +35,12 @@ def poller(runtime, redis=None) -> polling.Poller:
 
 
 def fetch(poller_, timeout: float = 0) -> list[dict]:
+    """One getUpdates, from a thread of its own (the test's thread may have a running loop)."""
     async def go():
         async with make_bot(poller_.config) as bot:
             return await poller_.fetch(bot, timeout)
-    return asyncio.run(go())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result(30)
 
 
 def test_batch_is_enqueued_then_the_offset_confirms_it(sqlite_runtime, fake_api, redis_conn):

@@ -2,6 +2,7 @@
 with files fetched from the fake Bot API."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -66,6 +67,16 @@ def test_photo_is_downloaded_into_blobs_and_listed(runtime, fake_api):
     assert message.text == "The package arrived broken"
     assert [p["file_id"] for p in fake_api.called("getFile")] == ["AgACAgIAAxkBAAIBZ2Zl-large"]
     assert fake_api.called("download") == [{"path": "photos/file_17.jpg"}]
+
+
+def test_downloads_work_when_the_caller_runs_an_event_loop(sqlite_runtime, fake_api):
+    """The Bot API calls run on their own loop thread, whatever the calling thread does."""
+    fake_api.add_file("AgACAgIAAxkBAAIBZ2Zl-large", PHOTO)
+
+    async def caller():
+        return deliver(sqlite_runtime, tg.photo(2, 12))
+    assert asyncio.run(caller()) == "created"
+    assert len(messages(sqlite_runtime)[0].attachments) == 1
 
 
 def test_files_telegram_refuses_become_notes_not_lost_messages(sqlite_runtime, fake_api):

@@ -1,0 +1,91 @@
+"""Group commit for the threaded web process: concurrent chat requests share one Redis write.
+
+Under gunicorn's ``gthread`` workers several requests of one process are in flight at once.
+Each would pay RQ's per-job cost (building the job, a MULTI of about ten commands) on its own;
+here the first request to submit becomes the batch's leader and writes every submission pending
+at that moment with one ``Intake.accept_many`` (one transaction, one ingest job), as soon as
+every request in flight has submitted or after ``LINGER_S``, whichever comes first. A lone
+request (a sync worker, a quiet moment) is written at once; nobody answers before Redis has
+its message, and a Redis failure is raised in every request of the batch (each answers 503).
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from gateway.intake import Intake, Submission
+
+LINGER_S = 0.002  # longest the leader waits for the other requests in flight to submit
+MAX_BATCH = 50
+
+
+@dataclass
+class _Slot:
+    submission: Submission
+    done: threading.Event = field(default_factory=threading.Event)
+    envelope: dict | None = None
+    error: BaseException | None = None
+
+
+class ThreadGroupCommit:
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._pending: list[_Slot] = []
+        self._in_flight = 0
+        self._writing = False
+
+    @contextmanager
+    def request(self):
+        """Count a request as in flight from its start to its answer."""
+        with self._cond:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+    def submit(self, intake: Intake, submission: Submission) -> dict:
+        """The envelope once Redis has the submission; raises what ``accept_many`` raised."""
+        slot = _Slot(submission)
+        with self._cond:
+            self._pending.append(slot)
+            self._cond.notify_all()
+            leader = not self._writing
+            if leader:
+                self._writing = True
+                self._cond.wait_for(self._everyone_submitted, timeout=LINGER_S)
+        if leader:
+            self._lead(intake)
+        slot.done.wait()
+        if slot.error is not None:
+            raise slot.error
+        return slot.envelope
+
+    def _everyone_submitted(self) -> bool:
+        return len(self._pending) >= min(MAX_BATCH, self._in_flight)
+
+    def _lead(self, intake: Intake) -> None:
+        """Write batches until nothing is pending, then hand leadership back."""
+        while True:
+            with self._cond:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                if not batch:
+                    self._writing = False
+                    return
+            _write(intake, batch)
+
+
+def _write(intake: Intake, batch: list[_Slot]) -> None:
+    try:
+        envelopes = intake.accept_many([slot.submission for slot in batch])
+    except BaseException as exc:  # noqa: B902 - every waiting request must learn of it
+        for slot in batch:
+            slot.error = exc
+            slot.done.set()
+        return
+    for slot, envelope in zip(batch, envelopes):
+        slot.envelope = envelope
+        slot.done.set()
