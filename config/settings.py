@@ -33,6 +33,7 @@ class Settings:
     smtp_relay_url: str = ""
     smtp_tls_cert: str = ""                    # PEM files; both set: STARTTLS is offered
     smtp_tls_key: str = ""
+    proxy_hops: int = 0                        # reverse proxies in front of the web process
 
 
 def load_settings(environ: dict | None = None) -> Settings:
@@ -52,4 +53,5 @@ def load_settings(environ: dict | None = None) -> Settings:
         smtp_relay_url=env.get("SMTP_RELAY_URL", ""),
         smtp_tls_cert=env.get("SMTP_TLS_CERT", ""),
         smtp_tls_key=env.get("SMTP_TLS_KEY", ""),
+        proxy_hops=int(env.get("TRUSTED_PROXY_HOPS", 0)),
     )

@@ -9,6 +9,7 @@ import importlib
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workers.runtime import Runtime, build_runtime
 from config.settings import load_settings
@@ -30,6 +31,9 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(importlib.import_module("gateway.api_actions").bp, url_prefix="/api/v1")
     for module in EDGES:
         app.register_blueprint(importlib.import_module(module).bp)
+    hops = app.extensions["ticketgate"].settings.proxy_hops
+    if hops:  # client address and scheme from X-Forwarded-* set by that many trusted proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     return app
 
