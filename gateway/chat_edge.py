@@ -74,11 +74,14 @@ def accept(site: ChatSite, body: bytes, timestamp: str | None, signature: str | 
     """Verify, validate and enqueue one chat message; return its envelope and payload."""
     verify(site, body, timestamp, signature)
     message = validated(body)
-    scope = f"{CHANNEL}:{site.workspace}"
-    if not edge.first_use(edge.runtime().redis, scope, _bare(signature),
-                          2 * site.settings.replay_window_s):
+    scope, redis = f"{CHANNEL}:{site.workspace}", edge.runtime().redis
+    if not edge.first_use(redis, scope, _bare(signature), 2 * site.settings.replay_window_s):
         edge.reject(401, "replayed", "this signed request was already received", CHANNEL)
-    return enqueue(site, body, source), message
+    try:
+        return enqueue(site, body, source), message
+    except edge.Unavailable:
+        edge.forget_use(redis, scope, _bare(signature))  # the sender's retry must be accepted
+        raise
 
 
 def group() -> ThreadGroupCommit:

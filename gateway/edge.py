@@ -95,6 +95,8 @@ def json_object(body: bytes, channel: str) -> dict:
     """The request body as a JSON object, or a 400 that says what is wrong with it."""
     try:
         data = json.loads(body)
+    except RecursionError:
+        reject(400, "invalid_json", "the body is nested too deeply", channel)
     except (UnicodeDecodeError, ValueError) as exc:
         reject(400, "invalid_json", f"the body is not valid JSON: {exc}", channel)
     if not isinstance(data, dict):
@@ -124,8 +126,21 @@ def secret_matches(expected: str, given: str) -> bool:
 
 def first_use(redis: Redis, scope: str, value: str, ttl_s: int) -> bool:
     """True the first time ``value`` is seen in ``scope`` within ``ttl_s`` (replay guard)."""
-    digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
     try:
-        return bool(redis.set(NONCE_KEY + scope + ":" + digest, 1, nx=True, ex=ttl_s))
+        return bool(redis.set(_nonce_key(scope, value), 1, nx=True, ex=ttl_s))
     except RedisError:
         raise Unavailable() from None
+
+
+def forget_use(redis: Redis, scope: str, value: str) -> None:
+    """Undo ``first_use`` when the request it guarded was not accepted after all (the sender
+    will retry the very same request)."""
+    try:
+        redis.delete(_nonce_key(scope, value))
+    except RedisError:
+        pass  # the key expires with the replay window
+
+
+def _nonce_key(scope: str, value: str) -> str:
+    digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+    return NONCE_KEY + scope + ":" + digest
