@@ -13,6 +13,7 @@ from typing import Literal
 
 import yaml
 from config.channels import Channels
+from config.outbound import Outbound
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -50,6 +51,7 @@ class Workspace(Strict):
     threading: Threading = Threading()
     reopen: Reopen = Reopen()
     channels: Channels = Channels()
+    outbound: Outbound = Outbound()
 
     @field_validator("slug")
     @classmethod

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from channels import tokens
 from gateway import auth, params as wire
 from gateway.errors import ApiError, bad_request
-from gateway.serializers import message_json
+from gateway.serializers import delivery_json, message_json
 from gateway.web import runtime_of
 from store import repo
 from store.models import Message, Ticket
@@ -102,14 +102,6 @@ def message_body(message: Message) -> dict:
     """The Message of the API plus its delivery state."""
     return {**message_json(message), "author": message.author,
             "delivery": delivery_json(message)}
-
-
-def delivery_json(message: Message) -> dict | None:
-    if message.direction != "out":
-        return None
-    return {"status": message.delivery_status, "detail": message.delivery_detail,
-            "attempts": message.attempts,
-            "delivered_at": message.delivered_at.isoformat() if message.delivered_at else None}
 
 
 def _enqueue_delivery(rt, message_id: int) -> None:

@@ -46,7 +46,7 @@ def reply(description: str, schema: dict | None = None, media: str = "applicatio
 
 def errors(*statuses: int) -> dict:
     known = {400: "Invalid parameters (see `fields`)", 401: "Missing or invalid API key",
-             404: "Not found (or another workspace's)", 409: "Cannot be replayed",
+             404: "Not found (or another workspace's)", 409: "Conflicts with the current state",
              503: "Database or Redis unavailable; retry after `Retry-After` seconds"}
     return {str(s): reply(known[s], ref("Error")) for s in statuses}
 
@@ -102,7 +102,11 @@ def message_schema() -> dict:
         "attachments": {"type": "array", "items": attachment},
         "classification": {"type": "string", "description": "normal, auto_reply, "
                            "out_of_office, bounce, bulk, own_loop, spam, ..."},
-        "classification_detail": {"type": "object"}, "created_at": TIME})
+        "classification_detail": {"type": "object"}, "created_at": TIME,
+        "author": {"type": ["string", "null"], "description": "the agent of an out/note message"},
+        "delivery": {"type": ["object", "null"], "description": "out messages only", "properties": {
+            "status": {"enum": ["queued", "sent", "failed", "outbox"]}, "detail": STR,
+            "attempts": INT, "delivered_at": TIME}}})
 
 
 def entry_schema() -> dict:
@@ -134,7 +138,17 @@ def paths() -> dict:
         f"{PREFIX}/openapi.json": {"get": operation(
             "This document", {"200": reply("OpenAPI 3.1", {"type": "object"})}, fail=(),
             public=True)},
-        **health_paths()}
+        **actions_paths(), **health_paths(), **edge_paths()}
+
+
+def actions_paths() -> dict:
+    from gateway import api_actions_doc  # it builds on the helpers above
+    return api_actions_doc.paths()
+
+
+def edge_paths() -> dict:
+    from gateway import openapi_edges  # it builds on the helpers above
+    return openapi_edges.paths()
 
 
 def health_paths() -> dict:
@@ -154,7 +168,9 @@ def document() -> dict:
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "ticketgate REST API", "version": API_VERSION,
-                 "description": "Tickets and quarantine of one workspace (the API key's)."},
+                 "description": "Tickets, agent actions and quarantine of one workspace (the "
+                                "API key's), and the inbound edges (each with its own "
+                                "authentication)."},
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": paths(),

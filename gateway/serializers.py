@@ -99,7 +99,16 @@ def message_json(m: Message) -> dict:
         "attachments": [{k: a.get(k) for k in ATTACHMENT_FIELDS} for a in m.attachments or []],
         "classification": detail.get("kind") or DEFAULT_CLASSIFICATION,
         "classification_detail": detail, "created_at": iso(m.created_at),
+        "author": m.author, "delivery": delivery_json(m),
     }
+
+
+def delivery_json(m: Message) -> dict | None:
+    """Where an outbound message is: queued, sent, failed (with the reason) or outbox."""
+    if m.direction != "out":
+        return None
+    return {"status": m.delivery_status, "detail": m.delivery_detail, "attempts": m.attempts,
+            "delivered_at": iso(m.delivered_at)}
 
 
 def entry_json(e: QuarantineEntry) -> dict:

@@ -18,6 +18,7 @@ from gateway.intake import RAW_KEY
 from workers import pipeline
 from workers.batch import Item, store_items
 from workers.normalize import load_raw, normalize
+from workers.outbound.hooks import after_ingest
 from workers.runtime import Runtime, runtime
 
 
@@ -29,6 +30,7 @@ def ingest(envelopes: list[dict]) -> list[str]:
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
     items = [prepare(rt, envelope) for envelope in envelopes]
     store_items(rt, items)
+    after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
     record_metrics(rt, items)
     return [item.outcome for item in items]
 

@@ -105,7 +105,8 @@ def message_row(ctx) -> dict:
         attachments=[{"filename": a.filename, "content_type": a.content_type, "size": a.size,
                       "sha256": a.sha256} for a in event.attachments],
         classification=_classification(event), raw_ref=event.raw_ref, sent_at=event.sent_at,
-        received_at=event.received_at, revision=event.revision)
+        received_at=event.received_at, revision=event.revision,
+        account=event.account[:100])
 
 
 def _classification(event) -> dict:
