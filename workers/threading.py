@@ -1,9 +1,10 @@
 """Threading: which existing ticket an inbound event belongs to (PRODUCT.md section 6).
 
-First match wins: In-Reply-To / References against stored Message-IDs (strong keys always match;
-keys we only saw referenced match only a sender who takes part in that ticket) -> subject token
-``[#N]`` from a participant -> channel conversation id. The signed reply address and body marker
-come first once outbound mail signs them (issue 5).
+First match wins: the signed reply address ``support+<token>@`` -> In-Reply-To / References
+against stored Message-IDs (strong keys always match; keys we only saw referenced match only a
+sender who takes part in that ticket), then the token inside one of our own Message-IDs -> the
+signed hidden body marker -> subject token ``[#N]`` from a participant -> channel conversation
+id. The token rules live in ``workers.thread_tokens``.
 """
 from __future__ import annotations
 
