@@ -12,7 +12,7 @@ call ``accept``; nothing reaches the ``chat`` queue without passing it. Checks, 
 5. the signature was not used before within the window (else 401 ``replayed``);
 6. the verified body is made durable on the ``chat`` queue (202; 503 + Retry-After when Redis
    is down), in one Redis transaction with the other requests in flight in this process
-   (``gateway.chat_batch``).
+   (``gateway.http_batch``).
 """
 from __future__ import annotations
 
@@ -20,15 +20,13 @@ import logging
 import time
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import request
 from pydantic import ValidationError
 
 from channels import chat
 from config.channels import Chat, secret
-from gateway import edge, metrics
-from gateway.chat_batch import ThreadGroupCommit
+from gateway import edge
 from gateway.errors import ApiError
-from gateway.intake import IntakeUnavailable, Submission
 
 log = logging.getLogger(__name__)
 CHANNEL = "chat"
@@ -84,20 +82,9 @@ def accept(site: ChatSite, body: bytes, timestamp: str | None, signature: str | 
         raise
 
 
-def group() -> ThreadGroupCommit:
-    """This app's group commit (one per web process and app)."""
-    return current_app.extensions.setdefault("ticketgate_chat_group", ThreadGroupCommit())
-
-
 def enqueue(site: ChatSite, body: bytes, source: str) -> dict:
-    """Make the verified body durable on the chat queue, sharing the write with concurrent
-    requests of this process; 503 (``edge.Unavailable``) when Redis is down."""
-    submission = Submission(CHANNEL, site.workspace, chat.ACCOUNT, body, {"source": source})
-    try:
-        return group().submit(edge.intake(), submission)
-    except IntakeUnavailable:
-        metrics.incr(edge.runtime().redis, "enqueue_failures", CHANNEL)
-        raise edge.Unavailable() from None
+    """Make the verified body durable on the chat queue; 503 when Redis is down."""
+    return edge.enqueue(CHANNEL, site.workspace, chat.ACCOUNT, body, {"source": source})
 
 
 def verify(site: ChatSite, body: bytes, timestamp: str | None, signature: str | None) -> None:

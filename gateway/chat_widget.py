@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from channels import chat
 from gateway import edge
-from gateway.chat_edge import (CHANNEL, ChatSite, accept, group, json_body, request_body, sign,
+from gateway.chat_edge import (CHANNEL, ChatSite, accept, json_body, request_body, sign,
                                site_or_404)
 from store.models import Message, ThreadKey, Workspace
 from workers import threading
@@ -52,11 +52,6 @@ def page(workspace: str):
 
 @bp.post("/chat/<workspace>/messages")
 def post_message(workspace: str):
-    with group().request():
-        return _post_message(workspace)
-
-
-def _post_message(workspace: str):
     site = site_or_404(workspace)
     edge.limit(CHANNEL, f"widget-ip:{request.remote_addr}", site.settings.widget_per_ip_per_hour)
     form = widget_form(request_body())

@@ -1,7 +1,8 @@
 """What every HTTP edge (form, chat, Telegram, inbound-parse webhooks) shares.
 
 An edge authenticates, validates cheaply, makes the raw request durable through the one intake
-and answers: ``202`` with a reference once Redis has it, ``503`` with ``Retry-After`` when it
+(concurrent requests of a process share one Redis transaction: ``gateway.http_batch``) and
+answers: ``202`` with a reference once Redis has it, ``503`` with ``Retry-After`` when it
 does not (the sender retries, nothing is lost). Signature checks are constant-time; ``first_use``
 is the replay guard for nonces and provider tokens.
 """
@@ -17,7 +18,8 @@ from redis.exceptions import RedisError
 
 from gateway import metrics, ratelimit
 from gateway.errors import RETRY_AFTER_S, ApiError
-from gateway.intake import Intake, IntakeUnavailable
+from gateway.http_batch import ThreadGroupCommit
+from gateway.intake import Intake, IntakeUnavailable, Submission
 
 NONCE_KEY = "ticketgate:nonce:"  # + scope + value: a token or signature already used
 
@@ -40,11 +42,17 @@ def workspace_or_404(slug: str):
     return config
 
 
+def group() -> ThreadGroupCommit:
+    """This app's group commit: edge requests in flight in this process share one write."""
+    return current_app.extensions.setdefault("ticketgate_group", ThreadGroupCommit())
+
+
 def enqueue(channel: str, workspace: str, account: str, raw: bytes,
             meta: dict | None = None) -> dict:
-    """Make ``raw`` durable; raise ``Unavailable`` (answered 503) when Redis is down."""
+    """Make ``raw`` durable (sharing the Redis transaction with the other edge requests in
+    flight); raise ``Unavailable`` (answered 503) when Redis is down."""
     try:
-        return intake().accept(channel, workspace, account, raw, meta)
+        return group().submit(intake(), Submission(channel, workspace, account, raw, meta or {}))
     except IntakeUnavailable:
         metrics.incr(runtime().redis, "enqueue_failures", channel)
         raise Unavailable() from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from flask import Flask
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workers.runtime import Runtime, build_runtime
@@ -29,13 +29,32 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(importlib.import_module("gateway.api_actions").bp, url_prefix="/api/v1")
-    for module in EDGES:
-        app.register_blueprint(importlib.import_module(module).bp)
+    edges = [importlib.import_module(module).bp for module in EDGES]
+    for blueprint in edges:
+        app.register_blueprint(blueprint)
+    count_edge_requests(app, {blueprint.name for blueprint in edges})
     hops = app.extensions["ticketgate"].settings.proxy_hops
     if hops:  # client address and scheme from X-Forwarded-* set by that many trusted proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
     return app
+
+
+def count_edge_requests(app: Flask, names: set[str]) -> None:
+    """Tell the group commit (``gateway.edge.group``) how many edge requests are in flight, so
+    a write waits for the requests that will submit soon and for no others."""
+    from gateway import edge
+
+    @app.before_request
+    def _started():
+        if request.blueprints and request.blueprints[-1] in names:
+            g.edge_request = True
+            edge.group().started()
+
+    @app.teardown_request
+    def _finished(_exc):
+        if g.pop("edge_request", False):
+            edge.group().finished()
 
 
 def runtime_of(app: Flask) -> Runtime:

@@ -5,7 +5,7 @@ import threading
 
 import redis
 
-from gateway.chat_batch import ThreadGroupCommit
+from gateway.http_batch import ThreadGroupCommit
 from gateway.intake import Intake, IntakeUnavailable, RAW_KEY, Submission
 from tests.integration.harness import free_port
 

@@ -1,4 +1,4 @@
-"""Group commit for the threaded web process: concurrent chat requests share one Redis write.
+"""Group commit for the threaded web process: concurrent edge requests share one Redis write.
 
 Under gunicorn's ``gthread`` workers several requests of one process are in flight at once.
 Each would pay RQ's per-job cost (building the job, a MULTI of about ten commands) on its own;
@@ -35,17 +35,24 @@ class ThreadGroupCommit:
         self._in_flight = 0
         self._writing = False
 
+    def started(self) -> None:
+        """A request that may submit is in flight (``create_app`` calls it for every edge)."""
+        with self._cond:
+            self._in_flight += 1
+
+    def finished(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify_all()
+
     @contextmanager
     def request(self):
         """Count a request as in flight from its start to its answer."""
-        with self._cond:
-            self._in_flight += 1
+        self.started()
         try:
             yield
         finally:
-            with self._cond:
-                self._in_flight -= 1
-                self._cond.notify_all()
+            self.finished()
 
     def submit(self, intake: Intake, submission: Submission) -> dict:
         """The envelope once Redis has the submission; raises what ``accept_many`` raised."""
