@@ -72,19 +72,17 @@ def accept(site: ChatSite, body: bytes, timestamp: str | None, signature: str | 
     """Verify, validate and enqueue one chat message; return its envelope and payload."""
     verify(site, body, timestamp, signature)
     message = validated(body)
-    scope, redis = f"{CHANNEL}:{site.workspace}", edge.runtime().redis
-    if not edge.first_use(redis, scope, _bare(signature), 2 * site.settings.replay_window_s):
-        edge.reject(401, "replayed", "this signed request was already received", CHANNEL)
+    once = (f"{CHANNEL}:{site.workspace}", _bare(signature), 2 * site.settings.replay_window_s)
     try:
-        return enqueue(site, body, source), message
-    except edge.Unavailable:
-        edge.forget_use(redis, scope, _bare(signature))  # the sender's retry must be accepted
-        raise
+        return enqueue(site, body, source, once), message
+    except edge.Replayed:
+        edge.reject(401, "replayed", "this signed request was already received", CHANNEL)
 
 
-def enqueue(site: ChatSite, body: bytes, source: str) -> dict:
-    """Make the verified body durable on the chat queue; 503 when Redis is down."""
-    return edge.enqueue(CHANNEL, site.workspace, chat.ACCOUNT, body, {"source": source})
+def enqueue(site: ChatSite, body: bytes, source: str, once: tuple[str, str, int]) -> dict:
+    """Make the verified body durable on the chat queue unless its signature was used before
+    (``edge.Replayed``); 503 when Redis is down."""
+    return edge.enqueue(CHANNEL, site.workspace, chat.ACCOUNT, body, {"source": source}, once)
 
 
 def verify(site: ChatSite, body: bytes, timestamp: str | None, signature: str | None) -> None:

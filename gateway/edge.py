@@ -18,7 +18,8 @@ from redis.exceptions import RedisError
 
 from gateway import metrics, ratelimit
 from gateway.errors import RETRY_AFTER_S, ApiError
-from gateway.http_batch import ThreadGroupCommit
+from gateway import http_batch
+from gateway.http_batch import Nonce, ThreadGroupCommit
 from gateway.intake import Intake, IntakeUnavailable, Submission
 
 NONCE_KEY = "ticketgate:nonce:"  # + scope + value: a token or signature already used
@@ -42,17 +43,24 @@ def workspace_or_404(slug: str):
     return config
 
 
+Replayed = http_batch.Replayed  # raised by ``enqueue`` for a used nonce: callers catch it
+
+
 def group() -> ThreadGroupCommit:
     """This app's group commit: edge requests in flight in this process share one write."""
     return current_app.extensions.setdefault("ticketgate_group", ThreadGroupCommit())
 
 
 def enqueue(channel: str, workspace: str, account: str, raw: bytes,
-            meta: dict | None = None) -> dict:
+            meta: dict | None = None, once: tuple[str, str, int] | None = None) -> dict:
     """Make ``raw`` durable (sharing the Redis transaction with the other edge requests in
-    flight); raise ``Unavailable`` (answered 503) when Redis is down."""
+    flight); raise ``Unavailable`` (answered 503) when Redis is down. ``once`` = (scope,
+    value, ttl_s) is a replay guard checked in the same round trip as the batch: a value used
+    before raises ``Replayed`` and nothing is enqueued."""
+    nonce = Nonce(_nonce_key(once[0], once[1]), once[2]) if once else None
+    submission = Submission(channel, workspace, account, raw, meta or {})
     try:
-        return group().submit(intake(), Submission(channel, workspace, account, raw, meta or {}))
+        return group().submit(intake(), submission, nonce)
     except IntakeUnavailable:
         metrics.incr(runtime().redis, "enqueue_failures", channel)
         raise Unavailable() from None
@@ -138,15 +146,6 @@ def first_use(redis: Redis, scope: str, value: str, ttl_s: int) -> bool:
         return bool(redis.set(_nonce_key(scope, value), 1, nx=True, ex=ttl_s))
     except RedisError:
         raise Unavailable() from None
-
-
-def forget_use(redis: Redis, scope: str, value: str) -> None:
-    """Undo ``first_use`` when the request it guarded was not accepted after all (the sender
-    will retry the very same request)."""
-    try:
-        redis.delete(_nonce_key(scope, value))
-    except RedisError:
-        pass  # the key expires with the replay window
 
 
 def _nonce_key(scope: str, value: str) -> str:

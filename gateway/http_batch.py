@@ -14,15 +14,30 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from gateway.intake import Intake, Submission
+from redis.exceptions import RedisError
+
+from gateway.intake import Intake, IntakeUnavailable, Submission
 
 LINGER_S = 0.002  # longest the leader waits for the other requests in flight to submit
 MAX_BATCH = 50
 
 
+class Replayed(Exception):
+    """The submission's nonce was used before: it was not enqueued."""
+
+
+@dataclass(frozen=True)
+class Nonce:
+    """A replay guard: Redis key set (NX, with a TTL) in the same round trip as the batch's
+    other nonces, just before the batch is written; a key that exists means a replay."""
+    key: str
+    ttl_s: int
+
+
 @dataclass
 class _Slot:
     submission: Submission
+    nonce: Nonce | None = None
     done: threading.Event = field(default_factory=threading.Event)
     envelope: dict | None = None
     error: BaseException | None = None
@@ -54,9 +69,10 @@ class ThreadGroupCommit:
         finally:
             self.finished()
 
-    def submit(self, intake: Intake, submission: Submission) -> dict:
-        """The envelope once Redis has the submission; raises what ``accept_many`` raised."""
-        slot = _Slot(submission)
+    def submit(self, intake: Intake, submission: Submission, nonce: Nonce | None = None) -> dict:
+        """The envelope once Redis has the submission; raises ``Replayed`` or what
+        ``accept_many`` raised."""
+        slot = _Slot(submission, nonce)
         with self._cond:
             self._pending.append(slot)
             self._cond.notify_all()
@@ -87,8 +103,10 @@ class ThreadGroupCommit:
 
 def _write(intake: Intake, batch: list[_Slot]) -> None:
     try:
-        envelopes = intake.accept_many([slot.submission for slot in batch])
+        batch = _claim_nonces(intake, batch)
+        envelopes = intake.accept_many([slot.submission for slot in batch]) if batch else []
     except BaseException as exc:  # noqa: B902 - every waiting request must learn of it
+        _release_nonces(intake, batch)  # not accepted: the sender's retry must be
         for slot in batch:
             slot.error = exc
             slot.done.set()
@@ -96,3 +114,32 @@ def _write(intake: Intake, batch: list[_Slot]) -> None:
     for slot, envelope in zip(batch, envelopes):
         slot.envelope = envelope
         slot.done.set()
+
+
+def _claim_nonces(intake: Intake, batch: list[_Slot]) -> list[_Slot]:
+    """Set every nonce of the batch in one round trip; replays are answered at once and left
+    out. Raises ``IntakeUnavailable`` when Redis is down."""
+    guarded = [slot for slot in batch if slot.nonce]
+    if not guarded:
+        return batch
+    try:
+        with intake.redis.pipeline(transaction=False) as pipe:
+            for slot in guarded:
+                pipe.set(slot.nonce.key, 1, nx=True, ex=slot.nonce.ttl_s)
+            fresh = pipe.execute()
+    except RedisError as exc:
+        raise IntakeUnavailable(f"redis: {exc}") from exc
+    for slot, ok in zip(guarded, fresh):
+        if not ok:
+            slot.error = Replayed(slot.nonce.key)
+            slot.done.set()
+    return [slot for slot in batch if slot.error is None]
+
+
+def _release_nonces(intake: Intake, batch: list[_Slot]) -> None:
+    keys = [slot.nonce.key for slot in batch if slot.nonce]
+    try:
+        if keys:
+            intake.redis.delete(*keys)
+    except RedisError:
+        pass  # they expire with their TTL

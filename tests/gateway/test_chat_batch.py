@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import redis
 
 from gateway.http_batch import ThreadGroupCommit
@@ -59,3 +60,22 @@ def test_leadership_is_handed_back_between_bursts(redis_conn):
     group, intake = ThreadGroupCommit(), Intake(redis_conn)
     for _ in range(3):
         assert all(isinstance(e, dict) for e in run_concurrently(group, intake, 5))
+
+
+def test_nonces_of_a_batch_are_claimed_together_and_replays_left_out(redis_conn):
+    from gateway.http_batch import Nonce, Replayed
+    group, intake = ThreadGroupCommit(), Intake(redis_conn)
+    first = group.submit(intake, Submission("chat", "demo", "widget", b"one"), Nonce("n:1", 60))
+    with pytest.raises(Replayed):
+        group.submit(intake, Submission("chat", "demo", "widget", b"two"), Nonce("n:1", 60))
+    assert first["raw_ref"] and redis_conn.llen("rq:queue:chat") == 1
+    assert 0 < redis_conn.ttl("n:1") <= 60
+
+
+def test_a_failed_write_releases_its_nonces(redis_conn):
+    from gateway.http_batch import Nonce
+    unknown_queue = Submission("no-such-channel", "demo", "widget", b"x")  # accept_many fails
+    with pytest.raises(KeyError):
+        ThreadGroupCommit().submit(Intake(redis_conn), unknown_queue, Nonce("n:2", 60))
+    assert redis_conn.exists("n:2") == 0
+    assert redis_conn.llen("rq:queue:chat") == 0
