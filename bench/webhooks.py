@@ -173,7 +173,7 @@ def main() -> None:
     parser.add_argument("--channel", choices=sorted(REQUESTS), default="chat")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="gthread")
-    parser.add_argument("--threads", type=int, default=8, help="per worker (gthread)")
+    parser.add_argument("--threads", type=int, default=16, help="per worker (gthread)")
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--client-threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0, help="per round")
