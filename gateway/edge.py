@@ -3,8 +3,9 @@
 An edge authenticates, validates cheaply, makes the raw request durable through the one intake
 (concurrent requests of a process share one Redis transaction: ``gateway.http_batch``) and
 answers: ``202`` with a reference once Redis has it, ``503`` with ``Retry-After`` when it
-does not (the sender retries, nothing is lost). Signature checks are constant-time; ``first_use``
-is the replay guard for nonces and provider tokens.
+does not (the sender retries, nothing is lost). Signature checks are constant-time; replay guards
+for signatures, provider tokens and update ids are checked and remembered with the enqueue
+(``enqueue(..., once=...)``).
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import hmac
 import json
 
 from flask import current_app, jsonify
-from redis import Redis
 from redis.exceptions import RedisError
 
 from gateway import metrics, ratelimit
@@ -57,7 +57,7 @@ def enqueue(channel: str, workspace: str, account: str, raw: bytes,
     flight); raise ``Unavailable`` (answered 503) when Redis is down. ``once`` = (scope,
     value, ttl_s) is a replay guard checked in the same round trip as the batch: a value used
     before raises ``Replayed`` and nothing is enqueued."""
-    nonce = Nonce(_nonce_key(once[0], once[1]), once[2]) if once else None
+    nonce = Nonce(nonce_key(once[0], once[1]), once[2]) if once else None
     submission = Submission(channel, workspace, account, raw, meta or {})
     try:
         return group().submit(intake(), submission, nonce)
@@ -140,14 +140,6 @@ def secret_matches(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "replace"))
 
 
-def first_use(redis: Redis, scope: str, value: str, ttl_s: int) -> bool:
-    """True the first time ``value`` is seen in ``scope`` within ``ttl_s`` (replay guard)."""
-    try:
-        return bool(redis.set(_nonce_key(scope, value), 1, nx=True, ex=ttl_s))
-    except RedisError:
-        raise Unavailable() from None
-
-
-def _nonce_key(scope: str, value: str) -> str:
+def nonce_key(scope: str, value: str) -> str:
     digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
     return NONCE_KEY + scope + ":" + digest

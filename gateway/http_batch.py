@@ -28,8 +28,11 @@ class Replayed(Exception):
 
 @dataclass(frozen=True)
 class Nonce:
-    """A replay guard: Redis key set (NX, with a TTL) in the same round trip as the batch's
-    other nonces, just before the batch is written; a key that exists means a replay."""
+    """A replay guard: a Redis key looked up (with the batch's other nonces, in one round trip)
+    before the batch is written, and set in the same transaction as the enqueue. So a request
+    is remembered exactly when it was enqueued: a crash or a Redis failure in between never
+    turns the sender's retry into a "replay". Two copies racing in one instant may both be
+    enqueued; the worker's dedupe makes that harmless."""
     key: str
     ttl_s: int
 
@@ -103,10 +106,11 @@ class ThreadGroupCommit:
 
 def _write(intake: Intake, batch: list[_Slot]) -> None:
     try:
-        batch = _claim_nonces(intake, batch)
-        envelopes = intake.accept_many([slot.submission for slot in batch]) if batch else []
+        batch = _drop_replays(intake, batch)
+        marks = [(slot.nonce.key, slot.nonce.ttl_s) for slot in batch if slot.nonce]
+        envelopes = (intake.accept_many([slot.submission for slot in batch], marks)
+                     if batch else [])
     except BaseException as exc:  # noqa: B902 - every waiting request must learn of it
-        _release_nonces(intake, batch)  # not accepted: the sender's retry must be
         for slot in batch:
             slot.error = exc
             slot.done.set()
@@ -116,30 +120,21 @@ def _write(intake: Intake, batch: list[_Slot]) -> None:
         slot.done.set()
 
 
-def _claim_nonces(intake: Intake, batch: list[_Slot]) -> list[_Slot]:
-    """Set every nonce of the batch in one round trip; replays are answered at once and left
-    out. Raises ``IntakeUnavailable`` when Redis is down."""
+def _drop_replays(intake: Intake, batch: list[_Slot]) -> list[_Slot]:
+    """Look up every nonce of the batch in one round trip; replays are answered at once and
+    left out. Raises ``IntakeUnavailable`` when Redis is down."""
     guarded = [slot for slot in batch if slot.nonce]
     if not guarded:
         return batch
     try:
         with intake.redis.pipeline(transaction=False) as pipe:
             for slot in guarded:
-                pipe.set(slot.nonce.key, 1, nx=True, ex=slot.nonce.ttl_s)
-            fresh = pipe.execute()
+                pipe.exists(slot.nonce.key)
+            used = pipe.execute()
     except RedisError as exc:
         raise IntakeUnavailable(f"redis: {exc}") from exc
-    for slot, ok in zip(guarded, fresh):
-        if not ok:
+    for slot, seen in zip(guarded, used):
+        if seen:
             slot.error = Replayed(slot.nonce.key)
             slot.done.set()
     return [slot for slot in batch if slot.error is None]
-
-
-def _release_nonces(intake: Intake, batch: list[_Slot]) -> None:
-    keys = [slot.nonce.key for slot in batch if slot.nonce]
-    try:
-        if keys:
-            intake.redis.delete(*keys)
-    except RedisError:
-        pass  # they expire with their TTL

@@ -13,7 +13,6 @@ docs/channels/inbound-parse.md.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 
@@ -98,29 +97,21 @@ def _accept_signed(settings, workspace: str, raw: bytes, payload: inbound_parse.
     if age is None or age > settings.max_age_s or age < -FUTURE_SKEW_S:
         _refuse(406, "stale_timestamp", "the timestamp is outside the accepted window")
     _check_payload("mailgun", payload)
-    scope, ttl = f"mailgun:{workspace}", settings.max_age_s + FUTURE_SKEW_S
-    if not edge.first_use(edge.runtime().redis, scope, token, ttl):
-        _refuse(406, "replayed", "this token was already used")
+    # The token is remembered in the enqueue's own transaction: a failed enqueue leaves it
+    # unused, so the provider's retry (same token) is not mistaken for a replay.
+    once = (f"mailgun:{workspace}", token, settings.max_age_s + FUTURE_SKEW_S)
     try:
-        return _accept("mailgun", workspace, raw, payload)
-    except edge.Unavailable:
-        _forget(scope, token)  # the provider's retry (same token) must not look like a replay
-        raise
+        return _accept("mailgun", workspace, raw, payload, once)
+    except edge.Replayed:
+        _refuse(406, "replayed", "this token was already used")
 
 
-def _accept(provider: str, workspace: str, raw: bytes, payload: inbound_parse.Payload):
+def _accept(provider: str, workspace: str, raw: bytes, payload: inbound_parse.Payload,
+            once: tuple[str, str, int] | None = None):
     meta = {"format": payload.format, "content_type": request.headers.get("Content-Type", ""),
             "rcpt_to": list(payload.rcpt_to), "mail_from": payload.mail_from}
-    envelope = edge.enqueue(CHANNEL, workspace, provider, raw, meta)
+    envelope = edge.enqueue(CHANNEL, workspace, provider, raw, meta, once)
     return edge.accepted(envelope, status=SUCCESS)
-
-
-def _forget(scope: str, value: str) -> None:
-    digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
-    try:
-        edge.runtime().redis.delete(edge.NONCE_KEY + scope + ":" + digest)
-    except Exception:  # Redis is down: the token key expires by itself
-        log.warning("could not release Mailgun token after a failed enqueue")
 
 
 def _refuse(status: int, code: str, message: str, headers: dict | None = None,

@@ -83,8 +83,10 @@ class Intake:
         """Make ``raw`` and its job durable in Redis; return the envelope (with the job id)."""
         return self.accept_many([Submission(channel, workspace, account, raw, meta or {})])[0]
 
-    def accept_many(self, submissions: list[Submission]) -> list[dict]:
-        """One Redis transaction for all: raw payloads, one ingest job per channel, counters."""
+    def accept_many(self, submissions: list[Submission],
+                    marks: list[tuple[str, int]] = ()) -> list[dict]:
+        """One Redis transaction for all: raw payloads, one ingest job per channel, counters,
+        and ``marks`` ((key, ttl_s): replay guards remembered exactly when enqueued)."""
         envelopes = [make_envelope(s.channel, s.workspace, s.account,
                                    hashlib.sha256(s.raw).hexdigest(), len(s.raw), s.meta)
                      for s in submissions]
@@ -101,6 +103,8 @@ class Intake:
                     pipe.set(RAW_KEY + envelope["raw_ref"], submission.raw, ex=RAW_TTL_S)
                 for channel, batch in by_channel.items():
                     pipe.hincrby(metrics.METRICS_KEY, f"received|{channel}", len(batch))
+                for key, ttl_s in marks:
+                    pipe.set(key, 1, ex=ttl_s)
                 pipe.execute()
         except RedisError as exc:
             raise IntakeUnavailable(f"redis: {exc}") from exc

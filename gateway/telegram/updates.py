@@ -2,16 +2,14 @@
 
 An update is accepted when it is durable on the ``messenger`` queue (raw JSON as Telegram sent
 it, account = bot name). ``update_id`` is remembered for a day per workspace and bot, *after*
-the enqueue succeeded, so a delivery that got a 503 is not mistaken for a duplicate when
+the enqueue succeeded (in the same Redis transaction), so a delivery that got a 503 is not mistaken for a duplicate when
 Telegram retries it. The worker dedupes again on (chat, message id): this guard only saves work.
 """
 from __future__ import annotations
 
-import hashlib
-
 from redis import Redis
 
-from gateway.edge import NONCE_KEY
+from gateway.edge import nonce_key
 from gateway.intake import Submission
 
 QUEUE = "messenger"
@@ -27,9 +25,8 @@ def update_id_of(data) -> int | None:
 
 
 def seen_key(workspace: str, bot: str, update_id: int) -> str:
-    """The key ``gateway.edge.first_use`` uses for this update (scope ``telegram:<ws>:<bot>``)."""
-    digest = hashlib.sha256(str(update_id).encode()).hexdigest()
-    return f"{NONCE_KEY}telegram:{workspace}:{bot}:{digest}"
+    """The replay-guard key of this update (``gateway.edge`` nonce, scope ``scope(ws, bot)``)."""
+    return nonce_key(scope(workspace, bot), str(update_id))
 
 
 def scope(workspace: str, bot: str) -> str:

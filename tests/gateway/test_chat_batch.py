@@ -72,7 +72,7 @@ def test_nonces_of_a_batch_are_claimed_together_and_replays_left_out(redis_conn)
     assert 0 < redis_conn.ttl("n:1") <= 60
 
 
-def test_a_failed_write_releases_its_nonces(redis_conn):
+def test_a_failed_write_remembers_no_nonce(redis_conn):
     from gateway.http_batch import Nonce
     unknown_queue = Submission("no-such-channel", "demo", "widget", b"x")  # accept_many fails
     with pytest.raises(KeyError):

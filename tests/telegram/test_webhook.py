@@ -5,7 +5,6 @@ import json
 
 from rq import Queue
 
-from gateway import edge
 from gateway.intake import RAW_KEY
 from gateway.telegram import updates
 from gateway.web import create_app
@@ -95,13 +94,15 @@ def test_double_delivery_of_one_update_is_enqueued_once(client, redis_conn):
     assert len(queued(redis_conn)) == 2
 
 
-def test_the_update_guard_shares_first_use_keys(redis_conn):
-    """Marking after the enqueue uses edge.first_use; the pre-check must read the same key."""
-    assert edge.first_use(redis_conn, updates.scope("demo", "support"), "77", 60)
+def test_webhook_and_poller_share_the_update_guard(client, redis_conn):
+    """The webhook remembers an update in its enqueue transaction; the poller reads and writes
+    the same keys, so an update seen by one is a duplicate for the other."""
+    assert post(client, tg.message(77, 11)).get_json()["status"] == "accepted"
     assert updates.already_accepted(redis_conn, "demo", "support", 77)
     assert not updates.already_accepted(redis_conn, "acme", "support", 77)
     updates.mark_accepted(redis_conn, "demo", "support", [78])
-    assert not edge.first_use(redis_conn, updates.scope("demo", "support"), "78", 60)
+    assert post(client, tg.message(78, 12)).get_json()["status"] == "duplicate"
+    assert len(queued(redis_conn)) == 1
 
 
 def test_redis_down_is_503_with_retry_after_and_the_retry_is_accepted(
