@@ -8,6 +8,7 @@ required skills, smallest first, minus the request's excluded agents.
 """
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 
 from routing.model import MAX_LEVEL, Agent, Policy
@@ -26,6 +27,8 @@ class AgentIndex:
         self.postings: dict[tuple[str, int], set[str]] = defaultdict(set)
         self.ready: dict[str, set[str]] = defaultdict(set)
         self.channels: set[str] = set(policy.channel_weights)
+        self.rosters: dict[str, list[str]] = {}  # skill -> sorted ids of its holders
+        self._all_sorted: list[str] | None = None
 
     def __contains__(self, agent_id: str) -> bool:
         return agent_id in self.agents
@@ -63,12 +66,17 @@ class AgentIndex:
                 raise ValueError(f"agent {agent.id!r}: level of {name!r} must be 1-{MAX_LEVEL}")
             for at_least in range(1, level + 1):
                 self.postings[(name, at_least)].add(agent.id)
+            bisect.insort(self.rosters.setdefault(name, []), agent.id)
         self.skills[agent.id] = skills
+        self._all_sorted = None
 
     def _unindex_skills(self, agent_id: str) -> None:
         for name, level in self.skills.pop(agent_id, {}).items():
             for at_least in range(1, level + 1):
                 self.postings[(name, at_least)].discard(agent_id)
+            roster = self.rosters[name]
+            del roster[bisect.bisect_left(roster, agent_id)]
+        self._all_sorted = None
 
     def has_room(self, agent: Agent, channel: str) -> bool:
         """Spare capacity on ``channel`` and in total for one more ticket of it."""
@@ -110,7 +118,7 @@ class AgentIndex:
                 return set()
             sets.append(posting)
         sets.sort(key=len)
-        found = set(sets[0]).intersection(*sets[1:]) if len(sets) > 1 else set(sets[0])
+        found = sets[0].intersection(*sets[1:]) if len(sets) > 1 else set(sets[0])
         if excluded:
             found.difference_update(excluded)
         return found
@@ -121,20 +129,21 @@ class AgentIndex:
             return set(self.agents)
         sets = sorted((self.postings.get((name, max(1, level)), _EMPTY)
                        for name, level in required.items()), key=len)
-        return set(sets[0]).intersection(*sets[1:])
+        return sets[0].intersection(*sets[1:]) if len(sets) > 1 else set(sets[0])
 
     def holders(self, required: dict[str, int]) -> set[str]:
-        """Agents that hold every required skill at some level (all agents if none required)."""
-        if not required:
-            return set(self.agents)
-        sets = sorted((self.postings.get((name, 1), _EMPTY) for name in required), key=len)
-        return set(sets[0]).intersection(*sets[1:])
+        """Agents holding every required skill at some level."""
+        return self.qualified({name: 1 for name in required})
 
-    def partial_holders(self, required: dict[str, int]) -> set[str]:
-        """Agents holding the rarest required skill (a pool of near-misses missing others)."""
+    def roster(self, required: dict[str, int]) -> list[str]:
+        """Sorted ids of the agents holding the rarest required skill (all agents if none):
+        where near-misses are looked for."""
         if not required:
-            return set()
-        return set(min((self.postings.get((n, 1), _EMPTY) for n in required), key=len))
+            if self._all_sorted is None:
+                self._all_sorted = sorted(self.agents)
+            return self._all_sorted
+        name = min(required, key=lambda n: (len(self.postings.get((n, 1), _EMPTY)), n))
+        return self.rosters.get(name, [])
 
     def reasons(self, agent_id: str, channel: str, required: dict[str, int], excluded) -> list:
         """Why ``agent_id`` is not eligible, as machine-readable reason objects."""

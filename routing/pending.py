@@ -130,23 +130,31 @@ class PendingQueue:
         return (-(rank + boost), sla, enqueued, ticket_id)
 
     def best_for(self, agent_id: str, channels, now: float) -> str | None:
-        """The best waiting ticket ``agent_id`` qualifies for on any of ``channels``."""
+        """The best waiting ticket ``agent_id`` qualifies for on any of ``channels``.
+
+        Buckets are visited from the highest base priority down; a lower one is skipped once
+        the best ticket found outranks anything it could hold even fully aged."""
         served = self.served.get(agent_id)
         if not served:
             return None
+        groups = [group for channel in channels for group in served.get(channel, ())]
         best = None
-        for channel in channels:
-            for group in served.get(channel, ()):
-                for bucket in group.buckets:
-                    if bucket.young or bucket.capped:
-                        top = self._top(group, bucket, now)
-                        if top is not None and (best is None or top < best):
-                            best = top
-                for ticket_id, (rank, enqueued, sla, excluded) in group.excepted.items():
-                    if agent_id not in excluded:
-                        top = self.order(rank, enqueued, sla, ticket_id, now)
-                        if best is None or top < best:
-                            best = top
+        ceiling = self.bound_s / self.step
+        for rank in range(len(PRIORITIES) - 1, -1, -1):
+            if best is not None and -best[0] > rank + ceiling:
+                break
+            for group in groups:
+                bucket = group.buckets[rank]
+                if bucket.young or bucket.capped:
+                    top = self._top(group, bucket, now)
+                    if top is not None and (best is None or top < best):
+                        best = top
+        for group in groups:
+            for ticket_id, (rank, enqueued, sla, excluded) in group.excepted.items():
+                if agent_id not in excluded:
+                    top = self.order(rank, enqueued, sla, ticket_id, now)
+                    if best is None or top < best:
+                        best = top
         return best[3] if best else None
 
     def ordered(self, now: float, limit: int | None = None) -> list[str]:

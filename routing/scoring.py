@@ -10,28 +10,35 @@ from __future__ import annotations
 import heapq
 
 from routing.index import AgentIndex
-from routing.model import MAX_LEVEL, Request
+from routing.model import MAX_LEVEL, Agent, Request
 
 
-def rank_key(index: AgentIndex, agent_id: str, preferred: dict, required: dict,
-             surplus_weight: float) -> tuple:
-    """Sort key of one candidate: smaller is better."""
-    skills = index.skills[agent_id]
-    agent = index.agents[agent_id]
-    return (-match_of(skills, preferred, required, surplus_weight),
-            agent.used / agent.total if agent.total else 1.0, agent.last_assigned, agent_id)
+SCALE = 1000  # matches are compared as integers: weights and surplus in thousandths
 
 
-def match_of(skills: dict, preferred: dict, required: dict, surplus_weight: float) -> float:
-    match = 0.0
-    for name, weight in preferred.items():
+def match_terms(preferred: dict, required: dict, surplus_weight: float) -> tuple:
+    """Integer weights of a request: ((skill, weight x 1000), ...), surplus x 1000 x 5."""
+    pref = tuple((name, round(weight * SCALE)) for name, weight in preferred.items())
+    return pref, round(surplus_weight * SCALE * MAX_LEVEL), tuple(required.items())
+
+
+def match_of(skills: dict, terms: tuple) -> int:
+    """Skill match x 5000: sum of preferred weight x level, plus surplus x levels above minimum."""
+    pref, surplus, required = terms
+    match = 0
+    for name, weight in pref:
         level = skills.get(name)
         if level:
-            match += weight * level / MAX_LEVEL
-    if surplus_weight:
-        for name, level in required.items():
-            match += surplus_weight * (skills[name] - level)
-    return round(match, 9)
+            match += weight * level
+    if surplus:
+        for name, level in required:
+            match += surplus * (skills[name] - level)
+    return match
+
+
+def tie_key(agent: Agent) -> tuple:
+    """After the match: lowest load ratio, then longest idle, then agent id."""
+    return (agent.used / agent.total if agent.total else 1.0, agent.last_assigned, agent.id)
 
 
 def best_candidate(index: AgentIndex, request: Request, required: dict, candidates: set,
@@ -44,56 +51,70 @@ def best_candidate(index: AgentIndex, request: Request, required: dict, candidat
         return previous
     if len(candidates) == 1:
         return next(iter(candidates))
-    preferred = request.preferred
-    skills_of = index.skills
+    terms = match_terms(request.preferred, required, surplus_weight)
+    if terms[0] or terms[1]:
+        skills_of = index.skills
+        top = -1
+        leaders: list[str] = []
+        pref, surplus, req = terms
+        for agent_id in candidates:
+            skills = skills_of[agent_id]
+            match = 0
+            for name, weight in pref:
+                level = skills.get(name)
+                if level:
+                    match += weight * level
+            if surplus:
+                for name, level in req:
+                    match += surplus * (skills[name] - level)
+            if match > top:
+                top, leaders = match, [agent_id]
+            elif match == top:
+                leaders.append(agent_id)
+    else:
+        leaders = candidates
     agents = index.agents
-    best_key = None
-    best = None
-    for agent_id in candidates:
-        skills = skills_of[agent_id]
-        agent = agents[agent_id]
-        match = 0.0
-        for name, weight in preferred.items():
-            level = skills.get(name)
-            if level:
-                match += weight * level / MAX_LEVEL
-        if surplus_weight:
-            for name, level in required.items():
-                match += surplus_weight * (skills[name] - level)
-        key = (-round(match, 9), agent.used / agent.total if agent.total else 1.0,
-               agent.last_assigned, agent_id)
-        if best_key is None or key < best_key:
-            best_key, best = key, agent_id
-    return best
+    return min(leaders, key=lambda agent_id: tie_key(agents[agent_id]))
 
 
 def components(index: AgentIndex, request: Request, required: dict, agent_id: str,
                surplus_weight: float, now: float) -> dict:
     """The score components of the chosen agent, for the explanation."""
-    key = rank_key(index, agent_id, request.preferred, required, surplus_weight)
+    terms = match_terms(request.preferred, required, surplus_weight)
     agent = index.agents[agent_id]
     return {"agent": agent_id, "previous_agent": agent_id == request.previous_agent,
-            "match": -key[0], "load_ratio": round(key[1], 6),
+            "match": match_of(index.skills[agent_id], terms) / (SCALE * MAX_LEVEL),
+            "load_ratio": round(tie_key(agent)[0], 6),
             "idle_s": round(max(0.0, now - agent.last_assigned), 3)}
 
 
 def near_misses(index: AgentIndex, request: Request, required: dict, eligible: set,
-                limit: int) -> list[dict]:
+                limit: int, scan: int = 2000) -> list[dict]:
     """Up to ``limit`` ineligible agents closest to the requirement, each with its reasons.
 
-    First agents holding every required skill (at any level) but failing a level, presence,
-    capacity or exclusion check; then agents holding the rarest required skill but missing others.
+    First, in id order, the agents holding every required skill at some level but failing a
+    level, presence, capacity or exclusion check; then holders of the rarest required skill that
+    miss another one (the first ``scan`` holders in id order are looked at).
     """
     if limit <= 0:
         return []
-    pool = index.holders(required)
-    pool.difference_update(eligible)
-    chosen = heapq.nsmallest(limit, pool)
-    if len(chosen) < limit:
-        more = index.partial_holders(required)
-        more.difference_update(eligible)
-        more.difference_update(chosen)
-        chosen += heapq.nsmallest(limit - len(chosen), more)
+    if required:
+        holders = index.holders(required)
+        pool = holders - eligible
+        chosen = sorted(pool)[:limit] if len(pool) <= 4 * limit else heapq.nsmallest(limit, pool)
+        if len(chosen) < limit:
+            for agent_id in index.roster(required)[:scan]:
+                if agent_id not in holders:
+                    chosen.append(agent_id)
+                    if len(chosen) == limit:
+                        break
+    else:
+        chosen = []
+        for agent_id in index.roster(required)[:scan]:
+            if agent_id not in eligible:
+                chosen.append(agent_id)
+                if len(chosen) == limit:
+                    break
     return [{"agent": agent_id,
              "reasons": index.reasons(agent_id, request.channel, required, request.excluded)}
             for agent_id in chosen]

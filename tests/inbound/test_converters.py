@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from channels import inbound_parse
 from channels.common import Unparseable
 from tests.inbound.convert import VARIANTS, by_smtp, parse, via
 from tests.inbound.fixtures import mailgun, postmark
@@ -148,7 +149,6 @@ def test_line_breaks_in_header_values_cannot_inject_headers():
                   ["Content-Type", "text/html"], ["Bad Name", "x"], ["X-Ok", "fine\nline"]])),
               ("body-plain", "plain text, not html")]
     body, ctype = mailgun.encode(fields)
-    from channels import inbound_parse
     mime = inbound_parse.to_mime(inbound_parse.read("mailgun", body, ctype))
     head = mime.split(b"\r\n\r\n", 1)[0]
     assert b"Subject: hi Bcc: victim@else.test\r\n" in head and b"\nBcc:" not in head
