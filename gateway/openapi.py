@@ -90,7 +90,9 @@ def ticket_schema() -> dict:
         "skills": {"type": "object", "additionalProperties": INT}, "tags": STR_LIST,
         "language": NULL_STR, "created_at": TIME, "updated_at": TIME, "sla": sla,
         "routing": obj({"reason": {"type": ["object", "null"]}}),
-        "merged_into": NULL_INT, "follow_up_of": NULL_INT})
+        "merged_into": NULL_INT, "follow_up_of": NULL_INT,
+        "follow_ups": {"type": "array", "items": INT,
+                       "description": "numbers of the tickets that follow this one up"}})
 
 
 def message_schema() -> dict:

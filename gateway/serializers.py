@@ -26,6 +26,7 @@ class Relations:
     customers: dict[int, Customer] = field(default_factory=dict)
     identities: dict[int, list[Identity]] = field(default_factory=lambda: defaultdict(list))
     numbers: dict[int, int] = field(default_factory=dict)
+    follow_ups: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
 def load_relations(session: Session, tickets: list[Ticket]) -> Relations:
@@ -41,6 +42,11 @@ def load_relations(session: Session, tickets: list[Ticket]) -> Relations:
     if linked:
         rel.numbers = dict(session.execute(
             select(Ticket.id, Ticket.number).where(Ticket.id.in_(linked))).all())
+    ids = [t.id for t in tickets]
+    for previous, number in session.execute(
+            select(Ticket.follow_up_of_id, Ticket.number)
+            .where(Ticket.follow_up_of_id.in_(ids)).order_by(Ticket.number)):
+        rel.follow_ups[previous].append(number)
     return rel
 
 
@@ -86,6 +92,7 @@ def ticket_json(t: Ticket, rel: Relations) -> dict:
         "routing": {"reason": t.routing_reason or None},
         "merged_into": rel.numbers.get(t.merged_into_id),
         "follow_up_of": rel.numbers.get(t.follow_up_of_id),
+        "follow_ups": rel.follow_ups.get(t.id, []),
     }
 
 

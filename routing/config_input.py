@@ -3,7 +3,8 @@ policy, SLA targets and (optional) generated-traffic settings, as one plain dict
 
     policy: {channel_weights: {chat: 3, telegram: 2, email: 1, form: 1},
              offer_channels: [chat, telegram], offer_timeout_s: 30,
-             on_absence: requeue_unanswered, aging_step_s: 600, aging_bound: 2}
+             on_absence: requeue_unanswered, aging_step_s: 600, aging_bound: 2,
+             surplus_weight: 0.1, load_bands: 0, near_misses: 5}
     sla: {urgent: 300, high: 900, medium: 3600, low: 14400}   # first assignment, seconds
     ladders:
       default:
@@ -121,14 +122,19 @@ class PolicyIn(_Strict):
     timeout_sets_away: bool = False
     on_absence: Literal[ABSENCE_POLICIES] = "requeue_unanswered"  # type: ignore[valid-type]
     aging_step_s: float = Field(default=600, gt=0)
-    aging_bound: float = Field(default=2, ge=0)
+    aging_bound: int = Field(default=2, ge=0, le=10)
     surplus_weight: float = Field(default=0.1, ge=0)
+    load_bands: int = Field(default=0, ge=0, le=100)
     near_misses: int = Field(default=5, ge=0)
 
     def policy(self) -> Policy:
-        return Policy(dict(self.channel_weights), frozenset(self.offer_channels),
-                      self.offer_timeout_s, self.timeout_sets_away, self.on_absence,
-                      self.aging_step_s, self.aging_bound, self.surplus_weight, self.near_misses)
+        return Policy(channel_weights=dict(self.channel_weights),
+                      offer_channels=frozenset(self.offer_channels),
+                      offer_timeout_s=self.offer_timeout_s,
+                      timeout_sets_away=self.timeout_sets_away, on_absence=self.on_absence,
+                      aging_step_s=self.aging_step_s, aging_bound=self.aging_bound,
+                      surplus_weight=self.surplus_weight, load_bands=self.load_bands,
+                      near_misses=self.near_misses)
 
 
 class SimulationIn(_Strict):

@@ -64,7 +64,8 @@ class Core:
                                                  self.policy.near_misses)
         surplus = self.policy.surplus_weight
         while candidates:
-            agent_id = best_candidate(self.index, request, required, candidates, surplus)
+            agent_id = best_candidate(self.index, request, required, candidates, surplus,
+                                      self.policy.load_bands)
             if self.claim(agent_id, request.id):
                 explanation["chosen"] = components(self.index, request, required, agent_id,
                                                    surplus, now)

@@ -135,6 +135,11 @@ class AgentIndex:
         """Agents holding every required skill at some level."""
         return self.qualified({name: 1 for name in required})
 
+    def rosters_of(self, required: dict[str, int]) -> list[list[str]]:
+        """Sorted holder lists of each required skill, the rarest skill first."""
+        names = sorted(required, key=lambda n: (len(self.rosters.get(n, ())), n))
+        return [self.rosters.get(name, []) for name in names]
+
     def roster(self, required: dict[str, int]) -> list[str]:
         """Sorted ids of the agents holding the rarest required skill (all agents if none):
         where near-misses are looked for."""

@@ -44,7 +44,7 @@ class Agent:
     status: str = "offline"
     available: bool = True
     departments: frozenset[str] = frozenset()
-    last_assigned: float = 0.0
+    last_assigned: float = float("-inf")  # never
     load: dict[str, int] = field(default_factory=dict)  # engine state: tickets per channel
     used: float = 0.0  # engine state: weighted units in use
 
@@ -109,9 +109,10 @@ class Policy:
     offer_timeout_s: float = 30.0
     timeout_sets_away: bool = False
     on_absence: str = "requeue_unanswered"
-    aging_step_s: float = 600.0  # seconds of waiting worth one priority rank
-    aging_bound: float = 2.0  # at most this many ranks gained by age
+    aging_step_s: float = 600.0  # seconds of waiting worth one priority level
+    aging_bound: int = 2  # at most this many levels gained by age
     surplus_weight: float = 0.1  # score per level above a required minimum
+    load_bands: int = 0  # 0: exact load ratio; n: ratios compared in n bands (idle time decides)
     near_misses: int = 5
 
     def weight(self, channel: str) -> float:
@@ -120,8 +121,10 @@ class Policy:
     def validate(self) -> None:
         if self.on_absence not in ABSENCE_POLICIES:
             raise ValueError(f"on_absence must be one of {ABSENCE_POLICIES}")
-        if self.aging_step_s <= 0 or self.aging_bound < 0 or self.offer_timeout_s <= 0:
-            raise ValueError("aging_step_s and offer_timeout_s must be > 0, aging_bound >= 0")
+        if self.aging_step_s <= 0 or self.offer_timeout_s <= 0:
+            raise ValueError("aging_step_s and offer_timeout_s must be > 0")
+        if int(self.aging_bound) != self.aging_bound or self.aging_bound < 0:
+            raise ValueError("aging_bound must be a whole number of levels >= 0")
 
 
 @dataclass(slots=True)

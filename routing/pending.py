@@ -1,18 +1,18 @@
 """The pending queue: waiting tickets grouped so freed capacity finds its ticket fast.
 
 Order across the queue, best first: effective priority, then SLA due time, then age (enqueue
-time), then ticket id. Effective priority = rank (low 0 .. urgent 3) + min(age, bound) / aging
-step: it grows with waiting time up to a bound, so no ticket starves.
+time), then ticket id. Effective priority = rank (low 0 .. urgent 3) + one level per full aging
+step waited, at most ``aging_bound`` levels: it grows with waiting time up to a bound, so no
+ticket starves, and within one level the SLA due time decides.
 
 Tickets are grouped by (channel, effective requirement); a group keeps one bucket per base
 priority and remembers which agents qualify for it (hold every required skill at its level,
 computed once from the agent index when the group appears, kept current on skill changes).
 ``served[agent][channel]`` lists the groups an agent qualifies for, so freed capacity only peeks
-at buckets it can actually take from. Within a bucket the tickets younger than the aging bound
-are ordered by age alone (their effective priority depends on nothing else): a heap by enqueue
-time; older tickets share the capped priority and move to a second heap by (SLA due, age).
-Tickets with excluded agents (declined offers) sit in a small per-group side list. Removal is
-lazy: heap entries carry a sequence number checked against ``live``.
+at buckets it can actually take from. A bucket keeps one heap per aging level ordered by (SLA
+due, age) and, below the top level, a heap by age that tells which tickets have aged into the
+next level. Tickets with excluded agents (declined offers) sit in a small per-group side list.
+Removal is lazy: heap entries carry a sequence number checked against ``live``.
 """
 from __future__ import annotations
 
@@ -27,22 +27,25 @@ INF = math.inf
 
 
 class Bucket:
-    __slots__ = ("rank", "young", "capped")
+    __slots__ = ("rank", "by_sla", "by_age")
 
-    def __init__(self, rank: int):
+    def __init__(self, rank: int, levels: int):
         self.rank = rank
-        self.young: list[tuple] = []  # (enqueued, sla_due, ticket id, seq)
-        self.capped: list[tuple] = []  # (sla_due, enqueued, ticket id, seq)
+        self.by_sla: list[list[tuple]] = [[] for _ in range(levels + 1)]  # (sla, enq, id, seq)
+        self.by_age: list[list[tuple]] = [[] for _ in range(levels)]  # (enq, sla, id, seq)
+
+    def __bool__(self) -> bool:
+        return any(self.by_sla)
 
 
 class Group:
     __slots__ = ("key", "channel", "required", "buckets", "excepted")
 
-    def __init__(self, key: tuple):
+    def __init__(self, key: tuple, levels: int):
         self.key = key
         self.channel = key[0]
         self.required = dict(key[1])
-        self.buckets = [Bucket(rank) for rank in range(len(PRIORITIES))]
+        self.buckets = [Bucket(rank, levels) for rank in range(len(PRIORITIES))]
         self.excepted: dict[str, tuple] = {}  # ticket id -> (rank, enqueued, sla, excluded)
 
 
@@ -52,7 +55,7 @@ class PendingQueue:
 
     def __init__(self, policy: Policy, qualified: Callable[[dict], set[str]]):
         self.step = policy.aging_step_s
-        self.bound_s = policy.aging_bound * policy.aging_step_s
+        self.levels = int(policy.aging_bound)
         self.qualified = qualified
         self.groups: dict[tuple, Group] = {}
         self.served: dict[str, dict[str, list[Group]]] = defaultdict(lambda: defaultdict(list))
@@ -75,11 +78,17 @@ class PendingQueue:
         if request.excluded:
             group.excepted[request.id] = (rank, request.enqueued, sla, frozenset(request.excluded))
         else:
-            heapq.heappush(group.buckets[rank].young, (request.enqueued, sla, request.id, self.seq))
+            self._place(group.buckets[rank], 0, request.enqueued, sla, request.id, self.seq)
         self.live[request.id] = (key, self.seq)
 
+    def _place(self, bucket: Bucket, level: int, enqueued: float, sla: float, ticket_id: str,
+               seq: int) -> None:
+        heapq.heappush(bucket.by_sla[level], (sla, enqueued, ticket_id, seq))
+        if level < self.levels:
+            heapq.heappush(bucket.by_age[level], (enqueued, sla, ticket_id, seq))
+
     def _new_group(self, key: tuple) -> Group:
-        group = self.groups[key] = Group(key)
+        group = self.groups[key] = Group(key, self.levels)
         for agent_id in self.qualified(group.required):
             self.served[agent_id][group.channel].append(group)
         return group
@@ -101,33 +110,36 @@ class PendingQueue:
                 self.served[agent_id][group.channel].append(group)
 
     def _top(self, group: Group, bucket: Bucket, now: float) -> tuple | None:
-        """Order key of the bucket's best live ticket, dropping stale entries on the way."""
-        live, key = self.live, group.key
-        young, capped = bucket.young, bucket.capped
-        limit = now - self.bound_s
-        while young:
-            enqueued, sla, ticket_id, seq = young[0]
-            if live.get(ticket_id) != (key, seq):
-                heapq.heappop(young)
-            elif enqueued <= limit:
-                heapq.heappop(young)
-                heapq.heappush(capped, (sla, enqueued, ticket_id, seq))
-            else:
-                break
-        while capped and live.get(capped[0][2]) != (key, capped[0][3]):
-            heapq.heappop(capped)
-        if capped:
-            sla, enqueued, ticket_id, _ = capped[0]
-            return self.order(bucket.rank, enqueued, sla, ticket_id, now)
-        if young:
-            enqueued, sla, ticket_id, _ = young[0]
-            return self.order(bucket.rank, enqueued, sla, ticket_id, now)
+        """Order key of the bucket's best live ticket: tickets that aged into the next level move
+        up first, stale entries are dropped on the way."""
+        live, key, step = self.live, group.key, self.step
+        for level in range(self.levels):
+            by_age = bucket.by_age[level]
+            limit = now - (level + 1) * step
+            while by_age:
+                enqueued, sla, ticket_id, seq = by_age[0]
+                if live.get(ticket_id) != (key, seq):
+                    heapq.heappop(by_age)
+                elif enqueued <= limit:
+                    heapq.heappop(by_age)
+                    self.seq += 1
+                    live[ticket_id] = (key, self.seq)
+                    self._place(bucket, level + 1, enqueued, sla, ticket_id, self.seq)
+                else:
+                    break
+        for level in range(self.levels, -1, -1):
+            by_sla = bucket.by_sla[level]
+            while by_sla and live.get(by_sla[0][2]) != (key, by_sla[0][3]):
+                heapq.heappop(by_sla)
+            if by_sla:
+                sla, enqueued, ticket_id, _ = by_sla[0]
+                return (-(bucket.rank + level), sla, enqueued, ticket_id)
         return None
 
     def order(self, rank: int, enqueued: float, sla: float, ticket_id: str, now: float) -> tuple:
         """The queue order key (smaller is better) of one ticket at ``now``."""
-        boost = min(max(0.0, now - enqueued), self.bound_s) / self.step
-        return (-(rank + boost), sla, enqueued, ticket_id)
+        level = min(self.levels, int(max(0.0, now - enqueued) // self.step))
+        return (-(rank + level), sla, enqueued, ticket_id)
 
     def best_for(self, agent_id: str, channels, now: float) -> str | None:
         """The best waiting ticket ``agent_id`` qualifies for on any of ``channels``.
@@ -139,13 +151,13 @@ class PendingQueue:
             return None
         groups = [group for channel in channels for group in served.get(channel, ())]
         best = None
-        ceiling = self.bound_s / self.step
+        ceiling = self.levels
         for rank in range(len(PRIORITIES) - 1, -1, -1):
             if best is not None and -best[0] > rank + ceiling:
                 break
             for group in groups:
                 bucket = group.buckets[rank]
-                if bucket.young or bucket.capped:
+                if bucket:
                     top = self._top(group, bucket, now)
                     if top is not None and (best is None or top < best):
                         best = top
@@ -162,12 +174,10 @@ class PendingQueue:
         keys = []
         for group in self.groups.values():
             for bucket in group.buckets:
-                for enqueued, sla, ticket_id, seq in bucket.young:
-                    if self.live.get(ticket_id) == (group.key, seq):
-                        keys.append(self.order(bucket.rank, enqueued, sla, ticket_id, now))
-                for sla, enqueued, ticket_id, seq in bucket.capped:
-                    if self.live.get(ticket_id) == (group.key, seq):
-                        keys.append(self.order(bucket.rank, enqueued, sla, ticket_id, now))
+                for heap in bucket.by_sla:
+                    for sla, enqueued, ticket_id, seq in heap:
+                        if self.live.get(ticket_id) == (group.key, seq):
+                            keys.append(self.order(bucket.rank, enqueued, sla, ticket_id, now))
             for ticket_id, (rank, enqueued, sla, _) in group.excepted.items():
                 keys.append(self.order(rank, enqueued, sla, ticket_id, now))
         keys.sort()

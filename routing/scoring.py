@@ -36,13 +36,20 @@ def match_of(skills: dict, terms: tuple) -> int:
     return match
 
 
-def tie_key(agent: Agent) -> tuple:
-    """After the match: lowest load ratio, then longest idle, then agent id."""
-    return (agent.used / agent.total if agent.total else 1.0, agent.last_assigned, agent.id)
+def load_ratio(agent: Agent) -> float:
+    return agent.used / agent.total if agent.total else 1.0
+
+
+def tie_key(agent: Agent, bands: int = 0) -> tuple:
+    """After the match: lowest load ratio (in ``bands`` steps when > 0), longest idle, id."""
+    ratio = load_ratio(agent)
+    if bands:
+        ratio = min(bands - 1, int(ratio * bands))
+    return (ratio, agent.last_assigned, agent.id)
 
 
 def best_candidate(index: AgentIndex, request: Request, required: dict, candidates: set,
-                   surplus_weight: float) -> str | None:
+                   surplus_weight: float, bands: int = 0) -> str | None:
     """The best agent id of ``candidates`` (``None`` when empty)."""
     if not candidates:
         return None
@@ -74,7 +81,7 @@ def best_candidate(index: AgentIndex, request: Request, required: dict, candidat
     else:
         leaders = candidates
     agents = index.agents
-    return min(leaders, key=lambda agent_id: tie_key(agents[agent_id]))
+    return min(leaders, key=lambda agent_id: tie_key(agents[agent_id], bands))
 
 
 def components(index: AgentIndex, request: Request, required: dict, agent_id: str,
@@ -84,8 +91,9 @@ def components(index: AgentIndex, request: Request, required: dict, agent_id: st
     agent = index.agents[agent_id]
     return {"agent": agent_id, "previous_agent": agent_id == request.previous_agent,
             "match": match_of(index.skills[agent_id], terms) / (SCALE * MAX_LEVEL),
-            "load_ratio": round(tie_key(agent)[0], 6),
-            "idle_s": round(max(0.0, now - agent.last_assigned), 3)}
+            "load_ratio": round(load_ratio(agent), 6),
+            "idle_s": (round(max(0.0, now - agent.last_assigned), 3)
+                       if agent.last_assigned > float("-inf") else None)}
 
 
 def near_misses(index: AgentIndex, request: Request, required: dict, eligible: set,
@@ -93,8 +101,9 @@ def near_misses(index: AgentIndex, request: Request, required: dict, eligible: s
     """Up to ``limit`` ineligible agents closest to the requirement, each with its reasons.
 
     First, in id order, the agents holding every required skill at some level but failing a
-    level, presence, capacity or exclusion check; then holders of the rarest required skill that
-    miss another one (the first ``scan`` holders in id order are looked at).
+    level, presence, capacity or exclusion check; then agents holding some required skills but
+    missing others (holders of each required skill, rarest skill first, the first ``scan`` of
+    each in id order).
     """
     if limit <= 0:
         return []
@@ -102,9 +111,11 @@ def near_misses(index: AgentIndex, request: Request, required: dict, eligible: s
         holders = index.holders(required)
         pool = holders - eligible
         chosen = sorted(pool)[:limit] if len(pool) <= 4 * limit else heapq.nsmallest(limit, pool)
-        if len(chosen) < limit:
-            for agent_id in index.roster(required)[:scan]:
-                if agent_id not in holders:
+        for roster in index.rosters_of(required):
+            if len(chosen) >= limit:
+                break
+            for agent_id in roster[:scan]:
+                if agent_id not in holders and agent_id not in chosen:
                     chosen.append(agent_id)
                     if len(chosen) == limit:
                         break

@@ -94,9 +94,7 @@ class Simulation:
         self.handle(self.router.release(agent_id, ticket_id, at))
 
     def on_sample(self, at: float) -> None:
-        self.recorder.sample(at, len(self.router.pending),
-                             sum(1 for r in self.router.tickets.values() if r.state == "parked")
-                             if at % 3600 == 0 else None)
+        self.recorder.sample(at, len(self.router.pending))
 
     # -- decisions ----------------------------------------------------------------------------
     def handle(self, decisions: list[Decision]) -> None:

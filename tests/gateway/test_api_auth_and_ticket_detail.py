@@ -80,6 +80,19 @@ def test_ticket_detail_sla_defaults_and_links(client, runtime):
     assert empty["sla"]["breached"] is False and empty["merged_into"] is None
 
 
+def test_follow_ups_are_linked_both_ways(client, runtime):
+    with runtime.sessions.begin() as session:
+        old = add_ticket(session)
+        add_ticket(session)
+        add_ticket(session, follow_up_of_id=old.id)
+        add_ticket(session, follow_up_of_id=old.id)
+    assert get(client, "/api/v1/tickets/1").get_json()["follow_ups"] == [3, 4]
+    assert get(client, "/api/v1/tickets/3").get_json()["follow_ups"] == []
+    listed = {t["number"]: t["follow_ups"] for t in
+              get(client, "/api/v1/tickets").get_json()["tickets"]}
+    assert listed == {1: [3, 4], 2: [], 3: [], 4: []}
+
+
 @pytest.mark.parametrize("number", ["99", "9" * 30, "abc", "-1"])
 def test_unknown_or_invalid_ticket_number_is_404(client, number):
     response = get(client, f"/api/v1/tickets/{number}")
