@@ -27,10 +27,11 @@ INF = math.inf
 
 
 class Bucket:
-    __slots__ = ("rank", "by_sla", "by_age")
+    __slots__ = ("rank", "by_sla", "by_age", "next_move")
 
     def __init__(self, rank: int, levels: int):
         self.rank = rank
+        self.next_move = INF  # no ticket ages into the next level before this time
         self.by_sla: list[list[tuple]] = [[] for _ in range(levels + 1)]  # (sla, enq, id, seq)
         self.by_age: list[list[tuple]] = [[] for _ in range(levels)]  # (enq, sla, id, seq)
 
@@ -86,6 +87,7 @@ class PendingQueue:
         heapq.heappush(bucket.by_sla[level], (sla, enqueued, ticket_id, seq))
         if level < self.levels:
             heapq.heappush(bucket.by_age[level], (enqueued, sla, ticket_id, seq))
+            bucket.next_move = min(bucket.next_move, enqueued + (level + 1) * self.step)
 
     def _new_group(self, key: tuple) -> Group:
         group = self.groups[key] = Group(key, self.levels)
@@ -112,7 +114,22 @@ class PendingQueue:
     def _top(self, group: Group, bucket: Bucket, now: float) -> tuple | None:
         """Order key of the bucket's best live ticket: tickets that aged into the next level move
         up first, stale entries are dropped on the way."""
-        live, key, step = self.live, group.key, self.step
+        live, key = self.live, group.key
+        if now >= bucket.next_move:
+            self._age(bucket, key, now)
+        for level in range(self.levels, -1, -1):
+            by_sla = bucket.by_sla[level]
+            while by_sla and live.get(by_sla[0][2]) != (key, by_sla[0][3]):
+                heapq.heappop(by_sla)
+            if by_sla:
+                sla, enqueued, ticket_id, _ = by_sla[0]
+                return (-(bucket.rank + level), sla, enqueued, ticket_id)
+        return None
+
+    def _age(self, bucket: Bucket, key: tuple, now: float) -> None:
+        """Move the tickets that waited long enough into their next level."""
+        live, step = self.live, self.step
+        bucket.next_move = INF
         for level in range(self.levels):
             by_age = bucket.by_age[level]
             limit = now - (level + 1) * step
@@ -127,14 +144,8 @@ class PendingQueue:
                     self._place(bucket, level + 1, enqueued, sla, ticket_id, self.seq)
                 else:
                     break
-        for level in range(self.levels, -1, -1):
-            by_sla = bucket.by_sla[level]
-            while by_sla and live.get(by_sla[0][2]) != (key, by_sla[0][3]):
-                heapq.heappop(by_sla)
-            if by_sla:
-                sla, enqueued, ticket_id, _ = by_sla[0]
-                return (-(bucket.rank + level), sla, enqueued, ticket_id)
-        return None
+            if by_age:
+                bucket.next_move = min(bucket.next_move, by_age[0][0] + (level + 1) * step)
 
     def order(self, rank: int, enqueued: float, sla: float, ticket_id: str, now: float) -> tuple:
         """The queue order key (smaller is better) of one ticket at ``now``."""
