@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from config.channels import Channels
 from config.outbound import Outbound
+from config.routing import Routing
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -52,6 +53,7 @@ class Workspace(Strict):
     reopen: Reopen = Reopen()
     channels: Channels = Channels()
     outbound: Outbound = Outbound()
+    routing: Routing = Routing()
 
     @field_validator("slug")
     @classmethod

@@ -5,9 +5,10 @@
   workspace's chat secret) that the page stores in localStorage and sends back in
   ``X-Chat-Session``. It builds the webhook's JSON, signs it with the workspace secret and
   passes it through the very same ``chat_edge.accept`` as the webhook. Rate-limited per IP.
-* ``GET /chat/<workspace>/messages``: the messages of the visitor's own conversation (the one
-  in the token, never one named by the caller), from the store: the visitor's messages once
-  stored, and agents' answers once outbound replies exist (issue 5).
+* ``GET /chat/<workspace>/messages[?since=<cursor>]``: what the visitor may see of their own
+  conversation (the one in the token, never one named by the caller): their messages once
+  stored and the agents' answers, never notes (``gateway.chat_history``). The page polls it
+  while it is visible.
 """
 from __future__ import annotations
 
@@ -15,25 +16,19 @@ import json
 import time
 import uuid
 from datetime import datetime, timezone
-from types import SimpleNamespace
 
 from flask import Blueprint, jsonify, render_template, request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 
 from channels import chat
-from gateway import edge
+from gateway import chat_history, edge
 from gateway.chat_edge import (CHANNEL, ChatSite, accept, json_body, request_body, sign,
                                site_or_404)
-from store.models import Message, ThreadKey, Workspace
-from workers import threading
 
 bp = Blueprint("widget", __name__, template_folder="templates", static_folder="static/chat",
                static_url_path="/chat-assets")
 SESSION_HEADER = "X-Chat-Session"
 SESSION_SALT = "ticketgate-chat-widget"
-SHOWN_DIRECTIONS = ("in", "out")  # never internal notes
-HISTORY_LIMIT = 200
 PAGE_HEADERS = {"X-Content-Type-Options": "nosniff",
                 "Content-Security-Policy": "default-src 'self'; style-src 'self'; "
                                            "script-src 'self'; connect-src 'self'; "
@@ -94,32 +89,12 @@ def history(workspace: str):
         edge.reject(401, "no_session", f"send the {SESSION_HEADER} token of a conversation",
                     CHANNEL)
     visitor_id, conversation_id = ids
-    return jsonify({"conversation_id": conversation_id,
-                    "messages": conversation_messages(site.workspace, conversation_id)})
-
-
-def conversation_messages(workspace: str, conversation_id: str) -> list[dict]:
-    """The messages of the ticket the conversation is on (its newest, after a follow-up)."""
-    key = threading.conversation_key(SimpleNamespace(
-        channel=CHANNEL, account=chat.ACCOUNT,
-        thread=SimpleNamespace(conversation_id=conversation_id)))
-    with edge.runtime().read_sessions() as session:
-        ticket_id = session.scalar(
-            select(ThreadKey.ticket_id).join(Workspace, Workspace.id == ThreadKey.workspace_id)
-            .where(Workspace.slug == workspace, ThreadKey.key == key))
-        if ticket_id is None:
-            return []
-        rows = session.scalars(
-            select(Message).where(Message.ticket_id == ticket_id,
-                                  Message.direction.in_(SHOWN_DIRECTIONS))
-            .order_by(Message.received_at, Message.id).limit(HISTORY_LIMIT))
-        return [message_json(m) for m in rows]
-
-
-def message_json(m: Message) -> dict:
-    return {"id": m.native_id, "direction": m.direction, "from": m.from_name,
-            "text": m.text, "sent_at": m.sent_at or m.received_at,
-            "attachments": [a.get("filename", "") for a in m.attachments or []]}
+    since = chat_history.parse_since(request.args.get("since"))
+    page = chat_history.visible_page(site.workspace, conversation_id, visitor_id, since)
+    response = jsonify({"conversation_id": conversation_id, "messages": page.messages,
+                        "cursor": page.cursor})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _serializer(site: ChatSite) -> URLSafeSerializer:

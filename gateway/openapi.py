@@ -71,6 +71,7 @@ TICKET_FILTERS = (
 
 def schemas() -> dict:
     return {"Ticket": ticket_schema(), "Message": message_schema(), "Entry": entry_schema(),
+            "Agent": routing_doc().agent_schema(),
             "Error": obj({"error": obj({"code": STR, "message": STR, "fields": {
                 "type": "object", "additionalProperties": STR}})}),
             "TicketWithMessages": {"allOf": [ref("Ticket"), obj({
@@ -128,7 +129,8 @@ def paths() -> dict:
             TICKET_FILTERS + (LIMIT, CURSOR), (400, 401, 503))},
         f"{PREFIX}/tickets/{{number}}": {"get": operation(
             "A ticket with its messages, oldest first",
-            {"200": reply("The ticket", ref("TicketWithMessages"))}, [number], (401, 404, 503))},
+            {"200": reply("The ticket", ref("TicketWithMessages"))}, [number], (401, 404, 503)),
+            **routing_doc().ticket_patch()},
         f"{PREFIX}/quarantine": {"get": operation(
             "List quarantine entries, newest first",
             {"200": reply("A page", listing("entries", "Entry"))}, (LIMIT, CURSOR),
@@ -140,7 +142,12 @@ def paths() -> dict:
         f"{PREFIX}/openapi.json": {"get": operation(
             "This document", {"200": reply("OpenAPI 3.1", {"type": "object"})}, fail=(),
             public=True)},
-        **actions_paths(), **health_paths(), **edge_paths()}
+        **actions_paths(), **routing_doc().paths(), **health_paths(), **edge_paths()}
+
+
+def routing_doc():
+    from gateway import api_routing_doc  # it builds on the helpers above
+    return api_routing_doc
 
 
 def actions_paths() -> dict:

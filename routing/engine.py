@@ -18,6 +18,7 @@ stops filling that agent (freed capacity).
 from __future__ import annotations
 
 from routing.core import Claim, Core
+from routing.ladder import effective_requirement, next_rung_at
 from routing.model import PRIORITY_RANK, STATUSES, Agent, Decision, Policy, Request
 
 __all__ = ["Router", "Claim", "Agent", "Decision", "Policy", "Request"]
@@ -39,6 +40,22 @@ class Router(Core):
         request.state = "done"
         del self.tickets[ticket_id]
         return self.on_capacity(agent_id, now)
+
+    def resume(self, request: Request, now: float) -> None:
+        """Register a ticket that was waiting already (state rebuilt from a store): its
+        ``step``, ``step_entered`` and ``enqueued`` are kept, its next rung is timed. No attempt
+        is made: call :meth:`tick` or :meth:`on_capacity` next."""
+        if request.id in self.tickets:
+            raise ValueError(f"ticket {request.id!r} is already routed")
+        self.policy.channel_weights.setdefault(request.channel, 1)
+        request.state, request.agent = "waiting", None
+        if request.enqueued is None:
+            request.enqueued = now
+        self.tickets[request.id] = request
+        self.pending.push(request, effective_requirement(request))
+        at = next_rung_at(request)
+        if at is not None:
+            self._set_timer(request.id, at, "rung", request.step)
 
     def withdraw(self, ticket_id: str, now: float) -> list[Decision]:
         """Forget a ticket in any state (closed, deleted, merged); refill its agent if any."""

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("new", "open", "answered", "postponed", "resolved", "closed", "spam", "deleted")
@@ -37,6 +37,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     name: Mapped[str] = mapped_column(String(300), default="")
+    tags: Mapped[list] = mapped_column(default=list)  # e.g. vip; routing rules match on them
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -75,7 +76,68 @@ class Ticket(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     routing_reason: Mapped[dict] = mapped_column(default=dict)
-    sla: Mapped[dict] = mapped_column(default=dict)
+    sla: Mapped[dict] = mapped_column(default=dict)  # due times and breaches, as in the API
+    # Routing (workers.assign): what the rules asked for and where the ticket is in the queue.
+    preferred: Mapped[dict] = mapped_column(default=dict)
+    department: Mapped[str] = mapped_column(String(100), default="")
+    routing_state: Mapped[str] = mapped_column(String(10), default="")  # see workers.assign
+    routing_step: Mapped[int] = mapped_column(Integer, default=0)
+    routing_step_at: Mapped[datetime | None] = mapped_column()  # when the current rung began
+    queued_at: Mapped[datetime | None] = mapped_column()
+    routing_next_at: Mapped[datetime | None] = mapped_column(index=True)  # next ladder rung
+    excluded: Mapped[list] = mapped_column(default=list)  # agents never to route it to again
+    # SLA clock (routing.sla.Clock) and when the sweep must look at the ticket next.
+    sla_policy: Mapped[str] = mapped_column(String(63), default="")
+    first_response_at: Mapped[datetime | None] = mapped_column()
+    last_customer_at: Mapped[datetime | None] = mapped_column()
+    last_agent_at: Mapped[datetime | None] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    paused_since: Mapped[datetime | None] = mapped_column()
+    paused_s: Mapped[float] = mapped_column(Float, default=0.0)
+    sla_check_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Agent(Base):
+    """An agent of a workspace (PRODUCT.md section 7). ``key`` is the id the API shows.
+
+    ``load`` (tickets per channel) and ``used`` (weighted units) are recomputed from the active
+    assignments while the row is locked, so they never drift from the truth."""
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    skills: Mapped[dict] = mapped_column(default=dict)
+    departments: Mapped[list] = mapped_column(default=list)
+    capacity: Mapped[dict] = mapped_column(default=dict)
+    total: Mapped[float] = mapped_column(Float, default=0.0)  # 0: no cap beyond the channels
+    status: Mapped[str] = mapped_column(String(10), default="offline")
+    calendar: Mapped[str] = mapped_column(String(63), default="")
+    load: Mapped[dict] = mapped_column(default=dict)
+    used: Mapped[float] = mapped_column(Float, default=0.0)
+    last_assigned_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assignment(Base):
+    """One ticket held by one agent. At most one open row (``ended_at`` null) per ticket: the
+    partial unique index is the store's guarantee of "never two agents for one ticket"."""
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ux_assignments_open_ticket", "ticket_id", unique=True,
+                            sqlite_where=text("ended_at IS NULL"),
+                            postgresql_where=text("ended_at IS NULL")),
+                      Index("ix_assignments_agent_open", "agent_id", "ended_at"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    units: Mapped[float] = mapped_column(Float, default=1.0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    end_reason: Mapped[str] = mapped_column(String(40), default="")
 
 
 class Participant(Base):

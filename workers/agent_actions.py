@@ -18,7 +18,7 @@ from channels.mail.html import sanitize
 from config.workspaces import Workspace as WorkspaceConfig
 from store import db, repo
 from store.models import Identity, Message, Participant, ThreadKey, Ticket, Workspace, utcnow
-from workers import threading
+from workers import sla_clock, threading
 
 MAIL_CHANNELS = ("email", "form")   # answered by email
 NOT_ANSWERABLE = ("spam", "deleted")
@@ -77,7 +77,11 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
         session.add(ThreadKey(workspace_id=workspace.id, key=threading.mid_key(message.native_id),
                               ticket_id=ticket.id, strong=True))
     _count(ticket)
+    old = ticket.status
     repo.set_status(session, ticket, "answered", actor=draft.author or "api")
+    now = utcnow()
+    sla_clock.on_status_change(ticket, old, "answered", config.routing, now)
+    sla_clock.agent_replied(ticket, config.routing, now)
     return message
 
 

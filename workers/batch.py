@@ -17,7 +17,7 @@ from channels.event import TicketEvent
 from config.workspaces import Workspace
 from store import db, repo
 from store.models import QuarantineEntry
-from workers import pipeline
+from workers import agents, pipeline
 from workers.runtime import Runtime
 from workers.view import BatchView
 
@@ -34,12 +34,15 @@ class Item:
     outcome: str = ""           # created | threaded | edited | duplicate | ignored | quarantined
     reason: str = ""            # quarantine reason and detail
     detail: str = ""
+    route: int | None = None    # id of a ticket to route once the batch committed
 
 
 def store_items(rt: Runtime, items: list[Item]) -> None:
     for config in {i.config for i in items if i.config}:
         if config.slug not in rt.workspaces_stored:
             repo.ensure_workspace(rt.sessions, config.slug, config.name)
+            if config.routing.agents:
+                seed(rt, config)
             rt.workspaces_stored.add(config.slug)
     pending = [i for i in items if not i.outcome or i.outcome == "quarantined"]
     for _ in range(RACE_ATTEMPTS):
@@ -50,6 +53,16 @@ def store_items(rt: Runtime, items: list[Item]) -> None:
         item.outcome, item.reason = "quarantined", "race"
         item.detail = f"unique-key conflicts {RACE_ATTEMPTS} times in a row"
         store_batch(rt, [item])
+
+
+def seed(rt: Runtime, config: Workspace) -> None:
+    """The workspace file's agents into the store (another worker may have done it first)."""
+    try:
+        with rt.sessions.begin() as session:
+            agents.seed_agents(session, repo.workspace_row(session, config.slug).id,
+                               config.routing)
+    except IntegrityError:
+        log.info("agents of %s seeded by another worker", config.slug)
 
 
 def store_batch(rt: Runtime, items: list[Item]) -> list[Item]:
@@ -103,6 +116,7 @@ def run_pipeline(session, item: Item, view: BatchView) -> None:
         ctx = pipeline.run(pipeline.Context(session=session, event=item.event,
                                             config=item.config, view=view))
         item.outcome = "created" if ctx.created else "threaded"
+        item.route = ctx.ticket.id if ctx.ticket.routing_state == "new" else None
     except pipeline.Edited:
         item.outcome = "edited"
     except pipeline.Discard:

@@ -9,17 +9,20 @@ retry harmless.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from channels.event import TicketEvent
 from config.workspaces import Workspace
 from gateway import metrics
 from gateway.intake import RAW_KEY
-from workers import pipeline
+from workers import assign, pipeline
 from workers.batch import Item, store_items
 from workers.normalize import load_raw, normalize
 from workers.outbound.hooks import after_ingest
 from workers.runtime import Runtime, runtime
+
+log = logging.getLogger(__name__)
 
 
 def ingest(envelopes: list[dict]) -> list[str]:
@@ -30,9 +33,22 @@ def ingest(envelopes: list[dict]) -> list[str]:
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
     items = [prepare(rt, envelope) for envelope in envelopes]
     store_items(rt, items)
+    route_items(rt, items)
     after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
     record_metrics(rt, items)
     return [item.outcome for item in items]
+
+
+def route_items(rt: Runtime, items: list[Item]) -> None:
+    """Route the new tickets of the committed batch; on a failure (database down) the ticket
+    stays ``new`` and the sweep routes it (``workers.sweep``)."""
+    for item in items:
+        if item.route is None or item.outcome not in ("created", "threaded"):
+            continue
+        try:
+            assign.route_all(rt.sessions, item.config, [item.route])
+        except Exception:
+            log.exception("routing ticket %s failed; the sweep will retry", item.route)
 
 
 def store_event(rt: Runtime, config: Workspace, event: TicketEvent) -> str:
@@ -40,6 +56,7 @@ def store_event(rt: Runtime, config: Workspace, event: TicketEvent) -> str:
     item = Item(envelope={"workspace": config.slug, "channel": event.channel}, config=config,
                 event=event)
     store_items(rt, [item])
+    route_items(rt, [item])
     if item.outcome == "quarantined":
         raise pipeline.Quarantine(item.reason, item.detail)
     return item.outcome

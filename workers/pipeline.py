@@ -13,7 +13,7 @@ from channels.event import TicketEvent
 from config.workspaces import Workspace as WorkspaceConfig
 from store import repo
 from store.models import Customer, Ticket, Workspace
-from workers import edits, lifecycle, threading
+from workers import edits, lifecycle, rules_step, threading
 from workers.view import BatchView
 
 
@@ -134,7 +134,8 @@ def thread(ctx: Context) -> None:
                          f"ticket ({ctx.event.classification.reason})")
 
 
-STEPS = (dedupe, classify, identify, thread, lifecycle.apply_lifecycle, lifecycle.store)
+STEPS = (dedupe, classify, identify, thread, lifecycle.apply_lifecycle, rules_step.apply_rules,
+         lifecycle.store)
 
 
 def run(ctx: Context) -> Context:

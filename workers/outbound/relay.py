@@ -1,4 +1,5 @@
-"""Sending mail through the relay of ``SMTP_RELAY_URL`` with smtplib.
+"""Sending mail through the relay of ``SMTP_RELAY_URL`` with smtplib: a built message (``send``)
+or the bytes of one kept in the local outbox (``send_raw``).
 
 ``smtp://user:pass@host:587?starttls=1`` (STARTTLS when asked, login when a user is given) or
 ``smtps://…:465`` (TLS from the start). A failure is *transient* (connection refused, 4xx,
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -48,9 +50,25 @@ def parse_url(url: str) -> Relay:
 
 def send(relay: Relay, message: EmailMessage, mail_from: str, recipients: list[str]) -> str:
     """Hand ``message`` to the relay; returns the relay's answer; raises a failure class."""
+    return _submit(relay, lambda client: client.send_message(message, from_addr=mail_from,
+                                                             to_addrs=recipients))
+
+
+def send_raw(relay: Relay, raw: bytes, mail_from: str, recipients: list[str]) -> str:
+    """Hand mail kept as bytes (the local outbox) to the relay, like ``send``: unchanged but
+    for line ends, CRLF as SMTP wants (``as_bytes`` keeps LF; some relays refuse bare LF)."""
+    international = not all(address.isascii() for address in [mail_from, *recipients])
+    options = ["SMTPUTF8"] if international else []
+    data = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return _submit(relay, lambda client: client.sendmail(mail_from, recipients, data,
+                                                         mail_options=options))
+
+
+def _submit(relay: Relay, hand_over: Callable[[smtplib.SMTP], dict]) -> str:
+    """Connect, ``hand_over`` the mail (it returns the refused recipients), classify failures."""
     try:
         with _connect(relay) as client:
-            refused = client.send_message(message, from_addr=mail_from, to_addrs=recipients)
+            refused = hand_over(client)
     except smtplib.SMTPRecipientsRefused as exc:
         raise _classify(exc.recipients) from exc
     except smtplib.SMTPResponseException as exc:

@@ -1,0 +1,71 @@
+"""OpenAPI paths and schema of the agents (``gateway.api_agents``) and of the ticket PATCH
+(``gateway.api_patch``), for ``gateway.openapi``: ``agent_schema()`` is the Agent component,
+``paths()`` the agent paths, ``ticket_patch()`` the ``patch`` operation of
+``/api/v1/tickets/{number}``."""
+from __future__ import annotations
+
+from config.routing import AGENT_ID
+from gateway.api_actions_doc import body
+from gateway.api_patch import MAX_TAG, MAX_TAGS
+from gateway.openapi import PREFIX, STR, TIME, obj, operation, path, ref, reply
+from store.models import PRIORITIES, STATUSES
+
+LEVELS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1,
+                                                     "maximum": 5}}
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+PRESENCE = {"enum": ["online", "away", "offline"]}
+
+
+def agent_schema() -> dict:
+    return obj({
+        "id": STR, "name": STR, "email": STR, "skills": LEVELS,
+        "capacity": {**COUNTS, "description": "concurrent tickets per channel"},
+        "status": PRESENCE,
+        "load": {**COUNTS, "description": "open assignments per channel (read-only)"},
+        "departments": {"type": "array", "items": STR},
+        "total": {"type": "number", "minimum": 0,
+                  "description": "cap in weighted units; 0: the channel capacities only"},
+        "calendar": {"type": "string", "description": "business-hours calendar of the "
+                     "workspace's routing block; empty: always available"},
+        "last_assigned_at": TIME})
+
+
+def agent_id() -> dict:
+    return {"name": "id", "in": "path", "required": True, "description": "agent id",
+            "schema": {"type": "string", "pattern": AGENT_ID}}
+
+
+def paths() -> dict:
+    agent_in = body({"name": STR, "email": STR, "skills": LEVELS, "capacity": COUNTS,
+                     "status": PRESENCE, "departments": {"type": "array", "items": STR},
+                     "total": {"type": "number", "minimum": 0}, "calendar": STR}, ())
+    return {
+        f"{PREFIX}/agents": {"get": operation(
+            "The workspace's agents with their load",
+            {"200": reply("Every agent", obj({"agents": {"type": "array",
+                                                         "items": ref("Agent")}}))})},
+        f"{PREFIX}/agents/{{id}}": {
+            "get": operation("One agent", {"200": reply("The agent", ref("Agent"))},
+                             [agent_id()], (401, 404, 503)),
+            "put": {**operation(
+                "Create or replace an agent (unset fields take their defaults: status "
+                "offline, no skills, no capacity); routing reacts at once",
+                {"200": reply("Replaced", ref("Agent")), "201": reply("Created", ref("Agent"))},
+                [agent_id()], (400, 401, 503)), "requestBody": agent_in}}}
+
+
+def ticket_patch() -> dict:
+    tags = {"type": "array", "maxItems": MAX_TAGS,
+            "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG}}
+    changes = body({"status": {"enum": list(STATUSES)}, "priority": {"enum": list(PRIORITIES)},
+                    "assignee": {"type": ["string", "null"],
+                                 "description": "agent id; null: back to routing"},
+                    "tags": {**tags, "description": "the new list (replaces)"},
+                    "author": {"type": "string", "description": "actor in the audit trail"}},
+                   ())
+    return {"patch": {**operation(
+        "Change status, priority, assignee or tags; each change is audited, routing and the "
+        "SLA clock react, a merged ticket forwards to its survivor",
+        {"200": reply("The ticket after the change", ref("Ticket"))},
+        [path("number", "ticket number within the workspace")], (400, 401, 404, 409, 503)),
+        "requestBody": changes}}

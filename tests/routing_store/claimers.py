@@ -1,0 +1,91 @@
+"""One OS process of the concurrency test: its own engine, the same tickets and agents as the
+others, routing, patching (resolve, reassign by hand, unassign) and toggling agents' presence
+in random order. Importable at module level so ``multiprocessing`` can spawn it."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from sqlalchemy.exc import OperationalError
+
+from config.workspaces import parse_config
+from store.db import make_engine, session_factory
+from store.models import Ticket
+from workers import agents, assign, ticket_changes
+from workers.ticket_changes import ChangeRefused
+
+MAX_ATTEMPTS = 10  # a transaction aborted by a deadlock is retried, as an RQ job would be
+
+
+def work(url: str, config_data: dict, ticket_ids: list[int], agent_specs: dict, seed: int,
+         churn: int, barrier, results) -> None:
+    config = parse_config(config_data).workspace("demo")
+    sessions = session_factory(make_engine(url))
+    worker = Worker(sessions, config, agent_specs, random.Random(seed))
+    barrier.wait()
+    for ticket_id in worker.rnd.sample(ticket_ids, len(ticket_ids)):
+        worker.transaction(lambda s, t=ticket_id: assign.route(s, config, t))
+    for _ in range(churn):
+        worker.rnd.choice((worker.resolve, worker.reassign, worker.unassign,
+                           worker.blink))(worker.rnd.choice(ticket_ids))
+    results.put(dict(worker.stats))
+
+
+class Worker:
+    def __init__(self, sessions, config, agent_specs: dict, rnd: random.Random):
+        self.sessions, self.config, self.specs, self.rnd = sessions, config, agent_specs, rnd
+        self.workspace_id = None
+        self.stats: Counter = Counter()
+
+    def transaction(self, action):
+        """Run ``action(session)`` in a transaction, retried when PostgreSQL aborts it."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                with self.sessions.begin() as session:
+                    return action(session)
+            except OperationalError:
+                self.stats["retried"] += 1
+        raise RuntimeError("transaction failed too often")
+
+    def patch(self, ticket_id: int, changes: dict) -> None:
+        def change(session):
+            ticket = session.get(Ticket, ticket_id)
+            self.workspace_id = ticket.workspace_id
+            return ticket_changes.patch_ticket(session, self.config, ticket, changes, "test")
+        try:
+            done = self.transaction(change)
+        except ChangeRefused as exc:
+            self.stats[exc.code] += 1
+            return
+        self.stats["patched"] += 1
+        self.react(done.reactions)
+
+    def react(self, reactions) -> None:
+        for reaction in reactions:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    reaction(self.sessions)
+                    break
+                except OperationalError:
+                    self.stats["retried"] += 1
+
+    def resolve(self, ticket_id: int) -> None:
+        self.patch(ticket_id, {"status": "resolved"})
+
+    def reassign(self, ticket_id: int) -> None:
+        self.patch(ticket_id, {"status": "open", "assignee": self.rnd.choice(list(self.specs))})
+
+    def unassign(self, ticket_id: int) -> None:
+        self.patch(ticket_id, {"status": "open", "assignee": None})
+
+    def blink(self, ticket_id: int) -> None:
+        """An agent goes away (its tickets re-routed) and comes back (it takes waiting work)."""
+        if self.workspace_id is None:
+            self.workspace_id = self.transaction(lambda s: s.get(Ticket, ticket_id).workspace_id)
+        key = self.rnd.choice(list(self.specs))
+        for status in ("away", "online"):
+            spec = {**self.specs[key], "status": status}
+            _row, _created, reaction = self.transaction(
+                lambda s: agents.put_agent(s, self.config, self.workspace_id, key, spec))
+            self.react([reaction] if reaction else [])
+        self.stats["blinked"] += 1

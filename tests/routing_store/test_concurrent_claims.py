@@ -1,0 +1,124 @@
+"""Many OS processes, each with its own engine, route and patch the same tickets against
+PostgreSQL while agents blink away and back: no ticket is ever held twice, no agent goes over
+capacity, every ticket ends assigned, waiting or done, and the counters agree with the rows."""
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import random
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from config.workspaces import parse_config
+from store import repo
+from store.db import session_factory
+from store.models import Agent, Assignment, Ticket
+from tests.conftest import POSTGRES_URL, TEST_CONFIG, _truncate_postgres
+from tests.gateway.apifactory import add_ticket
+from tests.routing_store import claimers
+from workers import agents
+
+PROCESSES = 6
+TICKETS = 60
+CHURN = 25  # random patches and presence blinks per process after routing
+AGENT_SPECS = {f"agent{i}": {"capacity": {"email": 2, "chat": 1}, "status": "online"}
+               for i in range(4)}
+CHANNEL_WEIGHTS = {"email": 1, "chat": 3}
+TIMEOUT_S = 240
+
+
+def config_data() -> dict:
+    data = copy.deepcopy(TEST_CONFIG)
+    data["workspaces"][0]["routing"] = {
+        "policy": {"offer_channels": [], "on_absence": "requeue_all",
+                   "channel_weights": CHANNEL_WEIGHTS},
+        "agents": [{"id": key, **spec} for key, spec in AGENT_SPECS.items()]}
+    return data
+
+
+@pytest.fixture(scope="module")
+def run(migrated_postgres):
+    """Seed agents and new tickets, run the processes once; the tests below read the result."""
+    _truncate_postgres(migrated_postgres)
+    sessions = session_factory(migrated_postgres)
+    config = parse_config(config_data()).workspace("demo")
+    rnd = random.Random(7)
+    with sessions.begin() as session:
+        workspace = repo.workspace_row(session, "demo")
+        agents.seed_agents(session, workspace.id, config.routing)
+        ticket_ids = [add_ticket(session, "demo", routing_state="new",
+                                 channel=rnd.choice(("email", "email", "chat")),
+                                 priority=rnd.choice(("low", "medium", "high", "urgent"))).id
+                      for _ in range(TICKETS)]
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(PROCESSES), ctx.Queue()
+    processes = [ctx.Process(target=claimers.work, args=(
+        POSTGRES_URL, config_data(), ticket_ids, AGENT_SPECS, seed, CHURN, barrier, results))
+        for seed in range(PROCESSES)]
+    for process in processes:
+        process.start()
+    stats = [results.get(timeout=TIMEOUT_S) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+    assert [p.exitcode for p in processes] == [0] * PROCESSES
+    return sessions, sum((Counter(s) for s in stats), Counter())
+
+
+def open_rows(session) -> list[Assignment]:
+    return list(session.scalars(select(Assignment).where(Assignment.ended_at.is_(None))))
+
+
+def test_the_processes_really_competed(run):
+    _sessions, stats = run
+    assert stats["patched"] > 0 and stats["blinked"] > 0
+    assert stats["agent_full"] > 0  # manual assignments met full agents
+
+
+def test_no_ticket_is_held_twice(run):
+    sessions, _stats = run
+    with sessions() as session:
+        twice = session.execute(select(Assignment.ticket_id).where(Assignment.ended_at.is_(None))
+                                .group_by(Assignment.ticket_id)
+                                .having(func.count() > 1)).all()
+        assert twice == [] and len(open_rows(session)) > 0
+
+
+def test_no_agent_is_over_capacity(run):
+    sessions, _stats = run
+    with sessions() as session:
+        rows = {a.id: a for a in session.scalars(select(Agent))}
+        counted = Counter((a.agent_id, a.channel) for a in open_rows(session))
+        for (agent_id, channel), n in counted.items():
+            assert n <= rows[agent_id].capacity.get(channel, 0), (rows[agent_id].key, channel)
+        for agent in rows.values():
+            load = {c: n for (a, c), n in counted.items() if a == agent.id}
+            assert {c: n for c, n in agent.load.items() if n} == load, agent.key
+            assert sum(CHANNEL_WEIGHTS[c] * n for c, n in load.items()) == agent.used
+
+
+def test_every_ticket_is_assigned_waiting_or_done(run):
+    sessions, _stats = run
+    with sessions() as session:
+        holder = {a.ticket_id: a.agent_id for a in open_rows(session)}
+        keys = dict(session.execute(select(Agent.id, Agent.key)).all())
+        for ticket in session.scalars(select(Ticket)):
+            assert ticket.routing_state in ("assigned", "waiting", "done"), ticket.number
+            if ticket.routing_state == "assigned":
+                assert keys[holder[ticket.id]] == ticket.assignee, ticket.number
+            else:
+                assert ticket.id not in holder, ticket.number
+
+
+def test_no_ticket_waits_while_an_agent_has_room_for_it(run):
+    sessions, _stats = run
+    with sessions() as session:
+        waiting = Counter(session.scalars(select(Ticket.channel)
+                                          .where(Ticket.routing_state == "waiting")))
+        counted = Counter((a.agent_id, a.channel) for a in open_rows(session))
+        idle = [(agent.key, channel) for agent in session.scalars(select(Agent))
+                for channel, cap in agent.capacity.items()
+                if agent.status == "online" and counted[(agent.id, channel)] < cap
+                and waiting[channel]]
+        assert idle == []

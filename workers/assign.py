@@ -1,0 +1,138 @@
+"""Assigning tickets to agents (PRODUCT.md section 7), one short transaction per decision.
+
+A ticket's ``routing_state``: "" (not routed: routing is off, spam, automatic mail), ``new``
+(to route), ``waiting`` (in the pending queue), ``parked`` (out of the automatic queue),
+``assigned``, ``done`` (finished: resolved, closed, merged, deleted).
+
+Each operation builds a throw-away :class:`routing.engine.Router` from the store (agents and
+the tickets concerned), lets the pure engine decide, and claims through
+:class:`workers.route_store.StoreClaim`. The pending queue is the set of waiting tickets in the
+store; ``refill`` hands an agent's freed capacity to the best of them, ``climb`` applies due
+ladder rungs. The periodic sweep (``workers.sweep``) calls ``route`` for tickets left ``new``
+by a killed worker, and ``climb``; so nothing waits forever on a lost follow-up.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from config.workspaces import Workspace as WorkspaceConfig
+from routing.engine import Router
+from routing.model import PRIORITY_RANK, Decision
+from store import repo
+from store.models import Agent, Assignment, Ticket, utcnow
+from workers import route_store as rs
+
+log = logging.getLogger(__name__)
+REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
+FINISHED = ("resolved", "closed", "spam", "deleted")
+RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
+
+
+def _router(session: Session, config: WorkspaceConfig, workspace_id: int, now: datetime,
+            agents: list[Agent] | None = None, skip_locked: bool = False) -> Router:
+    routing = config.routing
+    policy = routing.make_policy()
+    rows = rs.agent_rows(session, workspace_id) if agents is None else agents
+    claim = rs.StoreClaim(session, workspace_id, policy, now, skip_locked=skip_locked)
+    return Router(policy, [rs.engine_agent(r, routing, policy, now) for r in rows], claim)
+
+
+def route(session: Session, config: WorkspaceConfig, ticket_id: int,
+          now: datetime | None = None) -> Decision | None:
+    """Route one ``new`` ticket: assign it to the best eligible agent, else queue it."""
+    now = now or utcnow()
+    ticket = rs.lock_ticket(session, ticket_id)
+    if ticket is None or ticket.routing_state != "new":
+        return None
+    router = _router(session, config, ticket.workspace_id, now)
+    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
+    decision = router.route(request, now.timestamp())
+    rs.write_back(session, ticket, request, decision)
+    return decision
+
+
+def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
+    """Route each ticket in a transaction of its own (after the ingest batch committed)."""
+    decisions = []
+    for ticket_id in ticket_ids:
+        with sessions.begin() as session:
+            decision = route(session, config, ticket_id)
+        if decision is not None:
+            decisions.append(decision)
+    return decisions
+
+
+def waiting_tickets(session: Session, workspace_id: int, channels,
+                    limit: int = REFILL_WINDOW) -> list[Ticket]:
+    return list(session.scalars(
+        select(Ticket).where(Ticket.workspace_id == workspace_id,
+                             Ticket.routing_state == "waiting", Ticket.channel.in_(channels))
+        .order_by(RANK.desc(), Ticket.queued_at, Ticket.id).limit(limit)))
+
+
+def refill(session: Session, config: WorkspaceConfig, workspace_id: int, agent_key: str,
+           now: datetime | None = None) -> list[Decision]:
+    """Give the agent the best waiting tickets it can take, while it has room."""
+    now = now or utcnow()
+    row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
+                                             Agent.key == agent_key))
+    if row is None or row.status != "online":
+        return []
+    channels = [c for c, n in row.capacity.items() if n > 0]
+    tickets = {str(t.id): t for t in waiting_tickets(session, workspace_id, channels)}
+    if not tickets:
+        return []
+    router = _router(session, config, workspace_id, now, [row], skip_locked=True)
+    requests = {}
+    for ticket_id, ticket in tickets.items():
+        requests[ticket_id] = rs.request_of(ticket, config.routing)
+        router.resume(requests[ticket_id], now.timestamp())
+    decisions = router.on_capacity(agent_key, now.timestamp(), "capacity")
+    for decision in decisions:
+        rs.write_back(session, tickets[decision.ticket], requests[decision.ticket], decision)
+    return decisions
+
+
+def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
+          now: datetime | None = None) -> list[Decision]:
+    """Apply the ticket's due ladder rungs (widening, parking, escalating) and try again."""
+    now = now or utcnow()
+    ticket = rs.lock_ticket(session, ticket_id)
+    if ticket is None or ticket.routing_state != "waiting":
+        return []
+    router = _router(session, config, ticket.workspace_id, now)
+    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
+    router.resume(request, now.timestamp())
+    decisions = [d for d in router.tick(now.timestamp()) if d.ticket == request.id]
+    if decisions:
+        rs.write_back(session, ticket, request, decisions[-1])
+    else:  # nothing was due after all (a concurrent change): keep the row's timer honest
+        ticket.routing_next_at = rs.moment(rs.next_rung_at(request))
+    return decisions
+
+
+def release(session: Session, config: WorkspaceConfig, ticket: Ticket, reason: str,
+            requeue: bool = False, now: datetime | None = None) -> str | None:
+    """End the (locked) ticket's open assignment; returns the agent key that got room back.
+
+    ``requeue`` puts the ticket back to ``new`` (re-route), else it is ``done``."""
+    now = now or utcnow()
+    open_row = session.scalar(select(Assignment).where(Assignment.ticket_id == ticket.id,
+                                                       Assignment.ended_at.is_(None)))
+    ticket.routing_state = "new" if requeue else "done"
+    ticket.routing_next_at = None
+    if requeue and ticket.assignee:
+        repo.audit(session, ticket, "assignee", ticket.assignee, "", "router")
+        ticket.assignee = None
+    if open_row is None:
+        return None
+    open_row.ended_at, open_row.end_reason = now, reason[:40]
+    session.flush()
+    agent = session.get(Agent, open_row.agent_id)
+    agent = rs.lock_agent(session, ticket.workspace_id, agent.key)
+    rs.recount(session, agent, config.routing.make_policy())
+    return agent.key

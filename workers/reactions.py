@@ -1,0 +1,105 @@
+"""Routing's reactions to a committed change (an agent edited, a ticket patched), run after the
+change's own transaction, each step in a transaction of its own.
+
+A reaction is a plain callable ``reaction(sessions)``, built by :func:`refill`, :func:`route` or
+:func:`absence` while the change is made and run by :func:`run` once it committed, so routing
+never sees half a change and never holds the change's locks longer than needed. A reaction lost
+to a crash or a database outage is not lost work: tickets left ``new`` are routed by the sweep,
+and waiting tickets are offered again at the next freed capacity.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.workspaces import Workspace as WorkspaceConfig
+from store.models import Agent, Assignment, Ticket
+from workers import assign
+from workers import route_store as rs
+
+log = logging.getLogger(__name__)
+Reaction = Callable[[sessionmaker], object]
+
+
+def refill(config: WorkspaceConfig, workspace_id: int, agent_key: str) -> Reaction:
+    """The agent got room (or skills, or came online): hand it the best waiting tickets."""
+    return functools.partial(_refill, config, workspace_id, agent_key)
+
+
+def route(config: WorkspaceConfig, ticket_id: int) -> Reaction:
+    """Route the ``new`` ticket (reopened, unassigned by hand)."""
+    return functools.partial(_route, config, ticket_id)
+
+
+def absence(config: WorkspaceConfig, workspace_id: int, agent_key: str) -> Reaction:
+    """The agent went away or offline: apply the workspace's ``policy.on_absence``."""
+    return functools.partial(_absence, config, workspace_id, agent_key)
+
+
+def run(sessions: sessionmaker, reactions: Iterable[Reaction]) -> None:
+    """Run each reaction; a database failure is logged, not raised (the change committed)."""
+    for reaction in reactions:
+        try:
+            reaction(sessions)
+        except SQLAlchemyError as exc:
+            log.warning("routing reaction %s failed (%s); the sweep catches up",
+                        getattr(reaction, "func", reaction).__name__, exc)
+
+
+def _refill(config: WorkspaceConfig, workspace_id: int, agent_key: str,
+            sessions: sessionmaker) -> None:
+    with sessions.begin() as session:
+        assign.refill(session, config, workspace_id, agent_key)
+
+
+def _route(config: WorkspaceConfig, ticket_id: int, sessions: sessionmaker) -> None:
+    with sessions.begin() as session:
+        assign.route(session, config, ticket_id)
+
+
+def _absence(config: WorkspaceConfig, workspace_id: int, agent_key: str,
+             sessions: sessionmaker) -> None:
+    policy = config.routing.policy.on_absence
+    if policy == "keep":
+        return
+    with sessions.begin() as session:
+        ticket_ids = held_tickets(session, workspace_id, agent_key,
+                                  unanswered_only=policy == "requeue_unanswered")
+    for ticket_id in ticket_ids:
+        with sessions.begin() as session:
+            requeue(session, config, ticket_id, agent_key,
+                    unanswered_only=policy == "requeue_unanswered")
+
+
+def held_tickets(session: Session, workspace_id: int, agent_key: str,
+                 unanswered_only: bool) -> list[int]:
+    """Ids of the tickets the agent holds (only those without a first response, if asked)."""
+    query = (select(Assignment.ticket_id).join(Agent, Agent.id == Assignment.agent_id)
+             .join(Ticket, Ticket.id == Assignment.ticket_id)
+             .where(Agent.workspace_id == workspace_id, Agent.key == agent_key,
+                    Assignment.ended_at.is_(None)).order_by(Assignment.ticket_id))
+    if unanswered_only:
+        query = query.where(Ticket.first_response_at.is_(None))
+    return list(session.scalars(query))
+
+
+def requeue(session: Session, config: WorkspaceConfig, ticket_id: int, agent_key: str,
+            unanswered_only: bool) -> bool:
+    """Take the ticket (locked first) from the absent agent and route it again; False when
+    things changed meanwhile (answered, reassigned, the agent is back online)."""
+    ticket = rs.lock_ticket(session, ticket_id)
+    if ticket is None or (unanswered_only and ticket.first_response_at is not None):
+        return False
+    holder = session.scalar(select(Agent).join(Assignment, Assignment.agent_id == Agent.id)
+                            .where(Assignment.ticket_id == ticket.id,
+                                   Assignment.ended_at.is_(None)))
+    if holder is None or holder.key != agent_key or holder.status == "online":
+        return False
+    assign.release(session, config, ticket, f"agent_{holder.status}", requeue=True)
+    assign.route(session, config, ticket.id)
+    return True

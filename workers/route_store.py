@@ -1,0 +1,176 @@
+"""The routing engine against the store: engine agents and requests built from rows, the
+atomic claim, and the engine's decisions written back to the ticket.
+
+The claim is what makes many workers on many machines safe. It locks the ticket row (checking
+the ticket is still routable), then the agent row, recounts the agent's open assignments per
+channel and in weighted units, and only then inserts the assignment. Lock order is always
+ticket -> agent; a refill (one agent taking waiting tickets) asks for ticket locks with SKIP
+LOCKED, so it never waits while holding an agent lock and two workers cannot deadlock. The
+partial unique index on open assignments backs it up: one open assignment per ticket.
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config.routing import Routing
+from routing.ladder import next_rung_at
+from routing.model import Agent as EngineAgent, Decision, Policy, Request
+from store import repo
+from store.models import Agent, Assignment, Customer, Ticket
+from routing.index import EPSILON
+
+ROUTABLE = ("new", "waiting")
+
+
+def seconds(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def moment(value: float | None) -> datetime | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return datetime.fromtimestamp(value, timezone.utc)
+
+
+def total_units(row: Agent, policy: Policy) -> float:
+    """The agent's weighted cap: ``total``, else the sum of its channel capacities."""
+    return row.total or sum(policy.weight(c) * n for c, n in row.capacity.items())
+
+
+def engine_agent(row: Agent, routing: Routing, policy: Policy, now: datetime) -> EngineAgent:
+    return EngineAgent(row.key, dict(row.skills), dict(row.capacity), total_units(row, policy),
+                       row.status, available=routing.calendar(row.calendar).is_open(now),
+                       departments=frozenset(row.departments),
+                       last_assigned=seconds(row.last_assigned_at) or -math.inf,
+                       load={c: n for c, n in (row.load or {}).items() if n})
+
+
+def agent_rows(session: Session, workspace_id: int) -> list[Agent]:
+    return list(session.scalars(select(Agent).where(Agent.workspace_id == workspace_id)
+                                .order_by(Agent.key)))
+
+
+def lock_agent(session: Session, workspace_id: int, key: str) -> Agent | None:
+    return session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
+                                              Agent.key == key)
+                          .with_for_update().execution_options(populate_existing=True))
+
+
+def lock_ticket(session: Session, ticket_id: int, skip_locked: bool = False) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.id == ticket_id)
+                          .with_for_update(skip_locked=skip_locked)
+                          .execution_options(populate_existing=True))
+
+
+def open_load(session: Session, agent_id: int) -> dict[str, int]:
+    rows = session.execute(select(Assignment.channel, func.count()).where(
+        Assignment.agent_id == agent_id, Assignment.ended_at.is_(None))
+        .group_by(Assignment.channel))
+    return {channel: count for channel, count in rows}
+
+
+def recount(session: Session, agent: Agent, policy: Policy) -> None:
+    """Set the locked agent's ``load`` and ``used`` from its open assignments."""
+    agent.load = open_load(session, agent.id)
+    agent.used = sum(policy.weight(c) * n for c, n in agent.load.items())
+
+
+def has_room(agent: Agent, channel: str, policy: Policy) -> bool:
+    if agent.load.get(channel, 0) >= agent.capacity.get(channel, 0):
+        return False
+    return agent.used + policy.weight(channel) <= total_units(agent, policy) + EPSILON
+
+
+class StoreClaim:
+    """``claim(agent_key, ticket_id) -> bool`` for :class:`routing.engine.Router`."""
+
+    def __init__(self, session: Session, workspace_id: int, policy: Policy, now: datetime,
+                 skip_locked: bool = False, check_presence: bool = True):
+        self.session, self.workspace_id, self.policy = session, workspace_id, policy
+        self.now, self.skip_locked, self.check_presence = now, skip_locked, check_presence
+
+    def __call__(self, agent_key: str, ticket_id: str) -> bool:
+        ticket = lock_ticket(self.session, int(ticket_id), self.skip_locked)
+        if ticket is None or ticket.routing_state not in ROUTABLE:
+            return False
+        return self.take(agent_key, ticket)
+
+    def take(self, agent_key: str, ticket: Ticket) -> bool:
+        """Give the (locked) ticket to the agent if the agent has room right now."""
+        agent = lock_agent(self.session, self.workspace_id, agent_key)
+        if agent is None or (self.check_presence and agent.status != "online"):
+            return False
+        recount(self.session, agent, self.policy)
+        if not has_room(agent, ticket.channel, self.policy):
+            return False
+        self.session.add(Assignment(workspace_id=self.workspace_id, ticket_id=ticket.id,
+                                    agent_id=agent.id, channel=ticket.channel,
+                                    units=self.policy.weight(ticket.channel),
+                                    started_at=self.now))
+        agent.load = {**agent.load, ticket.channel: agent.load.get(ticket.channel, 0) + 1}
+        agent.used += self.policy.weight(ticket.channel)
+        agent.last_assigned_at = self.now
+        self.session.flush()
+        return True
+
+
+def previous_agent(session: Session, ticket: Ticket) -> str | None:
+    """The agent who last held this ticket or another ticket of its customer, if any."""
+    if ticket.customer_id is None:
+        return None
+    return session.scalar(
+        select(Agent.key).join(Assignment, Assignment.agent_id == Agent.id)
+        .join(Ticket, Ticket.id == Assignment.ticket_id)
+        .where(Ticket.customer_id == ticket.customer_id)
+        .order_by(Assignment.started_at.desc()).limit(1))
+
+
+def customer_tags(session: Session, ticket: Ticket) -> frozenset[str]:
+    customer = session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    return frozenset(customer.tags or ()) if customer else frozenset()
+
+
+def request_of(ticket: Ticket, routing: Routing, previous: str | None = None) -> Request:
+    due = (ticket.sla or {}).get("first_response_due")
+    created = seconds(ticket.created_at)
+    return Request(str(ticket.id), ticket.channel, dict(ticket.skills or {}),
+                   dict(ticket.preferred or {}), ticket.priority, created=created,
+                   sla_due=seconds(datetime.fromisoformat(due)) if due else None,
+                   excluded=set(ticket.excluded or ()), previous_agent=previous,
+                   department=ticket.department or None,
+                   ladder=routing.ladder((ticket.routing_reason or {}).get("ladder")),
+                   step=ticket.routing_step or 0,
+                   step_entered=seconds(ticket.routing_step_at) or created,
+                   enqueued=seconds(ticket.queued_at))
+
+
+def write_back(session: Session, ticket: Ticket, request: Request, decision: Decision) -> None:
+    """Copy the engine's view of the ticket and the decision's explanation to the row."""
+    kept = {k: v for k, v in (ticket.routing_reason or {}).items() if k in ("rules", "reasons", "ladder")}
+    ticket.routing_reason = {**kept, "decision": decision.kind, "agent": decision.agent,
+                             "at": moment(decision.at).isoformat(), **decision.explanation}
+    ticket.routing_step = request.step
+    ticket.routing_step_at = moment(request.step_entered)
+    ticket.queued_at = moment(request.enqueued)
+    if request.priority != ticket.priority:
+        repo.audit(session, ticket, "priority", ticket.priority, request.priority, "router")
+        ticket.priority = request.priority
+    if decision.kind in ("assign", "offer"):
+        if ticket.assignee != decision.agent:
+            repo.audit(session, ticket, "assignee", ticket.assignee or "", decision.agent,
+                       "router")
+        ticket.assignee, ticket.routing_state, ticket.routing_next_at = (
+            decision.agent, "assigned", None)
+    elif decision.kind == "park":
+        ticket.routing_state, ticket.routing_next_at = "parked", None
+    else:  # wait or escalate: still in the queue
+        ticket.routing_state = "waiting"
+        ticket.routing_next_at = moment(next_rung_at(request))
