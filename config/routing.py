@@ -97,7 +97,7 @@ class AutomationIn(_Strict):
 
 
 class Routing(_Strict):
-    policy: PolicyIn = PolicyIn(offer_channels=[], load_bands=2)
+    policy: PolicyIn = PolicyIn(offer_channels=[])
     calendars: dict[str, CalendarIn] = {}
     agents: tuple[AgentSpec, ...] = ()
     rules: tuple[RuleIn, ...] = ()

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway import metrics
+from gateway import metrics, routing_metrics
 from gateway.errors import RETRY_AFTER_S
 from gateway.imap import health as imap_health
 from gateway.intake import CHANNEL_QUEUES
@@ -62,6 +62,7 @@ def prometheus_metrics():
     registry.register(RedisCollector(rt.redis))
     if _has_mailboxes(rt.config):
         registry.register(ImapCollector(rt))
+    registry.register(routing_metrics.RoutingCollector(rt))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 

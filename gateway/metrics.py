@@ -25,6 +25,11 @@ COUNTERS = {
     "imap_fetch_errors": "IMAP FETCH refused by the server for a message",
     "imap_reconnects": "IMAP connections lost or refused",
 }
+# Routing counters (gateway.routing_metrics): name -> (label, help); fields "name|<label value>".
+ROUTING_COUNTERS = {
+    "routing_decisions": ("kind", "Routing decisions by kind (assign, offer, wait, park, ...)"),
+    "routing_triggers": ("trigger", "Routing decisions by cause (arrival, capacity, ladder, ...)"),
+}
 
 
 def incr(redis: Redis, name: str, channel: str, amount: int = 1) -> None:
@@ -38,17 +43,30 @@ def record(redis: Redis, counts: dict[tuple[str, str], int],
            latencies: list[tuple[str, float]]) -> None:
     """Add ``counts`` ((name, channel) -> n) and receive-to-stored latencies in one round trip."""
     fields: dict[str, int] = {f"{name}|{channel}": n for (name, channel), n in counts.items()}
+    sums: dict[str, float] = {}
     for channel, seconds in latencies:
-        for bucket in [b for b in LATENCY_BUCKETS_S if seconds <= b] + ["+Inf"]:
-            key = f"latency_bucket|{channel}|{bucket}"
-            fields[key] = fields.get(key, 0) + 1
-        fields[f"latency_count|{channel}"] = fields.get(f"latency_count|{channel}", 0) + 1
+        observe(fields, sums, "latency", channel, seconds, LATENCY_BUCKETS_S)
+    add(redis, fields, sums)
+
+
+def observe(fields: dict[str, int], sums: dict[str, float], name: str, label: str,
+            seconds: float, buckets) -> None:
+    """Add one observation of histogram ``name`` to the increments ``fields`` and ``sums``."""
+    for bucket in [b for b in buckets if seconds <= b] + ["+Inf"]:
+        key = f"{name}_bucket|{label}|{bucket}"
+        fields[key] = fields.get(key, 0) + 1
+    fields[f"{name}_count|{label}"] = fields.get(f"{name}_count|{label}", 0) + 1
+    sums[f"{name}_sum|{label}"] = sums.get(f"{name}_sum|{label}", 0.0) + seconds
+
+
+def add(redis: Redis, fields: dict[str, int], sums: dict[str, float]) -> None:
+    """Add integer ``fields`` and float ``sums`` to the metrics hash in one round trip."""
     try:
         pipe = redis.pipeline(transaction=False)
         for field, amount in fields.items():
             pipe.hincrby(METRICS_KEY, field, amount)
-        for channel, seconds in latencies:
-            pipe.hincrbyfloat(METRICS_KEY, f"latency_sum|{channel}", seconds)
+        for field, amount in sums.items():
+            pipe.hincrbyfloat(METRICS_KEY, field, amount)
         pipe.execute()
     except RedisError:
         pass

@@ -4,7 +4,7 @@ policy, SLA targets and (optional) generated-traffic settings, as one plain dict
     policy: {channel_weights: {chat: 3, telegram: 2, email: 1, form: 1},
              offer_channels: [chat, telegram], offer_timeout_s: 30,
              on_absence: requeue_unanswered, aging_step_s: 600, aging_bound: 2,
-             surplus_weight: 0.1, load_bands: 0, near_misses: 5}
+             surplus_weight: 0.1, load_bands: 2, near_misses: 5}
     sla: {urgent: 300, high: 900, medium: 3600, low: 14400}   # first assignment, seconds
     ladders:
       default:
@@ -124,7 +124,7 @@ class PolicyIn(_Strict):
     aging_step_s: float = Field(default=600, gt=0)
     aging_bound: int = Field(default=2, ge=0, le=10)
     surplus_weight: float = Field(default=0.1, ge=0)
-    load_bands: int = Field(default=0, ge=0, le=100)
+    load_bands: int = Field(default=2, ge=0, le=100)
     near_misses: int = Field(default=5, ge=0)
 
     def policy(self) -> Policy:

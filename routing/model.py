@@ -112,7 +112,7 @@ class Policy:
     aging_step_s: float = 600.0  # seconds of waiting worth one priority level
     aging_bound: int = 2  # at most this many levels gained by age
     surplus_weight: float = 0.1  # score per level above a required minimum
-    load_bands: int = 0  # 0: exact load ratio; n: ratios compared in n bands (idle time decides)
+    load_bands: int = 2  # 0: exact load ratio; n: ratios compared in n bands (idle time decides)
     near_misses: int = 5
 
     def weight(self, channel: str) -> float:

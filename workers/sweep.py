@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from config.workspaces import Workspace as WorkspaceConfig
-from gateway import metrics
+from gateway import metrics, routing_metrics
 from routing.calendar import as_utc
 from routing.model import PRIORITIES, PRIORITY_RANK
 from store import repo
@@ -57,10 +57,10 @@ def sweep_workspace(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
     if routing.enabled:
         done["routed"] = _each(rt, _ids(rt, workspace_id, Ticket.routing_state == "new",
                                         Ticket.updated_at < now - timedelta(seconds=STALE_NEW_S)),
-                               lambda s, t: assign.route(s, config, t, now) is not None)
+                               lambda s, t: _counted(rt, [assign.route(s, config, t, now)]))
         done["climbed"] = _each(rt, _ids(rt, workspace_id, Ticket.routing_state == "waiting",
                                          Ticket.routing_next_at <= now),
-                                lambda s, t: bool(assign.climb(s, config, t, now)))
+                                lambda s, t: _counted(rt, assign.climb(s, config, t, now)))
         done["refilled"] = refill_all(rt, config, workspace_id, now)
     done["breaches"] = _each(rt, _ids(rt, workspace_id, Ticket.sla_check_at <= now),
                              lambda s, t: check_sla(rt, s, config, t, now))
@@ -76,6 +76,13 @@ def sweep_workspace(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
                                        column <= cutoff),
                               lambda s, t, new=new: finish(rt, s, config, t, new, cutoff, now))
     return done
+
+
+def _counted(rt: Runtime, decisions) -> int:
+    """Count the decisions in the metrics; how many there were."""
+    decisions = [d for d in decisions if d is not None]
+    routing_metrics.count_decisions(rt.redis, decisions)
+    return len(decisions)
 
 
 def _ids(rt: Runtime, workspace_id: int, *conditions) -> list[int]:
@@ -107,7 +114,7 @@ def refill_all(rt: Runtime, config: WorkspaceConfig, workspace_id: int, now: dat
     count = 0
     for key in keys:
         with rt.sessions.begin() as session:
-            count += len(assign.refill(session, config, workspace_id, key, now))
+            count += _counted(rt, assign.refill(session, config, workspace_id, key, now))
     return count
 
 
@@ -136,7 +143,7 @@ def escalate(rt: Runtime, session, config: WorkspaceConfig, ticket: Ticket, targ
         ticket.excluded = list(dict.fromkeys([*(ticket.excluded or []), ticket.assignee]))
         assign.release(session, config, ticket, "first_response_missed", requeue=True, now=now)
         session.flush()
-        assign.route(session, config, ticket.id, now)
+        _counted(rt, [assign.route(session, config, ticket.id, now)])
     if "notify" in actions:
         webhook.notify(rt.redis, config, ticket.number,
                        {"kind": "sla_breach", "target": target, "priority": ticket.priority,
@@ -161,7 +168,7 @@ def finish(rt: Runtime, session, config: WorkspaceConfig, ticket_id: int, new: s
     agent = assign.release(session, config, ticket, f"auto_{new}", now=now)
     if agent:
         session.flush()
-        assign.refill(session, config, ticket.workspace_id, agent, now)
+        _counted(rt, assign.refill(session, config, ticket.workspace_id, agent, now))
     return True
 
 

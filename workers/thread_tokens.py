@@ -22,7 +22,7 @@ def ticket_of_token(session: Session, workspace: Workspace, token: str,
     """The ticket ``token`` names in ``workspace`` when its signature holds."""
     if not token:
         return None
-    number = tokens.verify(key or tokens.default_key(), workspace.slug, token)
+    number = tokens.verify(key or tokens.signing_keys(), workspace.slug, token)
     return repo.ticket_by_number(session, workspace.id, number) if number is not None else None
 
 

@@ -9,15 +9,19 @@ from store import repo
 from store.models import Agent, Assignment, Ticket, TicketEvent
 from tests.gateway.apifactory import add_ticket, auth
 from workers import assign
+from workers.agents import seed_agents
 from workers.outbound.queue import QUEUE, WEBHOOK_JOB
 
 
 def routed_ticket(rt, slug: str = "demo", **values) -> int:
-    """A new ticket of ``slug`` routed at once; returns its number."""
+    """A new ticket of ``slug`` routed at once (the file's agents seeded first, as the worker
+    does); returns its number."""
+    config = rt.config.workspace(slug)
     with rt.sessions.begin() as session:
+        seed_agents(session, repo.workspace_row(session, slug).id, config.routing)
         ticket = add_ticket(session, slug, routing_state="new", **values)
         ticket_id, number = ticket.id, ticket.number
-    assign.route_all(rt.sessions, rt.config.workspace(slug), [ticket_id])
+    assign.route_all(rt.sessions, config, [ticket_id])
     return number
 
 
@@ -34,7 +38,8 @@ def holders(rt) -> dict[int, str]:
     with rt.read_sessions() as session:
         return dict(session.execute(
             select(Ticket.number, Agent.key).join(Assignment, Assignment.ticket_id == Ticket.id)
-            .join(Agent, Agent.id == Assignment.agent_id).where(Assignment.ended_at.is_(None))))
+            .join(Agent, Agent.id == Assignment.agent_id)
+            .where(Assignment.ended_at.is_(None))).all())
 
 
 def events(rt, number: int, kind: str | None = None) -> list[tuple]:

@@ -104,7 +104,7 @@ def test_unassigning_sends_the_ticket_back_to_routing(rt_client):
 
 def test_reopening_routes_again(rt_client):
     rt, client = rt_client
-    number = routed_ticket(rt)
+    number = routed_ticket(rt, skills={"billing": 2})   # only alice can take it
     assert patch(client, number, {"status": "resolved"}).get_json()["assignee"] == "alice"
     assert ticket(rt, number).routing_state == "done"
     body = patch(client, number, {"status": "open"}).get_json()
@@ -154,12 +154,14 @@ def test_body_that_is_no_json_object_is_400(rt_client):
 
 def test_unknown_and_foreign_tickets_are_404(rt_client):
     rt, client = rt_client
-    number = routed_ticket(rt)
+    demo = [routed_ticket(rt) for _ in range(2)]                   # demo #1, #2
     with rt.sessions.begin() as session:
-        acme = [add_ticket(session, "acme").number for _ in range(2)][-1]
-    assert patch(client, number, {"status": "open"}, slug="acme").status_code == 404
-    assert patch(client, acme, {"status": "open"}).status_code == 404   # demo has no #2
+        acme = [add_ticket(session, "acme").number for _ in range(3)]  # acme #1, #2, #3
+    assert patch(client, demo[1], {"status": "open"}, slug="acme").status_code == 200  # acme #2
+    assert patch(client, acme[2], {"status": "open"}).status_code == 404   # demo has no #3
     assert patch(client, 999, {"status": "open"}).status_code == 404
     assert patch(client, 2**40, {"status": "open"}).status_code == 404
-    assert ticket(rt, number).status == "new"
+    assert [ticket(rt, n).status for n in demo] == ["new", "new"]
+    assert ticket(rt, 2, slug="acme").status == "open"
+    number = demo[0]
     assert client.patch(f"/api/v1/tickets/{number}", json={"status": "open"}).status_code == 401

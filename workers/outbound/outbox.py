@@ -42,10 +42,9 @@ class Entry:
     stamp: datetime | None     # ``sent_at`` when read: null, or a dead flush's claim
 
 
-def waiting(rt: Runtime, workspace: str | None = None,
-            now: datetime | None = None) -> list[Entry]:
+def waiting(rt: Runtime, workspace: str | None = None) -> list[Entry]:
     """Entries to send, oldest first; of one workspace when ``workspace`` is given."""
-    stale_before = (now or utcnow()) - timedelta(seconds=CLAIM_LEASE_S)
+    stale_before = utcnow() - timedelta(seconds=CLAIM_LEASE_S)
     query = (select(OutboxEntry).outerjoin(Message, Message.id == OutboxEntry.message_id)
              .where(or_(Message.id.is_(None), Message.delivery_status == "outbox"),
                     or_(OutboxEntry.sent_at.is_(None),
