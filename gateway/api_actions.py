@@ -19,13 +19,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from channels import tokens
-from gateway import auth, params as wire
+from gateway import auth, params as wire, routing_metrics
 from gateway.errors import ApiError, bad_request
 from gateway.serializers import delivery_json, message_json
 from gateway.web import runtime_of
 from store import repo
 from store.models import Message, Ticket
-from workers import agent_actions
+from workers import agent_actions, assign
 from workers.agent_actions import ActionRefused, Draft
 from workers.outbound import queue, webhook
 
@@ -84,13 +84,19 @@ def post_merge(number: int):
             or not 0 < into <= wire.MAX_TICKET_NUMBER):
         raise bad_request({"into": "must be the number of a ticket of this workspace"})
     rt = runtime_of(current_app)
+    config = rt.config.workspace(g.workspace)
     with rt.sessions.begin() as session:
         workspace, source = _ticket(session, number)
         _, target = _ticket(session, into)
         survivor = _refusable(agent_actions.merge, session, workspace, source, target,
                               _author(body) or "api")
+        freed = assign.release(session, config, source, "merged")
         answer = {"number": source.number, "merged_into": survivor.number,
                   "status": source.status}
+    if freed:
+        with rt.sessions.begin() as session:
+            routing_metrics.count_decisions(rt.redis, assign.refill(
+                session, config, workspace.id, freed))
     _notify(rt, rt.config.workspace(g.workspace), survivor.number,
             {"kind": "merged", "from": source.number})
     return jsonify(answer), 200

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.routing import AGENT_ID
-from gateway import auth
+from gateway import auth, routing_metrics
 from gateway.errors import ApiError, bad_request
 from gateway.serializers import iso
 from gateway.web import runtime_of
@@ -72,7 +72,7 @@ def put_agent(id: str):
     workspace_id = ensure_seeded(current_app, g.workspace)
     created, reaction = _put(rt, workspace_id, id, body)
     if reaction is not None:
-        reactions.run(rt.sessions, [reaction])
+        routing_metrics.count_decisions(rt.redis, reactions.run(rt.sessions, [reaction]))
     with rt.read_sessions() as session:
         return jsonify(_agent_body(session, workspace_id, id)), 201 if created else 200
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy import select
 
 from config.routing import AGENT_ID
-from gateway import auth, params as wire
+from gateway import auth, params as wire, routing_metrics
 from gateway.api_actions import _json_body, _notify
 from gateway.api_agents import ensure_seeded
 from gateway.errors import ApiError, bad_request
@@ -46,7 +46,7 @@ class TicketPatch(BaseModel):
     priority: Literal[PRIORITIES] = "medium"  # type: ignore[valid-type]
     assignee: Annotated[str, Field(pattern=AGENT_ID)] | None = None
     tags: list[Tag] = Field([], max_length=MAX_TAGS)
-    author: str = Field("", max_length=MAX_AUTHOR)
+    author: str = Field("", max_length=MAX_AUTHOR, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
 @bp.before_request
@@ -68,7 +68,7 @@ def patch_ticket(number: int):
             raise ApiError(REFUSALS[exc.code], exc.code, str(exc), {exc.field: str(exc)}) \
                 from exc
         ticket_id, number = ticket.id, ticket.number
-    reactions.run(rt.sessions, done.reactions)
+    routing_metrics.count_decisions(rt.redis, reactions.run(rt.sessions, done.reactions))
     if done.changes:
         _notify(rt, config, number, {"kind": "updated", "changes": done.changes})
     with rt.read_sessions() as session:

@@ -10,6 +10,8 @@ open assignments.
 """
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +29,9 @@ MAX_DEPARTMENTS = 50
 MAX_CAPACITY = 10_000    # concurrent tickets of one channel
 MAX_TOTAL = 1_000_000.0  # weighted units
 READ_ONLY = ("load", "last_assigned_at")  # shown by GET; accepted and ignored by PUT
+CONTROLS = re.compile(r"[\x00-\x1f\x7f]")  # never stored: PostgreSQL refuses NUL in text
+NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
+EMAIL = r"^$|^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"  # empty, or one @ between words
 
 
 class InvalidAgent(ValueError):
@@ -39,8 +44,8 @@ class InvalidAgent(ValueError):
 
 class AgentIn(AgentSpec):
     """An agent as the API accepts it: the workspace file's schema with the store's limits."""
-    name: str = Field("", max_length=300)
-    email: str = Field("", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+$")
+    name: str = Field("", max_length=300, pattern=NO_CONTROLS)
+    email: str = Field("", max_length=320, pattern=EMAIL)
     skills: dict[str, int] = Field({}, max_length=MAX_SKILLS)
     departments: tuple[str, ...] = Field((), max_length=MAX_DEPARTMENTS)
     capacity: dict[str, int] = {}
@@ -50,8 +55,8 @@ class AgentIn(AgentSpec):
     @field_validator("skills", "departments")
     @classmethod
     def _names(cls, value):
-        if any(not 0 < len(name) <= MAX_NAME for name in value):
-            raise ValueError(f"names must be 1-{MAX_NAME} characters")
+        if any(not 0 < len(name) <= MAX_NAME or CONTROLS.search(name) for name in value):
+            raise ValueError(f"names must be 1-{MAX_NAME} characters, no control characters")
         return value
 
     @field_validator("capacity")
@@ -122,7 +127,6 @@ def reaction(config: WorkspaceConfig, workspace_id: int, key: str, before: str |
 
 
 def _copy(spec: AgentSpec, row: Agent) -> None:
-    row.name, row.email, row.status, row.calendar = spec.name, spec.email, spec.status, \
-        spec.calendar
-    row.skills, row.capacity = dict(spec.skills), dict(spec.capacity)
+    row.name, row.email, row.status = spec.name, spec.email, spec.status
+    row.calendar, row.skills, row.capacity = spec.calendar, dict(spec.skills), dict(spec.capacity)
     row.departments, row.total = list(spec.departments), float(spec.total)

@@ -1,8 +1,9 @@
 """Routing's reactions to a committed change (an agent edited, a ticket patched), run after the
 change's own transaction, each step in a transaction of its own.
 
-A reaction is a plain callable ``reaction(sessions)``, built by :func:`refill`, :func:`route` or
-:func:`absence` while the change is made and run by :func:`run` once it committed, so routing
+A reaction is a plain callable ``reaction(sessions) -> [Decision]``, built by :func:`refill`,
+:func:`route` or :func:`absence` while the change is made and run by :func:`run` once it
+committed (which returns the routing decisions, for ``gateway.routing_metrics``), so routing
 never sees half a change and never holds the change's locks longer than needed. A reaction lost
 to a crash or a database outage is not lost work: tickets left ``new`` are routed by the sweep,
 and waiting tickets are offered again at the next freed capacity.
@@ -18,12 +19,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.workspaces import Workspace as WorkspaceConfig
+from routing.model import Decision
 from store.models import Agent, Assignment, Ticket
 from workers import assign
 from workers import route_store as rs
 
 log = logging.getLogger(__name__)
-Reaction = Callable[[sessionmaker], object]
+Reaction = Callable[[sessionmaker], list[Decision]]
 
 
 def refill(config: WorkspaceConfig, workspace_id: int, agent_key: str) -> Reaction:
@@ -41,39 +43,46 @@ def absence(config: WorkspaceConfig, workspace_id: int, agent_key: str) -> React
     return functools.partial(_absence, config, workspace_id, agent_key)
 
 
-def run(sessions: sessionmaker, reactions: Iterable[Reaction]) -> None:
-    """Run each reaction; a database failure is logged, not raised (the change committed)."""
+def run(sessions: sessionmaker, reactions: Iterable[Reaction]) -> list[Decision]:
+    """Run each reaction; a database failure is logged, not raised (the change committed).
+    Returns the decisions made."""
+    decisions: list[Decision] = []
     for reaction in reactions:
         try:
-            reaction(sessions)
+            decisions += reaction(sessions)
         except SQLAlchemyError as exc:
             log.warning("routing reaction %s failed (%s); the sweep catches up",
                         getattr(reaction, "func", reaction).__name__, exc)
+    return decisions
 
 
 def _refill(config: WorkspaceConfig, workspace_id: int, agent_key: str,
-            sessions: sessionmaker) -> None:
+            sessions: sessionmaker) -> list[Decision]:
     with sessions.begin() as session:
-        assign.refill(session, config, workspace_id, agent_key)
+        return assign.refill(session, config, workspace_id, agent_key)
 
 
-def _route(config: WorkspaceConfig, ticket_id: int, sessions: sessionmaker) -> None:
+def _route(config: WorkspaceConfig, ticket_id: int, sessions: sessionmaker) -> list[Decision]:
     with sessions.begin() as session:
-        assign.route(session, config, ticket_id)
+        decision = assign.route(session, config, ticket_id)
+    return [decision] if decision is not None else []
 
 
 def _absence(config: WorkspaceConfig, workspace_id: int, agent_key: str,
-             sessions: sessionmaker) -> None:
+             sessions: sessionmaker) -> list[Decision]:
     policy = config.routing.policy.on_absence
     if policy == "keep":
-        return
+        return []
+    unanswered_only = policy == "requeue_unanswered"
     with sessions.begin() as session:
-        ticket_ids = held_tickets(session, workspace_id, agent_key,
-                                  unanswered_only=policy == "requeue_unanswered")
+        ticket_ids = held_tickets(session, workspace_id, agent_key, unanswered_only)
+    decisions = []
     for ticket_id in ticket_ids:
         with sessions.begin() as session:
-            requeue(session, config, ticket_id, agent_key,
-                    unanswered_only=policy == "requeue_unanswered")
+            decision = requeue(session, config, ticket_id, agent_key, unanswered_only)
+        if decision is not None:
+            decisions.append(decision)
+    return decisions
 
 
 def held_tickets(session: Session, workspace_id: int, agent_key: str,
@@ -89,17 +98,16 @@ def held_tickets(session: Session, workspace_id: int, agent_key: str,
 
 
 def requeue(session: Session, config: WorkspaceConfig, ticket_id: int, agent_key: str,
-            unanswered_only: bool) -> bool:
-    """Take the ticket (locked first) from the absent agent and route it again; False when
+            unanswered_only: bool) -> Decision | None:
+    """Take the ticket (locked first) from the absent agent and route it again; None when
     things changed meanwhile (answered, reassigned, the agent is back online)."""
     ticket = rs.lock_ticket(session, ticket_id)
     if ticket is None or (unanswered_only and ticket.first_response_at is not None):
-        return False
+        return None
     holder = session.scalar(select(Agent).join(Assignment, Assignment.agent_id == Agent.id)
                             .where(Assignment.ticket_id == ticket.id,
                                    Assignment.ended_at.is_(None)))
     if holder is None or holder.key != agent_key or holder.status == "online":
-        return False
+        return None
     assign.release(session, config, ticket, f"agent_{holder.status}", requeue=True)
-    assign.route(session, config, ticket.id)
-    return True
+    return assign.route(session, config, ticket.id)

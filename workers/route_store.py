@@ -104,7 +104,17 @@ class StoreClaim:
         return self.take(agent_key, ticket)
 
     def take(self, agent_key: str, ticket: Ticket) -> bool:
-        """Give the (locked) ticket to the agent if the agent has room right now."""
+        """Give the (locked) ticket to the agent if the agent has room right now. A refusal
+        rolls back to a savepoint, which drops the agent's row lock: a route that goes on to
+        the next candidate holds no lock another worker could be waiting for (no deadlock)."""
+        savepoint = self.session.begin_nested()
+        if self._take(agent_key, ticket):
+            savepoint.commit()
+            return True
+        savepoint.rollback()
+        return False
+
+    def _take(self, agent_key: str, ticket: Ticket) -> bool:
         agent = lock_agent(self.session, self.workspace_id, agent_key)
         if agent is None or (self.check_presence and agent.status != "online"):
             return False

@@ -123,6 +123,19 @@ def change_assignee(session: Session, config: WorkspaceConfig, ticket: Ticket,
     if ticket.status in FINISHED or (held is not None and held.agent_id == agent.id):
         set_assignee(session, ticket, key, actor, done)
         return
+    hand_over(session, config, ticket, agent, held, actor, now, done)
+
+
+def hand_over(session: Session, config: WorkspaceConfig, ticket: Ticket, agent: Agent,
+              held: Assignment | None, actor: str, now: datetime, done: Patched) -> None:
+    """End the (locked) ticket's assignment and claim it for ``agent`` against its capacity.
+
+    Both agents are locked in key order first, so two hand-overs in opposite directions
+    queue instead of deadlocking."""
+    key = agent.key
+    previous = session.get(Agent, held.agent_id).key if held is not None else key
+    for name in sorted({previous, key}):
+        rs.lock_agent(session, ticket.workspace_id, name)
     freed = assign.release(session, config, ticket, "reassigned", now=now)
     policy = config.routing.make_policy()
     if not rs.StoreClaim(session, ticket.workspace_id, policy, now,

@@ -20,17 +20,6 @@ MAX_ATTEMPTS = 10  # a transaction aborted by a deadlock is retried, as an RQ jo
 def work(url: str, config_data: dict, ticket_ids: list[int], agent_specs: dict, seed: int,
          churn: int, barrier, results) -> None:
     config = parse_config(config_data).workspace("demo")
-    from workers import route_store as rs
-    original = rs.StoreClaim.take
-    def take(self, key, ticket):
-        nested = self.session.begin_nested()
-        ok = original(self, key, ticket)
-        if ok:
-            nested.commit()
-        else:
-            nested.rollback()
-        return ok
-    rs.StoreClaim.take = take
     sessions = session_factory(make_engine(url))
     worker = Worker(sessions, config, agent_specs, random.Random(seed))
     barrier.wait()
@@ -56,7 +45,6 @@ class Worker:
                     return action(session)
             except OperationalError as exc:
                 self.stats[f"retried: {type(exc.orig).__name__}"] += 1
-                import traceback, sys; print("DEADLOCK", [f"{f.name}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__) if "/work/main/" in f.filename and "venv" not in f.filename], file=sys.stderr)
         raise RuntimeError("transaction failed too often")
 
     def patch(self, ticket_id: int, changes: dict) -> None:

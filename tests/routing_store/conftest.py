@@ -1,5 +1,6 @@
 """Fixtures of the store-backed routing tests: the demo workspace with a routing block (two
-online agents seeded from the file, an always-open calendar, a webhook to see pushed events),
+online agents seeded from the file, an always-open calendar, an SLA policy, a webhook to see
+pushed events),
 the API app on the shared full runtime (SQLite and PostgreSQL), and tickets routed through
 ``workers.assign`` as the pipeline would."""
 from __future__ import annotations
@@ -25,7 +26,9 @@ AGENTS = [
 def routing_block(on_absence: str = "requeue_all", agents=AGENTS) -> dict:
     return {"policy": {"offer_channels": [], "on_absence": on_absence},
             "calendars": {"office": {"timezone": "UTC", "hours": ALWAYS}},
-            "agents": copy.deepcopy(agents)}
+            "agents": copy.deepcopy(agents),
+            "sla": {"default": {"medium": {"first_response": "4h", "resolution": "3d"},
+                                "urgent": {"first_response": "15m", "resolution": "4h"}}}}
 
 
 def make_config(**routing):

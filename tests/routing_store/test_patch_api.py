@@ -1,7 +1,10 @@
 """PATCH /api/v1/tickets/<n>: each field with its audit trail and webhook event; validation;
 merged tickets; workspace isolation."""
+from datetime import timedelta, timezone
+
 import pytest
 
+from gateway.serializers import iso
 from store import repo
 from tests.gateway.apifactory import add_ticket, auth
 from tests.routing_store.helpers import events, patch, routed_ticket, ticket, webhook_changes
@@ -38,6 +41,21 @@ def test_unchanged_values_record_and_push_nothing(rt_client):
     response = patch(client, number, {"priority": "medium", "tags": []})
     assert response.status_code == 200
     assert events(rt, number, "priority") == [] and webhook_changes(rt) == []
+
+
+def test_the_sla_clock_follows_priority_and_status(rt_client):
+    rt, client = rt_client
+    number = routed_ticket(rt)
+    created = ticket(rt, number).created_at.replace(tzinfo=timezone.utc)
+    sla = patch(client, number, {"priority": "urgent"}).get_json()["sla"]
+    assert sla["first_response_due"] == iso(created + timedelta(minutes=15))
+    assert patch(client, number, {"status": "postponed"}).status_code == 200
+    assert ticket(rt, number).paused_since is not None
+    body = patch(client, number, {"status": "resolved"}).get_json()
+    assert ticket(rt, number).resolved_at is not None
+    assert body["sla"]["resolution_due"] is None
+    patch(client, number, {"status": "open"})
+    assert ticket(rt, number).resolved_at is None and ticket(rt, number).paused_since is None
 
 
 def test_manual_assignment_claims_the_agent(rt_client):
@@ -133,6 +151,7 @@ def test_merged_ticket_forwards_to_its_survivor(rt_client):
     ({"tags": ["x" * 51]}, "tags[0]"), ({"tags": ["a\nb"]}, "tags[0]"),
     ({"tags": [str(i) for i in range(51)]}, "tags"),
     ({"author": 7, "status": "open"}, "author"),
+    ({"author": "nul\x00", "status": "open"}, "author"), ({"tags": ["a\x00"]}, "tags[0]"),
     ({"subject": "new subject"}, "subject"),
     ({}, "body"), ({"author": "alice"}, "body"),
 ])

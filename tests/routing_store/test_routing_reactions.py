@@ -2,6 +2,7 @@
 an agent coming online takes waiting work, an agent going away or offline loses tickets as the
 workspace's ``on_absence`` policy says."""
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from store import repo
 from store.models import utcnow
@@ -43,6 +44,16 @@ def test_an_agent_coming_online_takes_waiting_tickets(alice_away):
     response = put_agent(client, "alice", {"status": "online", "capacity": {"email": 2}})
     assert response.get_json()["load"] == {"email": 2}
     assert holders(rt) == {numbers[0]: "bob", numbers[1]: "alice", numbers[2]: "alice"}
+
+
+def test_decisions_of_the_reactions_are_counted_in_metrics(alice_away):
+    rt, client = alice_away
+    [routed_ticket(rt) for _ in range(3)]
+    put_agent(client, "alice", {"status": "online", "capacity": {"email": 2}})
+    text = client.get("/metrics").get_data(as_text=True)
+    counted = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    assert counted[("ticketgate_routing_triggers_total", (("trigger", "capacity"),))] == 2
 
 
 def test_raising_capacity_takes_waiting_tickets(alice_away):
