@@ -1,12 +1,8 @@
-"""Business-hours calendars: opening hours, holidays, DST days, business-time arithmetic, input
-errors. Dates: 2024-03-04 is a Monday; Europe/Prague springs forward on 2024-03-31 and falls back
-on 2024-10-27, America/New_York on 2024-03-10 and 2024-11-03."""
+"""Business-hours calendars: opening hours, holidays, DST days, next_open/next_change, input
+errors (business-time arithmetic: test_calendar_arithmetic.py; dates: calendar_helpers.py)."""
 from __future__ import annotations
 
-import math
-import time
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -14,26 +10,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from routing.calendar import Calendar, CalendarIn
-
-UTC = timezone.utc
-PRAGUE, NEW_YORK = ZoneInfo("Europe/Prague"), ZoneInfo("America/New_York")
-WORKDAYS = ("mon", "tue", "wed", "thu", "fri")
-OFFICE = {day: ["09:00-17:00"] for day in WORKDAYS}
-ALL_DAY = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-HOUR = 3600
-
-
-def calendar(hours, tz="Europe/Prague", **extra) -> Calendar:
-    return Calendar.from_input({"timezone": tz, "hours": hours, **extra})
-
-
-def prague(*args) -> datetime:
-    return datetime(*args, tzinfo=PRAGUE)
-
-
-def new_york(*args) -> datetime:
-    return datetime(*args, tzinfo=NEW_YORK)
-
+from tests.routing.calendar_helpers import (ALL_DAY, HOUR, NEW_YORK, OFFICE, PRAGUE, UTC,
+                                            calendar, new_york, prague)
 
 # --- opening hours -------------------------------------------------------------------------
 
@@ -205,90 +183,6 @@ def test_years_of_holidays_give_a_clear_error_instead_of_a_long_scan():
     with pytest.raises(ValueError, match="no business hours"):
         closed.add_business(prague(2024, 1, 1), 60)
     assert closed.next_open(prague(2027, 12, 31)) == prague(2028, 1, 3, 9, 0)
-
-
-# --- add_business, business_seconds ----------------------------------------------------------
-
-def test_add_business_skips_nights_and_weekends():
-    office = calendar(OFFICE)
-    assert office.add_business(prague(2024, 3, 8, 16, 0), 2 * HOUR) == prague(2024, 3, 11, 10, 0)
-    assert office.add_business(prague(2024, 3, 4, 16, 0), 2 * HOUR) == prague(2024, 3, 5, 10, 0)
-
-
-def test_add_business_from_a_closed_time_counts_from_the_next_opening():
-    office = calendar(OFFICE)
-    assert office.add_business(prague(2024, 3, 9, 12, 0), HOUR) == prague(2024, 3, 11, 10, 0)
-    assert office.add_business(prague(2024, 3, 9, 12, 0), 0) == prague(2024, 3, 11, 9, 0)
-
-
-def test_add_ten_business_days_over_weekends_and_a_holiday():
-    assert calendar(OFFICE).add_business(prague(2024, 3, 4, 9), 80 * HOUR) == \
-        prague(2024, 3, 15, 17, 0)
-    with_holiday = calendar(OFFICE, holidays=["2024-03-06"])
-    assert with_holiday.add_business(prague(2024, 3, 4, 9), 80 * HOUR) == \
-        prague(2024, 3, 18, 17, 0)
-
-
-def test_a_year_of_business_time_takes_interval_steps_not_minute_steps():
-    office = calendar(OFFICE, holidays=["2024-12-24", "2024-12-25"])
-    start = prague(2024, 3, 4, 9)
-    began = time.perf_counter()
-    end = office.add_business(start, 250 * 8 * HOUR)
-    assert time.perf_counter() - began < 1.0
-    assert office.business_seconds(start, end) == 250 * 8 * HOUR
-    assert end == prague(2025, 2, 18, 17, 0)  # 250th weekday counting from Monday, not holidays
-
-
-@pytest.mark.parametrize("seconds", [-1, math.nan, math.inf, 1e12])
-def test_add_business_rejects_impossible_amounts(seconds):
-    with pytest.raises(ValueError, match="business seconds must be within"):
-        calendar(OFFICE).add_business(prague(2024, 3, 4, 9), seconds)
-
-
-def test_business_seconds_rejects_an_end_before_the_start():
-    with pytest.raises(ValueError, match="is before start"):
-        calendar(OFFICE).business_seconds(prague(2024, 3, 5), prague(2024, 3, 4))
-
-
-def test_business_seconds_counts_partial_intervals_at_both_ends():
-    office = calendar(OFFICE)
-    assert office.business_seconds(prague(2024, 3, 4, 16, 30), prague(2024, 3, 5, 9, 15)) == \
-        45 * 60
-    assert office.business_seconds(prague(2024, 3, 9), prague(2024, 3, 10)) == 0
-
-
-# --- properties ------------------------------------------------------------------------------
-
-CALENDARS = [
-    calendar(OFFICE, holidays=["2024-03-06", "2024-12-24"]),
-    calendar({"mon": ["09:00-12:00", "13:00-17:30"], "sat": ["22:00-24:00"],
-              "sun": ["00:00-01:30", "02:30-04:00", "05:00-06:00"]}, "America/New_York"),
-    calendar({"sun": ["00:00-02:30", "03:00-24:00"], "wed": ["01:30-03:30"]}),
-    Calendar.always(),
-]
-INSTANTS = st.datetimes(datetime(2023, 1, 1), datetime(2026, 12, 31), timezones=st.just(UTC))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.sampled_from(CALENDARS), INSTANTS, st.floats(0, 60 * 86400))
-def test_business_seconds_inverts_add_business(cal, start, seconds):
-    end = cal.add_business(start, seconds)
-    assert end >= start
-    assert abs(cal.business_seconds(start, end) - seconds) <= 1e-6
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.sampled_from(CALENDARS), INSTANTS)
-def test_next_change_flips_the_state_and_nothing_changes_before_it(cal, at):
-    change = cal.next_change(at)
-    if change is None:
-        assert cal.is_open(at) and cal.business_seconds(at, at + timedelta(days=30)) == 30 * 86400
-        return
-    assert change > at
-    assert cal.is_open(change) != cal.is_open(at)
-    expected = (change - at).total_seconds() if cal.is_open(at) else 0
-    assert cal.business_seconds(at, change) == expected
-    assert (cal.next_open(at) == at) == cal.is_open(at)
 
 
 # --- input errors ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Declarative routing rules and priority raisers: each condition alone and combined, stop,
-merging, raisers that only raise, configuration errors naming their path, and a property that
-evaluation never raises on arbitrary message content."""
+"""Declarative routing rules: each condition alone and combined, stop, merging, configuration
+errors naming their path, and a property that evaluation never raises on arbitrary message
+content (priority raisers: test_priority_raisers.py)."""
 from __future__ import annotations
 
 import json
@@ -9,34 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
-from pydantic import BaseModel
 
 from routing import rules_schema
-from routing.config_input import ConfigError
-from routing.rules import (TEXT_LIMIT, PriorityIn, RuleIn, RuleInput, Rules, classify, evaluate,
-                           language_skill, load_raisers, load_rules, raise_priority)
-
-TUESDAY_9_UTC = datetime(2025, 3, 4, 9, 0, tzinfo=timezone.utc)  # 10:00 in Prague
-
-
-def item(**fields) -> RuleInput:
-    fields.setdefault("channel", "email")
-    fields.setdefault("at", TUESDAY_9_UTC)
-    return RuleInput(**fields)
-
-
-def rule(name: str = "r", stop: bool = False, then: dict | None = None, **match) -> dict:
-    return {"name": name, "match": match, "then": then or {"tags": [name]}, "stop": stop}
-
-
-def matches(spec: dict, message: RuleInput) -> bool:
-    return evaluate(load_rules([spec]), message).matched == [spec["name"]]
-
-
-def problems(data, loader=load_rules) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        loader(data)
-    return caught.value.problems
+from routing.rules import (TEXT_LIMIT, RuleInput, Rules, classify, evaluate, language_skill,
+                           load_raisers, load_rules)
+from tests.routing.rule_helpers import RAISERS, item, matches, problems, rule
 
 
 # --- each condition alone ---------------------------------------------------------------
@@ -204,95 +181,6 @@ def test_the_outcome_is_json_serializable():
         {"rule": "a"}, {"raiser": "keyword", "word": "outage", "priority": "urgent"}]
 
 
-# --- priority raisers ---------------------------------------------------------------------
-
-RAISERS = {"keywords": {"urgent": ["outage", "not working"], "high": ["refund", "c++"]},
-           "vip_tags": ["vip"], "vip_senders": ["*@bigcorp.com"]}
-
-
-@pytest.mark.parametrize("subject, text, expected", [
-    ("", "We have an OUTAGE since 9:00", "urgent"),
-    ("Outage!", "", "urgent"),
-    ("", "the site is not\n  working", "urgent"),
-    ("", "I want a refund; also an outage", "urgent"),
-    ("", "Refund, please.", "high"),
-    ("", "our c++ build", "high"),
-    ("", "outages happen", "medium"),
-    ("", "refunded already", "medium"),
-    ("", "nothing to see", "medium"),
-])
-def test_keywords_are_whole_words_in_any_case(subject, text, expected):
-    priority, _ = raise_priority(load_raisers(RAISERS), item(subject=subject, text=text),
-                                 "medium")
-    assert priority == expected
-
-
-def test_a_keyword_reason_names_the_configured_word():
-    _, reasons = raise_priority(load_raisers(RAISERS), item(text="NOT   WORKING"), "low")
-    assert reasons == [{"raiser": "keyword", "word": "not working", "priority": "urgent"}]
-
-
-def test_keywords_beyond_the_text_limit_are_not_seen():
-    late = item(text="x " * TEXT_LIMIT + "outage")
-    assert raise_priority(load_raisers(RAISERS), late, "low") == ("low", [])
-
-
-def test_vip_tag_and_sender_raise_to_the_vip_priority():
-    raisers = load_raisers({**RAISERS, "vip_priority": "urgent"})
-    assert raise_priority(raisers, item(customer_tags=frozenset({"vip"})), "low") == (
-        "urgent", [{"raiser": "vip", "tag": "vip", "priority": "urgent"}])
-    assert raise_priority(raisers, item(sender="CEO@BigCorp.com"), "medium") == (
-        "urgent", [{"raiser": "vip", "sender": "CEO@BigCorp.com", "priority": "urgent"}])
-    assert raise_priority(raisers, item(sender="ceo@small.test"), "medium") == ("medium", [])
-
-
-def test_every_raiser_above_the_base_is_a_reason():
-    _, reasons = raise_priority(load_raisers(RAISERS),
-                                item(text="refund", customer_tags=frozenset({"vip"})), "low")
-    assert reasons == [{"raiser": "keyword", "word": "refund", "priority": "high"},
-                       {"raiser": "vip", "tag": "vip", "priority": "high"}]
-
-
-@pytest.mark.parametrize("base", ["high", "urgent"])
-def test_raisers_never_lower(base):
-    message = item(text="refund", customer_tags=frozenset({"vip"}))
-    assert raise_priority(load_raisers(RAISERS), message, base) == (base, [])
-
-
-def test_an_unknown_base_priority_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown priority 'critical'"):
-        raise_priority(load_raisers({}), item(), "critical")
-
-
-def test_classify_starts_from_the_default_or_the_rules_priority():
-    none, raisers = load_rules([]), load_raisers(RAISERS)
-    assert classify(none, raisers, item()).priority == "medium"
-    assert classify(none, raisers, item(), default_priority="low").priority == "low"
-    low = load_rules([rule("quiet", then={"priority": "low"})])
-    assert classify(low, raisers, item()).priority == "low"
-    raised = classify(low, raisers, item(text="outage"))
-    assert raised.priority == "urgent"
-    assert raised.reasons[0] == {"rule": "quiet"}
-
-
-def test_rules_compile_from_rule_models_and_raisers_compile_once():
-    specs = [RuleIn(name="a", then={"tags": ["x"]}), RuleIn(name="b", match={"channels": ["chat"]},
-                                                        then={"tags": ["y"]})]
-    assert evaluate(Rules(specs), item()).tags == ["x"]
-    raisers = PriorityIn(keywords={"urgent": ["outage"]})
-    assert raisers.keyword_patterns is raisers.keyword_patterns
-    assert raise_priority(raisers, item(text="outage"), "low")[0] == "urgent"
-
-
-def test_raisers_work_as_the_default_of_an_enclosing_model():
-    class Block(BaseModel):
-        priority: PriorityIn = PriorityIn(keywords={"high": ["refund"]}, vip_tags=["vip"])
-
-    block = Block()
-    assert raise_priority(block.priority, item(text="Refund!"), "low")[0] == "high"
-    assert raise_priority(block.priority, item(customer_tags=frozenset({"vip"})), "low")[0] == "high"
-
-
 def test_language_skill():
     assert language_skill("cs") == "lang:cs"
     with pytest.raises(ValueError):
@@ -341,18 +229,6 @@ def test_a_bad_rule_is_an_error_naming_its_path(data, expected):
 def test_bad_hours_are_errors_naming_their_path(hours, expected):
     found = problems([rule(hours=hours)])
     assert any(problem.startswith("0.match.hours." + expected) for problem in found), found
-
-
-@pytest.mark.parametrize("data, expected", [
-    ({"keywords": {"critical": ["x"]}}, "keywords.critical.[key]: Input should be 'low'"),
-    ({"keywords": {"high": ["  "]}}, "keywords.high.0: String should match pattern"),
-    ({"vip_priority": "asap"}, "vip_priority: Input should be 'low'"),
-    ({"vip_senders": [""]}, "vip_senders.0: String should have at least 1 character"),
-    ({"vips": ["x"]}, "vips: Extra inputs are not permitted"),
-])
-def test_bad_raisers_are_errors_naming_their_path(data, expected):
-    found = problems(data, load_raisers)
-    assert any(problem.startswith(expected) for problem in found), found
 
 
 def test_the_documented_example_loads():
