@@ -26,7 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from routing.calendar import Calendar, CalendarIn
-from routing.config_input import PolicyIn, StepIn, _levels
+from routing.config_input import PolicyIn, StepIn, _capacities, _levels
 from routing.model import Policy, Step
 from routing.rules import PriorityIn, RuleIn, Rules
 from routing.sla import SlaIn, parse_duration
@@ -51,13 +51,7 @@ class AgentSpec(_Strict):
     calendar: str = ""
 
     _check_levels = field_validator("skills")(_levels)
-
-    @field_validator("capacity")
-    @classmethod
-    def _non_negative(cls, value: dict[str, int]) -> dict[str, int]:
-        if any(n < 0 for n in value.values()):
-            raise ValueError("capacities must be >= 0")
-        return value
+    _check_capacity = field_validator("capacity")(_capacities)
 
 
 class LanguageIn(_Strict):

@@ -58,6 +58,12 @@ def _levels(value: dict[str, int]) -> dict[str, int]:
     return value
 
 
+def _capacities(value: dict[str, int]) -> dict[str, int]:
+    if any(n < 0 for n in value.values()):
+        raise ValueError("capacities must be >= 0")
+    return value
+
+
 class StepIn(_Strict):
     action: Literal[STEP_ACTIONS]  # type: ignore[valid-type]
     after_s: float = Field(ge=0)
@@ -81,13 +87,7 @@ class AgentIn(_Strict):
     shift: tuple[float, float] = (0, 24)
 
     _check_levels = field_validator("skills")(_levels)
-
-    @field_validator("capacity")
-    @classmethod
-    def _non_negative(cls, value: dict[str, int]) -> dict[str, int]:
-        if any(n < 0 for n in value.values()):
-            raise ValueError("capacities must be >= 0")
-        return value
+    _check_capacity = field_validator("capacity")(_capacities)
 
     def agent(self) -> Agent:
         return Agent(self.id, dict(self.skills), dict(self.capacity), self.total, self.status,

@@ -12,6 +12,7 @@ from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("new", "open", "answered", "postponed", "resolved", "closed", "spam", "deleted")
+FINISHED = ("resolved", "closed", "spam", "deleted")  # hold no agent, no running SLA clock
 PRIORITIES = ("urgent", "high", "medium", "low")
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
 

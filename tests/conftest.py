@@ -14,6 +14,7 @@ from sqlalchemy import text
 from config.settings import Settings
 from config.workspaces import parse_config
 from gateway import embedded_redis
+from gateway.web import create_app
 from store.db import make_engine
 from store.migrate import upgrade
 from workers.runtime import build_runtime
@@ -129,3 +130,14 @@ def runtime(database_url, redis_url, redis_conn, tmp_path, test_config):
 def sqlite_runtime(sqlite_url, redis_url, redis_conn, tmp_path, test_config):
     """The same on SQLite only, for tests that do not need both databases."""
     return make_runtime(sqlite_url, redis_url, tmp_path, test_config)
+
+
+@pytest.fixture
+def app(runtime, api_keys):
+    """The REST API app on a full runtime; a test module may define its own."""
+    return create_app(runtime)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

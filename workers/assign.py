@@ -28,7 +28,6 @@ from workers import route_store as rs
 
 log = logging.getLogger(__name__)
 REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
-FINISHED = ("resolved", "closed", "spam", "deleted")
 RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
 
 

@@ -63,9 +63,7 @@ def _refill(config: WorkspaceConfig, workspace_id: int, agent_key: str,
 
 
 def _route(config: WorkspaceConfig, ticket_id: int, sessions: sessionmaker) -> list[Decision]:
-    with sessions.begin() as session:
-        decision = assign.route(session, config, ticket_id)
-    return [decision] if decision is not None else []
+    return assign.route_all(sessions, config, [ticket_id])
 
 
 def _absence(config: WorkspaceConfig, workspace_id: int, agent_key: str,

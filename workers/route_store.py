@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.routing import Routing
+from routing.index import EPSILON
 from routing.ladder import next_rung_at
 from routing.model import Agent as EngineAgent, Decision, Policy, Request
 from store import repo
 from store.models import Agent, Assignment, Customer, Ticket
-from routing.index import EPSILON
 
 ROUTABLE = ("new", "waiting")
 

@@ -10,12 +10,11 @@ Automatic mail and spam never touch any of it.
 from __future__ import annotations
 
 from store import repo
-from store.models import utcnow
+from store.models import FINISHED, utcnow
 from routing import language
 from routing.rules import RuleInput, classify, language_skill, raise_priority
 from workers import route_store, sla_clock
 
-DETECT_CHARS = 2_000
 NOT_ROUTED = ("spam", "deleted")
 
 
@@ -29,7 +28,7 @@ def apply_rules(ctx) -> None:
         _classify_new(ctx, item)
     else:
         _raise(ctx, item)
-        if ticket.status not in sla_clock.FINISHED:
+        if ticket.status not in FINISHED:
             ticket.resolved_at = None  # reopened by this message
         if (routing.enabled and ticket.routing_state in ("", "done")
                 and ticket.status in ("new", "open")):
@@ -41,7 +40,7 @@ def apply_rules(ctx) -> None:
 def rule_input(ctx, now) -> RuleInput:
     event, ticket = ctx.event, ctx.ticket
     if not ticket.language and ctx.config.routing.language.detect:
-        ticket.language = language.detect(f"{event.subject}\n{event.text}"[:DETECT_CHARS],
+        ticket.language = language.detect(f"{event.subject}\n{event.text}",
                                           ctx.config.routing.language.candidates)
     recipients = tuple(a.address.lower() for a in (*event.to, *event.cc))
     tags = route_store.customer_tags(ctx.session, ticket)

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from config.routing import Routing
 from routing.calendar import as_utc
 from routing.sla import Clock, as_json, due_times, status
+from store.models import FINISHED
 
 NEAR_CHECK_S = 300
-FINISHED = ("resolved", "closed", "spam", "deleted")
 
 
 def clock_of(ticket) -> Clock:
@@ -73,7 +73,7 @@ def on_status_change(ticket, old: str, new: str, routing: Routing, now: datetime
         ticket.paused_since = now
     elif old == "postponed" and ticket.paused_since is not None:
         spec = routing.sla_policy(ticket.sla_policy)
-        calendar = routing.calendar(spec.calendar or "") if spec else routing.calendar("")
+        calendar = routing.calendar((spec.calendar if spec else None) or "")
         ticket.paused_s = (ticket.paused_s or 0.0) + calendar.business_seconds(
             as_utc(ticket.paused_since), now)
         ticket.paused_since = None

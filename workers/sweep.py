@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from config.workspaces import Workspace as WorkspaceConfig
 from gateway import metrics, routing_metrics
-from routing.calendar import as_utc
+from routing.calendar import as_utc  # SQLite gives datetimes back naive (in UTC)
 from routing.model import PRIORITIES, PRIORITY_RANK
 from store import repo
 from store.models import Agent, Ticket, Workspace, utcnow
@@ -121,7 +121,7 @@ def refill_all(rt: Runtime, config: WorkspaceConfig, workspace_id: int, now: dat
 def check_sla(rt: Runtime, session, config: WorkspaceConfig, ticket_id: int,
               now: datetime) -> bool:
     ticket = route_store.lock_ticket(session, ticket_id)
-    if ticket is None or ticket.sla_check_at is None or _utc(ticket.sla_check_at) > now:
+    if ticket is None or ticket.sla_check_at is None or as_utc(ticket.sla_check_at) > now:
         return False
     breached = sla_clock.refresh(ticket, config.routing, now)
     for target in breached:
@@ -158,9 +158,9 @@ def finish(rt: Runtime, session, config: WorkspaceConfig, ticket_id: int, new: s
         return False
     since = ticket.last_agent_at if new == "resolved" else ticket.resolved_at
     customer_after = (new == "resolved" and ticket.last_customer_at is not None
-                      and since is not None and _utc(ticket.last_customer_at) > _utc(since))
+                      and since is not None and as_utc(ticket.last_customer_at) > as_utc(since))
     expected = "answered" if new == "resolved" else "resolved"
-    if ticket.status != expected or since is None or _utc(since) > cutoff or customer_after:
+    if ticket.status != expected or since is None or as_utc(since) > cutoff or customer_after:
         return False
     old = ticket.status
     repo.set_status(session, ticket, new, actor="sweep")
@@ -171,9 +171,6 @@ def finish(rt: Runtime, session, config: WorkspaceConfig, ticket_id: int, new: s
         _counted(rt, assign.refill(session, config, ticket.workspace_id, agent, now))
     return True
 
-
-def _utc(moment: datetime) -> datetime:
-    return as_utc(moment)  # SQLite gives naive UTC back
 
 
 def interval_s(rt: Runtime) -> float:

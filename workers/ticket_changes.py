@@ -29,12 +29,11 @@ from sqlalchemy.orm import Session
 from config.workspaces import Workspace as WorkspaceConfig
 from routing.model import Policy
 from store import repo
-from store.models import Agent, Assignment, Ticket, utcnow
+from store.models import FINISHED, Agent, Assignment, Ticket, utcnow
 from workers import assign, reactions, sla_clock
 from workers import route_store as rs
 from workers.reactions import Reaction
 
-FINISHED = assign.FINISHED
 MAX_AUDIT = 200  # characters of an audit trail value (TicketEvent.old/new)
 
 

@@ -1,7 +1,7 @@
 """Fixtures of the store-backed routing tests: the demo workspace with a routing block (two
 online agents seeded from the file, an always-open calendar, an SLA policy, a webhook to see
 pushed events),
-the API app on the shared full runtime (SQLite and PostgreSQL), and tickets routed through
+the API client of tests/conftest.py on the full runtime (SQLite and PostgreSQL), and tickets routed through
 ``workers.assign`` as the pipeline would."""
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import copy
 import pytest
 
 from config.workspaces import parse_config
-from gateway.web import create_app
 from tests.conftest import TEST_CONFIG
 
 WEBHOOK_URL = "http://127.0.0.1:9/core"  # never called: the tests read the enqueued job
@@ -41,16 +40,6 @@ def make_config(**routing):
 @pytest.fixture
 def test_config():
     return make_config()
-
-
-@pytest.fixture
-def app(runtime, api_keys):
-    return create_app(runtime)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture
