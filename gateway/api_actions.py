@@ -19,13 +19,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from channels import tokens
-from gateway import auth, params as wire, routing_metrics
+from gateway import auth, params as wire
 from gateway.errors import ApiError, bad_request
 from gateway.serializers import delivery_json, message_json
 from gateway.web import runtime_of
 from store import repo
 from store.models import Message, Ticket
-from workers import agent_actions, assign
+from workers import agent_actions, assign, routing_events
 from workers.agent_actions import ActionRefused, Draft
 from workers.outbound import queue, webhook
 
@@ -95,8 +95,8 @@ def post_merge(number: int):
                   "status": source.status}
     if freed:
         with rt.sessions.begin() as session:
-            routing_metrics.count_decisions(rt.redis, assign.refill(
-                session, config, workspace.id, freed))
+            decisions = assign.refill(session, config, workspace.id, freed)
+        routing_events.publish(rt, config, decisions)
     _notify(rt, rt.config.workspace(g.workspace), survivor.number,
             {"kind": "merged", "from": source.number})
     return jsonify(answer), 200

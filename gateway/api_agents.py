@@ -21,13 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.routing import AGENT_ID
-from gateway import auth, routing_metrics
+from gateway import auth
 from gateway.errors import ApiError, bad_request
 from gateway.serializers import iso
 from gateway.web import runtime_of
 from store import repo
 from store.models import Agent, Assignment
-from workers import agents, reactions
+from workers import agents, reactions, routing_events
 from workers.runtime import Runtime
 
 bp = Blueprint("api_agents", __name__)
@@ -72,7 +72,8 @@ def put_agent(id: str):
     workspace_id = ensure_seeded(current_app, g.workspace)
     created, reaction = _put(rt, workspace_id, id, body)
     if reaction is not None:
-        routing_metrics.count_decisions(rt.redis, reactions.run(rt.sessions, [reaction]))
+        routing_events.publish(rt, rt.config.workspace(g.workspace),
+                               reactions.run(rt.sessions, [reaction]))
     with rt.read_sessions() as session:
         return jsonify(_agent_body(session, workspace_id, id)), 201 if created else 200
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from sqlalchemy import select
 
 from config.routing import AGENT_ID
-from gateway import auth, params as wire, routing_metrics
+from gateway import auth, params as wire
 from gateway.api_actions import _json_body, _notify
 from gateway.api_agents import ensure_seeded
 from gateway.errors import ApiError, bad_request
@@ -27,7 +27,7 @@ from gateway.serializers import load_relations, ticket_json
 from gateway.web import runtime_of
 from store import repo
 from store.models import PRIORITIES, STATUSES, Ticket
-from workers import reactions, ticket_changes
+from workers import reactions, routing_events, ticket_changes
 from workers.ticket_changes import ChangeRefused
 
 bp = Blueprint("api_patch", __name__)
@@ -68,7 +68,7 @@ def patch_ticket(number: int):
             raise ApiError(REFUSALS[exc.code], exc.code, str(exc), {exc.field: str(exc)}) \
                 from exc
         ticket_id, number = ticket.id, ticket.number
-    routing_metrics.count_decisions(rt.redis, reactions.run(rt.sessions, done.reactions))
+    routing_events.publish(rt, config, reactions.run(rt.sessions, done.reactions))
     if done.changes:
         _notify(rt, config, number, {"kind": "updated", "changes": done.changes})
     with rt.read_sessions() as session:

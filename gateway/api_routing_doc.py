@@ -1,7 +1,7 @@
-"""OpenAPI paths and schema of the agents (``gateway.api_agents``) and of the ticket PATCH
-(``gateway.api_patch``), for ``gateway.openapi``: ``agent_schema()`` is the Agent component,
-``paths()`` the agent paths, ``ticket_patch()`` the ``patch`` operation of
-``/api/v1/tickets/{number}``."""
+"""OpenAPI paths and schema of the agents (``gateway.api_agents``), the offers
+(``gateway.api_offers``) and the ticket PATCH (``gateway.api_patch``), for ``gateway.openapi``:
+``agent_schema()`` is the Agent component, ``paths()`` the agent and offer paths,
+``ticket_patch()`` the ``patch`` operation of ``/api/v1/tickets/{number}``."""
 from __future__ import annotations
 
 from config.routing import AGENT_ID
@@ -51,7 +51,29 @@ def paths() -> dict:
                 "Create or replace an agent (unset fields take their defaults: status "
                 "offline, no skills, no capacity); routing reacts at once",
                 {"200": reply("Replaced", ref("Agent")), "201": reply("Created", ref("Agent"))},
-                [agent_id()], (400, 401, 503)), "requestBody": agent_in}}}
+                [agent_id()], (400, 401, 503)), "requestBody": agent_in}},
+        **offer_paths()}
+
+
+def offer_paths() -> dict:
+    offer = obj({"number": {"type": "integer"}, "channel": STR, "subject": STR,
+                 "priority": {"enum": list(PRIORITIES)}, "offered_at": TIME, "expires_at": TIME})
+    number = path("number", "ticket number within the workspace")
+    answer = body({"agent": {"type": "string", "pattern": AGENT_ID,
+                             "description": "the agent the ticket is offered to"}}, ("agent",))
+    return {
+        f"{PREFIX}/agents/{{id}}/offers": {"get": operation(
+            "The agent's open offers (offer-and-accept channels), oldest first",
+            {"200": reply("Open offers", obj({"offers": {"type": "array", "items": offer}}))},
+            [agent_id()], (401, 404, 503))},
+        f"{PREFIX}/tickets/{{number}}/accept": {"post": {**operation(
+            "Accept an offer: the agent becomes the assignee",
+            {"200": reply("The ticket", ref("Ticket"))}, [number], (400, 401, 404, 409, 503)),
+            "requestBody": answer}},
+        f"{PREFIX}/tickets/{{number}}/decline": {"post": {**operation(
+            "Decline an offer: the ticket is routed again, never to this agent",
+            {"200": reply("The ticket after routing", ref("Ticket"))}, [number],
+            (400, 401, 404, 409, 503)), "requestBody": answer}}}
 
 
 def ticket_patch() -> dict:

@@ -71,7 +71,7 @@ TICKET_FILTERS = (
 
 def schemas() -> dict:
     return {"Ticket": ticket_schema(), "Message": message_schema(), "Entry": entry_schema(),
-            "Agent": routing_doc().agent_schema(),
+            "Agent": routing_doc().agent_schema(), "Customer": customers_doc().customer_schema(),
             "Error": obj({"error": obj({"code": STR, "message": STR, "fields": {
                 "type": "object", "additionalProperties": STR}})}),
             "TicketWithMessages": {"allOf": [ref("Ticket"), obj({
@@ -142,12 +142,18 @@ def paths() -> dict:
         f"{PREFIX}/openapi.json": {"get": operation(
             "This document", {"200": reply("OpenAPI 3.1", {"type": "object"})}, fail=(),
             public=True)},
-        **actions_paths(), **routing_doc().paths(), **health_paths(), **edge_paths()}
+        **actions_paths(), **routing_doc().paths(), **customers_doc().paths(),
+        **health_paths(), **edge_paths()}
 
 
 def routing_doc():
     from gateway import api_routing_doc  # it builds on the helpers above
     return api_routing_doc
+
+
+def customers_doc():
+    from gateway import api_customers_doc  # it builds on the helpers above
+    return api_customers_doc
 
 
 def actions_paths() -> dict:

@@ -6,8 +6,8 @@ agent after waiting in the queue (``waited_s`` in the explanation), the queue-wa
 in the shared metrics hash (``gateway.metrics``), in one round trip; a Redis error is ignored.
 
 ``RoutingCollector`` exposes those on ``/metrics`` plus what it reads from the store at scrape
-time in one read session: per-agent load and capacity (at most ``MAX_AGENTS`` agents), waiting
-and parked tickets, open tickets with a breached SLA target, and fairness per rolling window:
+time in one read session: per-agent load and capacity (at most ``MAX_AGENTS`` agents), waiting,
+parked and offered tickets, open tickets with a breached SLA target, and fairness per rolling window:
 Jain's index ``(sum x)^2 / (n sum x^2)`` of x = assignments started in the window / the agent's
 total weighted capacity, over the agents online *now* (an approximation of "online during the
 window": presence history is not stored), as in ``routing.simreport``. A database error skips
@@ -46,7 +46,7 @@ WAIT_BUCKETS_S = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.
 HANDED = ("assign", "offer")  # decisions that hand the ticket to an agent: the wait ends
 MAX_AGENTS = 1000  # agents read per scrape (load, capacity, fairness), by workspace and key
 WINDOWS = {"1h": 3600, "24h": 86400}  # fairness windows, seconds back from the scrape
-QUEUED = ("waiting", "parked")  # routing states counted per workspace
+QUEUED = ("waiting", "parked", "offered")  # routing states counted per workspace
 OPEN = tuple(s for s in STATUSES if s not in FINISHED)
 
 
@@ -161,7 +161,8 @@ def _started(session: Session, agent_ids: list[int], now: datetime) -> dict:
     columns = [func.sum(case((Assignment.started_at >= at, 1), else_=0)) for at in since.values()]
     rows = session.execute(
         select(Assignment.agent_id, *columns)
-        .where(Assignment.agent_id.in_(agent_ids), Assignment.started_at >= min(since.values()))
+        .where(Assignment.agent_id.in_(agent_ids), Assignment.started_at >= min(since.values()),
+               Assignment.accepted_at.is_not(None))  # a lapsed offer was no work done
         .group_by(Assignment.agent_id))
     return {(agent_id, name): int(n or 0)
             for agent_id, *counts in rows for name, n in zip(since, counts)}
@@ -192,16 +193,19 @@ def store_families(snapshot: Snapshot, slugs: list[str], policies: dict[str, Pol
                     ["workspace", "priority"])
     parked = gauge("routing_parked", "Tickets parked out of the automatic routing queue",
                    ["workspace"])
+    offered = gauge("routing_offered", "Tickets offered to an agent, not yet accepted",
+                    ["workspace"])
     breached = gauge("sla_breached_open", "Open tickets with a breached SLA target",
                      ["workspace"])
     for slug in slugs:
         for priority in PRIORITIES:
             waiting.add_metric([slug, priority],
                                snapshot.queued.get((slug, "waiting", priority), 0))
-        parked.add_metric([slug], sum(n for (s, state, _), n in snapshot.queued.items()
-                                      if s == slug and state == "parked"))
+        for family, state in ((parked, "parked"), (offered, "offered")):
+            family.add_metric([slug], sum(n for (s, kind, _), n in snapshot.queued.items()
+                                          if s == slug and kind == state))
         breached.add_metric([slug], snapshot.breached.get(slug, 0))
-    yield from (waiting, parked, breached)
+    yield from (waiting, parked, offered, breached)
     yield fairness_family(fairness(snapshot, policies))
 
 

@@ -29,7 +29,8 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(importlib.import_module("gateway.api_actions").bp, url_prefix="/api/v1")
-    for module in ("gateway.api_agents", "gateway.api_patch"):  # routing: agents, PATCH
+    for module in ("gateway.api_agents", "gateway.api_patch", "gateway.api_offers",
+                   "gateway.api_customers"):
         app.register_blueprint(importlib.import_module(module).bp, url_prefix="/api/v1")
     edges = [importlib.import_module(module).bp for module in EDGES]
     for blueprint in edges:

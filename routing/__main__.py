@@ -1,9 +1,14 @@
 """Command line: ``python -m routing simulate ...`` and ``python -m routing lint ...``.
 
     python -m routing simulate --config current.yaml [--candidate new.yaml]
-        [--tickets N] [--agents M] [--seed S] [--day recorded.jsonl] [--decline-rate R]
-        --out DIR
-    python -m routing lint --config routing.yaml [--json]
+        [--workspace SLUG] [--date YYYY-MM-DD] [--tickets N] [--agents M] [--seed S]
+        [--day recorded.jsonl] [--decline-rate R] --out DIR
+    python -m routing lint --config routing.yaml [--workspace SLUG] [--date YYYY-MM-DD] [--json]
+
+``--config`` and ``--candidate`` take the native input (routing/config_input.py) or a workspace
+file (top-level ``workspaces:``); of the latter, the routing block of ``--workspace`` (needed
+when several workspaces have one) as it would be on ``--date`` (calendars; default: the next
+Monday), see routing/workspace_input.py. Invalid input: "error: path: message" lines, exit 2.
 
 ``simulate`` writes DIR/summary.json (current, candidate, difference), DIR/report.html (charts,
 inline SVG) and DIR/day.jsonl (the day that was replayed), and prints the headline numbers.
@@ -15,14 +20,16 @@ import argparse
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
-from routing.config_input import ConfigError, RoutingInput, load
+from routing.config_input import ConfigError, RoutingInput
 from routing.lint import lint
 from routing.simchart import render
 from routing.simday import generate, read, write
 from routing.simreport import compare
 from routing.simulate import simulate
+from routing.workspace_input import load
 
 
 def scale_agents(config: RoutingInput, count: int) -> RoutingInput:
@@ -35,8 +42,8 @@ def scale_agents(config: RoutingInput, count: int) -> RoutingInput:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    current = load(args.config)
-    candidate = load(args.candidate) if args.candidate else None
+    current = _load(args.config, args)
+    candidate = _load(args.candidate, args) if args.candidate else None
     if args.agents:
         current = scale_agents(current, args.agents)
         candidate = scale_agents(candidate, args.agents) if candidate else None
@@ -73,8 +80,12 @@ def _print(name: str, result: dict) -> None:
           f"fairness min {result['fairness_min']}, occupancy {result['occupancy']}")
 
 
+def _load(path: str, args: argparse.Namespace) -> RoutingInput:
+    return load(path, args.workspace, args.date)
+
+
 def _lint(args: argparse.Namespace) -> int:
-    findings = lint(load(args.config))
+    findings = lint(_load(args.config, args))
     if args.json:
         print(json.dumps([f.as_dict() for f in findings], indent=2))
     else:
@@ -85,12 +96,29 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if any(f.severity == "error" for f in findings) else 0
 
 
+def _workspace_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workspace", metavar="SLUG",
+                        help="workspace files: the workspace whose routing block to use")
+    parser.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                        help="workspace files: the day whose calendars give the agents' shifts "
+                             "(default: the next Monday)")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-03-02") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m routing", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser("simulate", help="replay a day through the router")
-    sim.add_argument("--config", required=True, help="current config (YAML or JSON)")
+    sim.add_argument("--config", required=True,
+                     help="current config: native input or workspace file (YAML or JSON)")
     sim.add_argument("--candidate", help="candidate config to compare with the current one")
+    _workspace_options(sim)
     sim.add_argument("--tickets", type=int, help="generated day: number of tickets")
     sim.add_argument("--agents", type=int, help="use this many agents (copies of the config's)")
     sim.add_argument("--seed", type=int, default=1)
@@ -99,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="share of offers the simulated agents decline")
     sim.add_argument("--out", required=True, help="directory for summary.json and report.html")
     check = commands.add_parser("lint", help="check a routing config")
-    check.add_argument("--config", required=True)
+    check.add_argument("--config", required=True,
+                       help="native input or workspace file (YAML or JSON)")
+    _workspace_options(check)
     check.add_argument("--json", action="store_true", help="findings as JSON")
     args = parser.parse_args(argv)
     try:

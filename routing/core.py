@@ -18,6 +18,8 @@ from routing.model import Decision, Policy, Request
 from routing.pending import PendingQueue
 from routing.scoring import best_candidate, components, near_misses
 
+MAX_REFUSED = 3  # refused claims in a row that end filling an agent with freed capacity
+
 Claim = Callable[[str, str], bool]
 
 
@@ -117,17 +119,27 @@ class Core:
         return agent_id
 
     def on_capacity(self, agent_id: str, now: float, trigger: str = "capacity") -> list[Decision]:
-        """Give the agent the best waiting tickets it can take, while it has room."""
+        """Give the agent the best waiting tickets it can take, while it has room. A refused
+        claim skips that ticket (another worker holds it); ``MAX_REFUSED`` refusals in a row
+        end the pass (the agent itself is probably full in the store)."""
         agent = self.index.agents[agent_id]
         decisions: list[Decision] = []
-        while agent.status == "online" and agent.available:
+        refused: list[Request] = []
+        in_a_row = 0
+        while agent.status == "online" and agent.available and in_a_row < MAX_REFUSED:
             channels = [c for c in sorted(agent.capacity) if self.index.has_room(agent, c)]
             if not channels or not self.pending:
                 break
             ticket_id = self.pending.best_for(agent_id, channels, now)
-            if ticket_id is None or not self.claim(agent_id, ticket_id):
+            if ticket_id is None:
                 break
             request = self.tickets[ticket_id]
+            if not self.claim(agent_id, ticket_id):
+                refused.append(request)
+                self.pending.remove(ticket_id)
+                in_a_row += 1
+                continue
+            in_a_row = 0
             required = effective_requirement(request)
             explanation = {"trigger": trigger, **describe(request), "requirement": required,
                            "eligible": 1, "near_misses": [],
@@ -135,6 +147,8 @@ class Core:
                            "chosen": components(self.index, request, required, agent_id,
                                                 self.policy.surplus_weight, now)}
             decisions.append(self._give(request, agent_id, now, explanation))
+        for request in refused:  # still waiting, for other agents
+            self.pending.push(request, effective_requirement(request))
         return decisions
 
     # -- timers -------------------------------------------------------------------------------

@@ -57,6 +57,13 @@ class Router(Core):
         if at is not None:
             self._set_timer(request.id, at, "rung", request.step)
 
+    def retry(self, request: Request, now: float, trigger: str = "retry") -> Decision:
+        """Register a waiting ticket (as :meth:`resume`) and make one more attempt to give it
+        to an agent; it stays waiting, on its rung, when nobody can take it. For a caller whose
+        earlier "wait" may have been decided on a view another process changed since."""
+        self.resume(request, now)
+        return self._attempt(request, now, trigger)
+
     def withdraw(self, ticket_id: str, now: float) -> list[Decision]:
         """Forget a ticket in any state (closed, deleted, merged); refill its agent if any."""
         request = self.tickets.pop(ticket_id, None)

@@ -85,7 +85,7 @@ class Ticket(Base):
     routing_step: Mapped[int] = mapped_column(Integer, default=0)
     routing_step_at: Mapped[datetime | None] = mapped_column()  # when the current rung began
     queued_at: Mapped[datetime | None] = mapped_column()
-    routing_next_at: Mapped[datetime | None] = mapped_column(index=True)  # next ladder rung
+    routing_next_at: Mapped[datetime | None] = mapped_column(index=True)  # rung, offer end
     excluded: Mapped[list] = mapped_column(default=list)  # agents never to route it to again
     # SLA clock (routing.sla.Clock) and when the sweep must look at the ticket next.
     sla_policy: Mapped[str] = mapped_column(String(63), default="")
@@ -124,7 +124,9 @@ class Agent(Base):
 
 class Assignment(Base):
     """One ticket held by one agent. At most one open row (``ended_at`` null) per ticket: the
-    partial unique index is the store's guarantee of "never two agents for one ticket"."""
+    partial unique index is the store's guarantee of "never two agents for one ticket". An
+    offer (chat, Telegram with offer-and-accept) is an open row not yet ``accepted_at``; it
+    holds the agent's capacity until it is accepted, declined or ``offer_expires_at`` passes."""
     __tablename__ = "assignments"
     __table_args__ = (Index("ux_assignments_open_ticket", "ticket_id", unique=True,
                             sqlite_where=text("ended_at IS NULL"),
@@ -139,6 +141,8 @@ class Assignment(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column()
     end_reason: Mapped[str] = mapped_column(String(40), default="")
+    accepted_at: Mapped[datetime | None] = mapped_column()  # direct assignments: started_at
+    offer_expires_at: Mapped[datetime | None] = mapped_column()  # offers only
 
 
 class Participant(Base):

@@ -55,14 +55,41 @@ def route(session: Session, config: WorkspaceConfig, ticket_id: int,
 
 
 def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
-    """Route each ticket in a transaction of its own (after the ingest batch committed)."""
+    """Route each ticket in a transaction of its own (after the ingest batch committed); a
+    ticket that had to wait gets one :func:`recheck` once its wait committed."""
     decisions = []
     for ticket_id in ticket_ids:
         with sessions.begin() as session:
             decision = route(session, config, ticket_id)
+        if decision is not None and decision.kind == "wait":
+            with sessions.begin() as session:
+                decision = recheck(session, config, ticket_id) or decision
         if decision is not None:
             decisions.append(decision)
     return decisions
+
+
+def recheck(session: Session, config: WorkspaceConfig, ticket_id: int,
+            now: datetime | None = None) -> Decision | None:
+    """One more attempt for a ticket whose "wait" just committed. A concurrent transaction may
+    have freed room after this route read the agents, and its refill ran before the ticket was
+    visibly waiting; so after the commit either this read sees that room or that refill saw
+    the ticket. Nothing is written (None) when the ticket still has to wait."""
+    now = now or utcnow()
+    ticket = rs.lock_ticket(session, ticket_id)
+    if ticket is None or ticket.routing_state != "waiting":
+        return None
+    rows = rs.agent_rows(session, ticket.workspace_id)
+    policy = config.routing.make_policy()
+    if not any(r.status == "online" and rs.has_room(r, ticket.channel, policy) for r in rows):
+        return None
+    router = _router(session, config, ticket.workspace_id, now, rows)
+    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
+    decision = router.retry(request, now.timestamp())
+    if decision.kind == "wait":
+        return None
+    rs.write_back(session, ticket, request, decision)
+    return decision
 
 
 def waiting_tickets(session: Session, workspace_id: int, channels,

@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 
 from channels.event import TicketEvent
 from config.workspaces import Workspace
-from gateway import metrics, routing_metrics
+from gateway import metrics
 from gateway.intake import RAW_KEY
-from workers import assign, pipeline
+from workers import assign, pipeline, routing_events
 from workers.batch import Item, store_items
 from workers.normalize import load_raw, normalize
 from workers.outbound.hooks import after_ingest
@@ -46,8 +46,8 @@ def route_items(rt: Runtime, items: list[Item]) -> None:
         if item.route is None or item.outcome not in ("created", "threaded"):
             continue
         try:
-            routing_metrics.count_decisions(
-                rt.redis, assign.route_all(rt.sessions, item.config, [item.route]))
+            routing_events.publish(
+                rt, item.config, assign.route_all(rt.sessions, item.config, [item.route]))
         except Exception:
             log.exception("routing ticket %s failed; the sweep will retry", item.route)
 

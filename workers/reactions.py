@@ -14,7 +14,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,43 +69,49 @@ def _route(config: WorkspaceConfig, ticket_id: int, sessions: sessionmaker) -> l
 def _absence(config: WorkspaceConfig, workspace_id: int, agent_key: str,
              sessions: sessionmaker) -> list[Decision]:
     policy = config.routing.policy.on_absence
-    if policy == "keep":
-        return []
-    unanswered_only = policy == "requeue_unanswered"
     with sessions.begin() as session:
-        ticket_ids = held_tickets(session, workspace_id, agent_key, unanswered_only)
+        ticket_ids = held_tickets(session, workspace_id, agent_key, policy)
     decisions = []
     for ticket_id in ticket_ids:
         with sessions.begin() as session:
-            decision = requeue(session, config, ticket_id, agent_key, unanswered_only)
+            decision = requeue(session, config, ticket_id, agent_key, policy)
         if decision is not None:
             decisions.append(decision)
     return decisions
 
 
-def held_tickets(session: Session, workspace_id: int, agent_key: str,
-                 unanswered_only: bool) -> list[int]:
-    """Ids of the tickets the agent holds (only those without a first response, if asked)."""
-    query = (select(Assignment.ticket_id).join(Agent, Agent.id == Assignment.agent_id)
-             .join(Ticket, Ticket.id == Assignment.ticket_id)
-             .where(Agent.workspace_id == workspace_id, Agent.key == agent_key,
-                    Assignment.ended_at.is_(None)).order_by(Assignment.ticket_id))
-    if unanswered_only:
-        query = query.where(Ticket.first_response_at.is_(None))
-    return list(session.scalars(query))
+def leaving(policy: str):
+    """The SQL condition on an open assignment (joined with its ticket) that an absent agent
+    gives up under ``policy``: open offers always, accepted tickets as the policy says."""
+    offer = Assignment.accepted_at.is_(None)
+    if policy == "requeue_all":
+        return true()
+    if policy == "requeue_unanswered":
+        return or_(offer, Ticket.first_response_at.is_(None))
+    return offer  # keep
+
+
+def held_tickets(session: Session, workspace_id: int, agent_key: str, policy: str) -> list[int]:
+    """Ids of the tickets the agent holds and gives up under ``policy``."""
+    return list(session.scalars(
+        select(Assignment.ticket_id).join(Agent, Agent.id == Assignment.agent_id)
+        .join(Ticket, Ticket.id == Assignment.ticket_id)
+        .where(Agent.workspace_id == workspace_id, Agent.key == agent_key,
+               Assignment.ended_at.is_(None), leaving(policy))
+        .order_by(Assignment.ticket_id)))
 
 
 def requeue(session: Session, config: WorkspaceConfig, ticket_id: int, agent_key: str,
-            unanswered_only: bool) -> Decision | None:
+            policy: str) -> Decision | None:
     """Take the ticket (locked first) from the absent agent and route it again; None when
     things changed meanwhile (answered, reassigned, the agent is back online)."""
     ticket = rs.lock_ticket(session, ticket_id)
-    if ticket is None or (unanswered_only and ticket.first_response_at is not None):
-        return None
-    holder = session.scalar(select(Agent).join(Assignment, Assignment.agent_id == Agent.id)
-                            .where(Assignment.ticket_id == ticket.id,
-                                   Assignment.ended_at.is_(None)))
-    if holder is None or holder.key != agent_key or holder.status == "online":
+    holder = session.scalar(
+        select(Agent).join(Assignment, Assignment.agent_id == Agent.id)
+        .join(Ticket, Ticket.id == Assignment.ticket_id)
+        .where(Assignment.ticket_id == ticket_id, Assignment.ended_at.is_(None),
+               leaving(policy)))
+    if ticket is None or holder is None or holder.key != agent_key or holder.status == "online":
         return None
     assign.release(session, config, ticket, f"agent_{holder.status}", requeue=True)
     return assign.route(session, config, ticket.id)

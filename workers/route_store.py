@@ -11,7 +11,7 @@ partial unique index on open assignments backs it up: one open assignment per ti
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -93,9 +93,10 @@ class StoreClaim:
     """``claim(agent_key, ticket_id) -> bool`` for :class:`routing.engine.Router`."""
 
     def __init__(self, session: Session, workspace_id: int, policy: Policy, now: datetime,
-                 skip_locked: bool = False, check_presence: bool = True):
+                 skip_locked: bool = False, check_presence: bool = True, offers: bool = True):
         self.session, self.workspace_id, self.policy = session, workspace_id, policy
         self.now, self.skip_locked, self.check_presence = now, skip_locked, check_presence
+        self.offers = offers  # False: a manual hand-over, never an offer
 
     def __call__(self, agent_key: str, ticket_id: str) -> bool:
         ticket = lock_ticket(self.session, int(ticket_id), self.skip_locked)
@@ -121,10 +122,13 @@ class StoreClaim:
         recount(self.session, agent, self.policy)
         if not has_room(agent, ticket.channel, self.policy):
             return False
-        self.session.add(Assignment(workspace_id=self.workspace_id, ticket_id=ticket.id,
-                                    agent_id=agent.id, channel=ticket.channel,
-                                    units=self.policy.weight(ticket.channel),
-                                    started_at=self.now))
+        offer = self.offers and ticket.channel in self.policy.offer_channels
+        self.session.add(Assignment(
+            workspace_id=self.workspace_id, ticket_id=ticket.id, agent_id=agent.id,
+            channel=ticket.channel, units=self.policy.weight(ticket.channel),
+            started_at=self.now, accepted_at=None if offer else self.now,
+            offer_expires_at=self.now + timedelta(seconds=self.policy.offer_timeout_s)
+            if offer else None))
         agent.load = {**agent.load, ticket.channel: agent.load.get(ticket.channel, 0) + 1}
         agent.used += self.policy.weight(ticket.channel)
         agent.last_assigned_at = self.now
@@ -173,12 +177,17 @@ def write_back(session: Session, ticket: Ticket, request: Request, decision: Dec
     if request.priority != ticket.priority:
         repo.audit(session, ticket, "priority", ticket.priority, request.priority, "router")
         ticket.priority = request.priority
-    if decision.kind in ("assign", "offer"):
+    if decision.kind == "assign":
         if ticket.assignee != decision.agent:
             repo.audit(session, ticket, "assignee", ticket.assignee or "", decision.agent,
                        "router")
         ticket.assignee, ticket.routing_state, ticket.routing_next_at = (
             decision.agent, "assigned", None)
+    elif decision.kind == "offer":  # the assignee is named once the agent accepts
+        repo.audit(session, ticket, "offer", "", decision.agent, "router")
+        expires = moment(decision.explanation["offer_expires"])
+        ticket.routing_reason["offer_expires"] = expires.isoformat()
+        ticket.routing_state, ticket.routing_next_at = "offered", expires
     elif decision.kind == "park":
         ticket.routing_state, ticket.routing_next_at = "parked", None
     else:  # wait or escalate: still in the queue

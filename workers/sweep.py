@@ -1,8 +1,9 @@
 """The routing and SLA sweep: ``python -m workers.sweep`` (one Procfile line, ``sweep``).
 
 Every ``automation.sweep_interval_s`` (the smallest of the workspaces), for each workspace:
-routes tickets left ``new`` (a worker killed after its commit), applies due ladder rungs, gives
-waiting tickets to agents with room (an agent's business hours began), flags SLA breaches and
+routes tickets left ``new`` (a worker killed after its commit), applies due ladder rungs,
+lapses offers nobody accepted in time (``workers.offers``), gives waiting tickets to agents with
+room (an agent's business hours began), flags SLA breaches and
 escalates them per ``automation.on_breach`` (notify through the outbound webhook, raise the
 priority, re-route away from the agent who missed the first response), auto-resolves answered
 tickets the customer left silent and auto-closes resolved ones. It also re-enqueues stalled
@@ -10,6 +11,7 @@ outbound replies (``workers.outbound.sweep``).
 
 Every step works one ticket per transaction and locks the ticket, so two sweeps (or a sweep
 and a worker) never do anything twice; a Redis lock still keeps one sweep active at a time.
+Routing decisions are published (metrics, webhook events) after their transaction commits.
 """
 from __future__ import annotations
 
@@ -20,12 +22,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from config.workspaces import Workspace as WorkspaceConfig
-from gateway import metrics, routing_metrics
+from gateway import metrics
 from routing.calendar import as_utc  # SQLite gives datetimes back naive (in UTC)
-from routing.model import PRIORITIES, PRIORITY_RANK
+from routing.model import PRIORITIES, PRIORITY_RANK, Decision
 from store import repo
 from store.models import Agent, Ticket, Workspace, utcnow
-from workers import assign, route_store, sla_clock
+from workers import assign, offers, reactions, route_store, routing_events, sla_clock
 from workers.outbound import sweep as outbound_sweep, webhook
 from workers.runtime import Runtime, runtime
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 LOCK_KEY = "ticketgate:sweep"
 STALE_NEW_S = 30      # a ticket still "new" this long after its last change was not routed
 BATCH = 500
+Outcome = tuple[bool, list]  # (something was done, the routing decisions made)
 
 
 def sweep(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
@@ -55,14 +58,17 @@ def sweep_workspace(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
     routing = config.routing
     done = {"routed": 0, "climbed": 0, "refilled": 0}
     if routing.enabled:
-        done["routed"] = _each(rt, _ids(rt, workspace_id, Ticket.routing_state == "new",
-                                        Ticket.updated_at < now - timedelta(seconds=STALE_NEW_S)),
-                               lambda s, t: _counted(rt, [assign.route(s, config, t, now)]))
-        done["climbed"] = _each(rt, _ids(rt, workspace_id, Ticket.routing_state == "waiting",
-                                         Ticket.routing_next_at <= now),
-                                lambda s, t: _counted(rt, assign.climb(s, config, t, now)))
+        done["routed"] = _each(rt, config, _ids(rt, workspace_id, Ticket.routing_state == "new",
+                                                Ticket.updated_at < now - timedelta(
+                                                    seconds=STALE_NEW_S)),
+                               lambda s, t: _decided([assign.route(s, config, t, now)]))
+        done["climbed"] = _each(rt, config, _ids(rt, workspace_id,
+                                                 Ticket.routing_state == "waiting",
+                                                 Ticket.routing_next_at <= now),
+                                lambda s, t: _decided(assign.climb(s, config, t, now)))
+        done["offers_expired"] = expire_offers(rt, config, workspace_id, now)
         done["refilled"] = refill_all(rt, config, workspace_id, now)
-    done["breaches"] = _each(rt, _ids(rt, workspace_id, Ticket.sla_check_at <= now),
+    done["breaches"] = _each(rt, config, _ids(rt, workspace_id, Ticket.sla_check_at <= now),
                              lambda s, t: check_sla(rt, s, config, t, now))
     automation = routing.automation
     for name, status, column, new in (("auto_resolve_after", "answered", Ticket.last_agent_at,
@@ -72,17 +78,15 @@ def sweep_workspace(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
         after = automation.seconds(name)
         if after is not None:
             cutoff = now - timedelta(seconds=after)
-            done[new] = _each(rt, _ids(rt, workspace_id, Ticket.status == status,
-                                       column <= cutoff),
-                              lambda s, t, new=new: finish(rt, s, config, t, new, cutoff, now))
+            done[new] = _each(rt, config, _ids(rt, workspace_id, Ticket.status == status,
+                                               column <= cutoff),
+                              lambda s, t, new=new: finish(s, config, t, new, cutoff, now))
     return done
 
 
-def _counted(rt: Runtime, decisions) -> int:
-    """Count the decisions in the metrics; how many there were."""
+def _decided(decisions) -> Outcome:
     decisions = [d for d in decisions if d is not None]
-    routing_metrics.count_decisions(rt.redis, decisions)
-    return len(decisions)
+    return bool(decisions), decisions
 
 
 def _ids(rt: Runtime, workspace_id: int, *conditions) -> list[int]:
@@ -91,11 +95,29 @@ def _ids(rt: Runtime, workspace_id: int, *conditions) -> list[int]:
             Ticket.workspace_id == workspace_id, *conditions).order_by(Ticket.id).limit(BATCH)))
 
 
-def _each(rt: Runtime, ticket_ids: list[int], step) -> int:
+def _each(rt: Runtime, config: WorkspaceConfig, ticket_ids: list[int], step) -> int:
+    """``step(session, ticket_id) -> (done, decisions)`` per ticket, a transaction each; the
+    decisions are published after the commit. Returns on how many tickets something was done."""
     count = 0
     for ticket_id in ticket_ids:
         with rt.sessions.begin() as session:
-            count += bool(step(session, ticket_id))
+            done, decisions = step(session, ticket_id)
+        routing_events.publish(rt, config, decisions)
+        count += done
+    return count
+
+
+def expire_offers(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
+                  now: datetime) -> int:
+    """Lapse the offers whose deadline passed: each ticket is routed again without the agent
+    who let it lapse, and that agent's freed room goes to the waiting tickets."""
+    count = 0
+    for ticket_id in _ids(rt, workspace_id, Ticket.routing_state == "offered",
+                          Ticket.routing_next_at <= now):
+        with rt.sessions.begin() as session:
+            after = offers.expire(session, config, ticket_id, now)
+        count += bool(after)
+        routing_events.publish(rt, config, reactions.run(rt.sessions, after))
     return count
 
 
@@ -114,25 +136,29 @@ def refill_all(rt: Runtime, config: WorkspaceConfig, workspace_id: int, now: dat
     count = 0
     for key in keys:
         with rt.sessions.begin() as session:
-            count += _counted(rt, assign.refill(session, config, workspace_id, key, now))
+            decisions = assign.refill(session, config, workspace_id, key, now)
+        count += len(routing_events.publish(rt, config, decisions))
     return count
 
 
 def check_sla(rt: Runtime, session, config: WorkspaceConfig, ticket_id: int,
-              now: datetime) -> bool:
+              now: datetime) -> Outcome:
     ticket = route_store.lock_ticket(session, ticket_id)
     if ticket is None or ticket.sla_check_at is None or as_utc(ticket.sla_check_at) > now:
-        return False
+        return False, []
     breached = sla_clock.refresh(ticket, config.routing, now)
+    decisions = []
     for target in breached:
         repo.audit(session, ticket, "sla_breach", "", target, "sweep")
         metrics.incr(rt.redis, "sla_breaches", target)
-        escalate(rt, session, config, ticket, target, now)
-    return bool(breached)
+        decisions += escalate(rt, session, config, ticket, target, now)
+    return bool(breached), decisions
 
 
 def escalate(rt: Runtime, session, config: WorkspaceConfig, ticket: Ticket, target: str,
-             now: datetime) -> None:
+             now: datetime) -> list[Decision]:
+    """Apply ``automation.on_breach``; returns the routing decisions made (a re-route)."""
+    decisions = []
     actions = config.routing.automation.on_breach
     if "raise_priority" in actions and ticket.priority != "urgent":
         higher = PRIORITIES[PRIORITY_RANK[ticket.priority] + 1]
@@ -143,33 +169,34 @@ def escalate(rt: Runtime, session, config: WorkspaceConfig, ticket: Ticket, targ
         ticket.excluded = list(dict.fromkeys([*(ticket.excluded or []), ticket.assignee]))
         assign.release(session, config, ticket, "first_response_missed", requeue=True, now=now)
         session.flush()
-        _counted(rt, [assign.route(session, config, ticket.id, now)])
+        decisions.append(assign.route(session, config, ticket.id, now))
     if "notify" in actions:
         webhook.notify(rt.redis, config, ticket.number,
                        {"kind": "sla_breach", "target": target, "priority": ticket.priority,
                         "assignee": ticket.assignee})
+    return decisions
 
 
-def finish(rt: Runtime, session, config: WorkspaceConfig, ticket_id: int, new: str,
-           cutoff: datetime, now: datetime) -> bool:
+def finish(session, config: WorkspaceConfig, ticket_id: int, new: str, cutoff: datetime,
+           now: datetime) -> Outcome:
     """Auto-resolve or auto-close one ticket if it still qualifies once locked."""
     ticket = route_store.lock_ticket(session, ticket_id)
     if ticket is None:
-        return False
+        return False, []
     since = ticket.last_agent_at if new == "resolved" else ticket.resolved_at
     customer_after = (new == "resolved" and ticket.last_customer_at is not None
                       and since is not None and as_utc(ticket.last_customer_at) > as_utc(since))
     expected = "answered" if new == "resolved" else "resolved"
     if ticket.status != expected or since is None or as_utc(since) > cutoff or customer_after:
-        return False
+        return False, []
     old = ticket.status
     repo.set_status(session, ticket, new, actor="sweep")
     sla_clock.on_status_change(ticket, old, new, config.routing, now)
     agent = assign.release(session, config, ticket, f"auto_{new}", now=now)
-    if agent:
-        session.flush()
-        _counted(rt, assign.refill(session, config, ticket.workspace_id, agent, now))
-    return True
+    if not agent:
+        return True, []
+    session.flush()
+    return True, assign.refill(session, config, ticket.workspace_id, agent, now)
 
 
 

@@ -9,8 +9,8 @@ and the routing reactions to run after the commit (``workers.reactions``):
 - status to resolved/closed/spam/deleted: the ticket's assignment ends; its agent is refilled.
 - status from one of those back to new/open/answered/postponed: the ticket is routed again
   (routing on) without its old assignee, unless the same patch names one.
-- assignee ``key``: a manual assignment. The current assignment ends and ``key`` claims the
-  ticket atomically against its capacity (presence is not checked: a manager may hand work to
+- assignee ``key``: a manual assignment. The current assignment (or open offer) ends and
+  ``key`` claims the ticket atomically against its capacity (presence is not checked: a manager may hand work to
   an agent who is away); a full agent refuses (``agent_full``). A finished ticket only records
   the name: it holds no capacity.
 - assignee ``None``: the assignment ends and the ticket goes back to routing (routing on).
@@ -119,7 +119,8 @@ def change_assignee(session: Session, config: WorkspaceConfig, ticket: Ticket,
     if agent is None:
         raise ChangeRefused("agent_not_found", f"no agent {key!r} in this workspace", "assignee")
     held = open_assignment(session, ticket)
-    if ticket.status in FINISHED or (held is not None and held.agent_id == agent.id):
+    if ticket.status in FINISHED or (held is not None and held.agent_id == agent.id
+                                     and held.accepted_at is not None):
         set_assignee(session, ticket, key, actor, done)
         return
     hand_over(session, config, ticket, agent, held, actor, now, done)
@@ -137,8 +138,8 @@ def hand_over(session: Session, config: WorkspaceConfig, ticket: Ticket, agent: 
         rs.lock_agent(session, ticket.workspace_id, name)
     freed = assign.release(session, config, ticket, "reassigned", now=now)
     policy = config.routing.make_policy()
-    if not rs.StoreClaim(session, ticket.workspace_id, policy, now,
-                         check_presence=False).take(key, ticket):
+    if not rs.StoreClaim(session, ticket.workspace_id, policy, now, check_presence=False,
+                         offers=False).take(key, ticket):
         raise ChangeRefused("agent_full", f"agent {key!r} has no room for another "
                             f"{ticket.channel} ticket ({room(agent, ticket.channel, policy)})",
                             "assignee")

@@ -46,6 +46,7 @@ def assigned(session, agent: Agent, ago_s: float = 60, ended: bool = False,
     started = utcnow() - timedelta(seconds=ago_s)
     session.add(Assignment(workspace_id=agent.workspace_id, ticket_id=ticket.id,
                            agent_id=agent.id, channel=channel, started_at=started,
+                           accepted_at=started,
                            ended_at=started + timedelta(seconds=1) if ended else None))
     session.flush()
 

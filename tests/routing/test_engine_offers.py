@@ -124,3 +124,28 @@ def test_claim_refused_for_freed_capacity_keeps_the_ticket_waiting():
     assert engine.state_of("t1") == ("waiting", None)
     allowed["ok"] = True
     assert [d.ticket for d in engine.on_capacity("a1", 3)] == ["t1"]
+
+
+def test_a_refused_waiting_ticket_is_skipped_and_the_next_one_taken():
+    engine = router(agent("a1", capacity={"email": 2}), offer_channels=(),
+                    claim=lambda a, t: t != "locked")
+    engine.route(request("busy1"), 0)
+    engine.route(request("busy2"), 0)
+    engine.route(request("locked", priority="urgent"), 1)
+    engine.route(request("t2"), 2)
+    engine.release("a1", "busy1", 3)
+    assert engine.state_of("t2") == ("assigned", "a1")
+    assert engine.state_of("locked") == ("waiting", None)
+    assert engine.waiting(4) == ["locked"]
+
+
+def test_retry_gives_a_waiting_ticket_to_an_agent_with_room():
+    engine = router(agent("a1", capacity={"email": 1}), offer_channels=())
+    waiting = request("t1")
+    waiting.step, waiting.enqueued = 0, 5.0
+    decision = engine.retry(waiting, 10)
+    assert (decision.kind, decision.agent) == ("assign", "a1")
+    assert decision.explanation["trigger"] == "retry"
+    again = request("t2")
+    assert engine.retry(again, 11).kind == "wait"
+    assert engine.waiting(12) == ["t2"]

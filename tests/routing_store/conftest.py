@@ -22,8 +22,8 @@ AGENTS = [
 ]
 
 
-def routing_block(on_absence: str = "requeue_all", agents=AGENTS) -> dict:
-    return {"policy": {"offer_channels": [], "on_absence": on_absence},
+def routing_block(on_absence: str = "requeue_all", agents=AGENTS, **policy) -> dict:
+    return {"policy": {"offer_channels": [], "on_absence": on_absence, **policy},
             "calendars": {"office": {"timezone": "UTC", "hours": ALWAYS}},
             "agents": copy.deepcopy(agents),
             "sla": {"default": {"medium": {"first_response": "4h", "resolution": "3d"},

@@ -1,0 +1,119 @@
+"""Offer-and-accept through the API (``workers.offers``): an agent's desktop lists its open
+offers and answers each one before it expires.
+
+- ``GET /api/v1/agents/<id>/offers`` -> ``{"offers": [{number, channel, subject, priority,
+  offered_at, expires_at}]}``, oldest first.
+- ``POST /api/v1/tickets/<number>/accept`` ``{"agent": id}`` -> the Ticket, assigned to the agent.
+- ``POST /api/v1/tickets/<number>/decline`` ``{"agent": id}`` -> the Ticket after it was routed
+  again (offered or assigned to someone else, or waiting); the agent is not offered it again.
+
+A ticket that is not offered to that agent (any more) is a 409 ``not_offered``, an offer past
+its deadline a 409 ``offer_expired`` (the sweep re-routes it), an unknown ticket or agent a 404.
+Accepting and declining push webhook events like every routing decision
+(``workers.routing_events``); a decline also an ``offer_declined`` event.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify
+from sqlalchemy import select
+
+from config.routing import AGENT_ID
+from gateway import auth
+from gateway.api_actions import _json_body, _notify
+from gateway.api_agents import AGENT_KEY, ensure_seeded
+from gateway.api_patch import _ticket
+from gateway.errors import ApiError, bad_request
+from gateway.serializers import iso, load_relations, ticket_json
+from gateway.web import runtime_of
+from store.models import Agent, Assignment, Ticket
+from workers import offers, reactions, routing_events
+from workers.offers import OfferRefused
+
+bp = Blueprint("api_offers", __name__)
+MAX_OFFERS = 200  # open offers listed for one agent
+
+
+@bp.before_request
+def _authenticate() -> None:
+    g.workspace = auth.authenticate()
+
+
+@bp.get("/agents/<id>/offers")
+def list_offers(id: str):
+    rt = runtime()
+    workspace_id = ensure_seeded(current_app, g.workspace)
+    with rt.read_sessions() as session:
+        agent = _agent(session, workspace_id, id)
+        rows = session.execute(
+            select(Ticket, Assignment).join(Assignment, Assignment.ticket_id == Ticket.id)
+            .where(Assignment.agent_id == agent.id, Assignment.ended_at.is_(None),
+                   Assignment.accepted_at.is_(None))
+            .order_by(Assignment.started_at, Assignment.id).limit(MAX_OFFERS)).all()
+        return jsonify({"offers": [_offer_json(ticket, row) for ticket, row in rows]})
+
+
+@bp.post("/tickets/<int:number>/accept")
+def accept(number: int):
+    rt, agent = runtime(), _agent_of(_json_body())
+    workspace_id = ensure_seeded(current_app, g.workspace)
+    with rt.sessions.begin() as session:
+        ticket = _ticket(session, workspace_id, number)
+        decision = _answered(offers.accept, session, ticket, agent)
+        ticket_id = ticket.id
+    routing_events.publish(rt, rt.config.workspace(g.workspace), [decision])
+    return _ticket_answer(rt, ticket_id)
+
+
+@bp.post("/tickets/<int:number>/decline")
+def decline(number: int):
+    rt, agent = runtime(), _agent_of(_json_body())
+    config = rt.config.workspace(g.workspace)
+    workspace_id = ensure_seeded(current_app, g.workspace)
+    with rt.sessions.begin() as session:
+        ticket = _ticket(session, workspace_id, number)
+        after = _answered(offers.decline, session, config, ticket, agent)
+        ticket_id = ticket.id
+    _notify(rt, config, number, {"kind": "offer_declined", "agent": agent})
+    routing_events.publish(rt, config, reactions.run(rt.sessions, after))
+    return _ticket_answer(rt, ticket_id)
+
+
+def runtime():
+    return runtime_of(current_app)
+
+
+def _answered(action, *args):
+    try:
+        return action(*args)
+    except OfferRefused as exc:
+        raise ApiError(409, exc.code, str(exc)) from exc
+
+
+def _agent_of(body: dict) -> str:
+    agent = body.get("agent")
+    if not isinstance(agent, str) or not AGENT_KEY.match(agent):
+        raise bad_request({"agent": f"required: the agent's id ({AGENT_ID})"})
+    unknown = sorted(set(body) - {"agent"})
+    if unknown:
+        raise bad_request({name[:100]: "unknown field" for name in unknown})
+    return agent
+
+
+def _agent(session, workspace_id: int, key: str) -> Agent:
+    row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
+                                             Agent.key == key)) if AGENT_KEY.match(key) else None
+    if row is None:
+        raise ApiError(404, "not_found", f"agent {key[:100]!r} not found")
+    return row
+
+
+def _offer_json(ticket: Ticket, offer: Assignment) -> dict:
+    return {"number": ticket.number, "channel": ticket.channel, "subject": ticket.subject,
+            "priority": ticket.priority, "offered_at": iso(offer.started_at),
+            "expires_at": iso(offer.offer_expires_at)}
+
+
+def _ticket_answer(rt, ticket_id: int):
+    with rt.read_sessions() as session:
+        ticket = session.get(Ticket, ticket_id)
+        return jsonify(ticket_json(ticket, load_relations(session, [ticket])))

@@ -1,0 +1,28 @@
+"""offers: an assignment may be an offer awaiting the agent's accept (chat, Telegram)
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-23 18:30:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('assignments') as batch:
+        batch.add_column(sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('offer_expires_at', sa.DateTime(timezone=True),
+                                   nullable=True))
+    op.execute("UPDATE assignments SET accepted_at = started_at")  # all were direct
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('assignments') as batch:
+        batch.drop_column('offer_expires_at')
+        batch.drop_column('accepted_at')
