@@ -183,7 +183,8 @@ def document() -> dict:
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "ticketgate REST API", "version": API_VERSION,
-                 "description": "Tickets, agent actions and quarantine of one workspace (the "
+                 "description": "Tickets, agent actions, agents and offers, customers and "
+                                "quarantine of one workspace (the "
                                 "API key's), and the inbound edges (each with its own "
                                 "authentication)."},
         "servers": [{"url": "/"}],
