@@ -30,7 +30,7 @@ def _authenticate() -> None:
         g.workspace = auth.authenticate()
 
 
-def _workspace_id(session: Session) -> int | None:
+def workspace_id_of(session: Session) -> int | None:
     return session.scalar(select(Workspace.id).where(Workspace.slug == g.workspace))
 
 
@@ -54,7 +54,7 @@ def openapi_document():
 def list_tickets():
     p = wire.ticket_list(request.args)
     with runtime_of(current_app).read_sessions() as session:
-        rows = list(session.scalars(ticket_query(_workspace_id(session), p)))
+        rows = list(session.scalars(ticket_query(workspace_id_of(session), p)))
         page, next_cursor = wire.page(rows, p.limit, wire.TICKET_CURSOR)
         rel = load_relations(session, page)
         return jsonify({"tickets": [ticket_json(t, rel) for t in page],
@@ -106,7 +106,7 @@ def text_clause(workspace_id: int | None, q: str):
 def get_ticket(number: int):
     with runtime_of(current_app).read_sessions() as session:
         ticket = session.scalar(select(Ticket).where(
-            Ticket.workspace_id == _workspace_id(session),
+            Ticket.workspace_id == workspace_id_of(session),
             Ticket.number == path_id(number, wire.MAX_TICKET_NUMBER)))
         if ticket is None:
             raise not_found("ticket")

@@ -45,7 +45,7 @@ def _authenticate() -> None:
 
 @bp.post("/tickets/<int:number>/replies")
 def post_reply(number: int):
-    body = _json_body()
+    body = json_body()
     draft = _draft(body, allow_html=True)
     rt = runtime_of(current_app)
     config = rt.config.workspace(g.workspace)
@@ -64,7 +64,7 @@ def post_reply(number: int):
 
 @bp.post("/tickets/<int:number>/notes")
 def post_note(number: int):
-    draft = _draft(_json_body(), allow_html=False)
+    draft = _draft(json_body(), allow_html=False)
     rt = runtime_of(current_app)
     with rt.sessions.begin() as session:
         workspace, ticket = _ticket(session, number)
@@ -78,7 +78,7 @@ def post_note(number: int):
 
 @bp.post("/tickets/<int:number>/merge")
 def post_merge(number: int):
-    body = _json_body()
+    body = json_body()
     into = body.get("into")
     if (isinstance(into, bool) or not isinstance(into, int)
             or not 0 < into <= wire.MAX_TICKET_NUMBER):
@@ -142,7 +142,7 @@ def _ticket(session, number: int):
     return workspace, ticket
 
 
-def _json_body() -> dict:
+def json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object",

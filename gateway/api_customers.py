@@ -23,9 +23,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway import auth, params as wire
-from gateway.api import HIDDEN_STATUS, _workspace_id, not_found, path_id
-from gateway.api_actions import _json_body
-from gateway.api_patch import MAX_TAGS, Tag, _where
+from gateway.api import HIDDEN_STATUS, workspace_id_of, not_found, path_id
+from gateway.api_actions import json_body
+from gateway.api_patch import MAX_TAGS, Tag, field_path
 from gateway.errors import bad_request
 from gateway.serializers import customer_json, iso
 from gateway.web import runtime_of
@@ -62,7 +62,7 @@ def _authenticate() -> None:
 def list_customers():
     p = customer_list(request.args)
     with runtime_of(current_app).read_sessions() as session:
-        rows = list(session.scalars(customer_query(session, _workspace_id(session), p)))
+        rows = list(session.scalars(customer_query(session, workspace_id_of(session), p)))
         page, next_cursor = wire.page(rows, p.limit, CUSTOMER_CURSOR)
         return jsonify({"customers": customers_json(session, page), "next_cursor": next_cursor})
 
@@ -70,8 +70,8 @@ def list_customers():
 def customer_list(args) -> CustomerList:
     """Validate the list parameters; a 400 names every invalid one."""
     errors: dict[str, str] = {}
-    limit, after = wire._page_args(args, CUSTOMER_CURSOR, errors)
-    q, tag = wire._text(args, "q", errors), wire._text(args, "tag", errors)
+    limit, after = wire.page_args(args, CUSTOMER_CURSOR, errors)
+    q, tag = wire.text_arg(args, "q", errors), wire.text_arg(args, "tag", errors)
     if errors:
         raise bad_request(errors)
     return CustomerList(limit, after, q, tag)
@@ -111,7 +111,7 @@ def get_customer(id: int):
 
 @bp.patch("/customers/<int:id>")
 def patch_customer(id: int):
-    changes = parse(_json_body())
+    changes = parse(json_body())
     with runtime_of(current_app).sessions.begin() as session:
         customer = find_customer(session, id)
         for name, value in changes.items():
@@ -125,7 +125,7 @@ def parse(body: dict) -> dict:
     try:
         patch = CustomerPatch.model_validate(body)
     except ValidationError as exc:
-        raise bad_request({_where(e["loc"]): e["msg"] for e in exc.errors()}) from None
+        raise bad_request({field_path(e["loc"]): e["msg"] for e in exc.errors()}) from None
     changes = patch.model_dump(exclude_unset=True)
     if not changes:
         raise bad_request({"body": "nothing to change: send tags or name"})
@@ -136,7 +136,7 @@ def parse(body: dict) -> dict:
 
 def find_customer(session: Session, customer_id: int) -> Customer:
     customer = session.scalar(select(Customer).where(
-        Customer.workspace_id == _workspace_id(session),
+        Customer.workspace_id == workspace_id_of(session),
         Customer.id == path_id(customer_id, wire.MAX_ROW_ID)))
     if customer is None:
         raise not_found("customer")

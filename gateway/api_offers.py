@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from config.routing import AGENT_ID
 from gateway import auth
-from gateway.api_actions import _json_body, _notify
+from gateway.api_actions import json_body, _notify
 from gateway.api_agents import AGENT_KEY, ensure_seeded
 from gateway.api_patch import _ticket
 from gateway.errors import ApiError, bad_request
@@ -54,7 +54,7 @@ def list_offers(id: str):
 
 @bp.post("/tickets/<int:number>/accept")
 def accept(number: int):
-    rt, agent = runtime(), _agent_of(_json_body())
+    rt, agent = runtime(), _agent_of(json_body())
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.sessions.begin() as session:
         ticket = _ticket(session, workspace_id, number)
@@ -66,7 +66,7 @@ def accept(number: int):
 
 @bp.post("/tickets/<int:number>/decline")
 def decline(number: int):
-    rt, agent = runtime(), _agent_of(_json_body())
+    rt, agent = runtime(), _agent_of(json_body())
     config = rt.config.workspace(g.workspace)
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.sessions.begin() as session:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from config.routing import AGENT_ID
 from gateway import auth, params as wire
-from gateway.api_actions import _json_body, _notify
+from gateway.api_actions import json_body, _notify
 from gateway.api_agents import ensure_seeded
 from gateway.errors import ApiError, bad_request
 from gateway.serializers import load_relations, ticket_json
@@ -56,7 +56,7 @@ def _authenticate() -> None:
 
 @bp.patch("/tickets/<int:number>")
 def patch_ticket(number: int):
-    changes, actor = parse(_json_body())
+    changes, actor = parse(json_body())
     rt = runtime_of(current_app)
     config = rt.config.workspace(g.workspace)
     workspace_id = ensure_seeded(current_app, g.workspace)
@@ -81,7 +81,7 @@ def parse(body: dict) -> tuple[dict, str]:
     try:
         patch = TicketPatch.model_validate(body)
     except ValidationError as exc:
-        raise bad_request({_where(e["loc"]): e["msg"] for e in exc.errors()}) from None
+        raise bad_request({field_path(e["loc"]): e["msg"] for e in exc.errors()}) from None
     changes = patch.model_dump(exclude_unset=True, exclude={"author"})
     if not changes:
         raise bad_request({"body": "nothing to change: send status, priority, assignee "
@@ -91,7 +91,7 @@ def parse(body: dict) -> tuple[dict, str]:
     return changes, patch.author or "api"
 
 
-def _where(loc: tuple) -> str:
+def field_path(loc: tuple) -> str:
     """``("tags", 2)`` -> ``tags[2]``."""
     text = ""
     for part in loc:

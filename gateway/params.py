@@ -38,10 +38,10 @@ class TicketList(Page):
 def ticket_list(args) -> TicketList:
     """Validate the ticket list parameters; a 400 names every invalid one."""
     errors: dict[str, str] = {}
-    limit, after = _page_args(args, TICKET_CURSOR, errors)
+    limit, after = page_args(args, TICKET_CURSOR, errors)
     values = dict(statuses=_statuses(args, errors), channel=_channel(args, errors),
-                  assignee=_text(args, "assignee", errors), customer=_customer(args, errors),
-                  q=_text(args, "q", errors))
+                  assignee=text_arg(args, "assignee", errors), customer=_customer(args, errors),
+                  q=text_arg(args, "q", errors))
     if errors:
         raise bad_request(errors)
     return TicketList(limit, after, **values)
@@ -49,13 +49,13 @@ def ticket_list(args) -> TicketList:
 
 def entry_list(args) -> Page:
     errors: dict[str, str] = {}
-    page_args = _page_args(args, ENTRY_CURSOR, errors)
+    page = page_args(args, ENTRY_CURSOR, errors)
     if errors:
         raise bad_request(errors)
-    return Page(*page_args)
+    return Page(*page)
 
 
-def _page_args(args, kind: str, errors: dict) -> tuple[int, int | None]:
+def page_args(args, kind: str, errors: dict) -> tuple[int, int | None]:
     raw = args.get("limit", "").strip()
     limit = int(raw) if _is_int(raw) else DEFAULT_LIMIT
     if raw and not (_is_int(raw) and 1 <= limit <= MAX_LIMIT):
@@ -71,7 +71,7 @@ def _is_int(raw: str) -> bool:
     return raw.isascii() and raw.isdigit() and len(raw) <= 19
 
 
-def _text(args, name: str, errors: dict) -> str:
+def text_arg(args, name: str, errors: dict) -> str:
     value = args.get(name, "").strip()
     if len(value) > MAX_TEXT_PARAM or "\x00" in value:
         errors[name] = f"must be at most {MAX_TEXT_PARAM} characters, without NUL"
@@ -94,7 +94,7 @@ def _channel(args, errors: dict) -> str:
 
 
 def _customer(args, errors: dict) -> int | str:
-    value = _text(args, "customer", errors)
+    value = text_arg(args, "customer", errors)
     if not (value.isascii() and value.isdigit()):
         return value
     if not _is_int(value) or int(value) > MAX_ROW_ID:

@@ -198,8 +198,8 @@ def parse(data: dict) -> RoutingInput:
     return parsed
 
 
-def load(path: str | Path) -> RoutingInput:
-    """Read a YAML or JSON file (by suffix; YAML otherwise) and validate it."""
+def read_mapping(path: str | Path) -> dict:
+    """The mapping a YAML or JSON file (by suffix; YAML otherwise) holds."""
     text = Path(path).read_text(encoding="utf-8")
     try:
         data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
@@ -207,4 +207,9 @@ def load(path: str | Path) -> RoutingInput:
         raise ConfigError([f"(file): cannot parse {path}: {exc}"]) from None
     if not isinstance(data, dict):
         raise ConfigError(["(root): the file must hold a mapping"])
-    return parse(data)
+    return data
+
+
+def load(path: str | Path) -> RoutingInput:
+    """Read a YAML or JSON file and validate it."""
+    return parse(read_mapping(path))

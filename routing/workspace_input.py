@@ -45,16 +45,14 @@ What does not carry over:
 """
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from config.routing import AgentSpec, Routing
 from routing.calendar import UTC, Calendar
-from routing.config_input import ConfigError, RoutingInput, parse
+from routing.config_input import ConfigError, RoutingInput, parse, read_mapping
 from routing.model import PRIORITIES, Policy
 from routing.rules_schema import CHANNELS, ActionIn, RuleIn
 from routing.sla import SlaIn
@@ -67,23 +65,12 @@ def load(path: str | Path, workspace: str | None = None, day: date | None = None
          ) -> RoutingInput:
     """A native input file, or the routing block of workspace ``workspace`` of a workspace file
     on ``day`` (default: the next Monday); ``workspace`` and ``day`` only apply to the latter."""
-    data = _read(path)
+    data = read_mapping(path)
     if "workspaces" not in data:
         return parse(data)
     index, block = pick_workspace(data["workspaces"], path, workspace)
     return convert(validate_routing(block, f"workspaces.{index}.routing"),
                    day or next_monday(date.today()))
-
-
-def _read(path: str | Path) -> dict:
-    text = Path(path).read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([f"(file): cannot parse {path}: {exc}"]) from None
-    if not isinstance(data, dict):
-        raise ConfigError(["(root): the file must hold a mapping"])
-    return data
 
 
 def pick_workspace(workspaces: object, path: str | Path, slug: str | None) -> tuple[int, dict]:
