@@ -10,14 +10,14 @@ first rule that sets them. A matched rule with ``stop`` ends the evaluation. Rai
 ever raise the priority: a keyword (whole word, any case) in the subject or text, or a VIP
 customer tag or sender.
 
-Regex safety: Python's ``re`` has no timeout, so a pattern only ever sees the first
-``SUBJECT_LIMIT`` characters of the subject and ``TEXT_LIMIT`` of the text. Patterns are written
-by the workspace's administrators; a pathological one (nested quantifiers) can still be slow on
-those bounded inputs, so keep them simple.
+Regex safety: ``subject`` and ``text`` patterns run on RE2 (``routing.user_regex``), which
+matches in time linear in the input, so a pathological pattern such as ``(a+)+$`` cannot stall a
+worker; each still sees only the first ``SUBJECT_LIMIT`` characters of the subject and
+``TEXT_LIMIT`` of the text, encoded to UTF-8 once per message. The keyword raisers use Python's
+``re`` on patterns built by our own code from escaped literals.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
@@ -25,6 +25,7 @@ from typing import Callable, Iterable
 from routing.model import PRIORITIES, PRIORITY_RANK
 from routing.rules_schema import (ActionIn, HoursIn, MatchIn, PriorityIn, RuleIn, RulesIn, globs,
                                   normal_word, validate)
+from routing.user_regex import user_regex
 
 __all__ = ["ActionIn", "HoursIn", "MatchIn", "Outcome", "PriorityIn", "RuleIn", "RuleInput",
            "Rules", "RulesIn", "SUBJECT_LIMIT", "TEXT_LIMIT", "classify", "evaluate",
@@ -46,10 +47,20 @@ class RuleInput:
     text: str = ""
     language: str = ""
     customer_tags: frozenset[str] = frozenset()
+    subject_utf8: bytes = field(init=False, repr=False, compare=False)  # what RE2 searches
+    text_utf8: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.at.utcoffset() is None:
             raise ValueError("RuleInput.at must be timezone-aware")
+        object.__setattr__(self, "subject_utf8", _utf8(self.subject[:SUBJECT_LIMIT]))
+        object.__setattr__(self, "text_utf8", _utf8(self.text[:TEXT_LIMIT]))
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as RE2 reads it; a lone surrogate (a JSON ``\\ud800``) becomes bytes that are
+    no UTF-8 character, instead of an error."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 Condition = Callable[[RuleInput], bool]
@@ -101,11 +112,11 @@ def _conditions(match: MatchIn) -> tuple[Condition, ...]:
         within = match.hours.checker()
         found.append(lambda item: within(item.at))
     if match.subject is not None:
-        subject = re.compile(match.subject, re.IGNORECASE)
-        found.append(lambda item: subject.search(item.subject, 0, SUBJECT_LIMIT) is not None)
+        subject = user_regex(match.subject)
+        found.append(lambda item: subject.search(item.subject_utf8) is not None)
     if match.text is not None:
-        text = re.compile(match.text, re.IGNORECASE)
-        found.append(lambda item: text.search(item.text, 0, TEXT_LIMIT) is not None)
+        text = user_regex(match.text)
+        found.append(lambda item: text.search(item.text_utf8) is not None)
     return tuple(found)
 
 

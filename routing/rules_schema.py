@@ -3,6 +3,9 @@
 Every model forbids unknown keys, so a typo is an error naming its path; regular expressions,
 business-hours windows and time zones are checked when the configuration loads, never later.
 
+``subject`` and ``text`` are RE2 patterns (``routing.user_regex``: linear-time, so no pattern a
+workspace writes can stall a worker).
+
     rules:
       - name: outage-cs
         match: {channels: [email, chat], recipients: ["support@*"], senders: ["*@bigcorp.com"],
@@ -32,6 +35,7 @@ from pydantic import (BaseModel, ConfigDict, Field, RootModel, ValidationError, 
                       model_validator)
 
 from routing.config_input import ConfigError
+from routing.user_regex import user_regex
 from routing.model import MAX_LEVEL, PRIORITIES, PRIORITY_RANK
 
 CHANNELS = ("email", "form", "chat", "telegram")
@@ -49,10 +53,7 @@ class _Strict(BaseModel):
 
 def _check_regex(value: str | None) -> str | None:
     if value is not None:
-        try:
-            re.compile(value, re.IGNORECASE)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression: {exc}") from None
+        user_regex(value)
     return value
 
 
@@ -175,7 +176,9 @@ class PriorityIn(_Strict):
 
 
 def globs(patterns: list[str]) -> re.Pattern[str]:
-    """One pattern matching a whole string against any of the ``fnmatch`` globs, any case."""
+    """One pattern matching a whole string against any of the ``fnmatch`` globs, any case.
+    Python's ``re``, not RE2: ``fnmatch.translate`` writes the pattern (literals escaped, ``*``
+    made backtracking-free by the standard library), so no workspace regex syntax reaches it."""
     return re.compile("|".join(fnmatch.translate(p) for p in patterns), re.IGNORECASE)
 
 
@@ -185,7 +188,9 @@ def normal_word(word: str) -> str:
 
 
 def _whole_words(words: list[str]) -> re.Pattern[str]:
-    """Whole words or phrases, any case and any spacing inside a phrase."""
+    """Whole words or phrases, any case and any spacing inside a phrase. Python's ``re``, not
+    RE2: the lookbehind/lookahead give Unicode word edges RE2 lacks, and the pattern is ours,
+    built from escaped literals, so it cannot backtrack catastrophically."""
     phrases = (r"\s+".join(map(re.escape, word.split())) for word in words)
     return re.compile(rf"(?<!\w)(?:{'|'.join(phrases)})(?!\w)", re.IGNORECASE)
 
@@ -198,3 +203,4 @@ def validate(model: type[BaseModel], data: object):
     except ValidationError as exc:
         raise ConfigError([f"{'.'.join(map(str, e['loc'])) or '(root)'}: {e['msg']}"
                            for e in exc.errors()]) from None
+

@@ -250,7 +250,8 @@ PROPERTY_RULES = load_rules([
     rule("b", senders=["*@*.test", "[a-c]*"], recipients=["*+*@demo.test"]),
     rule("c", languages=["cs"], customer_tags=["vip"], stop=True,
          hours={"days": ["sat", "sun"], "between": "20:00-04:00", "timezone": "Asia/Tokyo"}),
-    rule("d", text=r"\b(outage|výpadek|障害)\b", then={"priority": "urgent", "tags": ["x"]}),
+    rule("d", text=r"(?:^|\W)(outage|výpadek|障害)(?:\W|$)",
+         then={"priority": "urgent", "tags": ["x"]}),
     rule("e", hours={"days": ["mon"], "between": "23:00-01:00", "timezone": "Pacific/Kiritimati"}),
 ])
 PROPERTY_RAISERS = load_raisers(RAISERS)
