@@ -1,6 +1,6 @@
 """One OS process of the concurrency test: its own engine, the same tickets and agents as the
-others, routing, patching (resolve, reassign by hand, unassign) and toggling agents' presence
-in random order. Importable at module level so ``multiprocessing`` can spawn it."""
+others, routing, patching (resolve, reassign by hand, unassign), answering offers (accept,
+decline) and toggling agents' presence in random order. Importable at module level so ``multiprocessing`` can spawn it."""
 from __future__ import annotations
 
 import random
@@ -11,7 +11,8 @@ from sqlalchemy.exc import OperationalError
 from config.workspaces import parse_config
 from store.db import make_engine, session_factory
 from store.models import Ticket
-from workers import agents, assign, ticket_changes
+from workers import agents, assign, offers, ticket_changes
+from workers.offers import OfferRefused
 from workers.ticket_changes import ChangeRefused
 
 MAX_ATTEMPTS = 10  # a transaction aborted by a deadlock is retried, as an RQ job would be
@@ -26,8 +27,8 @@ def work(url: str, config_data: dict, ticket_ids: list[int], agent_specs: dict, 
     for ticket_id in worker.rnd.sample(ticket_ids, len(ticket_ids)):
         worker.transaction(lambda s, t=ticket_id: assign.route(s, config, t))
     for _ in range(churn):
-        worker.rnd.choice((worker.resolve, worker.reassign, worker.unassign,
-                           worker.blink))(worker.rnd.choice(ticket_ids))
+        worker.rnd.choice((worker.resolve, worker.reassign, worker.unassign, worker.blink,
+                           worker.answer, worker.answer))(worker.rnd.choice(ticket_ids))
     results.put(dict(worker.stats))
 
 
@@ -89,3 +90,22 @@ class Worker:
                 lambda s: agents.put_agent(s, self.config, self.workspace_id, key, spec))
             self.react([reaction] if reaction else [])
         self.stats["blinked"] += 1
+
+    def answer(self, ticket_id: int) -> None:
+        """The agent the ticket is offered to (if it is) accepts or declines."""
+        def act(session):
+            ticket = session.get(Ticket, ticket_id)
+            found = offers.pending_offer(session, ticket)
+            if found is None:
+                return None
+            if self.rnd.random() < 0.5:
+                offers.accept(session, ticket, found[1].key)
+                return []
+            return offers.decline(session, self.config, ticket, found[1].key)
+        try:
+            after = self.transaction(act)
+        except OfferRefused as exc:  # answered or withdrawn by another process meanwhile
+            self.stats[exc.code] += 1
+            return
+        self.stats["answered" if after is not None else "not_offered"] += 1
+        self.react(after or [])

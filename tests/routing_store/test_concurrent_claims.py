@@ -1,6 +1,7 @@
-"""Many OS processes, each with its own engine, route and patch the same tickets against
-PostgreSQL while agents blink away and back: no ticket is ever held twice, no agent goes over
-capacity, every ticket ends assigned, waiting or done, and the counters agree with the rows."""
+"""Many OS processes, each with its own engine, route and patch the same tickets and answer
+offers (chat is offer-and-accept) against PostgreSQL while agents blink away and back: no
+ticket is ever held twice, no agent goes over capacity (offers count), every ticket ends
+assigned, offered, waiting or done, and the counters agree with the rows."""
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,8 @@ TIMEOUT_S = 240
 def config_data() -> dict:
     data = copy.deepcopy(TEST_CONFIG)
     data["workspaces"][0]["routing"] = {
-        "policy": {"offer_channels": [], "on_absence": "requeue_all",
-                   "channel_weights": CHANNEL_WEIGHTS},
+        "policy": {"offer_channels": ["chat"], "offer_timeout_s": 3600,
+                   "on_absence": "requeue_all", "channel_weights": CHANNEL_WEIGHTS},
         "agents": [{"id": key, **spec} for key, spec in AGENT_SPECS.items()]}
     return data
 
@@ -74,6 +75,7 @@ def test_the_processes_really_competed(run):
     _sessions, stats = run
     assert stats["patched"] > 0 and stats["blinked"] > 0
     assert stats["agent_full"] > 0  # manual assignments met full agents
+    assert stats["answered"] > 0  # offers were accepted and declined
 
 
 def test_no_ticket_is_held_twice(run):
@@ -98,29 +100,35 @@ def test_no_agent_is_over_capacity(run):
             assert sum(CHANNEL_WEIGHTS[c] * n for c, n in load.items()) == agent.used
 
 
-def test_every_ticket_is_assigned_waiting_or_done(run):
+def test_every_ticket_is_assigned_offered_waiting_or_done(run):
     sessions, _stats = run
     with sessions() as session:
-        holder = {a.ticket_id: a.agent_id for a in open_rows(session)}
+        rows = {a.ticket_id: a for a in open_rows(session)}
         keys = dict(session.execute(select(Agent.id, Agent.key)).all())
         for ticket in session.scalars(select(Ticket)):
-            assert ticket.routing_state in ("assigned", "waiting", "done"), ticket.number
-            if ticket.routing_state == "assigned":
-                assert keys[holder[ticket.id]] == ticket.assignee, ticket.number
+            state = ticket.routing_state
+            assert state in ("assigned", "offered", "waiting", "done"), ticket.number
+            if state == "assigned":
+                assert keys[rows[ticket.id].agent_id] == ticket.assignee, ticket.number
+                assert rows[ticket.id].accepted_at is not None, ticket.number
+            elif state == "offered":
+                assert ticket.channel == "chat" and ticket.assignee is None, ticket.number
+                assert rows[ticket.id].accepted_at is None, ticket.number
+                assert keys[rows[ticket.id].agent_id] not in ticket.excluded, ticket.number
             else:
-                assert ticket.id not in holder, ticket.number
+                assert ticket.id not in rows, ticket.number
 
 
 def idle_room(session) -> list[tuple[str, str]]:
     """(agent, channel) pairs where an online agent has room and a ticket of the channel waits
-    (the tickets need no skills, so any agent serving the channel may take them)."""
-    waiting = Counter(session.scalars(select(Ticket.channel)
-                                      .where(Ticket.routing_state == "waiting")))
+    that the agent has not declined (the tickets need no skills, so any agent serving the
+    channel may take them)."""
+    waiting = list(session.scalars(select(Ticket).where(Ticket.routing_state == "waiting")))
     counted = Counter((a.agent_id, a.channel) for a in open_rows(session))
     return [(agent.key, channel) for agent in session.scalars(select(Agent))
             for channel, cap in agent.capacity.items()
             if agent.status == "online" and counted[(agent.id, channel)] < cap
-            and waiting[channel]]
+            and any(t.channel == channel and agent.key not in t.excluded for t in waiting)]
 
 
 def test_one_refill_per_agent_leaves_no_ticket_waiting_beside_room(run):
