@@ -20,6 +20,7 @@ from __future__ import annotations
 from routing.core import Claim, Core
 from routing.ladder import effective_requirement, next_rung_at
 from routing.model import PRIORITY_RANK, STATUSES, Agent, Decision, Policy, Request
+from routing.pending import PendingQueue
 
 __all__ = ["Router", "Claim", "Agent", "Decision", "Policy", "Request"]
 
@@ -118,6 +119,22 @@ class Router(Core):
         self.pending.agent_changed(agent.id, self.index.skills[agent.id])
         return self.on_capacity(agent.id, now, "agent_added")
 
+    def put_agent(self, agent: Agent) -> None:
+        """Add the agent or replace the one with its id (the new object is used as it is: a
+        store's fresh row); its held tickets stay with it. No routing happens: for a caller
+        that keeps the router between decisions and syncs it with a store."""
+        if agent.id in self.index:
+            self.index.remove(agent.id)
+        self.index.add(agent)
+        self.holding.setdefault(agent.id, set())
+        self.pending.agent_changed(agent.id, self.index.skills[agent.id])
+
+    def drop_agent(self, agent_id: str) -> None:
+        """Forget the agent without routing its tickets again (see :meth:`put_agent`)."""
+        self.index.remove(agent_id)
+        self.pending.agent_changed(agent_id, None)
+        self.holding.pop(agent_id, None)
+
     def remove_agent(self, agent_id: str, now: float) -> list[Decision]:
         """Drop the agent; every ticket it holds is routed again."""
         agent = self.index.agents[agent_id]
@@ -181,6 +198,17 @@ class Router(Core):
             self._free(request)
             decisions.append(self._attempt(request, now, "absence"))
         return decisions
+
+    def forget_tickets(self) -> None:
+        """Forget every ticket, keeping the agents as they are: for a caller whose store holds
+        the tickets and which re-reads the agents a decision changed (capacity taken here is
+        not given back)."""
+        self.tickets.clear()
+        self.pending = PendingQueue(self.policy, self.index.qualified)
+        self.timers.clear()
+        self.timer_of.clear()
+        for held in self.holding.values():
+            held.clear()
 
     # -- introspection ------------------------------------------------------------------------
     def state_of(self, ticket_id: str) -> tuple[str, str | None] | None:

@@ -5,10 +5,11 @@ thread key per workspace + key, a ticket number per workspace.
 """
 from __future__ import annotations
 
+import random
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, text)
+                        String, Text, UniqueConstraint, event, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("new", "open", "answered", "postponed", "resolved", "closed", "spam", "deleted")
@@ -102,7 +103,9 @@ class Agent(Base):
     """An agent of a workspace (PRODUCT.md section 7). ``key`` is the id the API shows.
 
     ``load`` (tickets per channel) and ``used`` (weighted units) are recomputed from the active
-    assignments while the row is locked, so they never drift from the truth."""
+    assignments while the row is locked, so they never drift from the truth. ``version`` is a
+    new random number at every insert and update (``_new_version``): routing's in-process agent
+    cache (``workers.agent_cache``) re-reads exactly the rows whose version it has not seen."""
     __tablename__ = "agents"
     __table_args__ = (UniqueConstraint("workspace_id", "key"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -120,6 +123,17 @@ class Agent(Base):
     used: Mapped[float] = mapped_column(Float, default=0.0)
     last_assigned_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(BigInteger, default=lambda: _new_version())
+
+
+def _new_version() -> int:
+    """Random, not a counter: a row deleted and made again never repeats a version seen."""
+    return random.getrandbits(62)
+
+
+@event.listens_for(Agent, "before_update")
+def _bump_version(_mapper, _connection, agent: Agent) -> None:
+    agent.version = _new_version()
 
 
 class Assignment(Base):

@@ -24,6 +24,7 @@ from routing.engine import Router
 from routing.model import PRIORITY_RANK, Decision
 from store import repo
 from store.models import Agent, Assignment, Ticket, utcnow
+from workers import agent_cache
 from workers import route_store as rs
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,19 @@ REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
 RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
 
 
-def _router(session: Session, config: WorkspaceConfig, workspace_id: int, now: datetime,
-            agents: list[Agent] | None = None, skip_locked: bool = False) -> Router:
+def _router(session: Session, config: WorkspaceConfig, workspace_id: int, now: datetime):
+    """The workspace's router (all agents, cached in this process) claiming in the store."""
+    claim = rs.StoreClaim(session, workspace_id, config.routing.make_policy(), now)
+    return agent_cache.cached_router(session, config.routing, workspace_id, now, claim)
+
+
+def _one_agent_router(session: Session, config: WorkspaceConfig, row: Agent,
+                      now: datetime) -> Router:
+    """A throw-away router of one agent; its claims skip tickets another worker has locked."""
     routing = config.routing
     policy = routing.make_policy()
-    rows = rs.agent_rows(session, workspace_id) if agents is None else agents
-    claim = rs.StoreClaim(session, workspace_id, policy, now, skip_locked=skip_locked)
-    return Router(policy, [rs.engine_agent(r, routing, policy, now) for r in rows], claim)
+    claim = rs.StoreClaim(session, row.workspace_id, policy, now, skip_locked=True)
+    return Router(policy, [rs.engine_agent(row, routing, policy, now)], claim)
 
 
 def route(session: Session, config: WorkspaceConfig, ticket_id: int,
@@ -47,9 +54,9 @@ def route(session: Session, config: WorkspaceConfig, ticket_id: int,
     ticket = rs.lock_ticket(session, ticket_id)
     if ticket is None or ticket.routing_state != "new":
         return None
-    router = _router(session, config, ticket.workspace_id, now)
     request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
-    decision = router.route(request, now.timestamp())
+    with _router(session, config, ticket.workspace_id, now) as router:
+        decision = router.route(request, now.timestamp())
     rs.write_back(session, ticket, request, decision)
     return decision
 
@@ -79,13 +86,9 @@ def recheck(session: Session, config: WorkspaceConfig, ticket_id: int,
     ticket = rs.lock_ticket(session, ticket_id)
     if ticket is None or ticket.routing_state != "waiting":
         return None
-    rows = rs.agent_rows(session, ticket.workspace_id)
-    policy = config.routing.make_policy()
-    if not any(r.status == "online" and rs.has_room(r, ticket.channel, policy) for r in rows):
-        return None
-    router = _router(session, config, ticket.workspace_id, now, rows)
     request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
-    decision = router.retry(request, now.timestamp())
+    with _router(session, config, ticket.workspace_id, now) as router:
+        decision = router.retry(request, now.timestamp())
     if decision.kind == "wait":
         return None
     rs.write_back(session, ticket, request, decision)
@@ -112,7 +115,7 @@ def refill(session: Session, config: WorkspaceConfig, workspace_id: int, agent_k
     tickets = {str(t.id): t for t in waiting_tickets(session, workspace_id, channels)}
     if not tickets:
         return []
-    router = _router(session, config, workspace_id, now, [row], skip_locked=True)
+    router = _one_agent_router(session, config, row, now)
     requests = {}
     for ticket_id, ticket in tickets.items():
         requests[ticket_id] = rs.request_of(ticket, config.routing)
@@ -130,10 +133,10 @@ def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
     ticket = rs.lock_ticket(session, ticket_id)
     if ticket is None or ticket.routing_state != "waiting":
         return []
-    router = _router(session, config, ticket.workspace_id, now)
     request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
-    router.resume(request, now.timestamp())
-    decisions = [d for d in router.tick(now.timestamp()) if d.ticket == request.id]
+    with _router(session, config, ticket.workspace_id, now) as router:
+        router.resume(request, now.timestamp())
+        decisions = [d for d in router.tick(now.timestamp()) if d.ticket == request.id]
     if decisions:
         rs.write_back(session, ticket, request, decisions[-1])
     else:  # nothing was due after all (a concurrent change): keep the row's timer honest

@@ -53,11 +53,6 @@ def engine_agent(row: Agent, routing: Routing, policy: Policy, now: datetime) ->
                        load={c: n for c, n in (row.load or {}).items() if n})
 
 
-def agent_rows(session: Session, workspace_id: int) -> list[Agent]:
-    return list(session.scalars(select(Agent).where(Agent.workspace_id == workspace_id)
-                                .order_by(Agent.key)))
-
-
 def lock_agent(session: Session, workspace_id: int, key: str) -> Agent | None:
     return session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
                                               Agent.key == key)

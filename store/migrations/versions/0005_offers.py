@@ -1,4 +1,5 @@
-"""offers: an assignment may be an offer awaiting the agent's accept (chat, Telegram)
+"""offers: an assignment may be an offer awaiting the agent's accept (chat, Telegram);
+agents get a version that changes at every update (routing's in-process agent cache)
 
 Revision ID: 0005
 Revises: 0004
@@ -20,9 +21,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column('offer_expires_at', sa.DateTime(timezone=True),
                                    nullable=True))
     op.execute("UPDATE assignments SET accepted_at = started_at")  # all were direct
+    with op.batch_alter_table('agents') as batch:
+        batch.add_column(sa.Column('version', sa.BigInteger(), nullable=False,
+                                   server_default='0'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('agents') as batch:
+        batch.drop_column('version')
     with op.batch_alter_table('assignments') as batch:
         batch.drop_column('offer_expires_at')
         batch.drop_column('accepted_at')
