@@ -145,7 +145,8 @@ class Assignment(Base):
     __table_args__ = (Index("ux_assignments_open_ticket", "ticket_id", unique=True,
                             sqlite_where=text("ended_at IS NULL"),
                             postgresql_where=text("ended_at IS NULL")),
-                      Index("ix_assignments_agent_open", "agent_id", "ended_at"))
+                      Index("ix_assignments_agent_open", "agent_id", "ended_at"),
+                      Index("ix_assignments_ticket", "ticket_id", "started_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

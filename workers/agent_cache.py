@@ -40,6 +40,7 @@ class Entry:
     router: Router
     versions: dict[str, int] = field(default_factory=dict)
     calendar_of: dict[str, str] = field(default_factory=dict)  # agent key -> calendar name
+    known_open: dict[str, bool] = field(default_factory=dict)  # calendar -> every agent follows
 
 
 @contextmanager
@@ -73,8 +74,9 @@ def cached_router(session: Session, routing: Routing, workspace_id: int, now: da
 
 
 def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> None:
-    current = {key: version for key, version in session.execute(
-        select(Agent.key, Agent.version).where(Agent.workspace_id == workspace_id))}
+    table = Agent.__table__  # a Core query: cheaper per row than through the ORM
+    current = dict(session.connection().execute(
+        select(table.c.key, table.c.version).where(table.c.workspace_id == workspace_id)).all())
     router, policy = entry.router, entry.router.policy
     for key in [k for k in entry.versions if k not in current]:
         router.drop_agent(key)
@@ -89,12 +91,16 @@ def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> No
 
 
 def _follow_calendars(entry: Entry, now: datetime) -> None:
-    """Each agent's availability from its calendar, each calendar evaluated once."""
+    """Each agent's availability from its calendar; each calendar is evaluated once, and only
+    the agents of a calendar whose state is not theirs are touched."""
     open_now = {name: entry.routing.calendar(name).is_open(now)
                 for name in set(entry.calendar_of.values())}
+    if all(entry.known_open.get(name) == state for name, state in open_now.items()):
+        return
     index = entry.router.index
     for key, name in entry.calendar_of.items():
         agent = index.agents[key]
         if agent.available != open_now[name]:
             agent.available = open_now[name]
             index.refresh(agent)
+    entry.known_open = open_now

@@ -1,5 +1,6 @@
 """offers: an assignment may be an offer awaiting the agent's accept (chat, Telegram);
-agents get a version that changes at every update (routing's in-process agent cache)
+agents get a version that changes at every update (routing's in-process agent cache);
+assignments are indexed by ticket (the customer's previous agent)
 
 Revision ID: 0005
 Revises: 0004
@@ -24,9 +25,11 @@ def upgrade() -> None:
     with op.batch_alter_table('agents') as batch:
         batch.add_column(sa.Column('version', sa.BigInteger(), nullable=False,
                                    server_default='0'))
+    op.create_index('ix_assignments_ticket', 'assignments', ['ticket_id', 'started_at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_assignments_ticket', 'assignments')
     with op.batch_alter_table('agents') as batch:
         batch.drop_column('version')
     with op.batch_alter_table('assignments') as batch:
