@@ -1,0 +1,299 @@
+"""Routing against the store: ``workers.assign`` decisions with row locks, claim and commit.
+
+``--agents`` A (5 languages + 45 product skills; chat 2, telegram 2, email 6, form 4, 12 units;
+90 % online) hold open assignments and ``--waiting`` W tickets wait, all bulk-inserted; a fifth
+of the agents form the full ``vip`` department, the backlog is vip work. Timed, a transaction
+per call: ``route_all`` of ``--tickets`` T new tickets, alternately general work (mostly
+assigned) and vip work (queued, then rechecked in a second transaction); ``refill``: a vip
+agent's ticket is resolved, then ``assign.refill`` hands its room to the best waiting tickets;
+on PostgreSQL (``--url``, wiped first) ``--workers`` P processes route T more tickets at once.
+Each phase ends with an invariant check that aborts a broken run. ``--profile`` N: N routes and
+N refills under cProfile.
+
+    .venv/bin/python -m bench.routing_store [--agents 1000 --waiting 10000 --tickets 1000]
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import multiprocessing
+import pstats
+import random
+import re
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select, text
+
+from bench.common import PROJECT_DIR, percentile
+from config.workspaces import parse_config
+from routing.index import EPSILON
+from store.db import make_engine, session_factory
+from store.migrate import upgrade
+from store.models import Agent, Assignment, Customer, Ticket, Workspace, utcnow
+from workers import assign, route_store as rs
+
+LANGS = [f"lang:{code}" for code in ("en", "cs", "de", "fr", "es")]
+PRODUCTS = [f"p{n:02d}" for n in range(45)]
+CAPACITY = {"chat": 2, "telegram": 2, "email": 6, "form": 4}
+TOTAL_UNITS = 12.0
+PRIORITIES = ("low", "medium", "medium", "high", "urgent")
+CHUNK = 5_000  # rows per bulk INSERT
+LIBRARY_PATH = re.compile(r"^.*/(site-packages|python3\.\d+)/")  # shortened in the profile
+
+
+def workspace_config():
+    hours = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    office = {"timezone": "Europe/Prague", "hours": hours}  # always open, evaluated all the same
+    return parse_config({"workspaces": [{"slug": "bench", "routing": {
+        "policy": {"offer_channels": []}, "calendars": {"office": office}}}]}).workspace("bench")
+
+
+def fresh_store(url: str | None, tmp: str) -> str:
+    if url:  # PostgreSQL: the benchmark owns the database
+        with make_engine(url).begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(url := url or f"sqlite:///{tmp}/bench.db")  # SQLite: WAL, as store.db makes it
+    return url
+
+
+def bulk(session, model, rows: list[dict]) -> list[int]:
+    """Multi-row INSERTs of ``CHUNK`` rows; returns the new ids in the order of ``rows``."""
+    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return [i for start in range(0, len(rows), CHUNK)
+            for i in session.scalars(statement, rows[start:start + CHUNK])]
+
+
+class Population:
+    """Generates and bulk-inserts the workspace: agents, their open work, backlog, new tickets."""
+
+    def __init__(self, session, seed: int, customers: int):
+        self.session, self.rng, self.now, self.number = session, random.Random(seed), utcnow(), 0
+        self.weight = workspace_config().routing.make_policy().weight
+        self.ws_id = bulk(session, Workspace, [{"slug": "bench", "last_ticket_number": 0}])[0]
+        self.customers = bulk(session, Customer, [{"workspace_id": self.ws_id, "name": f"c{n}"}
+                                                  for n in range(customers)])
+
+    def agents(self, count: int) -> list[str]:
+        """Insert the agents and the tickets they hold; returns the keys of online vip agents."""
+        rows = [self.agent_row(n, n < count // 5) for n in range(count)]
+        held = [(agent_id, row["key"], channel) for agent_id, row
+                in zip(bulk(self.session, Agent, rows), rows) for channel in row.pop("held")]
+        ticket_ids = bulk(self.session, Ticket, [self.ticket_row(
+            False, "assigned", channel=c, assignee=key, status="open") for _, key, c in held])
+        bulk(self.session, Assignment, [
+            {"workspace_id": self.ws_id, "ticket_id": t, "agent_id": a, "channel": c,
+             "units": self.weight(c), "started_at": self.now, "accepted_at": self.now}
+            for t, (a, _, c) in zip(ticket_ids, held)])
+        return [r["key"] for r in rows[:count // 5] if r["status"] == "online"]
+
+    def agent_row(self, n: int, vip: bool) -> dict:
+        """A random agent holding work: full if vip, else up to 0-60 % of its units."""
+        rng, weight, held = self.rng, self.weight, []
+        skills = {lang: rng.randint(3, 5) for lang in rng.sample(LANGS, rng.choice((1, 2)))}
+        skills.update({p: rng.randint(1, 5) for p in rng.sample(PRODUCTS, rng.randint(4, 6))})
+        units = TOTAL_UNITS if vip else rng.uniform(0, 0.6) * TOTAL_UNITS
+        while room := [c for c, cap in CAPACITY.items() if held.count(c) < cap
+                       and sum(map(weight, held)) + weight(c) <= units + EPSILON]:
+            held.append(rng.choice(room))
+        return {"workspace_id": self.ws_id, "key": f"a{n:05d}", "name": f"Agent {n}",
+                "skills": skills, "departments": ["vip"] if vip else [],
+                "capacity": dict(CAPACITY), "total": TOTAL_UNITS, "calendar": "office" * (n % 2),
+                "status": "online" if rng.random() < 0.9 else rng.choice(("away", "offline")),
+                "load": dict(Counter(held)), "used": sum(map(weight, held)), "held": held,
+                "last_assigned_at": self.now - timedelta(seconds=rng.uniform(0, 7200))}
+
+    def tickets(self, count: int, state: str, vip_only: bool = False) -> list[int]:
+        return bulk(self.session, Ticket, [self.ticket_row(vip_only or n % 2 == 1, state)
+                                           for n in range(count)])
+
+    def ticket_row(self, vip: bool, state: str, **values) -> dict:
+        """A ticket; a waiting one with a wait explanation of the usual size (about 1 KB)."""
+        rng, self.number = self.rng, self.number + 1
+        created = self.now - timedelta(seconds=rng.uniform(60, 4 * 3600))
+        skills = {rng.choice(LANGS): 3, rng.choice(PRODUCTS): rng.randint(1, 3),
+                  **({"dept:vip": 1} if vip else {})}
+        due = created + timedelta(seconds=rng.choice((3600, 14400, 86400)))
+        misses = [{"agent": f"a{k:05d}", "reasons": [{"code": "total_full", "used": 12,
+                                                      "total": 12.0}] * 2} for k in range(5)]
+        reason = {"decision": "wait", "trigger": "arrival", "step": 0, "requirement": skills,
+                  "eligible": 0, "near_misses": misses} if state == "waiting" else {}
+        return {"workspace_id": self.ws_id, "number": self.number, "subject": "Help",
+                "channel": rng.choice(list(CAPACITY)), "status": "new", "routing_state": state,
+                "priority": rng.choice(PRIORITIES), "customer_id": rng.choice(self.customers),
+                "skills": skills, "department": "vip" if vip else "", "routing_reason": reason,
+                "preferred": {p: 1.0 for p in rng.sample(PRODUCTS, rng.randint(0, 2))},
+                "sla": {"first_response_due": due.isoformat()}, "created_at": created,
+                "queued_at": created if state == "waiting" else None, **values}
+
+
+def route_one(sessions, config, ticket_id: int) -> tuple[float, str, float]:
+    """Route as the workers do (a wait gets its recheck in a second transaction): (wall ms,
+    decision kind, CPU ms of this thread)."""
+    started, cpu = time.perf_counter(), time.thread_time()
+    kinds = [d.kind for d in assign.route_all(sessions, config, [ticket_id])] or ["none"]
+    return (time.perf_counter() - started) * 1000, kinds[0], (time.thread_time() - cpu) * 1000
+
+
+def summary(timings: list[tuple[float, str, float]], started: float) -> dict:
+    """Decisions/s since ``started``; wall latencies (ms) of all and by kind, CPU ms (client)."""
+    every, wall_s = [ms for ms, _, _ in timings], time.perf_counter() - started
+    kinds = sorted({kind for _, kind, _ in timings})
+    by_kind = {kind: [ms for ms, k, _ in timings if k == kind] for kind in kinds}
+    return {"decisions": len(every), "decisions_per_s": round(len(every) / wall_s, 1),
+            **quantiles(every), "max_ms": round(max(every), 2),
+            "client_cpu": quantiles([cpu for _, _, cpu in timings]),
+            "by_kind": {k: {"count": len(v), **quantiles(v)} for k, v in by_kind.items()}}
+
+
+def quantiles(values: list[float]) -> dict:
+    return {"p50_ms": round(percentile(values, 50), 2), "p99_ms": round(percentile(values, 99), 2)}
+
+
+def route_phase(sessions, config, ticket_ids: list[int]) -> dict:
+    started = time.perf_counter()
+    return summary([route_one(sessions, config, t) for t in ticket_ids], started)
+
+
+def refill_round(sessions, config, ws_id: int, key: str) -> tuple[float, float, int] | None:
+    """Resolve one ticket the agent holds, then refill the agent: (release ms, refill ms,
+    tickets handed out); None when it holds nothing."""
+    with sessions.begin() as session:
+        ticket_id = session.scalar(select(Assignment.ticket_id).join(Agent).where(
+            Agent.workspace_id == ws_id, Agent.key == key, Assignment.ended_at.is_(None)))
+    if ticket_id is None:
+        return None
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        ticket = rs.lock_ticket(session, ticket_id)
+        ticket.status, freed = "resolved", assign.release(session, config, ticket, "resolved")
+    released = time.perf_counter()
+    with sessions.begin() as session:
+        handed = len(assign.refill(session, config, ws_id, freed))
+    return (released - started) * 1000, (time.perf_counter() - released) * 1000, handed
+
+
+def refill_phase(sessions, config, ws_id: int, vip_keys: list[str], rounds: int, rng) -> dict:
+    done = [r for r in (refill_round(sessions, config, ws_id, rng.choice(vip_keys))
+                        for _ in range(rounds)) if r]
+    return {"rounds": len(done), "refill": quantiles([r for _, r, _ in done]),
+            "release": quantiles([r for r, _, _ in done]),
+            "tickets_handed_out": dict(sorted(Counter(n for _, _, n in done).items()))}
+
+
+def parallel_worker(url: str, ticket_ids: list[int], barrier) -> list[tuple]:
+    config, sessions = workspace_config(), session_factory(make_engine(url))
+    route_one(sessions, config, ticket_ids.pop())  # connected before the clock starts
+    barrier.wait()
+    return [route_one(sessions, config, ticket_id) for ticket_id in ticket_ids]
+
+
+def parallel_phase(url: str, ticket_ids: list[int], workers: int) -> dict:
+    """Route disjoint slices at once; a worker's error (a deadlock, say) ends the run."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager, ctx.Pool(workers) as pool:
+        barrier = manager.Barrier(workers + 1)
+        pending = pool.starmap_async(parallel_worker, [(url, ticket_ids[i::workers], barrier)
+                                                       for i in range(workers)])
+        barrier.wait(timeout=120)
+        started = time.perf_counter()
+        timings = [t for got in pending.get() for t in got]
+        return {"workers": workers, **summary(timings, started)}
+
+
+def verify(sessions, config) -> dict:
+    """The store's routing invariants; a violation ends the benchmark with an error."""
+    policy = config.routing.make_policy()
+    with sessions() as session:
+        held = session.execute(select(Assignment.ticket_id, Assignment.agent_id, Assignment.channel)
+                               .where(Assignment.ended_at.is_(None))).all()
+        agents = session.scalars(select(Agent)).all()
+        assigned = session.scalar(select(func.count()).where(Ticket.routing_state == "assigned"))
+    load = defaultdict(Counter)
+    for _, agent_id, channel in held:
+        load[agent_id][channel] += 1
+    problems = {
+        "tickets with two open assignments":
+            [t for t, n in Counter(t for t, _, _ in held).items() if n > 1],
+        "agents over capacity": [a.key for a in agents if not fits(a, load[a.id], policy)],
+        "agents whose load counter differs from their open assignments":
+            [a.key for a in agents if {c: n for c, n in a.load.items() if n} != load[a.id]],
+        "assigned tickets minus open assignments": [assigned - len(held)] * (assigned != len(held))}
+    if problems := {name: found[:10] for name, found in problems.items() if found}:
+        raise SystemExit(f"ROUTING INVARIANT BROKEN: {problems}")
+    return {"ok": True, "open_assignments": len(held)}
+
+
+def fits(agent: Agent, load: Counter, policy) -> bool:
+    return (sum(policy.weight(c) * n for c, n in load.items())
+            <= rs.total_units(agent, policy) + EPSILON
+            and all(n <= agent.capacity.get(c, 0) for c, n in load.items()))
+
+
+def profiled(calls: list, top: int = 12) -> dict:
+    """Run the calls under cProfile: the costliest project functions (cumulative) and the
+    costliest functions of all by own time, in ms per call."""
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [call() for call in calls])
+    stats, per = pstats.Stats(profiler).stats, len(calls)  # key -> (cc, calls, own, cum, _)
+
+    def line(key) -> str:
+        _, n, own, cum, _ = stats[key]
+        path = LIBRARY_PATH.sub("", key[0].replace(f"{PROJECT_DIR}/", ""))
+        return (f"{cum * 1000 / per:8.3f} cum {own * 1000 / per:8.3f} own {n / per:7.1f}x "
+                f"{path}:{key[1]}({key[2]})")
+    ours = [k for k in stats if re.match(f"{PROJECT_DIR}/(config|routing|store|workers)/", k[0])]
+    return {"calls": per, "ms_per_call_cumulative": [line(k) for k in sorted(
+                ours, key=lambda k: -stats[k][3])[:top]],
+            "ms_per_call_own": [line(k) for k in sorted(stats, key=lambda k: -stats[k][2])[:top]]}
+
+
+def run(args) -> dict:
+    config, rng = workspace_config(), random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = fresh_store(args.url, tmp)
+        engine = make_engine(url)
+        sessions, started = session_factory(engine), time.perf_counter()
+        parallel = engine.dialect.name == "postgresql" and args.workers > 0
+        with sessions.begin() as session:
+            people = Population(session, args.seed, (args.agents * 8 + args.waiting) // 4 + 100)
+            vips = people.agents(args.agents)
+            people.tickets(args.waiting, "waiting", vip_only=True)
+            warm, single, more, profiled_ids = [people.tickets(n, "new") for n in (
+                20, args.tickets, args.tickets * parallel, args.profile)]
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:  # what autovacuum does soon after such a load
+                conn.execute(text("ANALYZE"))
+        result = {"store": engine.dialect.name, "agents": args.agents, "waiting": args.waiting,
+                  "setup_s": round(time.perf_counter() - started, 1)}
+        route_phase(sessions, config, warm)  # before the clock: connections, caches
+        phases = {
+            "route": lambda: route_phase(sessions, config, single),
+            "refill": lambda: refill_phase(sessions, config, people.ws_id, vips, args.refills, rng),
+            "parallel": lambda: parallel_phase(url, more, args.workers) if parallel else None,
+            "profile_route": lambda: args.profile and profiled(
+                [lambda t=t: route_one(sessions, config, t) for t in profiled_ids]),
+            "profile_refill": lambda: args.profile and profiled([lambda: refill_round(
+                sessions, config, people.ws_id, rng.choice(vips))] * args.profile)}
+        for name, phase in phases.items():
+            if outcome := phase():
+                result[name] = {**outcome, "invariants": verify(sessions, config)}
+        engine.dispose()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="PostgreSQL URL (its schema public is DROPPED); "
+                                      "default: a temporary SQLite file")
+    for name, default in (("agents", 1_000), ("waiting", 10_000), ("tickets", 1_000),
+                          ("refills", 200), ("workers", 4), ("profile", 0), ("seed", 1)):
+        parser.add_argument(f"--{name}", type=int, default=default)
+    print(json.dumps(run(parser.parse_args()), indent=1))
+
+
+if __name__ == "__main__":
+    main()
