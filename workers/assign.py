@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from config.workspaces import Workspace as WorkspaceConfig
 from routing.engine import Router
-from routing.model import PRIORITY_RANK, Decision
+from routing.model import PRIORITY_RANK, Decision, Request
 from store import repo
 from store.models import Agent, Assignment, Ticket, utcnow
 from workers import agent_cache
@@ -95,12 +95,15 @@ def recheck(session: Session, config: WorkspaceConfig, ticket_id: int,
     return decision
 
 
-def waiting_tickets(session: Session, workspace_id: int, channels,
-                    limit: int = REFILL_WINDOW) -> list[Ticket]:
-    return list(session.scalars(
-        select(Ticket).where(Ticket.workspace_id == workspace_id,
-                             Ticket.routing_state == "waiting", Ticket.channel.in_(channels))
-        .order_by(RANK.desc(), Ticket.queued_at, Ticket.id).limit(limit)))
+def waiting_requests(session: Session, routing, workspace_id: int, channels,
+                     limit: int = REFILL_WINDOW) -> list[Request]:
+    """The best waiting tickets of the channels as engine requests (not loaded as rows)."""
+    rows = session.execute(
+        select(*rs.REQUEST_COLUMNS).where(Ticket.workspace_id == workspace_id,
+                                          Ticket.routing_state == "waiting",
+                                          Ticket.channel.in_(channels))
+        .order_by(RANK.desc(), Ticket.queued_at, Ticket.id).limit(limit))
+    return [rs.build_request(row, row.ladder, routing) for row in rows]
 
 
 def refill(session: Session, config: WorkspaceConfig, workspace_id: int, agent_key: str,
@@ -112,17 +115,17 @@ def refill(session: Session, config: WorkspaceConfig, workspace_id: int, agent_k
     if row is None or row.status != "online":
         return []
     channels = [c for c, n in row.capacity.items() if n > 0]
-    tickets = {str(t.id): t for t in waiting_tickets(session, workspace_id, channels)}
-    if not tickets:
+    requests = {r.id: r for r in waiting_requests(session, config.routing, workspace_id,
+                                                   channels)}
+    if not requests:
         return []
     router = _one_agent_router(session, config, row, now)
-    requests = {}
-    for ticket_id, ticket in tickets.items():
-        requests[ticket_id] = rs.request_of(ticket, config.routing)
-        router.resume(requests[ticket_id], now.timestamp())
+    for request in requests.values():
+        router.resume(request, now.timestamp())
     decisions = router.on_capacity(agent_key, now.timestamp(), "capacity")
-    for decision in decisions:
-        rs.write_back(session, tickets[decision.ticket], requests[decision.ticket], decision)
+    for decision in decisions:  # the claim locked and loaded each of these tickets
+        ticket = session.get(Ticket, int(decision.ticket))
+        rs.write_back(session, ticket, requests[decision.ticket], decision)
     return decisions
 
 

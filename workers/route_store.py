@@ -147,18 +147,31 @@ def customer_tags(session: Session, ticket: Ticket) -> frozenset[str]:
     return frozenset(customer.tags or ()) if customer else frozenset()
 
 
+# What a Request needs of a ticket row, the routing reason reduced to its ladder's name: the
+# pending queue reads hundreds of rows, whose full explanations are not needed.
+REQUEST_COLUMNS = (Ticket.id, Ticket.channel, Ticket.skills, Ticket.preferred, Ticket.priority,
+                   Ticket.created_at, Ticket.sla, Ticket.excluded, Ticket.department,
+                   Ticket.routing_step, Ticket.routing_step_at, Ticket.queued_at,
+                   Ticket.routing_reason["ladder"].as_string().label("ladder"))
+
+
 def request_of(ticket: Ticket, routing: Routing, previous: str | None = None) -> Request:
-    due = (ticket.sla or {}).get("first_response_due")
-    created = seconds(ticket.created_at)
-    return Request(str(ticket.id), ticket.channel, dict(ticket.skills or {}),
-                   dict(ticket.preferred or {}), ticket.priority, created=created,
+    return build_request(ticket, (ticket.routing_reason or {}).get("ladder"), routing, previous)
+
+
+def build_request(fields, ladder: str | None, routing: Routing,
+                  previous: str | None = None) -> Request:
+    """The engine's request of a ticket; ``fields``: the Ticket or a row of REQUEST_COLUMNS."""
+    due = (fields.sla or {}).get("first_response_due")
+    created = seconds(fields.created_at)
+    return Request(str(fields.id), fields.channel, dict(fields.skills or {}),
+                   dict(fields.preferred or {}), fields.priority, created=created,
                    sla_due=seconds(datetime.fromisoformat(due)) if due else None,
-                   excluded=set(ticket.excluded or ()), previous_agent=previous,
-                   department=ticket.department or None,
-                   ladder=routing.ladder((ticket.routing_reason or {}).get("ladder")),
-                   step=ticket.routing_step or 0,
-                   step_entered=seconds(ticket.routing_step_at) or created,
-                   enqueued=seconds(ticket.queued_at))
+                   excluded=set(fields.excluded or ()), previous_agent=previous,
+                   department=fields.department or None, ladder=routing.ladder(ladder),
+                   step=fields.routing_step or 0,
+                   step_entered=seconds(fields.routing_step_at) or created,
+                   enqueued=seconds(fields.queued_at))
 
 
 def write_back(session: Session, ticket: Ticket, request: Request, decision: Decision) -> None:
