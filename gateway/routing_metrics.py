@@ -7,7 +7,8 @@ in the shared metrics hash (``gateway.metrics``), in one round trip; a Redis err
 
 ``RoutingCollector`` exposes those on ``/metrics`` plus what it reads from the store at scrape
 time in one read session: per-agent load and capacity (at most ``MAX_AGENTS`` agents), waiting,
-parked and offered tickets, open tickets with a breached SLA target, and fairness per rolling window:
+parked and offered tickets, open tickets with a breached SLA target, and fairness per rolling
+window:
 Jain's index ``(sum x)^2 / (n sum x^2)`` of x = assignments started in the window / the agent's
 total weighted capacity, over the agents online *now* (an approximation of "online during the
 window": presence history is not stored), as in ``routing.simreport``. A database error skips

@@ -2,10 +2,12 @@
 
 A ticket's ``routing_state``: "" (not routed: routing is off, spam, automatic mail), ``new``
 (to route), ``waiting`` (in the pending queue), ``parked`` (out of the automatic queue),
-``assigned``, ``done`` (finished: resolved, closed, merged, deleted).
+``offered`` (waiting for the agent's accept, ``workers.offers``), ``assigned``, ``done``
+(finished: resolved, closed, merged, deleted).
 
-Each operation builds a throw-away :class:`routing.engine.Router` from the store (agents and
-the tickets concerned), lets the pure engine decide, and claims through
+Each operation brings the workspace's :class:`routing.engine.Router` in step with the store
+(kept between decisions by ``workers.agent_cache``; a refill uses a throw-away router of its one
+agent), gives it the tickets concerned, lets the pure engine decide, and claims through
 :class:`workers.route_store.StoreClaim`. The pending queue is the set of waiting tickets in the
 store; ``refill`` hands an agent's freed capacity to the best of them, ``climb`` applies due
 ladder rungs. The periodic sweep (``workers.sweep``) calls ``route`` for tickets left ``new``

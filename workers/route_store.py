@@ -176,7 +176,8 @@ def build_request(fields, ladder: str | None, routing: Routing,
 
 def write_back(session: Session, ticket: Ticket, request: Request, decision: Decision) -> None:
     """Copy the engine's view of the ticket and the decision's explanation to the row."""
-    kept = {k: v for k, v in (ticket.routing_reason or {}).items() if k in ("rules", "reasons", "ladder")}
+    kept = {k: v for k, v in (ticket.routing_reason or {}).items()
+            if k in ("rules", "reasons", "ladder")}
     ticket.routing_reason = {**kept, "decision": decision.kind, "agent": decision.agent,
                              "at": moment(decision.at).isoformat(), **decision.explanation}
     ticket.routing_step = request.step

@@ -10,9 +10,9 @@ and the routing reactions to run after the commit (``workers.reactions``):
 - status from one of those back to new/open/answered/postponed: the ticket is routed again
   (routing on) without its old assignee, unless the same patch names one.
 - assignee ``key``: a manual assignment. The current assignment (or open offer) ends and
-  ``key`` claims the ticket atomically against its capacity (presence is not checked: a manager may hand work to
-  an agent who is away); a full agent refuses (``agent_full``). A finished ticket only records
-  the name: it holds no capacity.
+  ``key`` claims the ticket atomically against its capacity (presence is not checked: a
+  manager may hand work to an agent who is away); a full agent refuses (``agent_full``). A
+  finished ticket only records the name: it holds no capacity.
 - assignee ``None``: the assignment ends and the ticket goes back to routing (routing on).
 - priority: recorded; a waiting ticket keeps its place in the priority-ordered queue.
 

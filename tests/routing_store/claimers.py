@@ -1,6 +1,7 @@
 """One OS process of the concurrency test: its own engine, the same tickets and agents as the
 others, routing, patching (resolve, reassign by hand, unassign), answering offers (accept,
-decline) and toggling agents' presence in random order. Importable at module level so ``multiprocessing`` can spawn it."""
+decline) and toggling agents' presence in random order. Importable at module level so
+``multiprocessing`` can spawn it."""
 from __future__ import annotations
 
 import random
