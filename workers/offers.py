@@ -69,10 +69,8 @@ def accept(session: Session, ticket: Ticket, agent_key: str,
     ticket, offer = _offer_to(session, ticket, agent_key, now)
     offer.accepted_at = now
     repo.audit(session, ticket, "assignee", ticket.assignee or "", agent_key, agent_key)
-    kept = {k: v for k, v in (ticket.routing_reason or {}).items()
-            if k in ("rules", "reasons", "ladder")}
     waited = round((now - as_utc(offer.started_at)).total_seconds(), 3)
-    ticket.routing_reason = {**kept, "decision": "assign", "trigger": "accept",
+    ticket.routing_reason = {**rs.kept_reason(ticket), "decision": "assign", "trigger": "accept",
                              "agent": agent_key, "at": now.isoformat(), "offer_s": waited}
     ticket.assignee, ticket.routing_state, ticket.routing_next_at = agent_key, "assigned", None
     ticket.updated_at = now

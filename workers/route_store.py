@@ -174,12 +174,18 @@ def build_request(fields, ladder: str | None, routing: Routing,
                    enqueued=seconds(fields.queued_at))
 
 
+def kept_reason(ticket: Ticket) -> dict:
+    """What a new routing decision keeps of the ticket's ``routing_reason``: the rules and
+    raisers that classified it and its ladder."""
+    return {k: v for k, v in (ticket.routing_reason or {}).items()
+            if k in ("rules", "reasons", "ladder")}
+
+
 def write_back(session: Session, ticket: Ticket, request: Request, decision: Decision) -> None:
     """Copy the engine's view of the ticket and the decision's explanation to the row."""
-    kept = {k: v for k, v in (ticket.routing_reason or {}).items()
-            if k in ("rules", "reasons", "ladder")}
-    ticket.routing_reason = {**kept, "decision": decision.kind, "agent": decision.agent,
-                             "at": moment(decision.at).isoformat(), **decision.explanation}
+    ticket.routing_reason = {**kept_reason(ticket), "decision": decision.kind,
+                             "agent": decision.agent, "at": moment(decision.at).isoformat(),
+                             **decision.explanation}
     ticket.routing_step = request.step
     ticket.routing_step_at = moment(request.step_entered)
     ticket.queued_at = moment(request.enqueued)

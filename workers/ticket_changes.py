@@ -144,9 +144,8 @@ def hand_over(session: Session, config: WorkspaceConfig, ticket: Ticket, agent: 
                             f"{ticket.channel} ticket ({room(agent, ticket.channel, policy)})",
                             "assignee")
     set_assignee(session, ticket, key, actor, done)
-    kept = {k: v for k, v in (ticket.routing_reason or {}).items() if k in ("rules", "ladder")}
-    ticket.routing_reason = {**kept, "decision": "manual", "by": actor, "agent": key,
-                             "at": now.isoformat()}
+    ticket.routing_reason = {**rs.kept_reason(ticket), "decision": "manual", "by": actor,
+                             "agent": key, "at": now.isoformat()}
     ticket.routing_state, ticket.routing_next_at = "assigned", None
     if freed and freed != key:
         done.reactions.append(reactions.refill(config, ticket.workspace_id, freed))
