@@ -182,3 +182,15 @@ def test_chat_callback_refused_with_4xx_fails(rt, receiver, monkeypatch):
     body = reply(client, 1).get_json()
     receiver.statuses = [404]
     assert deliver.deliver_with(rt, body["id"]) == "failed"
+
+
+def test_chat_reply_without_a_callback_is_sent_to_the_widget(rt):
+    from tests.workers.events import chat_event
+    from workers.outbound.chat_out import WIDGET_ONLY
+    client = configured(rt, chat={})
+    store_event(rt, rt.config.workspace("demo"), chat_event("m1", conversation="conv-9"))
+    body = reply(client, 1, "Hello from an agent").get_json()
+    assert deliver.deliver_with(rt, body["id"]) == "sent"
+    with rt.read_sessions() as session:
+        message = session.get(Message, body["id"])
+        assert (message.delivery_status, message.delivery_detail) == ("sent", WIDGET_ONLY)

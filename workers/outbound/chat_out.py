@@ -1,4 +1,6 @@
 """Replies to the web chat: a signed JSON POST to the workspace's ``channels.chat.callback_url``.
+Without one, the reply is there for ticketgate's own widget, which polls for answers
+(``GET /chat/<workspace>/messages``): it counts as sent, and its detail says so.
 
 Signed like the inbound chat webhook: ``X-Ticketgate-Timestamp`` (unix seconds) and
 ``X-Ticketgate-Signature`` = hex HMAC-SHA256 of ``timestamp + "." + body`` with the chat secret,
@@ -23,6 +25,7 @@ TIMEOUT_S = 10
 TIMESTAMP_HEADER = "X-Ticketgate-Timestamp"
 SIGNATURE_HEADER = "X-Ticketgate-Signature"
 RETRYABLE_4XX = (408, 425, 429)
+WIDGET_ONLY = "no channels.chat.callback_url: shown in the chat widget, which polls for replies"
 
 
 @dataclass
@@ -34,8 +37,6 @@ class ChatPlan:
 
 def prepare(rt, session, message, ticket, config, key) -> ChatPlan:
     chat = config.channels.chat
-    if not chat.callback_url:
-        raise PermanentFailure("the workspace has no channels.chat.callback_url")
     found = conversation_of(session, ticket.id, "chat")
     if found is None:
         raise PermanentFailure("the ticket has no chat conversation to answer in")
@@ -71,4 +72,6 @@ def post_signed(url: str, secret_value: str, body: bytes, timeout_s: float = TIM
 
 
 def send(rt, plan: ChatPlan) -> Outcome:
+    if not plan.url:
+        return Outcome("sent", WIDGET_ONLY)
     return Outcome("sent", post_signed(plan.url, secret(plan.secret_env), plan.body))
