@@ -2,7 +2,7 @@
 
     python -m routing simulate --config current.yaml [--candidate new.yaml]
         [--workspace SLUG] [--date YYYY-MM-DD] [--tickets N] [--agents M] [--seed S]
-        [--day recorded.jsonl] [--decline-rate R] --out DIR
+        [--day recorded.jsonl] [--decline-rate R] [--share RULE=WEIGHT ...] --out DIR
     python -m routing lint --config routing.yaml [--workspace SLUG] [--date YYYY-MM-DD] [--json]
 
 ``--config`` and ``--candidate`` take the native input (routing/config_input.py) or a workspace
@@ -10,6 +10,8 @@ file (top-level ``workspaces:``); of the latter, the routing block of ``--worksp
 when several workspaces have one) as it would be on ``--date`` (calendars; default: the next
 Monday), see routing/workspace_input.py. Invalid input: "error: path: message" lines, exit 2.
 
+``--share`` sets a rule's share of the generated traffic (a workspace file's rules all get 1,
+since which messages a rule matches cannot be generated; ``(unmatched)`` is the rest).
 ``simulate`` writes DIR/summary.json (current, candidate, difference), DIR/report.html (charts,
 inline SVG) and DIR/day.jsonl (the day that was replayed), and prints the headline numbers.
 ``lint`` prints one finding per line and exits 1 when there is an error.
@@ -41,9 +43,22 @@ def scale_agents(config: RoutingInput, count: int) -> RoutingInput:
     return config.model_copy(update={"agents": agents})
 
 
+def with_shares(config: RoutingInput, shares: list[tuple[str, float]]) -> RoutingInput:
+    """The config with the named rules' ``share`` of generated traffic replaced."""
+    names = {rule.name for rule in config.rules}
+    unknown = [name for name, _ in shares if name not in names]
+    if unknown:
+        raise ConfigError([f"--share: no rule named {name!r} (rules: {', '.join(sorted(names))})"
+                           for name in unknown])
+    weights = dict(shares)
+    rules = [rule.model_copy(update={"share": weights.get(rule.name, rule.share)})
+             for rule in config.rules]
+    return config.model_copy(update={"rules": rules})
+
+
 def _simulate(args: argparse.Namespace) -> int:
-    current = _load(args.config, args)
-    candidate = _load(args.candidate, args) if args.candidate else None
+    current = with_shares(_load(args.config, args), args.share)
+    candidate = with_shares(_load(args.candidate, args), args.share) if args.candidate else None
     if args.agents:
         current = scale_agents(current, args.agents)
         candidate = scale_agents(candidate, args.agents) if candidate else None
@@ -111,6 +126,17 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-03-02") from None
 
 
+def _share(text: str) -> tuple[str, float]:
+    name, _, weight = text.rpartition("=")
+    try:
+        value = float(weight)
+    except ValueError:
+        value = -1.0
+    if not name or not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not RULE=WEIGHT with a weight >= 0")
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m routing", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--day", help="recorded day (JSON lines) instead of a generated one")
     sim.add_argument("--decline-rate", type=float, default=0.0,
                      help="share of offers the simulated agents decline")
+    sim.add_argument("--share", type=_share, action="append", default=[], metavar="RULE=WEIGHT",
+                     help="a rule's share of the generated traffic (repeatable)")
     sim.add_argument("--out", required=True, help="directory for summary.json and report.html")
     check = commands.add_parser("lint", help="check a routing config")
     check.add_argument("--config", required=True,

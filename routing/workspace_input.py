@@ -31,8 +31,8 @@ What does not carry over:
 
 - which traffic hits which rule. Recipients, senders, subject and text regexes, languages,
   customer tags and hours depend on messages a generated day does not have, so every rule and
-  :data:`UNMATCHED` get ``share`` 1, equal parts of the day. For a realistic mix write the native
-  format (``share``) or replay a recorded day (``--day``).
+  :data:`UNMATCHED` get ``share`` 1, equal parts of the day. For a realistic mix pass
+  ``simulate --share RULE=WEIGHT`` or replay a recorded day (``--day``).
 - merging: a message matching several rules gets their merged ``then`` in the pipeline; here each
   rule's tickets carry their own rule's only. Priority raisers (keywords, VIP) and the language
   skill (``language.skill``) depend on the message text and are not applied.

@@ -207,6 +207,18 @@ def test_simulate_the_demo_workspace(tmp_path, capsys):
     assert "current: 200 tickets" in capsys.readouterr().out
 
 
+def test_share_sets_the_traffic_mix_of_the_workspace_rules(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["simulate", "--config", str(TICKETGATE), "--workspace", "demo", "--tickets",
+                 "300", "--share", "billing=0", "--share", f"{UNMATCHED}=2", "--out",
+                 str(out)]) == 0
+    day = (out / "day.jsonl").read_text()
+    assert '"rule": "billing"' not in day and f'"rule": "{UNMATCHED}"' in day
+    assert main(["simulate", "--config", str(TICKETGATE), "--workspace", "demo",
+                 "--share", "nosuch=1", "--out", str(out)]) == 2
+    assert "no rule named 'nosuch'" in capsys.readouterr().err
+
+
 def test_native_input_still_loads_and_ignores_workspace_options():
     example = Path(__file__).parent / "fixtures" / "example.yaml"
     assert len(load(example, "demo", MONDAY).agents) == 4
