@@ -203,12 +203,13 @@ class Router(Core):
         """Forget every ticket, keeping the agents as they are: for a caller whose store holds
         the tickets and which re-reads the agents a decision changed (capacity taken here is
         not given back)."""
+        for request in self.tickets.values():
+            if request.agent is not None:
+                self.holding.get(request.agent, set()).discard(request.id)
         self.tickets.clear()
         self.pending = PendingQueue(self.policy, self.index.qualified)
         self.timers.clear()
         self.timer_of.clear()
-        for held in self.holding.values():
-            held.clear()
 
     # -- introspection ------------------------------------------------------------------------
     def state_of(self, ticket_id: str) -> tuple[str, str | None] | None:

@@ -58,7 +58,10 @@ class Identity(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
-                      Index("ix_tickets_ws_status", "workspace_id", "status"))
+                      Index("ix_tickets_ws_status", "workspace_id", "status"),
+                      Index("ix_tickets_waiting", "workspace_id", "queued_at", "id",
+                            sqlite_where=text("routing_state = 'waiting'"),
+                            postgresql_where=text("routing_state = 'waiting'")))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     number: Mapped[int] = mapped_column(Integer)

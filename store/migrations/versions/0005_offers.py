@@ -1,6 +1,7 @@
 """offers: an assignment may be an offer awaiting the agent's accept (chat, Telegram);
 agents get a version that changes at every update (routing's in-process agent cache);
-assignments are indexed by ticket (the customer's previous agent)
+assignments are indexed by ticket (the customer's previous agent), waiting tickets by
+workspace (the refill's window)
 
 Revision ID: 0005
 Revises: 0004
@@ -26,9 +27,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column('version', sa.BigInteger(), nullable=False,
                                    server_default='0'))
     op.create_index('ix_assignments_ticket', 'assignments', ['ticket_id', 'started_at'])
+    waiting = sa.text("routing_state = 'waiting'")
+    op.create_index('ix_tickets_waiting', 'tickets', ['workspace_id', 'queued_at', 'id'],
+                    sqlite_where=waiting, postgresql_where=waiting)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_tickets_waiting', 'tickets')
     op.drop_index('ix_assignments_ticket', 'assignments')
     with op.batch_alter_table('agents') as batch:
         batch.drop_column('version')
