@@ -94,11 +94,17 @@ def _put(rt: Runtime, workspace_id: int, key: str, body: dict):
 
 
 def _agent_body(session: Session, workspace_id: int, key: str) -> dict:
+    row = agent_row(session, workspace_id, key)
+    return agent_json(row, open_loads(session, workspace_id, row.id).get(row.id, {}))
+
+
+def agent_row(session: Session, workspace_id: int, key: str) -> Agent:
+    """The workspace's agent ``key``; a 404 when there is none."""
     row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
                                              Agent.key == key)) if AGENT_KEY.match(key) else None
     if row is None:
         raise ApiError(404, "not_found", f"agent {key[:100]!r} not found")
-    return agent_json(row, open_loads(session, workspace_id, row.id).get(row.id, {}))
+    return row
 
 
 def ensure_seeded(app: Flask, slug: str) -> int:

@@ -13,7 +13,6 @@ keeps customers having exactly that tag. Tags are validated like ticket tags
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -27,7 +26,7 @@ from gateway.api import HIDDEN_STATUS, workspace_id_of, not_found, path_id
 from gateway.api_actions import json_body
 from gateway.api_patch import MAX_TAGS, Tag, field_path
 from gateway.errors import bad_request
-from gateway.serializers import customer_json, iso
+from gateway.serializers import customer_json, identities_of, iso
 from gateway.web import runtime_of
 from store.models import Customer, Identity, Ticket
 
@@ -148,10 +147,7 @@ def customers_json(session: Session, customers: list[Customer]) -> list[dict]:
     if not customers:
         return []
     ids = [c.id for c in customers]
-    identities: dict[int, list[Identity]] = defaultdict(list)
-    for ident in session.scalars(select(Identity).where(Identity.customer_id.in_(ids))
-                                 .order_by(Identity.id)):
-        identities[ident.customer_id].append(ident)
+    identities = identities_of(session, ids)
     counts = dict(session.execute(
         select(Ticket.customer_id, func.count()).where(Ticket.customer_id.in_(ids),
                                                        Ticket.status != HIDDEN_STATUS)

@@ -20,12 +20,12 @@ from sqlalchemy import select
 from config.routing import AGENT_ID
 from gateway import auth
 from gateway.api_actions import json_body, _notify
-from gateway.api_agents import AGENT_KEY, ensure_seeded
-from gateway.api_patch import _ticket
+from gateway.api_agents import AGENT_KEY, agent_row, ensure_seeded
+from gateway.api_patch import _ticket, ticket_answer
 from gateway.errors import ApiError, bad_request
-from gateway.serializers import iso, load_relations, ticket_json
+from gateway.serializers import iso
 from gateway.web import runtime_of
-from store.models import Agent, Assignment, Ticket
+from store.models import Assignment, Ticket
 from workers import offers, reactions, routing_events
 from workers.offers import OfferRefused
 
@@ -40,10 +40,10 @@ def _authenticate() -> None:
 
 @bp.get("/agents/<id>/offers")
 def list_offers(id: str):
-    rt = runtime()
+    rt = runtime_of(current_app)
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.read_sessions() as session:
-        agent = _agent(session, workspace_id, id)
+        agent = agent_row(session, workspace_id, id)
         rows = session.execute(
             select(Ticket, Assignment).join(Assignment, Assignment.ticket_id == Ticket.id)
             .where(Assignment.agent_id == agent.id, Assignment.ended_at.is_(None),
@@ -54,19 +54,19 @@ def list_offers(id: str):
 
 @bp.post("/tickets/<int:number>/accept")
 def accept(number: int):
-    rt, agent = runtime(), _agent_of(json_body())
+    rt, agent = runtime_of(current_app), _agent_of(json_body())
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.sessions.begin() as session:
         ticket = _ticket(session, workspace_id, number)
         decision = _answered(offers.accept, session, ticket, agent)
         ticket_id = ticket.id
     routing_events.publish(rt, rt.config.workspace(g.workspace), [decision])
-    return _ticket_answer(rt, ticket_id)
+    return ticket_answer(rt, ticket_id)
 
 
 @bp.post("/tickets/<int:number>/decline")
 def decline(number: int):
-    rt, agent = runtime(), _agent_of(json_body())
+    rt, agent = runtime_of(current_app), _agent_of(json_body())
     config = rt.config.workspace(g.workspace)
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.sessions.begin() as session:
@@ -75,11 +75,7 @@ def decline(number: int):
         ticket_id = ticket.id
     _notify(rt, config, number, {"kind": "offer_declined", "agent": agent})
     routing_events.publish(rt, config, reactions.run(rt.sessions, after))
-    return _ticket_answer(rt, ticket_id)
-
-
-def runtime():
-    return runtime_of(current_app)
+    return ticket_answer(rt, ticket_id)
 
 
 def _answered(action, *args):
@@ -99,21 +95,7 @@ def _agent_of(body: dict) -> str:
     return agent
 
 
-def _agent(session, workspace_id: int, key: str) -> Agent:
-    row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
-                                             Agent.key == key)) if AGENT_KEY.match(key) else None
-    if row is None:
-        raise ApiError(404, "not_found", f"agent {key[:100]!r} not found")
-    return row
-
-
 def _offer_json(ticket: Ticket, offer: Assignment) -> dict:
     return {"number": ticket.number, "channel": ticket.channel, "subject": ticket.subject,
             "priority": ticket.priority, "offered_at": iso(offer.started_at),
             "expires_at": iso(offer.offer_expires_at)}
-
-
-def _ticket_answer(rt, ticket_id: int):
-    with rt.read_sessions() as session:
-        ticket = session.get(Ticket, ticket_id)
-        return jsonify(ticket_json(ticket, load_relations(session, [ticket])))

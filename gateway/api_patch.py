@@ -71,6 +71,11 @@ def patch_ticket(number: int):
     routing_events.publish(rt, config, reactions.run(rt.sessions, done.reactions))
     if done.changes:
         _notify(rt, config, number, {"kind": "updated", "changes": done.changes})
+    return ticket_answer(rt, ticket_id)
+
+
+def ticket_answer(rt, ticket_id: int):
+    """The Ticket as it is now, after the change and routing's reactions (200)."""
     with rt.read_sessions() as session:
         ticket = session.get(Ticket, ticket_id)
         return jsonify(ticket_json(ticket, load_relations(session, [ticket])))

@@ -36,9 +36,7 @@ def load_relations(session: Session, tickets: list[Ticket]) -> Relations:
     if customer_ids:
         rel.customers = {c.id: c for c in session.scalars(
             select(Customer).where(Customer.id.in_(customer_ids)))}
-        for ident in session.scalars(select(Identity).where(Identity.customer_id.in_(customer_ids))
-                                     .order_by(Identity.id)):
-            rel.identities[ident.customer_id].append(ident)
+        rel.identities = identities_of(session, customer_ids)
     if linked:
         rel.numbers = dict(session.execute(
             select(Ticket.id, Ticket.number).where(Ticket.id.in_(linked))).all())
@@ -48,6 +46,15 @@ def load_relations(session: Session, tickets: list[Ticket]) -> Relations:
             .where(Ticket.follow_up_of_id.in_(ids)).order_by(Ticket.number)):
         rel.follow_ups[previous].append(number)
     return rel
+
+
+def identities_of(session: Session, customer_ids) -> dict[int, list[Identity]]:
+    """The identities of the customers, by customer id, oldest first (empty lists otherwise)."""
+    identities: dict[int, list[Identity]] = defaultdict(list)
+    for ident in session.scalars(select(Identity).where(Identity.customer_id.in_(customer_ids))
+                                 .order_by(Identity.id)):
+        identities[ident.customer_id].append(ident)
+    return identities
 
 
 def iso(value: datetime | str | None) -> str | None:

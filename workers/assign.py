@@ -52,15 +52,7 @@ def _one_agent_router(session: Session, config: WorkspaceConfig, row: Agent,
 def route(session: Session, config: WorkspaceConfig, ticket_id: int,
           now: datetime | None = None) -> Decision | None:
     """Route one ``new`` ticket: assign it to the best eligible agent, else queue it."""
-    now = now or utcnow()
-    ticket = rs.lock_ticket(session, ticket_id)
-    if ticket is None or ticket.routing_state != "new":
-        return None
-    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
-    with _router(session, config, ticket.workspace_id, now) as router:
-        decision = router.route(request, now.timestamp())
-    rs.write_back(session, ticket, request, decision)
-    return decision
+    return _decide(session, config, ticket_id, "new", Router.route, now)
 
 
 def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
@@ -84,14 +76,21 @@ def recheck(session: Session, config: WorkspaceConfig, ticket_id: int,
     have freed room after this route read the agents, and its refill ran before the ticket was
     visibly waiting; so after the commit either this read sees that room or that refill saw
     the ticket. Nothing is written (None) when the ticket still has to wait."""
+    return _decide(session, config, ticket_id, "waiting", Router.retry, now, write_wait=False)
+
+
+def _decide(session: Session, config: WorkspaceConfig, ticket_id: int, state: str, decide,
+            now: datetime | None, write_wait: bool = True) -> Decision | None:
+    """Lock the ticket; if it is in ``state``, let ``decide(router, request, now)`` decide
+    and write the decision back (a "wait" only with ``write_wait``)."""
     now = now or utcnow()
     ticket = rs.lock_ticket(session, ticket_id)
-    if ticket is None or ticket.routing_state != "waiting":
+    if ticket is None or ticket.routing_state != state:
         return None
     request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
     with _router(session, config, ticket.workspace_id, now) as router:
-        decision = router.retry(request, now.timestamp())
-    if decision.kind == "wait":
+        decision = decide(router, request, now.timestamp())
+    if decision.kind == "wait" and not write_wait:
         return None
     rs.write_back(session, ticket, request, decision)
     return decision
