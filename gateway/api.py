@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from gateway import auth, openapi, params as wire
 from gateway.errors import ApiError
-from gateway.serializers import entry_json, load_relations, message_json, ticket_json
+from gateway.serializers import (audit_json, entry_json, load_relations, message_json,
+                                 ticket_json)
 from gateway.web import runtime_of
-from store.models import Identity, Message, QuarantineEntry, Ticket, Workspace
+from store.models import Identity, Message, QuarantineEntry, Ticket, TicketEvent, Workspace
 from workers.replay import NotReplayable, replay_entry
 
 bp = Blueprint("api", __name__)
@@ -102,19 +103,38 @@ def text_clause(workspace_id: int | None, q: str):
     return or_(Ticket.subject.ilike(pattern, escape="\\"), in_messages.exists())
 
 
+def ticket_of(session: Session, number: int) -> Ticket:
+    """The key's workspace's ticket ``number``, else a 404."""
+    ticket = session.scalar(select(Ticket).where(
+        Ticket.workspace_id == workspace_id_of(session),
+        Ticket.number == path_id(number, wire.MAX_TICKET_NUMBER)))
+    if ticket is None:
+        raise not_found("ticket")
+    return ticket
+
+
 @bp.get("/tickets/<int:number>")
 def get_ticket(number: int):
     with runtime_of(current_app).read_sessions() as session:
-        ticket = session.scalar(select(Ticket).where(
-            Ticket.workspace_id == workspace_id_of(session),
-            Ticket.number == path_id(number, wire.MAX_TICKET_NUMBER)))
-        if ticket is None:
-            raise not_found("ticket")
+        ticket = ticket_of(session, number)
         messages = session.scalars(select(Message).where(Message.ticket_id == ticket.id)
                                    .order_by(Message.received_at, Message.id))
         body = ticket_json(ticket, load_relations(session, [ticket]))
         body["messages"] = [message_json(m) for m in messages]
         return jsonify(body)
+
+
+@bp.get("/tickets/<int:number>/events")
+def list_ticket_events(number: int):
+    """The ticket's audit trail, oldest first: who changed what and when."""
+    p = wire.entry_list(request.args, wire.EVENT_CURSOR)
+    with runtime_of(current_app).read_sessions() as session:
+        query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_of(session, number).id)
+        if p.after is not None:
+            query = query.where(TicketEvent.id > p.after)
+        rows = list(session.scalars(query.order_by(TicketEvent.id).limit(p.limit + 1)))
+        page, next_cursor = wire.page(rows, p.limit, wire.EVENT_CURSOR)
+        return jsonify({"events": [audit_json(e) for e in page], "next_cursor": next_cursor})
 
 
 @bp.get("/quarantine")

@@ -5,8 +5,7 @@ field. Paths are written in full (``/api/v1/...``, ``/healthz``) exactly as PROD
 """
 from __future__ import annotations
 
-from gateway.intake import CHANNEL_QUEUES
-from gateway.params import DEFAULT_LIMIT, MAX_LIMIT
+from gateway.params import CHANNEL_ALIASES, DEFAULT_LIMIT, MAX_LIMIT, TICKET_CHANNELS
 from store.models import PRIORITIES, STATUSES
 
 OPENAPI_VERSION = "3.1.0"
@@ -63,7 +62,8 @@ LIMIT = query("limit", f"page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})",
 CURSOR = query("cursor", "`next_cursor` of the previous page, unchanged")
 TICKET_FILTERS = (
     query("status", "comma-separated statuses (default: all but deleted)"),
-    query("channel", "channel id", {"enum": list(CHANNEL_QUEUES)}),
+    query("channel", "the channel a ticket reports (`messenger` is accepted for `telegram`)",
+          {"enum": [*TICKET_CHANNELS, *CHANNEL_ALIASES]}),
     query("assignee", "agent id"),
     query("customer", "email address, customer id, or kind:value of another identity"),
     query("q", "case-insensitive substring of the subject or of any message text"))
@@ -74,6 +74,12 @@ def schemas() -> dict:
             "Agent": routing_doc().agent_schema(), "Customer": customers_doc().customer_schema(),
             "Error": obj({"error": obj({"code": STR, "message": STR, "fields": {
                 "type": "object", "additionalProperties": STR}})}),
+            "AuditEvent": obj({"id": INT, "kind": {**STR, "description": "status, priority, "
+                               "assignee, tags, offer, sla_breach, merged_into, merged_from, "
+                               "follow_up, message_edited, rules, ..."},
+                               "old": STR, "new": STR, "actor": {**STR, "description":
+                               "the agent or API key, `router`, `sweep` or `system`"},
+                               "at": TIME}),
             "TicketWithMessages": {"allOf": [ref("Ticket"), obj({
                 "messages": {"type": "array", "items": ref("Message")}})]}}
 
@@ -131,6 +137,10 @@ def paths() -> dict:
             "A ticket with its messages, oldest first",
             {"200": reply("The ticket", ref("TicketWithMessages"))}, [number], (401, 404, 503)),
             **routing_doc().ticket_patch()},
+        f"{PREFIX}/tickets/{{number}}/events": {"get": operation(
+            "The ticket's audit trail (every status, assignee, priority, tag, routing and SLA "
+            "change), oldest first", {"200": reply("A page", listing("events", "AuditEvent"))},
+            (number, LIMIT, CURSOR), (400, 401, 404, 503))},
         f"{PREFIX}/quarantine": {"get": operation(
             "List quarantine entries, newest first",
             {"200": reply("A page", listing("entries", "Entry"))}, (LIMIT, CURSOR),

@@ -9,7 +9,6 @@ import base64
 from dataclasses import dataclass
 
 from gateway.errors import bad_request
-from gateway.intake import CHANNEL_QUEUES
 from store.models import STATUSES
 
 DEFAULT_LIMIT = 50              # items per page when `limit` is not given
@@ -18,6 +17,11 @@ MAX_TEXT_PARAM = 500            # characters; a longer filter value is refused, 
 MAX_TICKET_NUMBER = 2**31 - 1   # ticket numbers are 32-bit INTEGER columns
 MAX_ROW_ID = 2**63 - 1          # row ids are BIGINT columns
 TICKET_CURSOR, ENTRY_CURSOR = "t", "q"  # cursor prefixes: one list's cursor is refused by another
+EVENT_CURSOR = "e"
+# The channel a ticket reports (``Ticket.channel``); ``messenger`` is the Telegram queue's name,
+# accepted as a filter for the same tickets.
+TICKET_CHANNELS = ("email", "form", "chat", "telegram")
+CHANNEL_ALIASES = {"messenger": "telegram"}
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,9 @@ def ticket_list(args) -> TicketList:
     return TicketList(limit, after, **values)
 
 
-def entry_list(args) -> Page:
+def entry_list(args, kind: str = ENTRY_CURSOR) -> Page:
     errors: dict[str, str] = {}
-    page = page_args(args, ENTRY_CURSOR, errors)
+    page = page_args(args, kind, errors)
     if errors:
         raise bad_request(errors)
     return Page(*page)
@@ -88,8 +92,9 @@ def _statuses(args, errors: dict) -> tuple[str, ...]:
 
 def _channel(args, errors: dict) -> str:
     value = args.get("channel", "").strip()
-    if value and value not in CHANNEL_QUEUES:
-        errors["channel"] = f"unknown channel {value[:40]!r}; one of {', '.join(CHANNEL_QUEUES)}"
+    value = CHANNEL_ALIASES.get(value, value)
+    if value and value not in TICKET_CHANNELS:
+        errors["channel"] = f"unknown channel {value[:40]!r}; one of {', '.join(TICKET_CHANNELS)}"
     return value
 
 

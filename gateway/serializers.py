@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import Customer, Identity, Message, QuarantineEntry, Ticket
+from store.models import Customer, Identity, Message, QuarantineEntry, Ticket, TicketEvent
 
 DEFAULT_CLASSIFICATION = "normal"  # what a message without a stored classification kind is
 SLA_DUES = ("first_response_due", "next_response_due", "resolution_due")
@@ -129,3 +129,9 @@ def entry_json(e: QuarantineEntry) -> dict:
     return {"id": e.id, "channel": e.channel, "native_id": e.native_id, "reason": e.reason,
             "detail": e.detail, "received_at": iso(e.received_at), "size": e.size,
             "replayed_at": iso(e.replayed_at)}
+
+
+def audit_json(e: TicketEvent) -> dict:
+    """One audit-trail entry: ``kind`` of change, ``old`` and ``new`` value, ``actor``, ``at``."""
+    return {"id": e.id, "kind": e.kind, "old": e.old, "new": e.new, "actor": e.actor,
+            "at": iso(e.at)}

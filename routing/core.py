@@ -46,8 +46,9 @@ class Core:
             self.holding[agent.id] = set()
 
     # -- assignment ---------------------------------------------------------------------------
-    def route(self, request: Request, now: float) -> Decision:
-        """Route a new ticket: assign or offer it to the best eligible agent, else queue it."""
+    def route(self, request: Request, now: float, trigger: str = "arrival") -> Decision:
+        """Route a new ticket: assign or offer it to the best eligible agent, else queue it;
+        ``trigger`` says why in the explanation (``reroute`` when taken from a late agent)."""
         if request.id in self.tickets:
             raise ValueError(f"ticket {request.id!r} is already routed")
         if request.channel not in self.policy.channel_weights:
@@ -55,7 +56,7 @@ class Core:
         request.state, request.agent, request.enqueued = "new", None, None
         request.step, request.step_entered = 0, now
         self.tickets[request.id] = request
-        return self._attempt(request, now, "arrival")
+        return self._attempt(request, now, trigger)
 
     def _attempt(self, request: Request, now: float, trigger: str) -> Decision:
         required = effective_requirement(request)

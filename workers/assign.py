@@ -50,9 +50,10 @@ def _one_agent_router(session: Session, config: WorkspaceConfig, row: Agent,
 
 
 def route(session: Session, config: WorkspaceConfig, ticket_id: int,
-          now: datetime | None = None) -> Decision | None:
+          now: datetime | None = None, trigger: str = "arrival") -> Decision | None:
     """Route one ``new`` ticket: assign it to the best eligible agent, else queue it."""
-    return _decide(session, config, ticket_id, "new", Router.route, now)
+    return _decide(session, config, ticket_id, "new",
+                   lambda router, request, at: router.route(request, at, trigger), now)
 
 
 def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:

@@ -164,12 +164,16 @@ def escalate(rt: Runtime, session, config: WorkspaceConfig, ticket: Ticket, targ
         higher = PRIORITIES[PRIORITY_RANK[ticket.priority] + 1]
         repo.audit(session, ticket, "priority", ticket.priority, higher, "sweep")
         ticket.priority = higher
+        # One rule for every priority change (PATCH too): due times follow the new targets.
+        for newly in sla_clock.refresh(ticket, config.routing, now):
+            repo.audit(session, ticket, "sla_breach", "", newly, "sweep")
+            metrics.incr(rt.redis, "sla_breaches", newly)
     if ("reroute" in actions and target == "first_response" and ticket.assignee
             and ticket.routing_state == "assigned"):
         ticket.excluded = list(dict.fromkeys([*(ticket.excluded or []), ticket.assignee]))
         assign.release(session, config, ticket, "first_response_missed", requeue=True, now=now)
         session.flush()
-        decisions.append(assign.route(session, config, ticket.id, now))
+        decisions.append(assign.route(session, config, ticket.id, now, trigger="reroute"))
     if "notify" in actions:
         webhook.notify(rt.redis, config, ticket.number,
                        {"kind": "sla_breach", "target": target, "priority": ticket.priority,
