@@ -8,14 +8,13 @@ in mail that nothing marks as automatic, never decides alone.
 """
 from __future__ import annotations
 
-import re
-
 from channels.event import Classification
 from channels.mail.classify_patterns import (AUTO_HEADER_VALUES, AUTO_SUBJECT_RE,
                                              BULK_SENDER_HEADER_PREFIXES, HINT_TEXT_LIMIT,
                                              LIST_ADMIN_RE, LIST_PRECEDENCE, LIST_SERVER_HEADERS,
                                              OOO_SUBJECT_RE, RESPONDER_MAILER_RE, SPAM_STATUS_RE,
-                                             VACATION_RE, matched_text)
+                                             VACATION_RE)
+from channels.mail.linear_regex import matched_text
 from channels.mail.mail_view import Mail
 
 
@@ -116,6 +115,8 @@ def _auto_signal(mail: Mail) -> str:
 
 
 def _own_list(list_id: str, mail: Mail) -> bool:
-    """List-Id <support.example.com> belongs to example.com."""
-    ident = (re.search(r"<([^<>]+)>", list_id) or re.search(r"(\S+)\s*$", list_id))
-    return bool(ident) and mail.owns(ident.group(1))
+    """List-Id <support.example.com> belongs to example.com (the id is in angle brackets, or
+    the last word when a list writes it bare)."""
+    inside = list_id.partition("<")[2].partition(">")[0]
+    ident = inside if ">" in list_id.partition("<")[2] else (list_id.split() or [""])[-1]
+    return mail.owns(ident.strip())

@@ -30,8 +30,8 @@ from channels.mail.auto_reply_checks import (auto_reply_header, auto_reply_subje
                                              null_sender_auto_hint, spam_flag, vacation_reply,
                                              vacation_subject)
 from channels.mail.bounce_checks import (daemon_bounce, delivery_report, feedback_report,
-                                         junk_mail_report, loop_header, own_message_id,
-                                         ses_notification)
+                                         forwarded_bounce, junk_mail_report, loop_header,
+                                         own_message_id, ses_notification)
 from channels.mail.mail_view import Mail
 
 Rule = Callable[[Mail], "Classification | None"]
@@ -43,7 +43,8 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("feedback_report", feedback_report),          # complaint (ARF)
     ("junk_mail_report", junk_mail_report),        # complaint (Microsoft JMRP)
     ("ses_notification", ses_notification),        # bounce / complaint (Amazon SES via SNS)
-    ("daemon_bounce", daemon_bounce),              # bounce (prose from an MTA)
+    ("daemon_bounce", daemon_bounce),              # bounce (prose from an MTA or gateway)
+    ("forwarded_bounce", forwarded_bounce),        # bounce (passed on by a list or its owner)
     ("vacation_subject", vacation_subject),        # out_of_office
     ("vacation_reply", vacation_reply),            # out_of_office
     ("auto_reply_header", auto_reply_header),      # auto_reply

@@ -1,22 +1,26 @@
 """Reading delivery reports: RFC 3464 DSNs, ARF feedback reports and plain-text bounces.
 
 Everything here reads an already parsed ``email.message.EmailMessage`` and never raises: header
-values and bodies of reports are often malformed, so every access falls back to raw text.
+values and bodies of reports are often malformed, so every access falls back to raw text. The
+report text is the sender's, so every pattern is RE2 (``linear_regex``).
 ``read_delivery_status`` and ``read_feedback_report`` handle the structured ``multipart/report``
 forms (their "Name: value" fields are parsed here); ``read_text_bounce`` digs the failed
 recipient and status out of the prose that many MTAs send instead, with ``bounce_text``.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from channels.mail.bounce_text import (ENHANCED_STATUS_RE, find_recipient_line, find_status,
-                                       first_found)
+from channels.mail.bounce_text import ENHANCED_STATUS_RE, find_recipient_line, find_status
+from channels.mail.linear_regex import first_found, linear
 from channels.mail.report_parts import find_part, part_text, readable_text
 from channels.mail.returned_message import original_message_id, original_recipient
-from channels.mail.safe_headers import ADDRESS_RE, addresses, header_text
+from channels.mail.safe_headers import ADDRESS, addresses, header_text
 
+ADDRESS_RE = linear(ADDRESS)
+BLANK_LINE_RE = linear(r"\n\s*\n")   # where one block of report fields ends
+FOLD_RE = linear(r"\r?\n[ \t]+")     # a folded field's line break
+FIELD_NAME_RE = linear(r"[A-Za-z][A-Za-z0-9-]*")
 RECIPIENT_FIELDS = {"final-recipient", "original-recipient", "action", "status"}
 FAILED_RECIPIENTS_HEADER = "X-Failed-Recipients"  # Exim names the failed addresses here
 
@@ -79,7 +83,7 @@ def parse_status_fields(text: str) -> list[RecipientStatus]:
     A block with an Action or Status but no usable address (``rfc822; @host``) is kept with
     an empty recipient: its status still counts."""
     found = []
-    for block in re.split(r"\n\s*\n", _unfold(text)):
+    for block in BLANK_LINE_RE.split(_unfold(text)):
         fields = _fields(block)
         if not RECIPIENT_FIELDS.intersection(fields):
             continue
@@ -126,7 +130,7 @@ def find_recipient(text: str, exclude: tuple[str, ...] = ()) -> str:
 # --- "Name: value" fields --------------------------------------------------------------------
 
 def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n[ \t]+", " ", text.replace("\r\n", "\n"))
+    return FOLD_RE.sub(" ", text.replace("\r\n", "\n"))
 
 
 def _fields(block: str) -> dict[str, str]:
@@ -134,7 +138,7 @@ def _fields(block: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for line in block.split("\n"):
         name, sep, value = line.partition(":")
-        if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name.strip()):
+        if sep and FIELD_NAME_RE.fullmatch(name.strip()):
             fields.setdefault(name.strip().lower(), value.strip())
     return fields
 

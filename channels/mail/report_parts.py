@@ -6,9 +6,9 @@ Report bodies are often malformed, so every access falls back to raw text.
 """
 from __future__ import annotations
 
-import re
 from email.message import Message
 
+from channels.mail.linear_regex import linear
 from channels.mail.mime import content_type
 from channels.mail.safe_headers import clean_value
 
@@ -21,7 +21,7 @@ HEADER_TYPES = ("text/rfc822-headers", "message/rfc822-headers",  # ... or just 
 READABLE_PREFIXES = ("text/", "multipart/")
 REPORT_FIELD_TYPES = ("message/delivery-status", "message/global-delivery-status",
                       "message/feedback-report")
-HTML_TAG_RE = re.compile(r"<[^<>]{0,2000}>")  # bounded: a stray "<" must not scan to the end
+HTML_TAG_RE = linear(r"<[^<>]*>")  # RE2: a stray "<" cannot make the search quadratic
 
 
 def report_parts(message) -> list:
