@@ -63,6 +63,8 @@ RECIPIENT_LINE_RES = tuple(linear(p, multiline=True) for p in (
 def find_status(text: str) -> str:
     """The delivery status in prose: an SMTP code if any, else from the wording (permanent
     failure 5.0.0, delay 4.0.0), else ''."""
+    if not text:  # most report fields have no Diagnostic-Code: spare the searches
+        return ""
     status = find_smtp_status(text)
     if status:
         return status

@@ -9,6 +9,7 @@ recipient and status out of the prose that many MTAs send instead, with ``bounce
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from channels.mail.bounce_text import ENHANCED_STATUS_RE, find_recipient_line, find_status
@@ -18,9 +19,10 @@ from channels.mail.returned_message import original_message_id, original_recipie
 from channels.mail.safe_headers import ADDRESS, addresses, header_text
 
 ADDRESS_RE = linear(ADDRESS)
-BLANK_LINE_RE = linear(r"\n\s*\n")   # where one block of report fields ends
-FOLD_RE = linear(r"\r?\n[ \t]+")     # a folded field's line break
-FIELD_NAME_RE = linear(r"[A-Za-z][A-Za-z0-9-]*")
+# Per-recipient blocks read from one report: real reports name a few, and each block costs
+# several pattern searches, so a report of 100,000 tiny blocks must not cost 100,000 of them.
+RECIPIENT_BLOCK_LIMIT = 200
+FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 RECIPIENT_FIELDS = {"final-recipient", "original-recipient", "action", "status"}
 FAILED_RECIPIENTS_HEADER = "X-Failed-Recipients"  # Exim names the failed addresses here
 
@@ -83,7 +85,7 @@ def parse_status_fields(text: str) -> list[RecipientStatus]:
     A block with an Action or Status but no usable address (``rfc822; @host``) is kept with
     an empty recipient: its status still counts."""
     found = []
-    for block in BLANK_LINE_RE.split(_unfold(text)):
+    for block in _blocks(text):
         fields = _fields(block)
         if not RECIPIENT_FIELDS.intersection(fields):
             continue
@@ -93,6 +95,8 @@ def parse_status_fields(text: str) -> list[RecipientStatus]:
         status = first_found(ENHANCED_STATUS_RE, fields.get("status", "")) or \
             find_status(fields.get("diagnostic-code", ""))
         found.append(RecipientStatus(recipient, action, status))
+        if len(found) >= RECIPIENT_BLOCK_LIMIT:
+            break
     return found
 
 
@@ -129,17 +133,44 @@ def find_recipient(text: str, exclude: tuple[str, ...] = ()) -> str:
 
 # --- "Name: value" fields --------------------------------------------------------------------
 
-def _unfold(text: str) -> str:
-    return FOLD_RE.sub(" ", text.replace("\r\n", "\n"))
+# Plain string work, no patterns: these run once per line of a report that may have 100,000.
+
+def _unfold(text: str) -> Iterator[str]:
+    """The logical lines of ``text``: folded lines (continuations start with a space or tab)
+    joined with one space."""
+    pending = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if pending is not None and line[:1] in (" ", "\t"):
+            pending.append(line.lstrip(" \t"))
+            continue
+        if pending is not None:
+            yield " ".join(pending)
+        pending = [line]
+    if pending is not None:
+        yield " ".join(pending)
 
 
-def _fields(block: str) -> dict[str, str]:
+def _blocks(text: str) -> Iterator[list[str]]:
+    """The lines of each block of report text, lazily; blank lines separate blocks."""
+    block: list[str] = []
+    for line in _unfold(text):
+        if line.strip():
+            block.append(line)
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _fields(lines: Iterable[str]) -> dict[str, str]:
     """'Name: value' lines of one unfolded block; the first occurrence of a name wins."""
     fields: dict[str, str] = {}
-    for line in block.split("\n"):
+    for line in lines:
         name, sep, value = line.partition(":")
-        if sep and FIELD_NAME_RE.fullmatch(name.strip()):
-            fields.setdefault(name.strip().lower(), value.strip())
+        name = name.strip().lower()
+        if sep and name[:1].isalpha() and FIELD_NAME_CHARS.issuperset(name):
+            fields.setdefault(name, value.strip())
     return fields
 
 
