@@ -52,6 +52,11 @@ RECIPIENT_LINE_RES = tuple(linear(p, multiline=True) for p in (
     # "Delivery failed: a@b", "Delivery failed 20 attempts: a@b"
     r"(?:deliver\w*\s+(?:(?:your|the)\s+(?:mail|message)\s+)?to|recipient(?:\(s\))?|"
     r"unknown user|user unknown|address|failed|attempts)\s*:?\s*['\"<]?(" + ADDRESS + r")",
+    # the message's recipient in Gmail's and Office 365's prose, in their locales: "Your message
+    # to a@b couldn't be delivered", "Ihre Nachricht wurde nicht an a@b zugestellt", "Votre
+    # message à a@b ...", "Uw bericht aan a@b ...", "Sua mensagem para a@b ..."
+    r"(?:message|nachricht|mensaje|mensagem|messaggio|bericht)\s+(?:\w+\s+){0,2}"
+    r"(?:to|an|à|a|para|per|aan)\s+<?(" + ADDRESS + r")",
     # last resort: the To header of the returned message quoted in the text, one address only
     r"^to:[ \t]*(?:[^<>\n,]*<)?(" + ADDRESS + r")>?[ \t]*$",
     # a sentence ending in the address: "User's mailbox is full: <a@b>" (a space before the

@@ -50,7 +50,7 @@ NDR_HEADERS = ("X-Failed-Recipients", "X-MS-Exchange-Message-Is-Ndr")
 _NDR_SUBJECTS = (
     # English: Exchange/Office 365, Postfix, Gmail/Exchange DSN, qmail/Yahoo, Exim, Domino,
     # GroupWise, Sendmail, gateways and antivirus, MDaemon, Courier, ...
-    r"undeliver(?:able|ed)\b", r"non-?deliver(?:able|y)\b", r"delivery status notification",
+    r"undeliver(?:able|ed)\b", r"non[- ]?deliver(?:able|y)\b", r"delivery status notification",
     r"delivery (?:status )?notification\s*:\s*(?:delivery has )?failed",
     r"failure notice", r"(?:e-?mail |mail |message )?delivery (?:has )?failed",
     r"(?:e-?mail |mail |message |permanent )?delivery failure", r"failure delivery",
@@ -61,7 +61,10 @@ _NDR_SUBJECTS = (
     r"delivery delayed", r"warning:? could not send", r"warning--could not send",
     r"there was an error sending your mail", r"could not deliver", r"unable to deliver",
     r"mail failed,? returning to sender", r"postmaster notify", r"notice: mail delivery status",
-    r"\*+\s*message you sent (?:was )?blocked",
+    r"\*+\s*message you sent (?:was )?blocked", r"delivery unsuccessful", r"mail delivery problem",
+    r"(?:e-?mail|mail) delivery error", r"error delivering (?:e-?mail|mail|message)",
+    r"(?:e-?mail|mail) not delivered", r"expired delivery retry notification",
+    r"delivery_failure",
     # German (Exchange "Unzustellbar:", Gmail, GMX/Web.de, gateways)
     r"unzustellbar", r"nicht zustellbar", r"zustellung fehlgeschlagen",
     r"fehlgeschlagene zustellung", r"zustellungsfehler", r"übermittlungsstatusbenachrichtigung",
