@@ -28,8 +28,8 @@ DAEMON_FROM_RE = linear(r"mailer[-_ ]?daemon|mail delivery (?:sub)?system|mail d
 GATEWAY_FROM_RE = linear("|".join((
     r"system administrator", r"mail administrator", r"groupwise", r"\bgwia\b",
     r"notes mail router", r"\b(?:anti-?virus|virus-?alert|amavis|mailscanner|mailsweeper|"
-    r"mailmarshal|interscan|imss|mail-?gateway|email-?gateway|smtp-?gateway|mail security|"
-    r"quarantine)\b",
+    r"mailmarshal|interscan|imss|smtp-?gateway|security gateway|quarantine)\b",
+    r"\b(?:e-?)?mail[- ]?(?:gateway|security|scanner|filter)\b",
 )))
 MAILER_DAEMON_RE = linear(r"mailer[-_ ]?daemon|^\s*<>\s*$")
 # Notification senders; with a returned message attached and failure wording, a bounce.
