@@ -6,7 +6,7 @@ bodies are the sender's, so matching must stay linear in their length.
 """
 from __future__ import annotations
 
-from channels.mail.linear_regex import linear, matched_text  # noqa: F401 (re-exported)
+from channels.mail.linear_regex import linear
 
 LOOP_HEADER = "X-Ticketgate-Loop"       # stamped on every mail we send
 OWN_MESSAGE_ID_PREFIX = "tg."           # our outbound Message-IDs look like <tg.…@our-domain>
