@@ -8,6 +8,7 @@ returns the reason it found ('' when it found none); ``bounce_evidence`` tries t
 """
 from __future__ import annotations
 
+from channels.mail.auto_reply_checks import own_list
 from channels.mail.bounce_text import find_smtp_status
 from channels.mail.classify_patterns import LIST_ADMIN_RE, LIST_HEADERS, LIST_PRECEDENCE
 from channels.mail.linear_regex import matched_text
@@ -35,7 +36,7 @@ def mailer_daemon(mail: Mail) -> str:
     kept the daemon in X-Original-From/X-Original-Sender/Reply-To (Google Groups, Mailman)."""
     if MAILER_DAEMON_RE.search(mail.sender):
         return f"From {mail.sender}"
-    if not from_list(mail):
+    if not any(mail.has(h) for h in LIST_HEADERS):  # our own Google Group rewrites From too
         return ""
     original = next((f"{name} {mail.header(name)}" for name in ORIGINAL_SENDER_HEADERS
                      if MAILER_DAEMON_RE.search(mail.header(name))), "")
@@ -94,10 +95,12 @@ def header_sign(mail: Mail) -> str:
     if mail.auto_submitted:
         return f"Auto-Submitted {mail.auto_submitted}"
     found = next((f"{name} header" for name in NDR_HEADERS if mail.has(name)), "")
+    if found or own_list(mail):  # our own Google Group puts list headers on customer mail
+        return found
     precedence = mail.header("Precedence").strip().lower()
-    if not found and precedence in LIST_PRECEDENCE:
-        found = f"Precedence {precedence}"
-    return found or ("list headers" if from_list(mail) else "")
+    if precedence in LIST_PRECEDENCE:
+        return f"Precedence {precedence}"
+    return "list headers" if from_list(mail) else ""
 
 
 def automatic_marker(mail: Mail) -> str:
@@ -136,6 +139,9 @@ def no_reply_sender(mail: Mail) -> bool:
 
 
 def from_list(mail: Mail) -> bool:
-    """The mail came through list software: its headers, or a list owner's address."""
+    """The mail came through someone else's list software: its headers, or a list owner's
+    address (our own list, a support Google Group, carries customer mail)."""
+    if own_list(mail):
+        return False
     return any(mail.has(h) for h in LIST_HEADERS) or any(
         LIST_ADMIN_RE.search(a.split("@")[0]) for a in mail.sender_addresses)

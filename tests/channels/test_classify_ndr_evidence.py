@@ -145,3 +145,18 @@ def test_auto_reply_beats_list():
     found = customer("Auto-Submitted: auto-replied\nList-Id: <talk.lists.example.org>\n",
                      body="We received your message.\n")
     assert found.kind == "auto_reply"
+
+
+def test_customer_mail_through_our_own_group_with_a_bounce_like_subject_stays_normal():
+    own_group = ("List-Id: <support.demo.test>\nPrecedence: list\n"
+                 "List-Unsubscribe: <mailto:support+unsubscribe@demo.test>\n")
+    found = customer(own_group, subject="Mail could not be delivered",
+                     body="My mail could not be delivered to your sales address.\n")
+    assert found.kind == "normal"
+
+
+def test_customer_attaching_a_bounce_through_our_own_group_stays_normal():
+    headers = ("From: alice@customer.test\nTo: support@demo.test\nSubject: Bounced\n"
+               "List-Id: <support.demo.test>\n")
+    raw = with_attachment(headers, "This bounced, see attached.", ATTACHED_DSN)
+    assert classify(raw, OWN).kind == "normal"
