@@ -7,17 +7,19 @@ them. A bounce is never recognized by wording alone: a customer may quote or for
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from channels.event import Classification
 from channels.mail import dsn
 from channels.mail.bounce_evidence import bounce_evidence, from_list
-from channels.mail.classify_patterns import (JMRP_RECIPIENT_HEADER, LOOP_HEADER,
+from channels.mail.classify_patterns import (JMRP_RECIPIENT_HEADER, LIST_HEADERS, LOOP_HEADER,
                                              OWN_MESSAGE_ID_PREFIX, SES_NOTIFICATION_RE,
                                              SES_RECIPIENT_RE, SES_STATUS_RE)
 from channels.mail.linear_regex import first_found, matched_text
 from channels.mail.mail_view import Mail
-from channels.mail.ndr_patterns import BOUNCE_BODY_RE, FORWARDED_NDR_SUBJECT_RE
+from channels.mail.ndr_patterns import (BOUNCE_BODY_RE, FORWARDED_NDR_SUBJECT_RE,
+                                        ORIGINAL_SENDER_HEADERS)
 from channels.mail.returned_message import original_message, original_message_id
 from channels.mail.safe_headers import addresses, header_text
 
@@ -97,6 +99,23 @@ def daemon_bounce(mail: Mail) -> Classification | None:
     return _bounce("daemon_bounce", facts, evidence)
 
 
+def relayed_bounce(mail: Mail) -> Classification | None:
+    """A bounce that a list relayed with its From rewritten to the list's address (Google
+    Groups, Mailman's DMARC mitigation): the bounce rules again, with the original sender the
+    list kept in X-Original-From, X-Original-Sender or Reply-To."""
+    if not any(mail.has(name) for name in LIST_HEADERS):
+        return None
+    for name in ORIGINAL_SENDER_HEADERS:
+        original = mail.header(name)
+        if not original or original == mail.sender:
+            continue
+        relayed = RelayedMail(mail.message, mail.own_domains, original_sender=original)
+        found = ses_notification(relayed) or daemon_bounce(relayed)
+        if found is not None:
+            return replace(found, reason=f"relayed_bounce: {name} {original}, {found.reason}")
+    return None
+
+
 def forwarded_bounce(mail: Mail) -> Classification | None:
     """A bounce passed on by list software or a list owner (Mailman's "Uncaught bounce
     notification", an owner's "Fwd: Undeliverable: ..."): the bounce is attached, or its
@@ -117,6 +136,16 @@ def forwarded_bounce(mail: Mail) -> Classification | None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+@dataclass
+class RelayedMail(Mail):
+    """The view of a list-relayed mail with the sender it had before the list rewrote From."""
+    original_sender: str = ""
+
+    @cached_property
+    def sender(self) -> str:
+        return self.original_sender
+
 
 def _bounce(rule: str, facts: dsn.ReportFacts, evidence: str = "") -> Classification:
     seen = "; ".join(s for s in (evidence, facts.detail) if s)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from channels.mail.auto_reply_checks import own_list
 from channels.mail.bounce_text import find_smtp_status
 from channels.mail.classify_patterns import LIST_ADMIN_RE, LIST_HEADERS, LIST_PRECEDENCE
-from channels.mail.linear_regex import matched_text
+from channels.mail.linear_regex import first_found, matched_text
 from channels.mail.mail_view import Mail
-from channels.mail.ndr_patterns import (BOUNCE_BODY_RE, BOUNCE_SUBJECT_RE, DAEMON_FROM_RE,
+from channels.mail.ndr_patterns import (BOUNCE_BODY_RE, BOUNCE_SUBJECT_RE, COPY_FROM_RE,
+                                        COPY_LOOKAHEAD, DAEMON_FROM_RE,
                                         DAEMON_LOCAL_PARTS, GATEWAY_FROM_RE, MAILER_DAEMON_RE,
                                         NDR_HEADERS, NDR_SUBJECT_RE, NO_REPLY_RE,
-                                        ORIGINAL_SENDER_HEADERS, RETURNED_COPY_RE)
+                                        RETURNED_COPY_RE)
 from channels.mail.returned_message import original_message, returned_headers
 from channels.mail.safe_headers import addresses, header_text
 
@@ -32,15 +33,8 @@ def bounce_evidence(mail: Mail) -> str:
 
 
 def mailer_daemon(mail: Mail) -> str:
-    """MAILER-DAEMON (or a null From) is proof enough, also when a list rewrote the From and
-    kept the daemon in X-Original-From/X-Original-Sender/Reply-To (Google Groups, Mailman)."""
-    if MAILER_DAEMON_RE.search(mail.sender):
-        return f"From {mail.sender}"
-    if not any(mail.has(h) for h in LIST_HEADERS):  # our own Google Group rewrites From too
-        return ""
-    original = next((f"{name} {mail.header(name)}" for name in ORIGINAL_SENDER_HEADERS
-                     if MAILER_DAEMON_RE.search(mail.header(name))), "")
-    return f"list-rewritten sender, {original}" if original else ""
+    """MAILER-DAEMON (or a null From) is proof enough."""
+    return f"From {mail.sender}" if MAILER_DAEMON_RE.search(mail.sender) else ""
 
 
 def vendor_subject(mail: Mail) -> str:
@@ -124,8 +118,20 @@ def returns_our_message(mail: Mail) -> str:
     ours = set(mail.recipients)
     if any(a in ours or mail.owns(a.rpartition("@")[2]) for a in senders):
         return f"returns a message from {senders[0]}"
-    copy = matched_text(RETURNED_COPY_RE, mail.text)
-    return f"returned copy {copy!r}" if copy else ""
+    return returns_pasted_copy(mail, ours)
+
+
+def returns_pasted_copy(mail: Mail, ours: set[str]) -> str:
+    """An NDR's "copy of the message" line followed by the copy's From: naming our recipient
+    (a customer quoting someone else's mail under such a line does not return one of ours)."""
+    marker = RETURNED_COPY_RE.search(mail.text)
+    if marker is None:
+        return ""
+    following = mail.text[marker.end():marker.end() + COPY_LOOKAHEAD]
+    sender = first_found(COPY_FROM_RE, following).strip(".").lower()
+    if sender and (sender in ours or mail.owns(sender.rpartition("@")[2])):
+        return f"returned copy {marker.group(0).strip()!r} from {sender}"
+    return ""
 
 
 def daemon_sender(mail: Mail) -> bool:

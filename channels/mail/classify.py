@@ -34,7 +34,7 @@ from channels.mail.auto_reply_checks import (auto_reply_header, auto_reply_subje
                                              vacation_subject)
 from channels.mail.bounce_checks import (daemon_bounce, delivery_report, feedback_report,
                                          forwarded_bounce, junk_mail_report, loop_header,
-                                         own_message_id, ses_notification)
+                                         own_message_id, relayed_bounce, ses_notification)
 from channels.mail.mail_view import Mail
 
 Rule = Callable[[Mail], "Classification | None"]
@@ -47,6 +47,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("junk_mail_report", junk_mail_report),        # complaint (Microsoft JMRP)
     ("ses_notification", ses_notification),        # bounce / complaint (Amazon SES via SNS)
     ("daemon_bounce", daemon_bounce),              # bounce (prose from an MTA or gateway)
+    ("relayed_bounce", relayed_bounce),            # bounce (relayed by a list, From rewritten)
     ("forwarded_bounce", forwarded_bounce),        # bounce (passed on by a list or its owner)
     ("vacation_subject", vacation_subject),        # out_of_office
     ("vacation_reply", vacation_reply),            # out_of_office

@@ -27,7 +27,7 @@ DAEMON_FROM_RE = linear(r"mailer[-_ ]?daemon|mail delivery (?:sub)?system|mail d
 # NDR subject, a bounce.
 GATEWAY_FROM_RE = linear("|".join((
     r"system administrator", r"mail administrator", r"groupwise", r"\bgwia\b",
-    r"notes mail router", r"\b(?:anti-?virus|virus-?alert|amavis|mailscanner|mailsweeper|"
+    r"notes mail router", r"\bndr\b", r"\b(?:anti-?virus|virus-?alert|amavis|mailscanner|mailsweeper|"
     r"mailmarshal|interscan|imss|smtp-?gateway|security gateway|quarantine)\b",
     r"\b(?:e-?)?mail[- ]?(?:gateway|security|scanner|filter)\b",
 )))
@@ -151,8 +151,13 @@ BOUNCE_BODY_RE = linear("|".join((
     r"endereço não encontrado",
 )), multiline=True)
 # Where an NDR pastes the message it returns (a customer's text never has these lines).
+# Its From line within the next lines names the sender of the returned message.
 RETURNED_COPY_RE = linear("|".join((
-    r"^-+ ?below this line is a copy of the message", r"^-+ ?original message follows",
-    r"^possibly truncated original message follows", r"^-+ ?this is a copy of the message",
-    r"^-+ ?the header of the original message is following", r"^-+ ?returned message",
+    r"^-* ?below this line is a copy of the message", r"^-* ?original message follows",
+    r"^possibly truncated original message follows", r"^-* ?this is a copy of the message",
+    r"^-* ?the header of the original message is following", r"^-* ?returned message",
+    r"^original message:",
 )), multiline=True)
+COPY_LOOKAHEAD = 3000     # characters after the copy line where its From line must be
+COPY_FROM_RE = linear(r"^from:[ \t]*(?:[^<>\n]*<)?([^<>\s]{1,64}@[^<>\s]{1,255})",
+                      multiline=True)

@@ -47,6 +47,7 @@ EXPECTED = {
     "list-owner-forwarded-undeliverable": ("bounce", "gone@example.com", ""),
     "mailman-uncaught-bounce": ("bounce", "gone@example.net", ""),
     "list-rewritten-mailer-daemon": ("bounce", "gone@example.net", ""),
+    "google-groups-relayed-undeliverable": ("bounce", "gone@example.com", ""),
     # --- out of office, with or without a colon, in many languages ---
     "outlook-automatic-reply": ("out_of_office", "", ""),
     "out-of-office-before-reply-prefix": ("out_of_office", "", ""),
@@ -96,7 +97,8 @@ def test_fixture_is_classified_as_expected(name):
 @pytest.mark.parametrize("name", sorted(n for n, e in EXPECTED.items() if e[0] == "bounce"))
 def test_bounce_fixture_reason_names_what_was_seen(name):
     rule, _, seen = classified(name).reason.partition(": ")
-    assert rule in ("delivery_report", "daemon_bounce", "forwarded_bounce") and seen
+    assert rule in ("delivery_report", "daemon_bounce", "relayed_bounce",
+                    "forwarded_bounce") and seen
 
 
 def test_every_fixture_file_has_an_expectation():

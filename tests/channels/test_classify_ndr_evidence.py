@@ -122,6 +122,30 @@ def test_bounce_from_mailer_daemon_with_list_headers_is_bounce():
     assert found.kind == "bounce"
 
 
+def test_bounce_relayed_by_a_list_is_judged_by_its_original_sender():
+    relayed = ("From: Talk <talk@lists.example.org>\nTo: support@demo.test\n"
+               "List-Id: <talk.lists.example.org>\nX-Original-From: postmaster@example.com\n")
+    found = ndr(sender=relayed, subject="[talk] Opening hours: not delivered",
+                body=NDR_BODY + "\n550 5.1.1 User unknown\n")
+    assert (found.kind, found.reason.split(":")[0]) == ("bounce", "relayed_bounce")
+
+
+def test_list_post_whose_original_sender_is_a_person_is_list():
+    relayed = ("From: Talk <talk@lists.example.org>\nTo: support@demo.test\n"
+               "List-Id: <talk.lists.example.org>\nX-Original-From: alice@customer.test\n")
+    assert ndr(sender=relayed, subject="Re: delivery failed?").kind == "list"
+
+
+def test_pasted_copy_of_someone_elses_mail_is_no_sign():
+    body = NDR_BODY + "\n-------- Original message follows --------\nFrom: bob@else.test\n\nHi\n"
+    assert ndr(subject="Mail could not be delivered", body=body).kind == "normal"
+
+
+def test_pasted_copy_of_our_mail_is_a_sign():
+    body = NDR_BODY + "\n-------- Original message follows --------\nFrom: support@demo.test\n"
+    assert ndr(subject="Mail could not be delivered", body=body).kind == "bounce"
+
+
 def test_list_mail_with_daemon_reply_to_but_no_list_headers_is_not_rewritten_daemon():
     found = ndr("Reply-To: MAILER-DAEMON@mx.example.net\n", subject="Question about bounces")
     assert found.kind == "normal"
