@@ -8,14 +8,13 @@ in mail that nothing marks as automatic, never decides alone.
 """
 from __future__ import annotations
 
-import re
-
 from channels.event import Classification
 from channels.mail.classify_patterns import (AUTO_HEADER_VALUES, AUTO_SUBJECT_RE,
                                              BULK_SENDER_HEADER_PREFIXES, HINT_TEXT_LIMIT,
                                              LIST_ADMIN_RE, LIST_PRECEDENCE, LIST_SERVER_HEADERS,
                                              OOO_SUBJECT_RE, RESPONDER_MAILER_RE, SPAM_STATUS_RE,
-                                             VACATION_RE, matched_text)
+                                             VACATION_RE)
+from channels.mail.linear_regex import matched_text
 from channels.mail.mail_view import Mail
 
 
@@ -70,7 +69,7 @@ def list_manager_notice(mail: Mail) -> Classification | None:
 def mailing_list(mail: Mail) -> Classification | None:
     """List headers, unless the list is our own (a support address that is a Google Group)."""
     list_id = mail.header("List-Id")
-    if list_id and _own_list(list_id, mail):
+    if own_list(mail):
         return None
     if list_id:
         return Classification("list", f"mailing_list: List-Id {list_id}")
@@ -115,7 +114,11 @@ def _auto_signal(mail: Mail) -> str:
     return ""
 
 
-def _own_list(list_id: str, mail: Mail) -> bool:
-    """List-Id <support.example.com> belongs to example.com."""
-    ident = (re.search(r"<([^<>]+)>", list_id) or re.search(r"(\S+)\s*$", list_id))
-    return bool(ident) and mail.owns(ident.group(1))
+def own_list(mail: Mail) -> bool:
+    """The mail came through our own list (a support address that is a Google Group): its
+    List-Id <support.example.com> belongs to our example.com (the id is in angle brackets, or
+    the last word when a list writes it bare)."""
+    list_id = mail.header("List-Id")
+    inside = list_id.partition("<")[2].partition(">")[0]
+    ident = inside if ">" in list_id.partition("<")[2] else (list_id.split() or [""])[-1]
+    return mail.owns(ident.strip())

@@ -2,19 +2,24 @@
 delivery failures (``bounce``) and abuse reports (``complaint``).
 
 Each check takes a ``Mail`` and returns a ``Classification`` or None; ``classify.RULES`` orders
-them. A bounce is never recognized by wording alone: a customer may quote or forward one.
+them. A bounce is never recognized by wording alone: a customer may quote or forward one
+(``bounce_evidence`` says what else it takes).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from functools import cached_property
+
 from channels.event import Classification
 from channels.mail import dsn
-from channels.mail.bounce_text import find_smtp_status, first_found
-from channels.mail.classify_patterns import (BOUNCE_BODY_RE, BOUNCE_SUBJECT_RE, DAEMON_FROM_RE,
-                                             DAEMON_LOCAL_PARTS, JMRP_RECIPIENT_HEADER, LOOP_HEADER,
-                                             MAILER_DAEMON_RE, NO_REPLY_RE, OWN_MESSAGE_ID_PREFIX,
-                                             SES_NOTIFICATION_RE, SES_RECIPIENT_RE, SES_STATUS_RE,
-                                             matched_text)
+from channels.mail.bounce_evidence import bounce_evidence, from_list
+from channels.mail.classify_patterns import (JMRP_RECIPIENT_HEADER, LIST_HEADERS, LOOP_HEADER,
+                                             OWN_MESSAGE_ID_PREFIX, SES_NOTIFICATION_RE,
+                                             SES_RECIPIENT_RE, SES_STATUS_RE)
+from channels.mail.linear_regex import first_found, matched_text
 from channels.mail.mail_view import Mail
+from channels.mail.ndr_patterns import (BOUNCE_BODY_RE, FORWARDED_NDR_SUBJECT_RE,
+                                        ORIGINAL_SENDER_HEADERS)
 from channels.mail.returned_message import original_message, original_message_id
 from channels.mail.safe_headers import addresses, header_text
 
@@ -85,59 +90,65 @@ def ses_notification(mail: Mail) -> Classification | None:
 
 
 def daemon_bounce(mail: Mail) -> Classification | None:
-    """Non-standard bounces: an MTA (or no-reply) sender or a null sender, plus bounce wording."""
-    evidence = _bounce_evidence(mail)
+    """Non-standard bounces: vendor NDR prose with a sign that a machine sent it
+    (``bounce_evidence``)."""
+    evidence = bounce_evidence(mail)
     if not evidence:
         return None
     facts = dsn.read_text_bounce(mail.message, mail.text, exclude=mail.own_addresses)
     return _bounce("daemon_bounce", facts, evidence)
 
 
+def relayed_bounce(mail: Mail) -> Classification | None:
+    """A bounce that a list relayed with its From rewritten to the list's address (Google
+    Groups, Mailman's DMARC mitigation): the bounce rules again, with the original sender the
+    list kept in X-Original-From, X-Original-Sender or Reply-To."""
+    if not any(mail.has(name) for name in LIST_HEADERS):
+        return None
+    for name in ORIGINAL_SENDER_HEADERS:
+        original = mail.header(name)
+        if not original or original == mail.sender:
+            continue
+        relayed = RelayedMail(mail.message, mail.own_domains, original_sender=original)
+        found = ses_notification(relayed) or daemon_bounce(relayed)
+        if found is not None:
+            return replace(found, reason=f"relayed_bounce: {name} {original}, {found.reason}")
+    return None
+
+
+def forwarded_bounce(mail: Mail) -> Classification | None:
+    """A bounce passed on by list software or a list owner (Mailman's "Uncaught bounce
+    notification", an owner's "Fwd: Undeliverable: ..."): the bounce is attached, or its
+    subject follows the forward prefix. A customer forwarding a bounce stays ``normal``."""
+    if not from_list(mail):
+        return None
+    inner = original_message(mail.message)
+    if inner is not None:
+        inner_mail = Mail(inner, mail.own_domains)
+        found = delivery_report(inner_mail) or daemon_bounce(inner_mail)
+        if found is not None:
+            return replace(found, reason=f"forwarded_bounce: From {mail.sender}, {found.reason}")
+    hit = matched_text(FORWARDED_NDR_SUBJECT_RE, mail.subject)
+    if not hit or not BOUNCE_BODY_RE.search(mail.text):
+        return None
+    facts = dsn.read_text_bounce(mail.message, mail.text, exclude=mail.own_addresses)
+    return _bounce("forwarded_bounce", facts, f"From {mail.sender}, subject {hit!r}")
+
+
 # --- helpers ---------------------------------------------------------------------------------
+
+@dataclass
+class RelayedMail(Mail):
+    """The view of a list-relayed mail with the sender it had before the list rewrote From."""
+    original_sender: str = ""
+
+    @cached_property
+    def sender(self) -> str:
+        return self.original_sender
+
 
 def _bounce(rule: str, facts: dsn.ReportFacts, evidence: str = "") -> Classification:
     seen = "; ".join(s for s in (evidence, facts.detail) if s)
     return Classification("bounce", f"{rule}: {seen}" if seen else rule,
                           bounced_recipient=facts.recipient, bounce_status=facts.status,
                           original_message_id=facts.original_message_id)
-
-
-def _bounce_evidence(mail: Mail) -> str:
-    """Why the mail looks like a bounce ('' when it does not): never wording alone, since a
-    customer may quote or forward a bounce."""
-    if MAILER_DAEMON_RE.search(mail.sender):
-        return f"From {mail.sender}"
-    subject_hit = matched_text(BOUNCE_SUBJECT_RE, mail.subject)
-    if _daemon_sender(mail) and subject_hit:
-        return f"From {mail.sender}, subject {subject_hit!r}"
-    if _daemon_sender(mail) and _automatic_marker(mail):
-        hit = matched_text(BOUNCE_BODY_RE, mail.text)
-        return f"From {mail.sender}, {_automatic_marker(mail)}, {hit!r}" if hit else ""
-    if subject_hit and (mail.null_return_path or mail.auto_submitted):
-        return f"null sender or Auto-Submitted, subject {subject_hit!r}"
-    if _no_reply_sender(mail) and original_message(mail.message) is not None:
-        hit = subject_hit or matched_text(BOUNCE_BODY_RE, mail.text)
-        return f"From {mail.sender} with the returned message, {hit!r}" if hit else ""
-    return ""
-
-
-def _automatic_marker(mail: Mail) -> str:
-    """A sign that a postmaster's mail was machine-made (a person there may write to us)."""
-    if mail.null_return_path:
-        return "Return-Path <>"
-    if mail.auto_submitted:
-        return f"Auto-Submitted {mail.auto_submitted}"
-    if original_message(mail.message) is not None:
-        return "returned message attached"
-    status = find_smtp_status(mail.text)
-    return f"SMTP status {status}" if status else ""
-
-
-def _daemon_sender(mail: Mail) -> bool:
-    local_parts = [a.split("@")[0] for a in mail.sender_addresses]
-    return any(p in DAEMON_LOCAL_PARTS for p in local_parts) or bool(
-        DAEMON_FROM_RE.search(mail.sender))
-
-
-def _no_reply_sender(mail: Mail) -> bool:
-    return any(NO_REPLY_RE.match(a.split("@")[0]) for a in mail.sender_addresses)

@@ -1,23 +1,26 @@
 """What kind of mail is this? Only ``normal`` mail may open a ticket or trigger an answer.
 
 ``classify`` runs the ordered table ``RULES`` of small named checks (``bounce_checks``,
-``auto_reply_checks``; the patterns they match are in ``classify_patterns``); the first that
-recognizes the message wins and its ``reason`` says which rule fired and what it saw. The order
-matters: our own mail coming back beats everything, delivery and feedback reports beat
-auto-replies (a bounce often carries Auto-Submitted too), auto-replies beat list headers
-(vacation responders copy Precedence: bulk), and list detection beats the spam flag.
+``auto_reply_checks``; the patterns they match are in ``ndr_patterns`` and
+``classify_patterns``); the first that recognizes the message wins and its ``reason`` says which
+rule fired and what it saw. The order is the precedence: our own mail coming back beats
+everything, then bounce > auto-reply > list > normal. Delivery and feedback reports beat
+auto-replies (a bounce often carries Auto-Submitted too) and list headers (a bounce that a list
+relays or its owner forwards is still a bounce); auto-replies beat list headers (vacation
+responders copy Precedence: bulk), and list detection beats the spam flag.
 
 The checks are deliberately conservative: a customer's mail must stay ``normal``. A bare
 ``X-Auto-Response-Suppress`` (Outlook puts it on ordinary mail), a bounce quoted in a forward,
-bounce wording from an ordinary sender, or a word like "absence" inside a subject (only a
-responder's "Absence:" prefix counts) never decides alone.
+bounce wording from an ordinary sender (``bounce_evidence``), or a word like "absence" inside a
+subject (only a responder's "Absence:" or "Absence RE:" prefix counts) never decides alone.
 
-``out_of_office`` is an automatic reply about being away: a responder's subject prefix, or an
-auto-reply header (Auto-Submitted, X-Autoreply, ...) together with vacation wording. The same
-headers without such wording give ``auto_reply``.
+``out_of_office`` is an automatic reply about being away: a responder's subject (with or
+without a colon, in many languages), or an auto-reply header (Auto-Submitted, X-Autoreply, ...)
+together with vacation wording. The same headers without such wording give ``auto_reply``.
 
-Pure and total: no I/O, and no input makes it raise (every header and body access is guarded,
-and a check that fails anyway is skipped and named in the final reason).
+Pure, total and linear: no I/O, no input makes it raise (every header and body access is
+guarded, and a check that fails anyway is skipped and named in the final reason), and every
+pattern is RE2 (``linear_regex``), so its time grows linearly with the message.
 """
 from __future__ import annotations
 
@@ -30,8 +33,8 @@ from channels.mail.auto_reply_checks import (auto_reply_header, auto_reply_subje
                                              null_sender_auto_hint, spam_flag, vacation_reply,
                                              vacation_subject)
 from channels.mail.bounce_checks import (daemon_bounce, delivery_report, feedback_report,
-                                         junk_mail_report, loop_header, own_message_id,
-                                         ses_notification)
+                                         forwarded_bounce, junk_mail_report, loop_header,
+                                         own_message_id, relayed_bounce, ses_notification)
 from channels.mail.mail_view import Mail
 
 Rule = Callable[[Mail], "Classification | None"]
@@ -43,7 +46,9 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("feedback_report", feedback_report),          # complaint (ARF)
     ("junk_mail_report", junk_mail_report),        # complaint (Microsoft JMRP)
     ("ses_notification", ses_notification),        # bounce / complaint (Amazon SES via SNS)
-    ("daemon_bounce", daemon_bounce),              # bounce (prose from an MTA)
+    ("daemon_bounce", daemon_bounce),              # bounce (prose from an MTA or gateway)
+    ("relayed_bounce", relayed_bounce),            # bounce (relayed by a list, From rewritten)
+    ("forwarded_bounce", forwarded_bounce),        # bounce (passed on by a list or its owner)
     ("vacation_subject", vacation_subject),        # out_of_office
     ("vacation_reply", vacation_reply),            # out_of_office
     ("auto_reply_header", auto_reply_header),      # auto_reply

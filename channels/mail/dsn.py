@@ -1,22 +1,28 @@
 """Reading delivery reports: RFC 3464 DSNs, ARF feedback reports and plain-text bounces.
 
 Everything here reads an already parsed ``email.message.EmailMessage`` and never raises: header
-values and bodies of reports are often malformed, so every access falls back to raw text.
+values and bodies of reports are often malformed, so every access falls back to raw text. The
+report text is the sender's, so every pattern is RE2 (``linear_regex``).
 ``read_delivery_status`` and ``read_feedback_report`` handle the structured ``multipart/report``
 forms (their "Name: value" fields are parsed here); ``read_text_bounce`` digs the failed
 recipient and status out of the prose that many MTAs send instead, with ``bounce_text``.
 """
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from channels.mail.bounce_text import (ENHANCED_STATUS_RE, find_recipient_line, find_status,
-                                       first_found)
+from channels.mail.bounce_text import ENHANCED_STATUS_RE, find_recipient_line, find_status
+from channels.mail.linear_regex import first_found, linear
 from channels.mail.report_parts import find_part, part_text, readable_text
 from channels.mail.returned_message import original_message_id, original_recipient
-from channels.mail.safe_headers import ADDRESS_RE, addresses, header_text
+from channels.mail.safe_headers import ADDRESS, addresses, header_text
 
+ADDRESS_RE = linear(ADDRESS)
+# Per-recipient blocks read from one report: real reports name a few, and each block costs
+# several pattern searches, so a report of 100,000 tiny blocks must not cost 100,000 of them.
+RECIPIENT_BLOCK_LIMIT = 200
+FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 RECIPIENT_FIELDS = {"final-recipient", "original-recipient", "action", "status"}
 FAILED_RECIPIENTS_HEADER = "X-Failed-Recipients"  # Exim names the failed addresses here
 
@@ -79,7 +85,7 @@ def parse_status_fields(text: str) -> list[RecipientStatus]:
     A block with an Action or Status but no usable address (``rfc822; @host``) is kept with
     an empty recipient: its status still counts."""
     found = []
-    for block in re.split(r"\n\s*\n", _unfold(text)):
+    for block in _blocks(text):
         fields = _fields(block)
         if not RECIPIENT_FIELDS.intersection(fields):
             continue
@@ -89,6 +95,8 @@ def parse_status_fields(text: str) -> list[RecipientStatus]:
         status = first_found(ENHANCED_STATUS_RE, fields.get("status", "")) or \
             find_status(fields.get("diagnostic-code", ""))
         found.append(RecipientStatus(recipient, action, status))
+        if len(found) >= RECIPIENT_BLOCK_LIMIT:
+            break
     return found
 
 
@@ -125,17 +133,44 @@ def find_recipient(text: str, exclude: tuple[str, ...] = ()) -> str:
 
 # --- "Name: value" fields --------------------------------------------------------------------
 
-def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n[ \t]+", " ", text.replace("\r\n", "\n"))
+# Plain string work, no patterns: these run once per line of a report that may have 100,000.
+
+def _unfold(text: str) -> Iterator[str]:
+    """The logical lines of ``text``: folded lines (continuations start with a space or tab)
+    joined with one space."""
+    pending = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if pending is not None and line[:1] in (" ", "\t"):
+            pending.append(line.lstrip(" \t"))
+            continue
+        if pending is not None:
+            yield " ".join(pending)
+        pending = [line]
+    if pending is not None:
+        yield " ".join(pending)
 
 
-def _fields(block: str) -> dict[str, str]:
+def _blocks(text: str) -> Iterator[list[str]]:
+    """The lines of each block of report text, lazily; blank lines separate blocks."""
+    block: list[str] = []
+    for line in _unfold(text):
+        if line.strip():
+            block.append(line)
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _fields(lines: Iterable[str]) -> dict[str, str]:
     """'Name: value' lines of one unfolded block; the first occurrence of a name wins."""
     fields: dict[str, str] = {}
-    for line in block.split("\n"):
+    for line in lines:
         name, sep, value = line.partition(":")
-        if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name.strip()):
-            fields.setdefault(name.strip().lower(), value.strip())
+        name = name.strip().lower()
+        if sep and name[:1].isalpha() and FIELD_NAME_CHARS.issuperset(name):
+            fields.setdefault(name, value.strip())
     return fields
 
 

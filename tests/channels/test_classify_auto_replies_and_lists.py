@@ -19,6 +19,33 @@ def test_out_of_office_subject_prefix(subject):
     assert customer(subject=subject).kind == "out_of_office"
 
 
+@pytest.mark.parametrize("subject", [
+    "Out of Office", "Out of Office Re: Help", "Out of office reply", "OUT OF OFFICE RE: Help",
+    "Abwesenheitsnotiz AW: Ihre Anfrage", "Abwesenheitsnotiz", "Automatische Antwort",
+    "Réponse automatique", "Absence RE: Bonjour", "Respuesta automática RE: Hola",
+    "Fuera de la oficina", "Fuori sede", "Fuori sede R: Ciao", "Afwezig RE: Vraag",
+    "Automatisch antwoord", "Resposta automática", "Ausente: Olá", "Autosvar SV: Hej",
+    "Automaattinen vastaus", "Odpowiedź automatyczna", "自动回复", "Re: Help [Out of Office]",
+    "Hilfe (Automatische Antwort)", "[Out of Office] Re: Help",
+])
+def test_out_of_office_subject_with_or_without_colon(subject):
+    assert customer(subject=subject).kind == "out_of_office"
+
+
+@pytest.mark.parametrize("subject", [
+    "Out of office next week", "I'm out of office next week", "Absence of invoice",
+    "Absence", "Ausente el pedido", "Office hours", "Question about automatic replies",
+    "Ooops: wrong address", "Absentee ballot: question",
+])
+def test_customer_subject_about_absence_stays_normal(subject):
+    assert customer(subject=subject).kind == "normal"
+
+
+def test_out_of_office_words_in_a_customer_body_stay_normal():
+    body = "I'm out of office next week, out of office until Monday. Automatic reply: none.\n"
+    assert customer(body=body, subject="Delivery date").kind == "normal"
+
+
 def test_auto_submitted_with_vacation_text_is_out_of_office():
     found = customer("Auto-Submitted: auto-replied\n", subject="Re: Help",
                      body="I am on vacation until May 20 and will answer then.\n")
@@ -49,7 +76,8 @@ def test_auto_reply_header(header):
 
 
 @pytest.mark.parametrize("subject", ["Auto reply: Help", "Autoreply: Help",
-                                     "Auto-Response: Help", "AutoRespons :Help"])
+                                     "Auto-Response: Help", "AutoRespons :Help",
+                                     "Autoreply Re: Help", "Auto-Reply"])
 def test_auto_reply_subject_prefix(subject):
     assert customer(subject=subject).kind == "auto_reply"
 
