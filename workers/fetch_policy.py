@@ -13,6 +13,7 @@ host name admits whatever it resolves to; a listed address or network admits the
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -44,7 +45,8 @@ class FetchError(Exception):
 
 
 class Refused(FetchError):
-    """The fetch may not go there (scheme, address, too many redirects, bad URL). Permanent."""
+    """The fetch may not go there (scheme, address, too many redirects, bad URL, a host name
+    that does not exist). Permanent."""
 
 
 def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
@@ -95,7 +97,7 @@ class AllowList:
         return False
 
 
-def check(host: str, addresses: list[IPAddress], allow: AllowList) -> list[IPAddress]:
+def check(host: str, addresses: Sequence[IPAddress], allow: AllowList) -> Sequence[IPAddress]:
     """``addresses`` (what ``host`` resolved to) when the fetch may use them; else ``Refused``.
     Every address must pass: a name that also resolves to a private address is refused."""
     if not addresses:

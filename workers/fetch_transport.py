@@ -11,9 +11,10 @@ import time
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
-from workers.fetch_policy import FetchError, IPAddress
+from workers.fetch_policy import FetchError, IPAddress, Refused
 
 CONNECT_TIMEOUT_S = 5.0              # seconds for one connection attempt (within the deadline)
+NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
 class TooLarge(FetchError):
@@ -79,7 +80,7 @@ def _shutdown(sock: socket.socket) -> None:
 
 class _Pinned:
     """Connects to the checked addresses and to no other: the host name is never resolved here."""
-    addresses: list[IPAddress] = []
+    addresses: tuple[IPAddress, ...] = ()
     deadline: Deadline
     connect_timeout_s: float = CONNECT_TIMEOUT_S
 
@@ -109,11 +110,11 @@ class PinnedHTTPSConnection(_Pinned, HTTPSConnection):
     pass
 
 
-def resolve(host: str, port: int, resolver, deadline: Deadline) -> list[IPAddress]:
+def resolve(host: str, port: int, resolver, deadline: Deadline) -> tuple[IPAddress, ...]:
     """The addresses of ``host`` (an IP literal is its own); the lookup runs in a thread so
     that the deadline bounds it too (``getaddrinfo`` itself has no timeout)."""
     try:
-        return [ipaddress.ip_address(host)]
+        return (ipaddress.ip_address(host),)
     except ValueError:
         pass
     box: dict = {}
@@ -121,7 +122,7 @@ def resolve(host: str, port: int, resolver, deadline: Deadline) -> list[IPAddres
     def lookup() -> None:
         try:
             box["infos"] = resolver(host, port, 0, socket.SOCK_STREAM)
-        except OSError as exc:
+        except Exception as exc:  # gaierror, and UnicodeError for a label over 63 characters
             box["error"] = exc
     thread = threading.Thread(target=lookup, name="fetch-resolve", daemon=True)
     thread.start()
@@ -129,6 +130,14 @@ def resolve(host: str, port: int, resolver, deadline: Deadline) -> list[IPAddres
     if thread.is_alive():
         raise DeadlineExceeded(f"looking up {host} took more than {deadline.budget_s:.3g} s")
     if "error" in box:
-        raise Unreachable(f"cannot resolve {host}: {box['error']}")
+        raise _lookup_failure(host, box["error"])
     found = [ipaddress.ip_address(info[4][0]) for info in box["infos"]]
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))
+
+
+def _lookup_failure(host: str, error: Exception) -> FetchError:
+    """A name that does not exist is final (retrying holds a job for nothing); a DNS server
+    that does not answer may answer later."""
+    if isinstance(error, UnicodeError) or getattr(error, "errno", None) in NO_SUCH_NAME:
+        return Refused(f"{host}: no such host")
+    return Unreachable(f"cannot resolve {host}: {error}")

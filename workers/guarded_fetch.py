@@ -27,7 +27,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from http.client import HTTPException, InvalidURL
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import certifi
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -90,6 +90,7 @@ class Target:
         if not host:
             raise Refused("invalid URL: no host")
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        path = "".join(c if c.isascii() else quote(c) for c in path)  # as browsers send it
         userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
         return cls(scheme, host, port or (443 if scheme == "https" else 80), path, userinfo)
 

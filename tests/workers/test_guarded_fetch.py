@@ -147,10 +147,15 @@ def test_a_network_allowed_in_cidr_form_lets_its_addresses_through(server):
 
 
 def test_a_closed_port_is_unreachable_not_refused():
-    with pytest.raises(Unreachable):
+    with pytest.raises(Unreachable, match="cannot connect"):
         fetch("http://127.0.0.1:9/", allow=LOCAL)
-    with pytest.raises(Unreachable, match="cannot resolve"):
+
+
+def test_a_host_that_does_not_exist_is_refused_for_good():
+    with pytest.raises(Refused, match="nowhere.test: no such host"):
         fetch("http://nowhere.test/", resolver=hosts({}))
+    with pytest.raises(Refused, match="no such host"):
+        fetch(f"http://{'a' * 64}.example/")   # a label over 63 characters: UnicodeError
 
 
 def test_https_is_pinned_with_the_host_name_for_sni_and_the_certificate(tmp_path):
@@ -168,3 +173,8 @@ def test_https_is_pinned_with_the_host_name_for_sni_and_the_certificate(tmp_path
             fetch(f"https://other.test:{port}/ok", allow=allow, resolver=resolver, ca_certs=cert)
     finally:
         fetch_servers.stop(server)
+
+
+def test_non_ascii_paths_are_sent_percent_encoded(server):
+    assert fetch(f"{server.url}/päth?q=ü", allow=LOCAL).status == 404
+    assert server.paths == ["/p%C3%A4th?q=%C3%BC"]

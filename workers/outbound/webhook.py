@@ -59,8 +59,8 @@ def push_with(rt: Runtime, workspace: str, number: int | None, change: dict, eve
         return post_signed(settings.url, secret(settings.secret_env), body, AllowList.of(config),
                            settings.timeout_s)
     except PermanentFailure as exc:
-        log.warning("webhook event %s refused for good: %s", event_id, exc)
-        return f"refused: {exc}"
+        log.warning("webhook event %s dropped for good: %s", event_id, exc)
+        return f"dropped: {exc}"
     except TransientFailure:
         raise
 
