@@ -6,8 +6,8 @@ names the host, every redirect checked, a deadline, a size cap) and tells the tw
 failure apart, because they need opposite handling:
 
 * ``DownloadFailed``: it will never work (4xx, too big, not http/https, a refused address, too
-  many redirects, a host that does not exist, slower than the deadline). The caller keeps the message and notes the missing
-  attachment, with the reason, in its text.
+  many redirects, a host that does not exist, slower than the deadline). The caller keeps the
+  message and notes the missing attachment, with the reason, in its text.
 * ``DownloadRetry``: it may work later (connection refused or broken, 5xx, 408, 429). The caller
   lets it propagate so the RQ job is retried with backoff.
 
