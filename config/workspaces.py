@@ -13,6 +13,7 @@ from typing import Literal
 
 import yaml
 from config.channels import Channels
+from config.fetch import AllowHosts
 from config.outbound import Outbound
 from config.routing import Routing
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -54,6 +55,8 @@ class Workspace(Strict):
     channels: Channels = Channels()
     outbound: Outbound = Outbound()
     routing: Routing = Routing()
+    fetch_allow_hosts: AllowHosts = Field((), description="hosts server-side fetches may reach "
+                                          "even at private addresses (config/fetch.py)")
 
     @field_validator("slug")
     @classmethod

@@ -1,7 +1,9 @@
 """Worker side of the chat channel: the pure adapter, then the attachments it named by URL.
 
-Each URL is downloaded into the blob store and becomes an ``Attachment``. A download that can
-never work (4xx, too big) leaves a note in the message text instead of losing the message; a
+Each URL is downloaded into the blob store and becomes an ``Attachment``, through the guarded
+client (``workers.remote_files``: public addresses unless the workspace's ``fetch_allow_hosts``
+lists the host, one time budget per message). A download that can never work (4xx, too big, a
+refused address, too slow) leaves a note in the message text instead of losing the message; a
 transient failure (timeout, refused connection, 5xx) raises ``DownloadRetry`` so RQ retries the
 job with backoff (the adapter's dedupe key does not depend on the download, so a retry that
 finally succeeds stores the message once).
@@ -21,18 +23,20 @@ log = logging.getLogger(__name__)
 def normalize(raw: bytes, envelope: dict, runtime) -> Parsed:
     parsed = chat.parse(raw, workspace=envelope["workspace"], account=envelope["account"],
                         received_at=envelope["received_at"], raw_ref=envelope["raw_ref"])
+    allow = remote_files.AllowList.of(runtime.config.workspace(envelope["workspace"]))
+    until = remote_files.budget_end()  # one time budget for all the message's downloads
     notes = [note for remote in parsed.remote_files
-             if (note := fetch(parsed, remote, runtime)) is not None]
+             if (note := fetch(parsed, remote, runtime, allow, until)) is not None]
     parsed.remote_files = []
     if notes:
         add_notes(parsed, notes)
     return parsed
 
 
-def fetch(parsed: Parsed, remote: RemoteFile, runtime) -> str | None:
+def fetch(parsed: Parsed, remote: RemoteFile, runtime, allow, until) -> str | None:
     """Download one file into the blob store; return a note when it can never be fetched."""
     try:
-        data, served_type = remote_files.download(remote.ref)
+        data, served_type = remote_files.download(remote.ref, allow=allow, until=until)
     except remote_files.DownloadFailed as exc:
         log.info("chat attachment %s not downloaded: %s", remote.ref, exc.reason)
         return f"attachment {remote.filename} could not be downloaded: {exc.reason}"

@@ -100,6 +100,9 @@ async def download(bot, remote: RemoteFile) -> bytearray:
         raise FileUnavailable(f"{file.file_size} bytes, over the Bot API's 20 MB limit")
     if not file.file_path:
         raise FileUnavailable("Telegram gave no file path")
+    if not file.file_path.startswith(bot.base_file_url):
+        # python-telegram-bot reads a file_path naming an existing local file from the disk.
+        raise FileUnavailable("the Bot API answered a file path that is not one of its URLs")
     try:
         return await file.download_as_bytearray()
     except (BadRequest, InvalidToken) as exc:  # the file URL answered 400/404: gone

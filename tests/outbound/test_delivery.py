@@ -17,6 +17,7 @@ from tests.conftest import TEST_CONFIG
 from tests.outbound.callback_server import Receiver
 from tests.outbound.conftest import inbound, reply, with_relay
 from tests.outbound.mails import first_mail
+from tests.outbound.workspaces import LOCAL_FETCH_HOSTS
 from tests.integration.harness import free_port
 from tests.telegram.fake_bot_api import FakeBotApi
 from workers.ingest import store_event
@@ -115,6 +116,7 @@ def fake_api(monkeypatch):
 def configured(rt, **demo_channels):
     data = copy.deepcopy(TEST_CONFIG)
     data["workspaces"][0]["channels"] = demo_channels
+    data["workspaces"][0]["fetch_allow_hosts"] = LOCAL_FETCH_HOSTS
     rt.config = parse_config(data)
     return create_app(rt).test_client()
 

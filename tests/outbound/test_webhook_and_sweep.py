@@ -55,7 +55,8 @@ def test_changes_are_pushed_signed_with_retries(rt, client, receiver):
 
 def test_new_ticket_is_pushed_with_its_snapshot(rt, receiver):
     ingest(rt, first_mail())
-    assert push_all(rt) == [f"{receiver.url} answered 200"]
+    origin = receiver.url.rpartition("/")[0]   # the path may hold a token: never in a detail
+    assert push_all(rt) == [f"{origin} answered 200"]
     [(_, body)] = receiver.requests
     document = json.loads(body)
     assert document["change"]["kind"] == "created"

@@ -5,11 +5,21 @@ result written in a second: ``sent`` (with when), ``outbox`` (kept locally), or 
 the reason. A transient failure counts an attempt and raises, so RQ retries with backoff; after
 ``outbound.max_attempts`` the message is failed and the job stops. A message already sent (a
 job run twice) is not sent again. Notes are never sent.
+
+Whatever the stored data holds, the job ends: an exception while *building* the delivery (a
+header that cannot carry a filename, a bad address, a missing attachment blob, a bug) fails the
+message at once with the exception as the reason; an unexpected exception while *sending* counts
+an attempt like a transient failure, so it too ends as ``failed`` after the last attempt. Only a
+database or Redis outage is passed through uncounted: it says nothing about the message, and
+the work resumes when the dependency returns. A message with attempts is never re-enqueued by the
+sweep (``workers.outbound.sweep``), so no path loops forever.
 """
 from __future__ import annotations
 
 import logging
 
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from channels import tokens
@@ -22,6 +32,7 @@ from workers.runtime import Runtime, runtime
 log = logging.getLogger(__name__)
 FINISHED = ("sent", "failed", "outbox")
 CHANNELS = {"email": email_out, "form": email_out, "telegram": telegram_out, "chat": chat_out}
+OUTAGES = (OperationalError, InterfaceError, RedisError)  # not the message's fault: retry as is
 
 
 def deliver(message_id: int) -> str:
@@ -32,14 +43,11 @@ def deliver(message_id: int) -> str:
 def deliver_with(rt: Runtime, message_id: int, key: str | None = None) -> str:
     """Deliver the message; returns its delivery status afterwards."""
     try:
-        with rt.sessions.begin() as session:
-            message = session.get(Message, message_id)
-            if message is None or message.direction != "out":
-                return "skipped"
-            if message.delivery_status in FINISHED:
-                return message.delivery_status
-            channel, plan, config = _plan(rt, session, message, key or tokens.default_key())
-        outcome = channel.send(rt, plan)
+        prepared = _prepare(rt, message_id, key or tokens.default_key())
+        if isinstance(prepared, str):
+            return prepared
+        channel, plan = prepared
+        outcome = _send(rt, channel, plan)
     except PermanentFailure as exc:
         return _record(rt, message_id, "failed", str(exc))
     except TransientFailure as exc:
@@ -50,13 +58,48 @@ def deliver_with(rt: Runtime, message_id: int, key: str | None = None) -> str:
                    outbox=outcome.outbox)
 
 
+def _prepare(rt: Runtime, message_id: int, key: str):
+    """(channel, plan), or the status to return when there is nothing to send."""
+    with rt.sessions.begin() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.direction != "out":
+            return "skipped"
+        if message.delivery_status in FINISHED:
+            return message.delivery_status
+        try:
+            return _plan(rt, session, message, key)
+        except (PermanentFailure, TransientFailure, *OUTAGES):
+            raise
+        except Exception as exc:  # the stored data cannot become a delivery: retrying won't help
+            log.exception("message %s: the %s delivery could not be built", message_id,
+                          message.channel)
+            raise PermanentFailure(f"the {message.channel} delivery could not be built: "
+                                   f"{_describe(exc)}") from exc
+
+
+def _send(rt: Runtime, channel, plan):
+    """``channel.send``; an exception it did not classify counts as a transient failure, so the
+    attempts run out instead of the job raising (uncounted) forever."""
+    try:
+        return channel.send(rt, plan)
+    except (PermanentFailure, TransientFailure, *OUTAGES):
+        raise
+    except Exception as exc:
+        log.exception("unexpected failure while sending")
+        raise TransientFailure(f"unexpected failure while sending: {_describe(exc)}") from exc
+
+
+def _describe(exc: Exception) -> str:
+    return f"{exc.__class__.__name__}: {exc}"
+
+
 def _plan(rt: Runtime, session: Session, message: Message, key: str):
     ticket = session.get(Ticket, message.ticket_id)
     config = _workspace_config(rt, session, ticket)
     channel = CHANNELS.get(message.channel)
     if channel is None:
         raise PermanentFailure(f"no outbound delivery for channel {message.channel!r}")
-    return channel, channel.prepare(rt, session, message, ticket, config, key), config
+    return channel, channel.prepare(rt, session, message, ticket, config, key)
 
 
 def _workspace_config(rt: Runtime, session: Session, ticket: Ticket):

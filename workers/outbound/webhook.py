@@ -5,7 +5,9 @@
 (``{"kind": "created" | "message" | "reply" | "note" | "merged" | ...}``) and an event id that
 stays the same across retries (receivers deduplicate by it). Signed like the chat callback:
 ``X-Ticketgate-Timestamp`` + ``X-Ticketgate-Signature`` (hex HMAC-SHA256 of ``ts.body``).
-A 4xx other than 408/425/429 is logged and dropped (the receiver refuses it for good); other
+Posted through the guarded client (``chat_out.post_signed``): an address that is not public is
+refused unless the workspace's ``fetch_allow_hosts`` lists the host. A refused address, a 3xx and
+a 4xx other than 408/425/429 are logged and dropped (never retried: they cannot get better); other
 failures raise, so RQ retries with backoff and finally keeps the job in its failed registry.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from config.channels import secret
 from gateway.serializers import load_relations, ticket_json
 from store import repo
 from store.models import Message, Ticket, utcnow
+from workers.guarded_fetch import AllowList
 from workers.outbound import queue
 from workers.outbound.chat_out import post_signed
 from workers.outbound.relay import PermanentFailure, TransientFailure
@@ -53,10 +56,11 @@ def push_with(rt: Runtime, workspace: str, number: int | None, change: dict, eve
                 "change": change, "ticket": _snapshot(rt, workspace, number, change)}
     body = json.dumps(document, sort_keys=True).encode()
     try:
-        return post_signed(settings.url, secret(settings.secret_env), body, settings.timeout_s)
+        return post_signed(settings.url, secret(settings.secret_env), body, AllowList.of(config),
+                           settings.timeout_s)
     except PermanentFailure as exc:
-        log.warning("webhook event %s refused for good: %s", event_id, exc)
-        return f"refused: {exc}"
+        log.warning("webhook event %s dropped for good: %s", event_id, exc)
+        return f"dropped: {exc}"
     except TransientFailure:
         raise
 
