@@ -55,6 +55,23 @@ class Identity(Base):
     bouncing: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Contact(Base):
+    """A way to reach a customer that nobody proved: the email a chat widget visitor typed.
+
+    Kept apart from ``Identity`` on purpose: identities are proofs (they find and link customers,
+    thread by subject token, receive replies); a contact is only shown (API ``verified: false``)
+    and never looked up by value, so claiming someone's address gains nothing. Unique per
+    customer; any number of customers may claim the same address."""
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("customer_id", "kind", "value"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
@@ -164,7 +181,10 @@ class Assignment(Base):
 
 
 class Participant(Base):
-    """An address that took part in a ticket; only participants may thread by subject token."""
+    """An address that took part in a ticket: the sender and the Cc of each inbound message
+    whose sender was verified (docs/threading.md "Participants"). Together with the identities
+    of the ticket's customer they are the only senders trusted by the subject token, by weak
+    thread keys, and as recipients of replies."""
     __tablename__ = "participants"
     __table_args__ = (UniqueConstraint("ticket_id", "address"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -197,6 +217,9 @@ class Message(Base):
     received_at: Mapped[str] = mapped_column(String(40), default="")  # stamped by the edge
     revision: Mapped[str] = mapped_column(String(40), default="")  # of the latest edit applied
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Inbound: false when the message was threaded onto a ticket its sender is no participant of
+    # (e.g. by a Message-ID a stranger knew); such a sender never receives the agents' replies.
+    sender_verified: Mapped[bool] = mapped_column(Boolean, default=True)
     # Outbound (direction out) only: queued | sent | failed | outbox, why, when, tries so far.
     account: Mapped[str] = mapped_column(String(100), default="")  # mailbox / bot / widget
     author: Mapped[str] = mapped_column(String(100), default="")   # agent of a reply or note

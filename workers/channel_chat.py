@@ -1,5 +1,8 @@
 """Worker side of the chat channel: the pure adapter, then the attachments it named by URL.
 
+Messages the widget posted (``meta.source`` widget) are parsed as such: a visitor's email
+is then never a proven link, whatever the payload says (docs/threading.md).
+
 Each URL is downloaded into the blob store and becomes an ``Attachment``. A download that can
 never work (4xx, too big) leaves a note in the message text instead of losing the message; a
 transient failure (timeout, refused connection, 5xx) raises ``DownloadRetry`` so RQ retries the
@@ -20,13 +23,20 @@ log = logging.getLogger(__name__)
 
 def normalize(raw: bytes, envelope: dict, runtime) -> Parsed:
     parsed = chat.parse(raw, workspace=envelope["workspace"], account=envelope["account"],
-                        received_at=envelope["received_at"], raw_ref=envelope["raw_ref"])
+                        received_at=envelope["received_at"], raw_ref=envelope["raw_ref"],
+                        from_widget=from_widget(envelope))
     notes = [note for remote in parsed.remote_files
              if (note := fetch(parsed, remote, runtime)) is not None]
     parsed.remote_files = []
     if notes:
         add_notes(parsed, notes)
     return parsed
+
+
+def from_widget(envelope: dict) -> bool:
+    """Whether our widget built the payload (``gateway.chat_edge`` stamps ``meta.source``):
+    then nothing in it is vouched for by the business, in particular not the visitor's email."""
+    return (envelope.get("meta") or {}).get("source") == "widget"
 
 
 def fetch(parsed: Parsed, remote: RemoteFile, runtime) -> str | None:
