@@ -101,3 +101,11 @@ def test_api_shows_the_contact_as_unverified(runtime, api_keys):
     assert customer["identities"] == [
         {"kind": "chat", "value": "v-1", "bouncing": False, "verified": True},
         {"kind": "email", "value": ALICE, "bouncing": False, "verified": False}]
+
+
+def test_proven_email_of_a_chat_customer_threads_by_subject_token(runtime):
+    """Participants include every identity of the ticket's customer."""
+    chat(runtime, visitor(email="new@customer.test", verified=True))
+    assert mail(runtime, "new@customer.test", subject="Re: [#1] Chat")[0] == "threaded"
+    assert [t.message_count for t in tickets(runtime)] == [2]
+    assert [m.sender_verified for m in messages(runtime)] == [True, True]
