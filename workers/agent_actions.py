@@ -136,11 +136,13 @@ def last_inbound(session: Session, ticket_id: int) -> Message | None:
 
 
 def recipient(session: Session, ticket: Ticket, last: Message | None) -> str:
-    """Where the reply goes: the ticket's customer. At the address of the latest verified
-    message when that address is one of the customer's identities (a customer writing from a
-    second, proven address is answered there), else at the customer's first email address,
-    else (no email: chat, Telegram) the latest verified sender."""
+    """Whom the reply goes to (docs/threading.md). Chat and Telegram: the sender of the latest
+    verified message, in whose conversation it is delivered. Mail: the ticket's customer, at the
+    latest verified message's address when that is one of the customer's identities (a customer
+    writing from a second, proven address is answered there), else at their first email."""
     latest = last.from_address if last is not None else ""
+    if latest and ticket.channel not in MAIL_CHANNELS:
+        return latest
     owned = select(Identity.kind, Identity.value).where(Identity.customer_id == ticket.customer_id)
     identities = [tuple(row) for row in session.execute(owned.order_by(Identity.id))]
     if latest and repo.identity_key(latest) in identities:

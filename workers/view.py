@@ -1,12 +1,12 @@
 """What a batch needs to read from the store, read once for all of its events.
 
 The pipeline asks three questions of every message: is it stored already (its dedupe key), who
-is the sender (an identity), which of its thread keys exist (and a fourth only when a message
-claims an unproven contact: which customers have it already). A view answers them from one query
-per question for the whole batch and learns what the batch itself stores, so a reply later in
-the batch finds the ticket its parent just opened. Messages, thread keys, participants and the
-pipeline's audit entries, which it never reads back as objects, wait in the view and are written
-by one multi-row INSERT per table when the batch ends (``flush``).
+is the sender (an identity), which of its thread keys exist; and a fourth only when a message
+names other identities or unproven contacts (who has them as contacts). A view answers them
+from one query per question for the whole batch and learns what the batch itself stores, so a
+reply later in the batch finds the ticket its parent just opened. Messages, thread keys,
+participants and the pipeline's audit entries, which it never reads back as objects, wait in
+the view and are written by one multi-row INSERT per table when the batch ends (``flush``).
 """
 from __future__ import annotations
 
@@ -49,19 +49,17 @@ class BatchView:
         rows = session.execute(select(Message.workspace_id, Message.dedupe_key)
                                .where(Message.dedupe_key.in_(dedupe)))
         view.stored = {(workspace_id, key) for workspace_id, key in rows}
-        values = {pipeline.identity_of(e)[1] for _, e in events}
-        values |= {value for _, e in events for _, value in
-                   pipeline.linked_identities(e) + pipeline.claimed_contacts(e)}
+        others = {value for _, e in events  # proven links and unproven claims
+                  for _, value in pipeline.linked_identities(e) + pipeline.claimed_contacts(e)}
+        values = {pipeline.identity_of(e)[1] for _, e in events} | others
         for found in session.scalars(select(Identity).where(Identity.value.in_(values))):
             view.identities[(found.workspace_id, found.kind, found.value)] = found
         keys = {k for _, e in events for k in threading.message_keys(e)}
         for row in session.scalars(select(ThreadKey).where(ThreadKey.key.in_(keys))):
             view.keys[(row.workspace_id, row.key)] = KeyRow(row.key, row.ticket_id, row.strong)
-        claimed = {value for _, e in events
-                   for _, value in pipeline.claimed_contacts(e) + pipeline.linked_identities(e)}
-        if claimed:  # contacts that may be claimed again, or proven now
+        if others:  # contacts that may be claimed again, or proven now
             rows = session.execute(select(Contact.customer_id, Contact.kind, Contact.value)
-                                   .where(Contact.value.in_(claimed)))
+                                   .where(Contact.value.in_(others)))
             view.contacts = {tuple(row) for row in rows}
         return view
 
