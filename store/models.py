@@ -56,12 +56,9 @@ class Identity(Base):
 
 
 class Contact(Base):
-    """A way to reach a customer that nobody proved: the email a chat widget visitor typed.
-
-    Kept apart from ``Identity`` on purpose: identities are proofs (they find and link customers,
-    thread by subject token, receive replies); a contact is only shown (API ``verified: false``)
-    and never looked up by value, so claiming someone's address gains nothing. Unique per
-    customer; any number of customers may claim the same address."""
+    """An unproven way to reach a customer (a chat widget visitor's typed email): only shown
+    (API ``verified: false``), never looked up like an ``Identity``, so claiming an address
+    gains nothing. Unique per customer; many customers may claim one address."""
     __tablename__ = "contacts"
     __table_args__ = (UniqueConstraint("customer_id", "kind", "value"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -181,10 +178,8 @@ class Assignment(Base):
 
 
 class Participant(Base):
-    """An address that took part in a ticket: the sender and the Cc of each inbound message
-    whose sender was verified (docs/threading.md "Participants"). Together with the identities
-    of the ticket's customer they are the only senders trusted by the subject token, by weak
-    thread keys, and as recipients of replies."""
+    """An address that takes part in a ticket: sender and Cc of each verified inbound message
+    (docs/threading.md); with the customer's identities the only senders trusted by [#N]."""
     __tablename__ = "participants"
     __table_args__ = (UniqueConstraint("ticket_id", "address"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -217,8 +212,7 @@ class Message(Base):
     received_at: Mapped[str] = mapped_column(String(40), default="")  # stamped by the edge
     revision: Mapped[str] = mapped_column(String(40), default="")  # of the latest edit applied
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Inbound: false when the message was threaded onto a ticket its sender is no participant of
-    # (e.g. by a Message-ID a stranger knew); such a sender never receives the agents' replies.
+    # False: threaded onto a ticket its sender takes no part in (docs/threading.md); never answered.
     sender_verified: Mapped[bool] = mapped_column(Boolean, default=True)
     # Outbound (direction out) only: queued | sent | failed | outbox, why, when, tries so far.
     account: Mapped[str] = mapped_column(String(100), default="")  # mailbox / bot / widget
