@@ -5,7 +5,10 @@ the edge validates with it (400 naming each bad field) and the adapter validates
 payload enqueued under older limits still never crashes a worker. ``parse`` is pure: the event,
 base64 attachments inline, URL attachments as ``RemoteFile``s the worker downloads.
 
-A chat visitor is ``chat:<visitor id>``; a visitor email is a proven link to the email customer.
+A chat visitor is ``chat:<visitor id>``. A visitor email is only a claim (the widget lets anyone
+type any address): it becomes an unverified contact (``event.contacts``), unless the business's
+signed webhook says ``visitor.email_verified: true``, which makes it a proven link
+(``event.links``) to the email customer. The widget's own messages never carry that proof.
 The dedupe key carries a hash of the content, so a retried delivery is one message but a reused
 message id with different content is not silently dropped.
 """
@@ -63,6 +66,7 @@ class Visitor(Payload):
     id: Id
     name: Short = ""
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320)] = ""
+    email_verified: bool = False  # the business's server vouches that the visitor owns it
 
     @field_validator("email")
     @classmethod
@@ -178,7 +182,9 @@ def validate(data) -> ChatMessage:
 
 
 def parse(raw: bytes, *, workspace: str, account: str, received_at: str,
-          raw_ref: str) -> Parsed:
+          raw_ref: str, from_widget: bool = False) -> Parsed:
+    """``from_widget``: the payload was built by our widget from what a visitor typed, so its
+    ``email_verified`` is ignored whatever it says."""
     try:
         message = validate(json.loads(raw))
     except (ValueError, ValidationError) as exc:  # JSONDecodeError, UnicodeDecodeError too
@@ -192,8 +198,10 @@ def parse(raw: bytes, *, workspace: str, account: str, received_at: str,
         sender=Address(message.visitor.name, f"chat:{message.visitor.id}"),
         subject=subject_of(text), text=text, reply_text=text,
         thread=ThreadHints(conversation_id=message.conversation_id), raw_ref=raw_ref,
-        content_hash=digest,
-        links=[f"email:{message.visitor.email}"] if message.visitor.email else [])
+        content_hash=digest)
+    if message.visitor.email:
+        proven = message.visitor.email_verified and not from_widget
+        (event.links if proven else event.contacts).append(f"email:{message.visitor.email}")
     parsed = Parsed(event=event)
     for attachment in message.attachments:
         if attachment.content_base64:

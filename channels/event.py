@@ -80,6 +80,9 @@ class TicketEvent:
     # Other identities the channel proves belong to the sender ("email:a@b.c", "phone:+420..."),
     # so one customer writing on two channels is one customer.
     links: list[str] = field(default_factory=list)
+    # Ways to reach the sender that nobody proved (the email a chat widget visitor typed), same
+    # form as ``links``: stored as unverified contacts of the sender, never used to link.
+    contacts: list[str] = field(default_factory=list)
     # Set on an edit of an earlier message (same dedupe key): a newer revision replaces the
     # stored text instead of adding a message (Telegram edited_message: its edit_date).
     revision: str = ""

@@ -3,9 +3,10 @@
 The payload (see ``gateway/form_flow.py``) holds the visitor's name, email, subject, message,
 attachments (base64), submission id and ``submitted_at``. The sender's identity is the email
 address, lowercased, so a customer who writes by email and by form is one customer. Nothing is
-quoted in a form message: ``reply_text`` is the whole message. A ``[#N]`` subject token is a
-threading hint (accepted by the pipeline only from a participant of ticket N). The dedupe key
-is the payload's hash: the same payload delivered twice is one message.
+quoted in a form message: ``reply_text`` is the whole message. A ``[#N]`` subject token is kept
+as a hint, but the pipeline never threads a form message by it: anyone can type any address
+into a form, so nothing proves the sender takes part in ticket N (docs/threading.md). The
+dedupe key is the payload's hash: the same payload delivered twice is one message.
 """
 from __future__ import annotations
 

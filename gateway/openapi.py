@@ -85,7 +85,8 @@ def schemas() -> dict:
 
 
 def ticket_schema() -> dict:
-    identity = obj({"kind": STR, "value": STR, "bouncing": BOOL})
+    identity = obj({"kind": STR, "value": STR, "bouncing": BOOL, "verified": {
+        **BOOL, "description": "false: an unverified contact (e.g. typed into the chat widget)"}})
     sla = obj({"first_response_due": TIME, "next_response_due": TIME, "resolution_due": TIME,
                "breached": BOOL})
     return obj({
@@ -113,6 +114,8 @@ def message_schema() -> dict:
                            "out_of_office, bounce, bulk, own_loop, spam, ..."},
         "classification_detail": {"type": "object"}, "created_at": TIME,
         "author": {"type": ["string", "null"], "description": "the agent of an out/note message"},
+        "sender_verified": {**BOOL, "description": "false: threaded by a hint that proves "
+                            "nothing of the sender, who is no participant and never gets replies"},
         "delivery": {"type": ["object", "null"], "description": "out messages only", "properties": {
             "status": {"enum": ["queued", "sent", "failed", "outbox"]}, "detail": STR,
             "attempts": INT, "delivered_at": TIME}}})

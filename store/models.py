@@ -55,6 +55,20 @@ class Identity(Base):
     bouncing: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Contact(Base):
+    """An unproven way to reach a customer (a chat widget visitor's typed email): only shown
+    (API ``verified: false``), never looked up like an ``Identity``, so claiming an address
+    gains nothing. Unique per customer; many customers may claim one address."""
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("customer_id", "kind", "value"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
@@ -164,7 +178,8 @@ class Assignment(Base):
 
 
 class Participant(Base):
-    """An address that took part in a ticket; only participants may thread by subject token."""
+    """An address that takes part in a ticket: sender and Cc of each verified inbound message
+    (docs/threading.md); with the customer's identities the only senders trusted by [#N]."""
     __tablename__ = "participants"
     __table_args__ = (UniqueConstraint("ticket_id", "address"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -197,6 +212,8 @@ class Message(Base):
     received_at: Mapped[str] = mapped_column(String(40), default="")  # stamped by the edge
     revision: Mapped[str] = mapped_column(String(40), default="")  # of the latest edit applied
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # False: threaded onto a ticket its sender takes no part in (docs/threading.md); never answered.
+    sender_verified: Mapped[bool] = mapped_column(Boolean, default=True)
     # Outbound (direction out) only: queued | sent | failed | outbox, why, when, tries so far.
     account: Mapped[str] = mapped_column(String(100), default="")  # mailbox / bot / widget
     author: Mapped[str] = mapped_column(String(100), default="")   # agent of a reply or note

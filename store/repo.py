@@ -4,11 +4,12 @@ Every function takes an open ``Session`` inside the caller's transaction; none c
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import delete, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.models import Customer, Identity, Participant, Ticket, TicketEvent, Workspace, utcnow
+from store.models import (Contact, Customer, Identity, Participant, Ticket, TicketEvent, Workspace,
+                          utcnow)
 
 MAX_MERGE_HOPS = 20  # a merge chain longer than this is a data error, not a loop to follow
 
@@ -53,6 +54,17 @@ def workspace_row(session: Session, slug: str, name: str = "") -> Workspace:
     return cache[slug]
 
 
+IDENTITY_PREFIXES = ("telegram", "chat", "phone")  # address "kind:value"; anything else is email
+
+
+def identity_key(address: str) -> tuple[str, str]:
+    """The identity an address names: ``("chat", "v1")`` for ``chat:v1``, else an email."""
+    kind, sep, value = address.partition(":")
+    if sep and kind in IDENTITY_PREFIXES:
+        return kind, value
+    return "email", address.lower()
+
+
 def identity(session: Session, workspace_id: int, kind: str, value: str) -> Identity | None:
     return session.scalar(select(Identity).where(Identity.workspace_id == workspace_id,
                                                  Identity.kind == kind, Identity.value == value))
@@ -71,6 +83,20 @@ def add_identity(session: Session, customer: Customer, kind: str, value: str) ->
                      value=value)
     session.add(found)
     return found
+
+
+def add_contact(session: Session, customer: Customer, kind: str, value: str) -> Contact:
+    """An unproven way to reach ``customer`` (shown, never used to find or link anyone)."""
+    found = Contact(workspace_id=customer.workspace_id, customer_id=customer.id, kind=kind,
+                    value=value)
+    session.add(found)
+    return found
+
+
+def drop_contact(session: Session, customer_id: int, kind: str, value: str) -> None:
+    session.flush()  # the contact may have been added in this very transaction
+    session.execute(delete(Contact).where(Contact.customer_id == customer_id,
+                                          Contact.kind == kind, Contact.value == value))
 
 
 def insert_rows(session: Session, model, rows: list[dict]) -> None:
@@ -96,8 +122,14 @@ def survivor(session: Session, ticket: Ticket) -> Ticket:
 
 
 def is_participant(session: Session, ticket_id: int, address: str) -> bool:
-    return session.scalar(select(Participant.id).where(Participant.ticket_id == ticket_id,
-                                                       Participant.address == address)) is not None
+    """Whether ``address`` takes part in the ticket: a participant row (the sender or Cc of a
+    verified inbound message), or an identity of the ticket's customer. One query."""
+    kind, value = identity_key(address)
+    listed = exists().where(Participant.ticket_id == ticket_id,
+                            Participant.address == address.lower())
+    owned = exists().where(Ticket.id == ticket_id, Identity.customer_id == Ticket.customer_id,
+                           Identity.kind == kind, Identity.value == value)
+    return bool(session.scalar(select(listed | owned)))
 
 
 def participants_among(session: Session, ticket_id: int, addresses: list[str]) -> set[str]:

@@ -125,24 +125,29 @@ def _count(ticket: Ticket) -> None:
 
 
 def last_inbound(session: Session, ticket_id: int) -> Message | None:
-    """The customer's latest message that is no automatic mail (what a reply answers)."""
+    """The customer's latest message that is no automatic mail and whose sender was verified
+    (what a reply answers: never a stranger's message, docs/threading.md)."""
     rows = session.scalars(select(Message).where(Message.ticket_id == ticket_id,
-                                                 Message.direction == "in")
+                                                 Message.direction == "in",
+                                                 Message.sender_verified.is_(True))
                            .order_by(Message.id.desc()).limit(50))
     return next((m for m in rows if (m.classification or {}).get("kind", "normal")
                  in ("normal", "list", "spam")), None)
 
 
 def recipient(session: Session, ticket: Ticket, last: Message | None) -> str:
-    """Where the reply goes: the sender of the customer's latest message, else the
-    customer's email address."""
-    if last is not None and last.from_address:
-        return last.from_address
-    if ticket.customer_id is None:
-        return ""
-    return session.scalar(select(Identity.value).where(Identity.customer_id == ticket.customer_id,
-                                                       Identity.kind == "email")
-                          .order_by(Identity.id)) or ""
+    """Whom the reply goes to (docs/threading.md). Chat and Telegram: the sender of the latest
+    verified message, in whose conversation it is delivered. Mail: the ticket's customer, at the
+    latest verified message's address when that is one of the customer's identities (a customer
+    writing from a second, proven address is answered there), else at their first email."""
+    latest = last.from_address if last is not None else ""
+    if latest and ticket.channel not in MAIL_CHANNELS:
+        return latest
+    owned = select(Identity.kind, Identity.value).where(Identity.customer_id == ticket.customer_id)
+    identities = [tuple(row) for row in session.execute(owned.order_by(Identity.id))]
+    if latest and repo.identity_key(latest) in identities:
+        return latest
+    return next((value for kind, value in identities if kind == "email"), latest)
 
 
 # --- merge -------------------------------------------------------------------------------------

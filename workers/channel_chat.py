@@ -1,5 +1,8 @@
 """Worker side of the chat channel: the pure adapter, then the attachments it named by URL.
 
+Messages the widget posted (``meta.source`` widget) are parsed as such: a visitor's email
+is then never a proven link, whatever the payload says (docs/threading.md).
+
 Each URL is downloaded into the blob store and becomes an ``Attachment``, through the guarded
 client (``workers.remote_files``: public addresses unless the workspace's ``fetch_allow_hosts``
 lists the host, one time budget per message). A download that can never work (4xx, too big, a
@@ -22,7 +25,8 @@ log = logging.getLogger(__name__)
 
 def normalize(raw: bytes, envelope: dict, runtime) -> Parsed:
     parsed = chat.parse(raw, workspace=envelope["workspace"], account=envelope["account"],
-                        received_at=envelope["received_at"], raw_ref=envelope["raw_ref"])
+                        received_at=envelope["received_at"], raw_ref=envelope["raw_ref"],
+                        from_widget=from_widget(envelope))
     allow = remote_files.AllowList.of(runtime.config.workspace(envelope["workspace"]))
     until = remote_files.budget_end()  # one time budget for all the message's downloads
     notes = [note for remote in parsed.remote_files
@@ -31,6 +35,12 @@ def normalize(raw: bytes, envelope: dict, runtime) -> Parsed:
     if notes:
         add_notes(parsed, notes)
     return parsed
+
+
+def from_widget(envelope: dict) -> bool:
+    """Whether our widget built the payload (``gateway.chat_edge`` stamps ``meta.source``):
+    then nothing in it is vouched for by the business, in particular not the visitor's email."""
+    return (envelope.get("meta") or {}).get("source") == "widget"
 
 
 def fetch(parsed: Parsed, remote: RemoteFile, runtime, allow, until) -> str | None:

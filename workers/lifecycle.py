@@ -87,7 +87,7 @@ def store(ctx) -> None:
     own = (threading.mid_key(event.native_id), threading.conversation_key(event))
     keys = {key: key in own for key in threading.message_keys(event)}
     ctx.view.add_thread_keys(ctx.workspace.id, ticket.id, keys)
-    if not ctx.automatic:
+    if not ctx.automatic and ctx.sender_verified:  # a stranger never becomes a participant
         ctx.view.add_participants(ticket.id, participants(ctx), new_ticket=ctx.created)
     if event.classification.kind == "bounce":
         mark_bouncing(ctx)
@@ -106,7 +106,7 @@ def message_row(ctx) -> dict:
                       "sha256": a.sha256} for a in event.attachments],
         classification=_classification(event), raw_ref=event.raw_ref, sent_at=event.sent_at,
         received_at=event.received_at, revision=event.revision,
-        account=event.account[:100])
+        account=event.account[:100], sender_verified=ctx.sender_verified)
 
 
 def _classification(event) -> dict:

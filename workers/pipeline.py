@@ -45,6 +45,9 @@ class Context:
     ticket: Ticket | None = None
     thread_rule: str = ""
     created: bool = False
+    # False when the ticket was found by a rule that does not prove who the sender is and the
+    # sender is no participant of it (docs/threading.md): kept, flagged, never answered.
+    sender_verified: bool = True
 
     @property
     def automatic(self) -> bool:
@@ -83,7 +86,8 @@ def classify(ctx: Context) -> None:
 def identify(ctx: Context) -> None:
     """The sender's customer: by the sender's identity, else by an identity the channel proves
     is theirs too (``event.links``); a new customer otherwise. Every proven identity that
-    belongs to nobody yet is added to the customer."""
+    belongs to nobody yet is added to the customer; claims nobody proved (``event.contacts``)
+    are only kept as the customer's unverified contacts and never find anyone."""
     sender = ctx.event.sender
     kind, value = identity_of(ctx.event)
     if not value:
@@ -105,25 +109,45 @@ def identify(ctx: Context) -> None:
     for (k, v), known in zip(wanted, found):
         if known is None:
             ctx.view.add_identity(repo.add_identity(ctx.session, ctx.customer, k, v))
+            ctx.view.drop_contact(ctx.customer.id, k, v)
+    keep_contacts(ctx)
+
+
+def keep_contacts(ctx: Context) -> None:
+    """The event's unproven claims, as unverified contacts of the sender's customer (once,
+    and not when the customer has proven that identity already)."""
+    for kind, value in claimed_contacts(ctx.event):
+        proven = ctx.view.identity(ctx.workspace.id, kind, value)
+        if proven is not None and proven.customer_id == ctx.customer.id:
+            continue
+        if not ctx.view.has_contact(ctx.customer.id, kind, value):
+            ctx.view.add_contact(repo.add_contact(ctx.session, ctx.customer, kind, value))
 
 
 LINK_KINDS = ("email", "phone", "telegram", "chat")
 
 
 def linked_identities(event: TicketEvent) -> list[tuple[str, str]]:
-    links = []
-    for link in event.links:
-        kind, _, value = link.partition(":")
+    """The identities the channel proves are the sender's too (``event.links``)."""
+    return _identities(event.links)
+
+
+def claimed_contacts(event: TicketEvent) -> list[tuple[str, str]]:
+    """Ways to reach the sender that nobody proved (``event.contacts``)."""
+    return _identities(event.contacts)
+
+
+def _identities(items: list[str]) -> list[tuple[str, str]]:
+    found = []
+    for item in items:
+        kind, _, value = item.partition(":")
         if kind in LINK_KINDS and value:
-            links.append((kind, value.lower() if kind == "email" else value))
-    return list(dict.fromkeys(links))
+            found.append((kind, value.lower() if kind == "email" else value))
+    return list(dict.fromkeys(found))
 
 
 def identity_of(event: TicketEvent) -> tuple[str, str]:
-    kind, sep, value = event.sender.address.partition(":")
-    if sep and kind in ("telegram", "chat", "phone"):
-        return kind, value
-    return "email", event.sender.address.lower()
+    return repo.identity_key(event.sender.address)
 
 
 def thread(ctx: Context) -> None:
@@ -132,6 +156,19 @@ def thread(ctx: Context) -> None:
     if ctx.ticket is None and ctx.automatic:
         raise Quarantine("automatic", f"{ctx.event.classification.kind} that belongs to no "
                          f"ticket ({ctx.event.classification.reason})")
+    if ctx.ticket is not None:
+        ctx.sender_verified = sender_takes_part(ctx)
+
+
+def sender_takes_part(ctx: Context) -> bool:
+    """Whether the ticket may trust the sender (docs/threading.md): the conversation itself
+    is the proof on chat and Telegram (replies go to it, not to an address); elsewhere the
+    sender must be the ticket's customer or one of its participants."""
+    if ctx.thread_rule in threading.SENDER_PROVING_RULES:
+        return True
+    if ctx.customer is not None and ctx.customer.id == ctx.ticket.customer_id:
+        return True  # the common case, known without a query
+    return ctx.view.is_participant(ctx.ticket.id, ctx.event.sender.address)
 
 
 STEPS = (dedupe, classify, identify, thread, lifecycle.apply_lifecycle, rules_step.apply_rules,

@@ -5,6 +5,10 @@ against stored Message-IDs (strong keys always match; keys we only saw reference
 sender who takes part in that ticket), then the token inside one of our own Message-IDs -> the
 signed hidden body marker -> subject token ``[#N]`` from a participant -> channel conversation
 id. The token rules live in ``workers.thread_tokens``.
+
+Threading decides the ticket, not who the sender is: only a conversation id (chat, Telegram)
+proves that; after any other rule the pipeline checks that the sender takes part in the
+ticket (``pipeline.sender_takes_part``). The rules and proofs: docs/threading.md.
 """
 from __future__ import annotations
 
@@ -16,6 +20,13 @@ from channels.event import TicketEvent
 from store import repo
 from store.models import Ticket, Workspace
 from workers import thread_tokens
+
+
+# Channels whose sender address is typed by whoever submits (the contact form): rules that
+# trust a participant's address (subject token, weak thread keys) never match for them.
+UNPROVEN_SENDER_CHANNELS = ("form",)
+# Rules whose match proves the sender belongs to the ticket: the conversation is the customer.
+SENDER_PROVING_RULES = ("by_conversation",)
 
 
 def message_keys(event: TicketEvent) -> list[str]:
@@ -71,10 +82,17 @@ def by_references(session: Session, workspace: Workspace, event: TicketEvent,
     known = view.thread_keys(workspace.id, wanted)
     for key in dict.fromkeys(wanted):
         hit = known.get(key)
-        if hit and (hit.strong or view.is_participant(hit.ticket_id,
-                                                      event.sender.address.lower())):
+        if hit and (hit.strong or sender_is_participant(view, hit.ticket_id, event)):
             return session.get(Ticket, hit.ticket_id)
     return None
+
+
+def sender_is_participant(view, ticket_id: int, event: TicketEvent) -> bool:
+    """Whether the event's sender takes part in the ticket, for the rules that trust
+    participants only; never for a channel whose sender address nobody proved."""
+    if event.channel in UNPROVEN_SENDER_CHANNELS:
+        return False
+    return view.is_participant(ticket_id, event.sender.address)
 
 
 def by_subject_token(session: Session, workspace: Workspace, event: TicketEvent,
@@ -83,7 +101,7 @@ def by_subject_token(session: Session, workspace: Workspace, event: TicketEvent,
     if number is None:
         return None
     ticket = repo.ticket_by_number(session, workspace.id, number)
-    if ticket and view.is_participant(ticket.id, event.sender.address.lower()):
+    if ticket and sender_is_participant(view, ticket.id, event):
         return ticket
     return None
 

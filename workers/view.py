@@ -1,11 +1,12 @@
 """What a batch needs to read from the store, read once for all of its events.
 
 The pipeline asks three questions of every message: is it stored already (its dedupe key), who
-is the sender (an identity), which of its thread keys exist. A view answers them from one query
-per question for the whole batch and learns what the batch itself stores, so a reply later in
-the batch finds the ticket its parent just opened. Messages, thread keys, participants and the
-pipeline's audit entries, which it never reads back as objects, wait in the view and are written
-by one multi-row INSERT per table when the batch ends (``flush``).
+is the sender (an identity), which of its thread keys exist; and a fourth only when a message
+names other identities or unproven contacts (who has them as contacts). A view answers them
+from one query per question for the whole batch and learns what the batch itself stores, so a
+reply later in the batch finds the ticket its parent just opened. Messages, thread keys,
+participants and the pipeline's audit entries, which it never reads back as objects, wait in
+the view and are written by one multi-row INSERT per table when the batch ends (``flush``).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from channels.event import TicketEvent
 from store import repo
-from store.models import Identity, Message, Participant, ThreadKey, utcnow
+from store.models import Contact, Identity, Message, Participant, ThreadKey, utcnow
 from store.models import TicketEvent as AuditEntry
 
 
@@ -36,6 +37,7 @@ class BatchView:
         self.identities: dict[tuple[int, str, str], Identity] = {}
         self.keys: dict[tuple[int, str], KeyRow] = {}
         self.participants: set[tuple[int, str]] = set()  # added by this batch
+        self.contacts: set[tuple[int, str, str]] = set()  # (customer id, kind, value)
         self.pending: dict[type, list[dict]] = defaultdict(list)
 
     @classmethod
@@ -47,13 +49,18 @@ class BatchView:
         rows = session.execute(select(Message.workspace_id, Message.dedupe_key)
                                .where(Message.dedupe_key.in_(dedupe)))
         view.stored = {(workspace_id, key) for workspace_id, key in rows}
-        values = {pipeline.identity_of(e)[1] for _, e in events}
-        values |= {value for _, e in events for _, value in pipeline.linked_identities(e)}
+        others = {value for _, e in events  # proven links and unproven claims
+                  for _, value in pipeline.linked_identities(e) + pipeline.claimed_contacts(e)}
+        values = {pipeline.identity_of(e)[1] for _, e in events} | others
         for found in session.scalars(select(Identity).where(Identity.value.in_(values))):
             view.identities[(found.workspace_id, found.kind, found.value)] = found
         keys = {k for _, e in events for k in threading.message_keys(e)}
         for row in session.scalars(select(ThreadKey).where(ThreadKey.key.in_(keys))):
             view.keys[(row.workspace_id, row.key)] = KeyRow(row.key, row.ticket_id, row.strong)
+        if others:  # contacts that may be claimed again, or proven now
+            rows = session.execute(select(Contact.customer_id, Contact.kind, Contact.value)
+                                   .where(Contact.value.in_(others)))
+            view.contacts = {tuple(row) for row in rows}
         return view
 
     def is_stored(self, workspace_id: int, dedupe_key: str) -> bool:
@@ -64,6 +71,18 @@ class BatchView:
 
     def add_identity(self, found: Identity) -> None:
         self.identities[(found.workspace_id, found.kind, found.value)] = found
+
+    def has_contact(self, customer_id: int, kind: str, value: str) -> bool:
+        return (customer_id, kind, value) in self.contacts
+
+    def add_contact(self, found: Contact) -> None:
+        self.contacts.add((found.customer_id, found.kind, found.value))
+
+    def drop_contact(self, customer_id: int, kind: str, value: str) -> None:
+        """A contact the customer has now proven: the identity replaces it."""
+        if (customer_id, kind, value) in self.contacts:
+            self.contacts.discard((customer_id, kind, value))
+            repo.drop_contact(self.session, customer_id, kind, value)
 
     def thread_keys(self, workspace_id: int, keys: list[str]) -> dict[str, KeyRow]:
         return {k: self.keys[(workspace_id, k)] for k in keys if (workspace_id, k) in self.keys}
@@ -110,7 +129,8 @@ class BatchView:
                                                      ThreadKey.key == key).values(strong=True))
 
     def is_participant(self, ticket_id: int, address: str) -> bool:
-        return ((ticket_id, address) in self.participants
+        """See ``store.repo.is_participant``; also counts the participants of this batch."""
+        return ((ticket_id, address.lower()) in self.participants
                 or repo.is_participant(self.session, ticket_id, address))
 
     def add_participants(self, ticket_id: int, addresses: list[str], new_ticket: bool) -> None:

@@ -15,17 +15,17 @@ from tests.gateway.test_chat_webhook import ALMOST_PAYLOADS, JSON_VALUES, chat_p
 RECEIVED = "2024-05-01T12:00:05.000000+00:00"
 
 
-def parse(payload) -> Parsed:
+def parse(payload, from_widget: bool = False) -> Parsed:
     raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return chat.parse(raw, workspace="demo", account="widget", received_at=RECEIVED,
-                      raw_ref="ab" * 32)
+                      raw_ref="ab" * 32, from_widget=from_widget)
 
 
 def test_event_fields():
     event = parse(chat_payload(message_id="m-1", text="My order\nis late")).event
     assert (event.channel, event.account, event.native_id) == ("chat", "widget", "m-1")
     assert event.sender.name == "Vera Visitor" and event.sender.address == "chat:visitor-1"
-    assert event.links == ["email:vera@customer.test"]
+    assert (event.links, event.contacts) == ([], ["email:vera@customer.test"])
     assert event.thread.conversation_id == "conv-1"
     assert event.text == event.reply_text == "My order\nis late"
     assert event.subject == "My order"
@@ -36,9 +36,29 @@ def test_event_fields():
 
 
 def test_no_email_no_link_and_email_is_lowercased():
-    assert parse(chat_payload(visitor={"id": "v"})).event.links == []
+    event = parse(chat_payload(visitor={"id": "v"})).event
+    assert (event.links, event.contacts) == ([], [])
     visitor = {"id": "v", "email": "Vera@Customer.TEST"}
-    assert parse(chat_payload(visitor=visitor)).event.links == ["email:vera@customer.test"]
+    assert parse(chat_payload(visitor=visitor)).event.contacts == ["email:vera@customer.test"]
+
+
+def test_email_the_webhook_vouches_for_is_a_link():
+    visitor = {"id": "v", "email": "vera@customer.test", "email_verified": True}
+    event = parse(chat_payload(visitor=visitor)).event
+    assert (event.links, event.contacts) == (["email:vera@customer.test"], [])
+
+
+def test_widget_payload_never_vouches_for_an_email():
+    visitor = {"id": "v", "email": "vera@customer.test", "email_verified": True}
+    event = parse(chat_payload(visitor=visitor), from_widget=True).event
+    assert (event.links, event.contacts) == ([], ["email:vera@customer.test"])
+
+
+@pytest.mark.parametrize("flag", ["true", 1, None])
+def test_email_verified_must_be_a_json_boolean(flag):
+    visitor = {"id": "v", "email": "vera@customer.test", "email_verified": flag}
+    with pytest.raises(Unparseable, match="email_verified"):
+        parse(chat_payload(visitor=visitor))
 
 
 @pytest.mark.parametrize("text, subject", [

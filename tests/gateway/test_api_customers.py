@@ -57,8 +57,8 @@ def test_customer_has_the_ticket_customer_fields_plus_tags_count_and_created_at(
     assert (body["id"], body["name"], body["email"], body["tags"]) == (
         jane_id, "Jane", "jane@example.com", ["vip"])
     assert body["identities"] == [
-        {"kind": "email", "value": "jane@example.com", "bouncing": False},
-        {"kind": "phone", "value": "+420777123456", "bouncing": False}]
+        {"kind": "email", "value": "jane@example.com", "bouncing": False, "verified": True},
+        {"kind": "phone", "value": "+420777123456", "bouncing": False, "verified": True}]
     assert body["ticket_count"] == 2  # the deleted ticket is not counted
     assert body["created_at"].endswith("Z")
     ticket = get(client, "/api/v1/tickets/1").get_json()

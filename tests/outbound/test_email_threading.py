@@ -118,3 +118,21 @@ def test_full_client_answer_threads_on_both_databases(runtime, sink, api_keys):
         sent = s.get(Message, body["id"])
         assert (sent.delivery_status, sent.attempts) == ("sent", 1)
         assert sent.delivered_at is not None
+
+
+@pytest.mark.parametrize("hint", ["headers", "reply_address", "body_marker"])
+def test_stranger_answering_our_mail_is_kept_but_never_answered(rt, client, sink, answered,
+                                                                 hint):
+    """A copy of our reply in a stranger's hands threads (by any hint) flagged as an unverified
+    sender; the next reply still goes to Alice alone and names only her mail."""
+    first, ours = answered
+    answer = client_reply(ours, **VARIANTS[hint], sender="Mallory <mallory@evil.test>")
+    assert inbound(rt, answer, rcpt_to=[str(answer["To"])]) == "threaded"
+    detail = client.get("/api/v1/tickets/1", headers=auth()).get_json()
+    assert [m["sender_verified"] for m in detail["messages"]] == [True, True, False]
+    reply_and_deliver(rt, client, text="Second answer")
+    mail_from, rcpt_tos, _ = sink.mails[-1]
+    assert rcpt_tos == ["alice@customer.test"]
+    second = sink.parsed()
+    assert second["In-Reply-To"] == first["Message-ID"]
+    assert answer["Message-ID"] not in second["References"]

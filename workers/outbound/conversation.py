@@ -1,7 +1,8 @@
 """Where a chat or Telegram reply goes: the ticket's conversation (account and id).
 
 The pipeline keeps a conversation as the thread key ``conv:<channel>:<account>:<id>``; the
-customer's latest message names the message to answer (Telegram: native id ``<chat>:<msg>``).
+customer's latest message names the message to answer (Telegram: native id ``<chat>:<msg>``);
+``last_inbound`` skips messages of unverified senders, so a reply never answers a stranger.
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 then the relay, or the local outbox when ``SMTP_RELAY_URL`` is unset.
 
 In-Reply-To names the customer's latest message; References the ticket's mail in order (theirs
-and ours), so every client shows one thread.
+and ours), so every client shows one thread. Messages of unverified senders (docs/threading.md)
+are in neither: the customer's thread never names a stranger's mail.
 """
 from __future__ import annotations
 
@@ -62,11 +63,12 @@ def prepare(rt, session: Session, message: Message, ticket: Ticket, config, key:
 
 
 def thread_ids(session: Session, ticket_id: int) -> list[str]:
-    """Message-IDs of the ticket's mail, oldest first (ours and the customer's)."""
+    """Message-IDs of the ticket's mail, oldest first (ours and the verified senders')."""
     return [m for m in session.scalars(
         select(Message.native_id).where(Message.ticket_id == ticket_id,
                                         Message.channel == "email", Message.native_id != "",
-                                        Message.direction.in_(("in", "out")))
+                                        Message.direction.in_(("in", "out")),
+                                        Message.sender_verified.is_(True))
         .order_by(Message.id)) if "@" in m]
 
 
