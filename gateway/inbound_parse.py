@@ -69,6 +69,8 @@ def _check_basic_auth(settings) -> None:
 
 
 def _read(provider: str, raw: bytes) -> inbound_parse.Payload:
+    if provider == "postmark":  # bounded nesting and size before the channel's json.loads
+        edge.json_object(raw, CHANNEL, status=REJECT[provider])
     try:
         return inbound_parse.read(provider, raw, request.headers.get("Content-Type", ""))
     except Unparseable as exc:
