@@ -43,6 +43,7 @@ MAX_FILENAME = 255
 FILENAME = re.compile(r"^[^\x00-\x1f\x7f/]{1,%d}$" % MAX_FILENAME)
 CONTENT_TYPE = re.compile(r"^[\w.+-]{1,50}/[\w.+-]{1,50}$", re.ASCII)
 ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]*$")  # author and Idempotency-Key: printable
+AUTHOR_RULE = f"a string of at most {MAX_AUTHOR} characters, no control characters"
 
 
 @bp.before_request
@@ -90,13 +91,13 @@ def post_merge(number: int):
     if (isinstance(into, bool) or not isinstance(into, int)
             or not 0 < into <= wire.MAX_TICKET_NUMBER):
         raise bad_request({"into": "must be the number of a ticket of this workspace"})
+    author = _author(body) or "api"
     rt = runtime_of(current_app)
     config = rt.config.workspace(g.workspace)
     with rt.sessions.begin() as session:
         workspace, source = _ticket(session, number)
         _, target = _ticket(session, into)
-        survivor = _refusable(agent_actions.merge, session, workspace, source, target,
-                              _author(body) or "api")
+        survivor = _refusable(agent_actions.merge, session, workspace, source, target, author)
         freed = assign.release(session, config, source, "merged")
         answer = {"number": source.number, "merged_into": survivor.number,
                   "status": source.status}
@@ -161,8 +162,8 @@ def _draft(body: dict, allow_html: bool) -> Draft:
     elif not isinstance(html, str) or len(html) > MAX_TEXT * 4:
         errors["html"] = f"a string of at most {MAX_TEXT * 4} characters"
     author = body.get("author", "")
-    if not isinstance(author, str) or len(author) > MAX_AUTHOR or not ONE_LINE.match(author):
-        errors["author"] = f"a string of at most {MAX_AUTHOR} characters, no control characters"
+    if not _is_author(author):
+        errors["author"] = AUTHOR_RULE
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > MAX_IDEMPOTENCY_KEY or not ONE_LINE.match(key):
         errors["Idempotency-Key"] = f"at most {MAX_IDEMPOTENCY_KEY} characters, no control " \
@@ -174,7 +175,13 @@ def _draft(body: dict, allow_html: bool) -> Draft:
 
 def _author(body: dict) -> str:
     author = body.get("author", "")
-    return author[:MAX_AUTHOR] if isinstance(author, str) else ""
+    if not _is_author(author):
+        raise bad_request({"author": AUTHOR_RULE})
+    return author
+
+
+def _is_author(value) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_AUTHOR and bool(ONE_LINE.match(value))
 
 
 def _attachments(value, blobs) -> list[dict]:

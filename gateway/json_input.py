@@ -11,7 +11,7 @@ all of these with ``BadJson`` (answered 400 naming the field) before any view se
    bounds the number of values (``MAX_VALUES``) and the nesting (``MAX_DEPTH``), so the parser
    never recurses deeply nor allocates more than a few MB of objects;
 3. the standard parser runs with hooks that refuse duplicate keys, NaN/Infinity, non-finite
-   floats and integers outside 64 bits;
+   floats and integers outside 64 bits (``5.0`` is the integer 5, as JSON Schema counts it);
 4. with ``strict_text`` (the REST API, the chat edge) every string and key is checked for NUL
    and lone surrogates, and the first one found is named by its path (``attachments[0].filename``).
 
@@ -30,6 +30,7 @@ MAX_DEPTH = 32          # nesting levels of arrays and objects in one body
 MAX_VALUES = 100_000    # arrays, objects and comma-separated values in one body
 MAX_INT = 2**63 - 1     # integers must fit the 64-bit columns and ids they end in
 MAX_NUMBER_CHARS = 100  # characters of one number literal
+MAX_EXACT_INT = 2**53   # integral floats up to this become ints (exact in a double)
 # One JSON string, or an unterminated one up to the end: possessive, so the scan is linear even
 # for ``"\"\"\"...`` (a backtracking pattern would restart at every quote: quadratic).
 _STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"?', re.S)
@@ -135,10 +136,12 @@ def _int(literal: str) -> int:
     return number
 
 
-def _float(literal: str) -> float:
+def _float(literal: str) -> float | int:
     number = float(literal) if len(literal) <= MAX_NUMBER_CHARS else math.inf
     if not math.isfinite(number):
         raise BadJson("numbers must be finite and at most about 1.8e308")
+    if number.is_integer() and abs(number) <= MAX_EXACT_INT:
+        return int(number)  # 5.0 is the integer 5, as JSON Schema counts it
     return number
 
 
