@@ -40,6 +40,7 @@ MAX_AUTHOR = 100
 MAX_IDEMPOTENCY_KEY = 200
 MAX_FILENAME = 255
 # Attachment names and types become MIME headers of the outbound mail: one line, no controls.
+# Always ``fullmatch``: ``$`` would also match before a final newline.
 FILENAME = re.compile(r"^[^\x00-\x1f\x7f/]{1,%d}$" % MAX_FILENAME)
 CONTENT_TYPE = re.compile(r"^[\w.+-]{1,50}/[\w.+-]{1,50}$", re.ASCII)
 ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]*$")  # author and Idempotency-Key: printable
@@ -165,7 +166,7 @@ def _draft(body: dict, allow_html: bool) -> Draft:
     if not _is_author(author):
         errors["author"] = AUTHOR_RULE
     key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > MAX_IDEMPOTENCY_KEY or not ONE_LINE.match(key):
+    if len(key) > MAX_IDEMPOTENCY_KEY or not ONE_LINE.fullmatch(key):
         errors["Idempotency-Key"] = f"at most {MAX_IDEMPOTENCY_KEY} characters, no control " \
                                     "characters"
     if errors:
@@ -181,7 +182,7 @@ def _author(body: dict) -> str:
 
 
 def _is_author(value) -> bool:
-    return isinstance(value, str) and len(value) <= MAX_AUTHOR and bool(ONE_LINE.match(value))
+    return isinstance(value, str) and len(value) <= MAX_AUTHOR and bool(ONE_LINE.fullmatch(value))
 
 
 def _attachments(value, blobs) -> list[dict]:
@@ -201,10 +202,10 @@ def _attachment(index: int, item) -> tuple[str, str, bytes]:
         raise bad_request({where: "must be an object {filename, content_type, content}"})
     name, content = item.get("filename"), item.get("content")
     kind = item.get("content_type", "application/octet-stream")
-    if not isinstance(name, str) or not name.strip() or not FILENAME.match(name):
+    if not isinstance(name, str) or not name.strip() or not FILENAME.fullmatch(name):
         raise bad_request({f"{where}.filename": f"a file name of 1-{MAX_FILENAME} characters, "
                                                 "no '/', no control characters (CR, LF, NUL)"})
-    if not isinstance(kind, str) or not CONTENT_TYPE.match(kind):
+    if not isinstance(kind, str) or not CONTENT_TYPE.fullmatch(kind):
         raise bad_request({f"{where}.content_type": "a MIME type such as application/pdf "
                                                     "(type/subtype, no parameters)"})
     try:

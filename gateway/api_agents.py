@@ -62,7 +62,7 @@ def get_agent(id: str):
 
 @bp.put("/agents/<id>")
 def put_agent(id: str):
-    if not AGENT_KEY.match(id):
+    if not AGENT_KEY.fullmatch(id):
         raise bad_request({"id": "1-100 letters, digits and . _ @ -, starting with a letter "
                                  "or digit"})
     body = json_body()
@@ -98,8 +98,10 @@ def _agent_body(session: Session, workspace_id: int, key: str) -> dict:
 
 def agent_row(session: Session, workspace_id: int, key: str) -> Agent:
     """The workspace's agent ``key``; a 404 when there is none."""
-    row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
-                                             Agent.key == key)) if AGENT_KEY.match(key) else None
+    row = None
+    if AGENT_KEY.fullmatch(key):
+        row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
+                                                 Agent.key == key))
     if row is None:
         raise ApiError(404, "not_found", f"agent {key[:100]!r} not found")
     return row

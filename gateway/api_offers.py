@@ -88,7 +88,7 @@ def _answered(action, *args):
 
 def _agent_of(body: dict) -> str:
     agent = body.get("agent")
-    if not isinstance(agent, str) or not AGENT_KEY.match(agent):
+    if not isinstance(agent, str) or not AGENT_KEY.fullmatch(agent):
         raise bad_request({"agent": f"required: the agent's id ({AGENT_ID})"})
     unknown = sorted(set(body) - {"agent"})
     if unknown:

@@ -111,6 +111,8 @@ def chat_paths() -> dict:
         "text": STR, "name": STR, "email": STR}}
     widget_out = {"allOf": [ACCEPTED, obj({"message_id": STR, "sent_at": STR, "session": STR})]}
     history = obj({"conversation_id": STR, "messages": {"type": "array"}, "cursor": STR})
+    since = _param("since", "`cursor` of an earlier answer", "query", False,
+                   {"type": "string", "pattern": "^[0-9]{1,18}$"})
     return {
         "/hooks/chat/{workspace}": {"post": _edge(
             "Chat webhook", "HMAC-SHA256 of `timestamp.body` in `X-Ticketgate-Signature`, "
@@ -125,9 +127,7 @@ def chat_paths() -> dict:
                           {"202": reply("Accepted", widget_out)}, ws + [session],
                           (400, 401, 404, 413, 429, 503), _body(("application/json", widget_in))),
             "get": _edge("The visitor's conversation", "Session token in `X-Chat-Session`.",
-                         {"200": reply("Messages", history)},
-                         ws + [session, _param("since", "`cursor` of an earlier answer", "query",
-                                               False, {"type": "string", "pattern": "^[0-9]{1,18}$"})],
+                         {"200": reply("Messages", history)}, ws + [session, since],
                          (400, 401, 404))},
     }
 

@@ -9,7 +9,10 @@ path parameters at rows and workspaces that exist, and the edges get their crede
 requests reach the code behind them.
 
 ``TG_SCHEMATHESIS_COVERAGE=1`` adds the coverage phase (boundary values of every constraint,
-about 1,000 requests per operation: several minutes) for a deeper run on demand.
+about 1,000 requests per operation: a few minutes) for a deeper run on demand, without the
+schema-valid-accepted check: in schemathesis 4.32.5 that phase reports false positives for it
+(a negative placeholder body ``0`` in cases that vary a header, and body values that ignore the
+configured dictionaries, such as an unknown agent calendar).
 (The pytest plugin ``schemathesis.pytest.from_fixture`` does not run under pytest 9.2: it reads
 ``Function._nodeid``, which pytest removed.)
 """
@@ -54,7 +57,7 @@ def st_config(chat_session: str) -> SchemathesisConfig:
                    "response_schema_conformance": {"enabled": True},
                    "status_code_conformance": {"enabled": True},
                    "content_type_conformance": {"enabled": True},
-                   "positive_data_acceptance": {"enabled": True}},
+                   "positive_data_acceptance": {"enabled": not COVERAGE}},
         "dictionaries": {"workspaces": {"values": ["demo"]}, "bots": {"values": ["support"]},
                          "calendars": {"values": ["", "office"]},
                          **{f"cursors-{kind}": {"values": ["", encode_cursor(kind, 10**6)]}
