@@ -113,7 +113,7 @@ def json_object(body: bytes, channel: str, strict_text: bool = False,
     try:
         data = json_input.parse(body, strict_text)
     except json_input.BadJson as exc:
-        reject(status, exc.code, exc.message, channel, {exc.field: exc.message})
+        reject(status, exc.code, exc.message, channel, exc.fields)
     if not isinstance(data, dict):
         reject(status, "invalid_json", "the body must be a JSON object", channel,
                {"body": "expected a JSON object"})

@@ -13,7 +13,8 @@ all of these with ``BadJson`` (answered 400 naming the field) before any view se
 3. the standard parser runs with hooks that refuse duplicate keys, NaN/Infinity, non-finite
    floats and integers outside 64 bits (``5.0`` is the integer 5, as JSON Schema counts it);
 4. with ``strict_text`` (the REST API, the chat edge) every string and key is checked for NUL
-   and lone surrogates, and the first one found is named by its path (``attachments[0].filename``).
+   and lone surrogates; the first one found is named by its top-level field and by its path
+   (``attachments`` and ``attachments[0].filename``), as the views name fields either way.
 
 Webhook edges whose raw body is queued for a worker (Telegram, Postmark, the contact form, which
 cleans text itself) parse without ``strict_text``: the worker normalizes such characters, and a
@@ -41,11 +42,14 @@ _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")  # NUL (PostgreSQL) and lone su
 
 
 class BadJson(Exception):
-    """The body is not acceptable JSON; ``field`` names where (``body`` for the whole)."""
+    """The body is not acceptable JSON; ``field`` names where (``body`` for the whole);
+    ``fields`` is the error's field map (``field`` and, for a nested value, its path too)."""
 
-    def __init__(self, message: str, field: str = "body", code: str = "invalid_json"):
+    def __init__(self, message: str, field: str = "body", code: str = "invalid_json",
+                 path: str = ""):
         super().__init__(message)
         self.message, self.field, self.code = message, field, code
+        self.fields = {field: message, **({path: message} if path else {})}
 
 
 def parse(body: bytes, strict_text: bool = False):
@@ -85,8 +89,8 @@ def check_shape(text: str) -> None:
 
 
 def check_text(value) -> None:
-    """Raise ``BadJson`` for the first string or key holding NUL or a lone surrogate: the
-    field is the body's top-level key (as the views name fields), the message the full path."""
+    """Raise ``BadJson`` for the first string or key holding NUL or a lone surrogate, naming
+    the body's top-level key and the full path."""
     stack = [("", "", value)]  # (path, top-level key, value)
     while stack:
         path, top, item = stack.pop()
@@ -104,7 +108,7 @@ def check_text(value) -> None:
 def _unstorable_at(path: str, top: str, what: str) -> None:
     where = f"{_printable(path)}: " if path != top else ""
     raise BadJson(f"{where}{what}must not contain NUL or unpaired surrogate characters",
-                  _printable(top), "invalid_parameters")
+                  _printable(top), "invalid_parameters", _printable(path) if where else "")
 
 
 def unstorable(text: str) -> bool:

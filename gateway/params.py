@@ -60,7 +60,7 @@ def json_body() -> dict:
     try:
         body = json_input.parse(request.get_data(cache=False), strict_text=True)
     except json_input.BadJson as exc:
-        raise ApiError(400, exc.code, exc.message, {exc.field: exc.message}) from None
+        raise ApiError(400, exc.code, exc.message, exc.fields) from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object",
                        {"body": "expected a JSON object"})

@@ -60,6 +60,7 @@ def test_strict_text_names_the_top_level_field_and_the_path():
     error = refused(b'{"attachments": [{"filename": "a\\u0000b"}]}', strict_text=True)
     assert (error.field, error.code) == ("attachments", "invalid_parameters")
     assert error.message.startswith("attachments[0].filename: ")
+    assert set(error.fields) == {"attachments", "attachments[0].filename"}
     assert refused(b'{"x\\ud800": 1}', strict_text=True).field == "body"
 
 
