@@ -8,11 +8,12 @@ for the REST API a schema-valid request is never refused as invalid. Dictionarie
 path parameters at rows and workspaces that exist, and the edges get their credentials, so the
 requests reach the code behind them.
 
+Deeper runs on demand: ``TG_SCHEMATHESIS_EXAMPLES=200`` sends more examples;
 ``TG_SCHEMATHESIS_COVERAGE=1`` adds the coverage phase (boundary values of every constraint,
-about 1,000 requests per operation: a few minutes) for a deeper run on demand, without the
-schema-valid-accepted check: in schemathesis 4.32.5 that phase reports false positives for it
-(a negative placeholder body ``0`` in cases that vary a header, and body values that ignore the
-configured dictionaries, such as an unknown agent calendar).
+about 1,000 requests per operation: a few minutes) without the schema-valid-accepted check: in
+schemathesis 4.32.5 that phase reports false positives for it (a negative placeholder body ``0``
+in cases that vary a header, and body values that ignore the configured dictionaries, such as
+an unknown agent calendar).
 (The pytest plugin ``schemathesis.pytest.from_fixture`` does not run under pytest 9.2: it reads
 ``Function._nodeid``, which pytest removed.)
 """
@@ -35,7 +36,8 @@ from gateway.chat_widget import SESSION_HEADER, session_token
 from gateway.params import encode_cursor
 from tests.api_fuzz.conftest import SECRETS, bearer
 
-MAX_EXAMPLES = 10                 # per operation: the whole test stays under ~60 s
+# Examples per operation: 10 keeps the whole test under ~60 s; raise it for a longer run.
+MAX_EXAMPLES = int(os.environ.get("TG_SCHEMATHESIS_EXAMPLES", "10"))
 COVERAGE = os.environ.get("TG_SCHEMATHESIS_COVERAGE") == "1"
 NOT_REACHED = {401, 404, 405}      # a request answered so never got past routing and keys
 DOCUMENT = "GET /api/v1/openapi.json"  # schemathesis never tests the path it loaded from
