@@ -63,14 +63,15 @@ def st_config(chat_session: str) -> SchemathesisConfig:
         "dictionaries": {"workspaces": {"values": ["demo"]}, "bots": {"values": ["support"]},
                          "calendars": {"values": ["", "office"]},
                          **{f"cursors-{kind}": {"values": ["", encode_cursor(kind, 10**6)]}
-                            for kind in "tcq"}},
+                            for kind in "tcqe"}},
         "parameters": {"path.workspace": {"dictionary": "workspaces", "probability": 0.9},
                        "path.bot": {"dictionary": "bots", "probability": 0.9},
                        "body.calendar": {"dictionary": "calendars"}},
         "operations": [
             *({"include-path": f"/api/v1/{path}",
                "parameters": {"query.cursor": {"dictionary": f"cursors-{kind}"}}}
-              for path, kind in (("tickets", "t"), ("customers", "c"), ("quarantine", "q"))),
+              for path, kind in (("tickets", "t"), ("customers", "c"), ("quarantine", "q"),
+                                 ("tickets/{number}/events", "e"))),
             {"include-path-regex": EDGE_ONLY,
              "checks": {"positive_data_acceptance": {"enabled": False}}},
             {"include-path-regex": "^/hooks/telegram/",
