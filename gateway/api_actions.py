@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 from redis.exceptions import RedisError
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from channels import tokens
 from gateway import auth, params as wire
 from gateway.errors import ApiError, bad_request
+from gateway.params import json_body
 from gateway.serializers import delivery_json, message_json
 from gateway.web import runtime_of
 from store import repo
@@ -36,6 +38,13 @@ MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_AUTHOR = 100
 MAX_IDEMPOTENCY_KEY = 200
+MAX_FILENAME = 255
+# Attachment names and types become MIME headers of the outbound mail: one line, no controls.
+# Always ``fullmatch``: ``$`` would also match before a final newline.
+FILENAME = re.compile(r"^[^\x00-\x1f\x7f/]{1,%d}$" % MAX_FILENAME)
+CONTENT_TYPE = re.compile(r"^[\w.+-]{1,50}/[\w.+-]{1,50}$", re.ASCII)
+ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]*$")  # author and Idempotency-Key: printable
+AUTHOR_RULE = f"a string of at most {MAX_AUTHOR} characters, no control characters"
 
 
 @bp.before_request
@@ -83,13 +92,13 @@ def post_merge(number: int):
     if (isinstance(into, bool) or not isinstance(into, int)
             or not 0 < into <= wire.MAX_TICKET_NUMBER):
         raise bad_request({"into": "must be the number of a ticket of this workspace"})
+    author = _author(body) or "api"
     rt = runtime_of(current_app)
     config = rt.config.workspace(g.workspace)
     with rt.sessions.begin() as session:
         workspace, source = _ticket(session, number)
         _, target = _ticket(session, into)
-        survivor = _refusable(agent_actions.merge, session, workspace, source, target,
-                              _author(body) or "api")
+        survivor = _refusable(agent_actions.merge, session, workspace, source, target, author)
         freed = assign.release(session, config, source, "merged")
         answer = {"number": source.number, "merged_into": survivor.number,
                   "status": source.status}
@@ -142,14 +151,6 @@ def _ticket(session, number: int):
     return workspace, ticket
 
 
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "the body must be a JSON object",
-                       {"body": "expected a JSON object"})
-    return body
-
-
 def _draft(body: dict, allow_html: bool) -> Draft:
     errors: dict[str, str] = {}
     text, html = body.get("text"), body.get("html", "")
@@ -162,11 +163,12 @@ def _draft(body: dict, allow_html: bool) -> Draft:
     elif not isinstance(html, str) or len(html) > MAX_TEXT * 4:
         errors["html"] = f"a string of at most {MAX_TEXT * 4} characters"
     author = body.get("author", "")
-    if not isinstance(author, str) or len(author) > MAX_AUTHOR:
-        errors["author"] = f"a string of at most {MAX_AUTHOR} characters"
+    if not _is_author(author):
+        errors["author"] = AUTHOR_RULE
     key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > MAX_IDEMPOTENCY_KEY:
-        errors["Idempotency-Key"] = f"at most {MAX_IDEMPOTENCY_KEY} characters"
+    if len(key) > MAX_IDEMPOTENCY_KEY or not ONE_LINE.fullmatch(key):
+        errors["Idempotency-Key"] = f"at most {MAX_IDEMPOTENCY_KEY} characters, no control " \
+                                    "characters"
     if errors:
         raise bad_request(errors)
     return Draft(text=text, html=html or "", author=author, idempotency_key=key)
@@ -174,7 +176,13 @@ def _draft(body: dict, allow_html: bool) -> Draft:
 
 def _author(body: dict) -> str:
     author = body.get("author", "")
-    return author[:MAX_AUTHOR] if isinstance(author, str) else ""
+    if not _is_author(author):
+        raise bad_request({"author": AUTHOR_RULE})
+    return author
+
+
+def _is_author(value) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_AUTHOR and bool(ONE_LINE.fullmatch(value))
 
 
 def _attachments(value, blobs) -> list[dict]:
@@ -194,10 +202,12 @@ def _attachment(index: int, item) -> tuple[str, str, bytes]:
         raise bad_request({where: "must be an object {filename, content_type, content}"})
     name, content = item.get("filename"), item.get("content")
     kind = item.get("content_type", "application/octet-stream")
-    if not isinstance(name, str) or not name.strip() or len(name) > 255 or "/" in name:
-        raise bad_request({f"{where}.filename": "a file name of 1-255 characters, no '/'"})
-    if not isinstance(kind, str) or kind.count("/") != 1 or len(kind) > 100:
-        raise bad_request({f"{where}.content_type": "a MIME type such as application/pdf"})
+    if not isinstance(name, str) or not name.strip() or not FILENAME.fullmatch(name):
+        raise bad_request({f"{where}.filename": f"a file name of 1-{MAX_FILENAME} characters, "
+                                                "no '/', no control characters (CR, LF, NUL)"})
+    if not isinstance(kind, str) or not CONTENT_TYPE.fullmatch(kind):
+        raise bad_request({f"{where}.content_type": "a MIME type such as application/pdf "
+                                                    "(type/subtype, no parameters)"})
     try:
         data = base64.b64decode(content, validate=True) if isinstance(content, str) else None
     except (binascii.Error, ValueError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from config.routing import AGENT_ID
 from gateway import auth
 from gateway.errors import ApiError, bad_request
+from gateway.params import json_body
 from gateway.serializers import iso
 from gateway.web import runtime_of
 from store import repo
@@ -61,13 +62,10 @@ def get_agent(id: str):
 
 @bp.put("/agents/<id>")
 def put_agent(id: str):
-    if not AGENT_KEY.match(id):
+    if not AGENT_KEY.fullmatch(id):
         raise bad_request({"id": "1-100 letters, digits and . _ @ -, starting with a letter "
                                  "or digit"})
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "the body must be a JSON object",
-                       {"body": "expected a JSON object"})
+    body = json_body()
     rt = runtime_of(current_app)
     workspace_id = ensure_seeded(current_app, g.workspace)
     created, reaction = _put(rt, workspace_id, id, body)
@@ -100,8 +98,10 @@ def _agent_body(session: Session, workspace_id: int, key: str) -> dict:
 
 def agent_row(session: Session, workspace_id: int, key: str) -> Agent:
     """The workspace's agent ``key``; a 404 when there is none."""
-    row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
-                                             Agent.key == key)) if AGENT_KEY.match(key) else None
+    row = None
+    if AGENT_KEY.fullmatch(key):
+        row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
+                                                 Agent.key == key))
     if row is None:
         raise ApiError(404, "not_found", f"agent {key[:100]!r} not found")
     return row

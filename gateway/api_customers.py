@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from gateway import auth, params as wire
 from gateway.api import HIDDEN_STATUS, workspace_id_of, not_found, path_id
-from gateway.api_actions import json_body
 from gateway.api_patch import MAX_TAGS, Tag, field_path
 from gateway.errors import bad_request
+from gateway.params import json_body
 from gateway.serializers import customer_json, identities_of, iso
 from gateway.web import runtime_of
 from store.models import Customer, Identity, Ticket

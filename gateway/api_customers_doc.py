@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from gateway.api_actions_doc import body
 from gateway.api_customers import MAX_NAME
-from gateway.api_patch import MAX_TAG, MAX_TAGS
-from gateway.openapi import (CURSOR, INT, LIMIT, PREFIX, STR_LIST, TIME, listing, obj, operation,
-                             path, query, reply, ref, ticket_schema)
+from gateway.api_routing_doc import TAGS
+from gateway.openapi import (CURSOR, INT, LIMIT, ONE_LINE, PREFIX, STR_LIST, TIME, listing, obj,
+                             operation, path, query, reply, ref, ticket_schema)
 
 
 def customer_schema() -> dict:
@@ -22,10 +22,11 @@ def customer_schema() -> dict:
 
 def paths() -> dict:
     customer_id = path("id", "customer id")
-    tags = {"type": "array", "maxItems": MAX_TAGS, "description": "the new list (replaces); "
-            "routing uses it from the customer's next message on",
-            "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG}}
-    changes = body({"tags": tags, "name": {"type": "string", "maxLength": MAX_NAME}}, ())
+    tags = {**TAGS, "description": "the new list (replaces); routing uses it from the "
+                                   "customer's next message on"}
+    name = {"type": "string", "maxLength": MAX_NAME, "pattern": ONE_LINE}
+    changes = body({"tags": tags, "name": name}, (),
+                   anyOf=[{"required": ["tags"]}, {"required": ["name"]}])
     return {
         f"{PREFIX}/customers": {"get": operation(
             "List customers, newest first",

@@ -19,10 +19,11 @@ from sqlalchemy import select
 
 from config.routing import AGENT_ID
 from gateway import auth
-from gateway.api_actions import json_body, _notify
+from gateway.api_actions import _notify
 from gateway.api_agents import AGENT_KEY, agent_row, ensure_seeded
 from gateway.api_patch import _ticket, ticket_answer
 from gateway.errors import ApiError, bad_request
+from gateway.params import json_body
 from gateway.serializers import iso
 from gateway.web import runtime_of
 from store.models import Assignment, Ticket
@@ -87,7 +88,7 @@ def _answered(action, *args):
 
 def _agent_of(body: dict) -> str:
     agent = body.get("agent")
-    if not isinstance(agent, str) or not AGENT_KEY.match(agent):
+    if not isinstance(agent, str) or not AGENT_KEY.fullmatch(agent):
         raise bad_request({"agent": f"required: the agent's id ({AGENT_ID})"})
     unknown = sorted(set(body) - {"agent"})
     if unknown:

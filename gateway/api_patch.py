@@ -20,9 +20,10 @@ from sqlalchemy import select
 
 from config.routing import AGENT_ID
 from gateway import auth, params as wire
-from gateway.api_actions import json_body, _notify
+from gateway.api_actions import _notify
 from gateway.api_agents import ensure_seeded
 from gateway.errors import ApiError, bad_request
+from gateway.params import json_body
 from gateway.serializers import load_relations, ticket_json
 from gateway.web import runtime_of
 from store import repo

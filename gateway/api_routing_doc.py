@@ -5,10 +5,19 @@
 from __future__ import annotations
 
 from config.routing import AGENT_ID
-from gateway.api_actions_doc import body
+from gateway.api_actions_doc import AUTHOR, body
 from gateway.api_patch import MAX_TAG, MAX_TAGS
-from gateway.openapi import PREFIX, STR, TIME, obj, operation, path, ref, reply
+from gateway.openapi import ONE_LINE, PREFIX, SPACE, STR, TIME, obj, operation, path, ref, reply
+from routing.rules_schema import CHANNELS
 from store.models import PRIORITIES, STATUSES
+from workers import agents
+
+NAME = "^[^\\x00-\\x1f\\x7f]{1,%d}$" % agents.MAX_NAME  # a skill or department name
+TAG = {"type": "string", "minLength": 1, "maxLength": MAX_TAG,
+       "pattern": f"^[^\\x00-\\x1f\\x7f]*[^\\x00-\\x1f\\x7f{SPACE}][^\\x00-\\x1f\\x7f]*$"}
+# workers.agents.EMAIL with \s spelled out: pydantic's \s (Unicode) has \x85, JSON Schema's not
+EMAIL = "^$|^[^@\\s\\x00-\\x1f\\x7f-\\x9f]+@[^@\\s\\x00-\\x1f\\x7f-\\x9f]+$"
+TAGS = {"type": "array", "maxItems": MAX_TAGS, "items": TAG}
 
 LEVELS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1,
                                                      "maximum": 5}}
@@ -35,10 +44,25 @@ def agent_id() -> dict:
             "schema": {"type": "string", "pattern": AGENT_ID}}
 
 
+def agent_in() -> dict:
+    """The PUT body, with the limits of ``workers.agents.AgentIn``."""
+    return body({
+        "name": {"type": "string", "maxLength": 300, "pattern": ONE_LINE},
+        "email": {"type": "string", "maxLength": 320, "pattern": EMAIL},
+        "skills": {**LEVELS, "maxProperties": agents.MAX_SKILLS,
+                   "propertyNames": {"pattern": NAME}},
+        "capacity": {"type": "object", "propertyNames": {"enum": list(CHANNELS)},
+                     "additionalProperties": {"type": "integer", "minimum": 0,
+                                              "maximum": agents.MAX_CAPACITY}},
+        "status": PRESENCE,
+        "departments": {"type": "array", "maxItems": agents.MAX_DEPARTMENTS,
+                        "items": {"type": "string", "pattern": NAME}},
+        "total": {"type": "number", "minimum": 0, "maximum": agents.MAX_TOTAL},
+        "calendar": {"type": "string", "maxLength": 63, "description": "a calendar of the "
+                     "workspace's routing block (another name is a 400), or empty"}}, ())
+
+
 def paths() -> dict:
-    agent_in = body({"name": STR, "email": STR, "skills": LEVELS, "capacity": COUNTS,
-                     "status": PRESENCE, "departments": {"type": "array", "items": STR},
-                     "total": {"type": "number", "minimum": 0}, "calendar": STR}, ())
     return {
         f"{PREFIX}/agents": {"get": operation(
             "The workspace's agents with their load",
@@ -51,7 +75,7 @@ def paths() -> dict:
                 "Create or replace an agent (unset fields take their defaults: status "
                 "offline, no skills, no capacity); routing reacts at once",
                 {"200": reply("Replaced", ref("Agent")), "201": reply("Created", ref("Agent"))},
-                [agent_id()], (400, 401, 503)), "requestBody": agent_in}},
+                [agent_id()], (400, 401, 503)), "requestBody": agent_in()}},
         **offer_paths()}
 
 
@@ -77,14 +101,13 @@ def offer_paths() -> dict:
 
 
 def ticket_patch() -> dict:
-    tags = {"type": "array", "maxItems": MAX_TAGS,
-            "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG}}
+    fields = ("status", "priority", "assignee", "tags")
     changes = body({"status": {"enum": list(STATUSES)}, "priority": {"enum": list(PRIORITIES)},
-                    "assignee": {"type": ["string", "null"],
+                    "assignee": {"type": ["string", "null"], "pattern": AGENT_ID,
                                  "description": "agent id; null: back to routing"},
-                    "tags": {**tags, "description": "the new list (replaces)"},
-                    "author": {"type": "string", "description": "actor in the audit trail"}},
-                   ())
+                    "tags": {**TAGS, "description": "the new list (replaces)"},
+                    "author": AUTHOR}, (),
+                   anyOf=[{"required": [name]} for name in fields])
     return {"patch": {**operation(
         "Change status, priority, assignee or tags; each change is audited, routing and the "
         "SLA clock react, a merged ticket forwards to its survivor",

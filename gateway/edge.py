@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
 from flask import current_app, jsonify
 from redis.exceptions import RedisError
 
-from gateway import metrics, ratelimit
+from gateway import json_input, metrics, ratelimit
 from gateway.errors import RETRY_AFTER_S, ApiError
 from gateway import http_batch
 from gateway.http_batch import Nonce, ThreadGroupCommit
@@ -107,16 +106,17 @@ def limit(channel: str, key: str, per_hour: int) -> None:
         raise RateLimited(wait)
 
 
-def json_object(body: bytes, channel: str) -> dict:
-    """The request body as a JSON object, or a 400 that says what is wrong with it."""
+def json_object(body: bytes, channel: str, strict_text: bool = False,
+                status: int = 400) -> dict:
+    """The request body as a JSON object (``gateway.json_input``), or a 400 (``status``) that
+    names what is wrong with it."""
     try:
-        data = json.loads(body)
-    except RecursionError:
-        reject(400, "invalid_json", "the body is nested too deeply", channel)
-    except (UnicodeDecodeError, ValueError) as exc:
-        reject(400, "invalid_json", f"the body is not valid JSON: {exc}", channel)
+        data = json_input.parse(body, strict_text)
+    except json_input.BadJson as exc:
+        reject(status, exc.code, exc.message, channel, exc.fields)
     if not isinstance(data, dict):
-        reject(400, "invalid_json", "the body must be a JSON object", channel)
+        reject(status, "invalid_json", "the body must be a JSON object", channel,
+               {"body": "expected a JSON object"})
     return data
 
 

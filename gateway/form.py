@@ -93,7 +93,7 @@ def thanks(workspace: str):
     except ApiError as exc:
         return error_page(exc)
     reference = request.args.get("reference", "")
-    if not REFERENCE_RE.match(reference):
+    if not REFERENCE_RE.fullmatch(reference):
         return error_page(ApiError(404, "not_found", "no such receipt"))
     return render_template("contact/receipt.html", config=config, settings=settings,
                            reference=reference, workspace=workspace)

@@ -149,7 +149,7 @@ def check(sub: Submission, settings: Form) -> dict[str, str]:
         problem = email_problem(sub.email)
         if problem:
             errors["email"] = problem
-    if sub.submission_id and not SUBMISSION_ID_RE.match(sub.submission_id):
+    if sub.submission_id and not SUBMISSION_ID_RE.fullmatch(sub.submission_id):
         errors[SUBMISSION_ID] = "Invalid submission id: reload the form."
     problem = attachments_problem(sub.attachments, settings)
     if problem:

@@ -21,7 +21,7 @@ from flask import Blueprint, request
 from channels import inbound_parse
 from channels.common import Unparseable
 from config.channels import secret
-from gateway import edge, metrics
+from gateway import edge, json_input, metrics
 from gateway.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,9 @@ FUTURE_SKEW_S = 300  # a Mailgun timestamp this far ahead of our clock is still 
 REJECT = {"mailgun": 406, "sendgrid": 400, "postmark": 403}
 SUCCESS = 200  # Postmark counts only 200 as delivered; Mailgun and SendGrid take any 2xx
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="ticketgate inbound"'}
+# Form fields holding JSON: bounded (``gateway.json_input``) before the channel parses them.
+JSON_FIELDS = {"mailgun": ("message-headers",),
+               "sendgrid": ("envelope", "charsets", "attachment-info")}
 
 
 @bp.post("/hooks/inbound/<provider>/<workspace>")
@@ -69,18 +72,34 @@ def _check_basic_auth(settings) -> None:
 
 
 def _read(provider: str, raw: bytes) -> inbound_parse.Payload:
+    if provider == "postmark":  # bounded nesting and size before the channel's json.loads
+        edge.json_object(raw, CHANNEL, status=REJECT[provider])
     try:
         return inbound_parse.read(provider, raw, request.headers.get("Content-Type", ""))
     except Unparseable as exc:
         code = "invalid_json" if provider == "postmark" else "invalid_form"
         _refuse(REJECT[provider], code, str(exc))
+    except RecursionError:  # a form field's JSON nested past the stack (channels.inbound.form)
+        _refuse(REJECT[provider], "invalid_form", "a JSON form field is nested too deeply")
 
 
 def _check_payload(provider: str, payload: inbound_parse.Payload) -> None:
-    found = inbound_parse.problems(payload)
+    found = _json_field_problems(provider, payload.body)
+    if not found:
+        found = inbound_parse.problems(payload)
     if found:
         _refuse(REJECT[provider], "invalid_payload",
                 f"this is not a {provider} inbound post", fields=found)
+
+
+def _json_field_problems(provider: str, form) -> dict[str, str]:
+    found = {}
+    for name in (n for n in JSON_FIELDS.get(provider, ()) if form.has(n)):
+        try:
+            json_input.check_shape(form.text(name))
+        except json_input.BadJson as exc:
+            found[name] = exc.message
+    return found
 
 
 def _accept_signed(settings, workspace: str, raw: bytes, payload: inbound_parse.Payload):

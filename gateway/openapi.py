@@ -5,7 +5,8 @@ field. Paths are written in full (``/api/v1/...``, ``/healthz``) exactly as PROD
 """
 from __future__ import annotations
 
-from gateway.params import CHANNEL_ALIASES, DEFAULT_LIMIT, MAX_LIMIT, TICKET_CHANNELS
+from gateway.params import (CHANNEL_ALIASES, DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_PARAM,
+                            TICKET_CHANNELS)
 from store.models import PRIORITIES, STATUSES
 
 OPENAPI_VERSION = "3.1.0"
@@ -15,6 +16,14 @@ TIME = {"type": ["string", "null"], "format": "date-time"}
 STR, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 NULL_STR, NULL_INT = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
 STR_LIST = {"type": "array", "items": STR}
+# Patterns of what the server accepts (JSON Schema regular expressions).
+NO_NUL = "^[^\\x00]*$"                         # PostgreSQL stores no NUL
+ONE_LINE = "^[^\\x00-\\x1f\\x7f]*$"            # no control characters (CR, LF, NUL, ...)
+# Whitespace as Python's str.strip() sees it (JSON Schema's \s lacks \x1c-\x1f and \x85).
+SPACE = "\\s\\x1c-\\x1f\\x85"
+NOT_BLANK = f"^[^\\x00]*[^\\x00{SPACE}][^\\x00]*$"   # some text besides whitespace, no NUL
+TEXT_QUERY = {"type": "string", "maxLength": MAX_TEXT_PARAM, "pattern": NO_NUL}
+STATUS_LIST = f"^(?:{'|'.join(STATUSES)})(?:,(?:{'|'.join(STATUSES)}))*$"
 
 
 def ref(name: str) -> dict:
@@ -29,7 +38,7 @@ def obj(properties: dict, nullable: bool = False) -> dict:
 
 def query(name: str, description: str, schema: dict | None = None) -> dict:
     return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or STR}
+            "schema": schema or TEXT_QUERY}
 
 
 def path(name: str, description: str) -> dict:
@@ -59,13 +68,16 @@ def operation(summary: str, ok: dict, parameters=(), fail=(401, 503), public=Fal
 
 LIMIT = query("limit", f"page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})",
               {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})
-CURSOR = query("cursor", "`next_cursor` of the previous page, unchanged")
+CURSOR = query("cursor", "`next_cursor` of the previous page, unchanged (any other value: 400)",
+               {"type": "string", "pattern": "^[A-Za-z0-9_-]*$"})
 TICKET_FILTERS = (
-    query("status", "comma-separated statuses (default: all but deleted)"),
+    query("status", "comma-separated statuses (default: all but deleted)",
+          {"type": "string", "pattern": STATUS_LIST}),
     query("channel", "the channel a ticket reports (`messenger` is accepted for `telegram`)",
           {"enum": [*TICKET_CHANNELS, *CHANNEL_ALIASES]}),
     query("assignee", "agent id"),
-    query("customer", "email address, customer id, or kind:value of another identity"),
+    query("customer", "email address, customer id, or kind:value of another identity",
+          {**TEXT_QUERY, "pattern": "^(?:[0-9]{0,18}|[^\\x00]*[^0-9\\x00][^\\x00]*)$"}),
     query("q", "case-insensitive substring of the subject or of any message text"))
 
 

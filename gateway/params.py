@@ -1,14 +1,18 @@
-"""Query parameters and opaque cursors of the REST API's list requests.
+"""Request parameters of the REST API: query parameters, opaque cursors, the JSON body.
 
 Every parameter is validated before it reaches the database, so bad input is a 400 with a
-message per field, never a 500.
+message per field, never a 500. ``json_body`` is the one way an API view reads its body
+(``gateway.json_input`` with strict text: NUL and lone surrogates are refused, naming the field).
 """
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
 
-from gateway.errors import bad_request
+from flask import request
+
+from gateway import json_input
+from gateway.errors import ApiError, bad_request
 from store.models import STATUSES
 
 DEFAULT_LIMIT = 50              # items per page when `limit` is not given
@@ -49,6 +53,18 @@ def ticket_list(args) -> TicketList:
     if errors:
         raise bad_request(errors)
     return TicketList(limit, after, **values)
+
+
+def json_body() -> dict:
+    """The request body as a JSON object; a 400 names what is wrong with it."""
+    try:
+        body = json_input.parse(request.get_data(cache=False), strict_text=True)
+    except json_input.BadJson as exc:
+        raise ApiError(400, exc.code, exc.message, exc.fields) from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object",
+                       {"body": "expected a JSON object"})
+    return body
 
 
 def entry_list(args, kind: str = ENTRY_CURSOR) -> Page:
