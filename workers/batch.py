@@ -89,9 +89,9 @@ def _store_batch(rt: Runtime, items: list[Item], fast: bool) -> list[Item]:
         db.lock_keys(session, keys)
         view = load_view(session, [i for i in items if not i.outcome]) if fast else None
         for item in items:
-            if item.outcome:
+            if item.outcome:  # quarantined before storing: only its entry is written
                 pass
-            elif fast:
+            elif fast:  # no savepoint: any unforeseen error fails the batch (slow path next)
                 run_pipeline(session, item, view)
             elif not store_one(session, item):
                 losers.append(item)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+from rq import get_current_job
+
 from channels.event import TicketEvent
 from config.workspaces import Workspace
 from gateway import metrics
 from gateway.intake import RAW_KEY
-from rq import get_current_job
-
 from workers import assign, isolation, pipeline, poison, routing_events
 from workers.batch import Item, store_items
 from workers.normalize import blob_store_io, load_raw, normalize

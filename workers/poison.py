@@ -20,7 +20,9 @@ done are written in one Redis transaction, so a re-run after a crash in between 
 RQ's job timeout is handled at once, without waiting for RQ to notice a dead worker: a batch
 splits right away, a lone message keeps its count and lets RQ retry it. Any other exception
 that escaped the per-message isolation (``workers.isolation``) splits the batch too, and
-quarantines a lone message as ``error``: customer input never ends in the failed registry.
+quarantines a lone message as ``error``; so does a transient failure that outlasted all of the
+job's retries (a remote file server down for hours): customer input never ends in the failed
+registry, unless the store itself stays down.
 """
 from __future__ import annotations
 
@@ -88,19 +90,25 @@ def _attempt(rt: Runtime, job: Job, key: str, envelopes: list[dict], work: Work)
     try:
         outcomes = work(rt, envelopes)
     except Exception as exc:
-        if isolation.is_transient(exc):
-            raise
+        if isolation.is_transient(exc) and job.retries_left:
+            raise  # RQ retries the whole job with backoff
         if isolation.is_job_timeout(exc):
             log.warning("job %s timed out with %d message(s)", job.id, len(envelopes))
             if len(envelopes) == 1:
                 raise  # the count stays: RQ retries, and the next attempt sees a death
             return _split(rt, job, key, envelopes)
-        log.exception("job %s failed outside per-message isolation", job.id)
-        if len(envelopes) > 1:
-            return _split(rt, job, key, envelopes)
-        return _finish(rt, key, _quarantine_alone(rt, envelopes[0], "error",
-                                                  isolation.describe(exc)))
+        log.exception("job %s failed outside per-message isolation or on its last attempt",
+                      job.id)
+        return _blame(rt, job, key, envelopes, isolation.describe(exc))
     return _finish(rt, key, outcomes)
+
+
+def _blame(rt: Runtime, job: Job, key: str, envelopes: list[dict], detail: str) -> list[str]:
+    """A failure no message owned: halves with retries of their own, or the lone message to the
+    quarantine (which raises if even the store is down: then RQ's failed registry keeps it)."""
+    if len(envelopes) > 1:
+        return _split(rt, job, key, envelopes)
+    return _finish(rt, key, _quarantine_alone(rt, envelopes[0], "error", detail))
 
 
 def _finish(rt: Runtime, key: str, outcomes: list[str]) -> list[str]:

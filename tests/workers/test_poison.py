@@ -167,3 +167,28 @@ def test_a_transient_failure_is_not_counted_as_a_death(rt):
     with pytest.raises(Transient):
         poison.guarded(rt, job, job.args[0], down)
     assert not rt.redis.exists(poison.ATTEMPTS_KEY + job.id)
+
+
+def test_a_transient_failure_on_the_last_attempt_splits_then_quarantines_error(rt):
+    """A remote file server down for longer than all retries must not park the batch in the
+    failed registry: the halves get retries of their own, the lone message is quarantined."""
+    def remote_down(runtime, envelopes):
+        if any(e.get("meta", {}).get("remote") for e in envelopes):
+            raise Transient("remote file server: 503")
+        return ingest_with(runtime, envelopes)
+
+    envelopes = Intake(rt.redis).accept_many([
+        Submission("email", "demo", "smtp", mail(1)),
+        Submission("email", "demo", "smtp", mail(2), meta={"remote": True})])
+    job = Job.fetch(envelopes[0]["job_id"], connection=rt.redis)
+    job.retries_left = 0  # what RQ leaves after the last of its retries
+    assert poison.guarded(rt, job, job.args[0], remote_down) == ["split"]
+    first, second = (Job.fetch(f"{job.id}-{n}", connection=rt.redis) for n in (1, 2))
+    assert second.retries_left > 0  # the halves start over
+    with pytest.raises(Transient):
+        poison.guarded(rt, second, second.args[0], remote_down)
+    second.retries_left = 0
+    assert poison.guarded(rt, second, second.args[0], remote_down) == ["quarantined"]
+    assert poison.guarded(rt, first, first.args[0], remote_down) == ["created"]
+    [entry] = entries(rt)
+    assert entry.reason == "error" and "Transient: remote file server: 503" in entry.detail
