@@ -5,7 +5,9 @@ pays for it:
 
 - the **infrastructure** (Redis or the database unreachable or busy, the blob store's disk, a
   remote server that asks us to come back later): ``is_transient``. The job raises and RQ
-  retries the whole job with backoff; nothing is quarantined, nothing is lost.
+  retries the whole job with backoff; nothing is quarantined, nothing is lost. A database
+  error is judged by the driver's code (PostgreSQL's SQLSTATE class, SQLite's result code),
+  not by its Python class: an OperationalError can also be bound to the input.
 - the **job**: RQ's job timeout, raised inside the job by its death penalty. It is handled by
   ``workers.poison`` (the batch is split), never blamed on the message that happened to run.
 - **one message**, for anything else: ``message_failure`` names the quarantine reason
@@ -22,7 +24,7 @@ from contextlib import contextmanager
 
 from redis.exceptions import RedisError
 from rq.timeouts import BaseTimeoutException
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 DETAIL_CHARS = 2000  # how much of a traceback a quarantine entry keeps
@@ -38,14 +40,36 @@ class MessageTooExpensive(BaseException):
     adapter's own ``except Exception`` fallback cannot swallow it and go on burning CPU."""
 
 
-# Connection refused or lost, lock or statement timeouts, SQLite's "database is locked",
-# PostgreSQL's serialization failures and deadlocks (all OperationalError), an exhausted pool.
-TRANSIENT = (Transient, RedisError, OperationalError, InterfaceError, DisconnectionError,
-             PoolTimeoutError)
+TRANSIENT = (Transient, RedisError, DisconnectionError, PoolTimeoutError)
+# PostgreSQL error classes (the first two characters of SQLSTATE) that pass: connection
+# exception, transaction rollback (serialization failure, deadlock), insufficient resources,
+# object not in prerequisite state (lock not available), operator intervention (shutdown,
+# statement timeout), system error. Not: 54 program limit exceeded (say, an index row too
+# large), which the same message hits again on every retry, though it is an OperationalError.
+TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "55", "57", "58")
+# SQLite result codes that pass (extended codes such as SQLITE_IOERR_WRITE start with these).
+# Not: SQLITE_ERROR ("too many SQL variables", ...) or SQLITE_TOOBIG, bound to the input.
+TRANSIENT_SQLITE_ERRORS = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL",
+                           "SQLITE_CANTOPEN", "SQLITE_NOMEM", "SQLITE_PROTOCOL")
 
 
 def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        return _database_transient(exc)
     return isinstance(exc, TRANSIENT)
+
+
+def _database_transient(exc: DBAPIError) -> bool:
+    """The database is down or busy, judged by the driver's error code where it gives one."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)  # psycopg
+    if sqlstate:
+        return sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES
+    sqlite_error = getattr(exc.orig, "sqlite_errorname", None)  # sqlite3
+    if sqlite_error:
+        return sqlite_error.startswith(TRANSIENT_SQLITE_ERRORS)
+    return isinstance(exc, (OperationalError, InterfaceError))  # no code: no connection at all
 
 
 def is_job_timeout(exc: BaseException) -> bool:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import signal
+import sqlite3
 import time
 
 import pytest
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from gateway.intake import RAW_KEY, Intake, Submission
 from store.models import Message, QuarantineEntry
@@ -25,7 +26,8 @@ from tests.workers.events import mail_event
 from workers import normalize
 from workers.batch import Item, store_items
 from workers.ingest import ingest_with
-from workers.isolation import MessageTooExpensive, Transient, cpu_budget
+from workers.isolation import MessageTooExpensive, Transient, cpu_budget, is_transient
+from workers.replay import main as replay
 
 
 def mail(number: int, fault: str | None = None) -> bytes:
@@ -109,7 +111,6 @@ def test_pipeline_step_exception_quarantines_only_that_event(runtime):
 
 
 def test_quarantined_error_replays_once_the_adapter_is_fixed(runtime, faulty, monkeypatch):
-    from workers.replay import main as replay
     ingest_with(runtime, queued(runtime, [mail(1, "raise")]))
     [entry] = entries(runtime)
     monkeypatch.setitem(normalize.ADAPTERS, "email", "workers.normalize:normalize_email")
@@ -182,3 +183,40 @@ def test_transient_failure_in_a_channel_raises(sqlite_runtime, faulty):
     with pytest.raises(Transient):
         ingest_with(sqlite_runtime, envelopes)
     assert entries(sqlite_runtime) == []
+
+
+# --- which database errors are transient: by the driver's error code ---
+
+def database_error(engine, *statements, **params) -> DBAPIError:
+    with pytest.raises(DBAPIError) as raised:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement), params)
+    return raised.value
+
+
+def test_postgres_limit_bound_to_the_input_is_not_transient(migrated_postgres):
+    """An index row over PostgreSQL's limit: an OperationalError (SQLSTATE 54000) that the same
+    message hits on every retry, so it is the message's failure."""
+    error = database_error(
+        migrated_postgres, "CREATE TEMP TABLE wide (v text PRIMARY KEY)",
+        "INSERT INTO wide SELECT string_agg(md5(i::text), '') FROM generate_series(1, 300) i")
+    assert isinstance(error, OperationalError) and error.orig.sqlstate == "54000"
+    assert not is_transient(error)
+
+
+def test_postgres_unreachable_is_transient():
+    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    assert is_transient(database_error(engine, "SELECT 1"))
+
+
+def test_sqlite_lock_is_transient_and_too_many_variables_is_not(tmp_path):
+    url = f"sqlite:///{tmp_path / 'locks.db'}"
+    engine = create_engine(url, connect_args={"timeout": 0})
+    holder = sqlite3.connect(tmp_path / "locks.db")
+    holder.execute("BEGIN IMMEDIATE")
+    assert is_transient(database_error(engine, "CREATE TABLE t (v int)"))
+    holder.rollback()
+    many = ", ".join(f":p{i}" for i in range(40_000))
+    error = database_error(engine, f"SELECT {many}", **{f"p{i}": i for i in range(40_000)})
+    assert error.orig.sqlite_errorname == "SQLITE_ERROR" and not is_transient(error)
