@@ -16,6 +16,7 @@ DEFAULT_SMTP_HOST = "127.0.0.1"
 DEFAULT_SMTP_PORT = 2525
 DEFAULT_SMTP_SIZE_LIMIT = 32 * 1024 * 1024     # bytes; larger mail gets 552 (SIZE is advertised)
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "ticketgate.yaml"
+DEFAULT_MESSAGE_CPU_BUDGET_S = 5.0             # CPU seconds normalizing one message may take
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Settings:
     smtp_tls_cert: str = ""                    # PEM files; both set: STARTTLS is offered
     smtp_tls_key: str = ""
     proxy_hops: int = 0                        # reverse proxies in front of the web process
+    message_cpu_budget_s: float = DEFAULT_MESSAGE_CPU_BUDGET_S  # over it: too_expensive
 
 
 def load_settings(environ: dict | None = None) -> Settings:
@@ -54,4 +56,6 @@ def load_settings(environ: dict | None = None) -> Settings:
         smtp_tls_cert=env.get("SMTP_TLS_CERT", ""),
         smtp_tls_key=env.get("SMTP_TLS_KEY", ""),
         proxy_hops=int(env.get("TRUSTED_PROXY_HOPS", 0)),
+        message_cpu_budget_s=float(env.get("MESSAGE_CPU_BUDGET_S",
+                                           DEFAULT_MESSAGE_CPU_BUDGET_S)),
     )

@@ -49,17 +49,19 @@ def make_envelope(channel: str, workspace: str, account: str, raw_ref: str, size
 
 
 def enqueue_envelopes(redis: Redis, channel: str, envelopes: list[dict],
-                      job_timeout: int = JOB_TIMEOUT_S, pipeline=None, queue: Queue | None = None):
+                      job_timeout: int = JOB_TIMEOUT_S, pipeline=None, queue: Queue | None = None,
+                      job_id: str | None = None):
     """Put one ingest job for ``envelopes`` on the channel's queue (idempotent downstream).
 
     Every job carries ``Retry``: RQ re-queues a job abandoned by a killed worker only then.
-    With ``pipeline`` the job is written when the caller executes it.
+    With ``pipeline`` the job is written when the caller executes it. ``job_id`` names the
+    halves of a split batch (``workers.poison``); edges let RQ pick one.
     """
     queue = queue or Queue(channel, connection=redis)
     retry = Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S)
     return queue.enqueue_call(INGEST_JOB, args=(envelopes,), retry=retry, timeout=job_timeout,
                               result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S,
-                              pipeline=pipeline)
+                              pipeline=pipeline, job_id=job_id)
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,15 @@ lost a unique-key race with another worker is retried in a fresh transaction.
 from __future__ import annotations
 
 import logging
-import traceback
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from channels.event import TicketEvent
 from config.workspaces import Workspace
 from store import db, repo
 from store.models import QuarantineEntry
-from workers import agents, pipeline
+from workers import agents, isolation, pipeline
 from workers.runtime import Runtime
 from workers.view import BatchView
 
@@ -74,40 +73,54 @@ def store_batch(rt: Runtime, items: list[Item]) -> list[Item]:
     """
     before = [(i.outcome, i.reason, i.detail) for i in items]
     try:
-        return _store_batch(rt, items, store_fast)
-    except DBAPIError as exc:
-        if not isinstance(exc, (IntegrityError, DataError)):
-            raise  # the database is down or busy: RQ retries the job with backoff
-    except Exception:
-        pass
+        return _store_batch(rt, items, fast=True)
+    except Exception as exc:
+        if isolation.belongs_to_job(exc):
+            raise  # the database is down or busy (RQ retries the job), or the job timed out
     for item, (outcome, reason, detail) in zip(items, before):
         item.outcome, item.reason, item.detail = outcome, reason, detail
-    return _store_batch(rt, items, store_one)
+    return _store_batch(rt, items, fast=False)
 
 
-def _store_batch(rt: Runtime, items: list[Item], store) -> list[Item]:
+def _store_batch(rt: Runtime, items: list[Item], fast: bool) -> list[Item]:
     losers = []
+    keys = conversation_lock_keys(items)
     with rt.sessions.begin() as session:
-        db.lock_keys(session, [k for i in items if i.event for k in lock_keys(i)])
-        view = load_view(session, [i for i in items if not i.outcome])
+        db.lock_keys(session, keys)
+        view = load_view(session, [i for i in items if not i.outcome]) if fast else None
         for item in items:
-            if not item.outcome and not store(session, item, view):
+            if item.outcome:  # quarantined before storing: only its entry is written
+                pass
+            elif fast:  # no savepoint: any unforeseen error fails the batch (slow path next)
+                run_pipeline(session, item, view)
+            elif not store_one(session, item):
                 losers.append(item)
             if item.outcome == "quarantined":
                 session.add(quarantine_entry(item))
-        view.flush()
+        if view is not None:
+            view.flush()
     return losers
+
+
+def conversation_lock_keys(items: list[Item]) -> list[str]:
+    """The conversation keys of every item to store; one whose keys cannot even be computed
+    (an event no step foresaw) is quarantined instead of failing its batch."""
+    keys = []
+    for item in items:
+        if item.event is None or item.outcome:
+            continue
+        try:
+            keys += lock_keys(item)
+        except Exception as exc:
+            if isolation.belongs_to_job(exc):
+                raise
+            item.outcome, item.reason, item.detail = "quarantined", "error", isolation.describe(exc)
+    return keys
 
 
 def load_view(session, items: list[Item]) -> BatchView:
     return BatchView.load(session, [(repo.workspace_row(session, i.config.slug).id, i.event)
                                     for i in items])
-
-
-def store_fast(session, item: Item, view: BatchView) -> bool:
-    """Run the pipeline without a savepoint; any unforeseen error fails the whole batch."""
-    run_pipeline(session, item, view)
-    return True
 
 
 def run_pipeline(session, item: Item, view: BatchView) -> None:
@@ -129,7 +142,7 @@ def lock_keys(item: Item) -> list[str]:
     return [f"{item.config.slug}:{k}" for k in pipeline.conversation_keys(item.event)]
 
 
-def store_one(session, item: Item, _batch_view: BatchView) -> bool:
+def store_one(session, item: Item) -> bool:
     """Run the pipeline in a savepoint with a view of its own (the batch's may hold rows that
     a rolled-back savepoint took away); False when a concurrent worker won a unique key."""
     try:
@@ -142,23 +155,23 @@ def store_one(session, item: Item, _batch_view: BatchView) -> bool:
         return False
     except DataError as exc:  # a value the database refuses (e.g. too long): not transient
         item.outcome, item.reason, item.detail = "quarantined", "invalid_data", str(exc.orig)
-    except DBAPIError:
-        raise  # the database is down or busy: RQ retries the job with backoff
     except Exception as exc:  # a bug or input we did not foresee: keep it, never crash-loop
+        if isolation.belongs_to_job(exc):
+            raise  # the database is down or busy (RQ retries the job), or the job timed out
         log.exception("pipeline failed for %s", item.event.dedupe_key)
-        item.outcome, item.reason, item.detail = "quarantined", "error", _short_traceback(exc)
+        item.outcome, item.reason, item.detail = "quarantined", "error", isolation.describe(exc)
     return True
 
 
 def quarantine_entry(item: Item) -> QuarantineEntry:
-    envelope = item.envelope
-    log.warning("quarantined %s: %s %s", envelope.get("raw_ref"), item.reason, item.detail[:200])
+    """The entry for a quarantined item; its text is cleaned so the database never refuses
+    it (a NUL byte from an exception message would fail the whole batch on PostgreSQL)."""
+    envelope = isolation.clean_json(item.envelope)
+    detail = isolation.clean_text(item.detail)[:4000]
+    log.warning("quarantined %s: %s %s", envelope.get("raw_ref"), item.reason, detail[:200])
     return QuarantineEntry(
-        workspace=envelope.get("workspace", ""), channel=envelope.get("channel", ""),
-        native_id=envelope.get("native_id", "")[:998], reason=item.reason,
-        detail=item.detail[:4000], envelope=envelope, size=envelope.get("size", 0),
-        received_at=envelope.get("received_at", ""))
-
-
-def _short_traceback(exc: Exception) -> str:
-    return "".join(traceback.format_exception(exc, limit=-3))[-2000:]
+        workspace=str(envelope.get("workspace", ""))[:63],
+        channel=str(envelope.get("channel", ""))[:20],
+        native_id=str(envelope.get("native_id", ""))[:998], reason=item.reason,
+        detail=detail, envelope=envelope,
+        size=envelope.get("size", 0), received_at=str(envelope.get("received_at", ""))[:40])

@@ -7,18 +7,21 @@ Each URL is downloaded into the blob store and becomes an ``Attachment``, throug
 client (``workers.remote_files``: public addresses unless the workspace's ``fetch_allow_hosts``
 lists the host, one time budget per message). A download that can never work (4xx, too big, a
 refused address, too slow) leaves a note in the message text instead of losing the message; a
-transient failure (timeout, refused connection, 5xx) raises ``DownloadRetry`` so RQ retries the
+transient failure (timeout, refused connection, 5xx) raises ``Transient`` so RQ retries the
 job with backoff (the adapter's dedupe key does not depend on the download, so a retry that
 finally succeeds stores the message once).
 """
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from channels import chat
 from channels.common import Parsed, RemoteFile
 from channels.event import Attachment
 from workers import remote_files
+from workers.isolation import Transient
+from workers.normalize import blob_store_io
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +51,14 @@ def fetch(parsed: Parsed, remote: RemoteFile, runtime, allow, until) -> str | No
     try:
         data, served_type = remote_files.download(remote.ref, allow=allow, until=until)
     except remote_files.DownloadFailed as exc:
-        log.info("chat attachment %s not downloaded: %s", remote.ref, exc.reason)
+        # the host only: a URL's path or query may hold a token
+        log.info("chat attachment %r from %s not downloaded: %s", remote.filename,
+                 urlsplit(remote.ref).hostname, exc.reason)
         return f"attachment {remote.filename} could not be downloaded: {exc.reason}"
-    sha = runtime.blobs.put(data)
+    except remote_files.DownloadRetry as exc:  # the remote server's failure, not the message's
+        raise Transient(str(exc)) from exc
+    with blob_store_io():
+        sha = runtime.blobs.put(data)
     content_type = remote.content_type
     if content_type == "application/octet-stream" and served_type:
         content_type = served_type

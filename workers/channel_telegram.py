@@ -4,7 +4,8 @@
 downloads every file the message names (getFile, then the file URL) into the blob store and
 lists it in ``event.attachments``. A file that can never be downloaded (over the Bot API's
 20 MB limit, an unknown or expired file_id) becomes a line in the message text, never a lost
-message; a network error or Telegram's flood control raises, and RQ retries the job.
+message; a network error or Telegram's flood control raises ``Transient``, and RQ retries the
+job (any other failure is the message's own: ``workers.isolation``).
 
 ``/start`` is answered here, for webhook and polling bots alike, with the bot's configured
 greeting (sendMessage) and stores nothing (``Parsed(event=None)``). A Redis key per message
@@ -16,13 +17,15 @@ import hashlib
 import logging
 
 from redis.exceptions import RedisError
-from telegram.error import BadRequest, Forbidden, InvalidToken
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from channels import telegram as adapter
 from channels.common import Parsed, RemoteFile
 from channels.event import Attachment
 from config.channels import TelegramBot
 from gateway.telegram.client import BotRunner, MissingToken
+from workers.isolation import Transient
+from workers.normalize import blob_store_io
 from workers.pipeline import Quarantine
 
 log = logging.getLogger(__name__)
@@ -63,11 +66,16 @@ def bot_config(runtime, envelope: dict) -> TelegramBot:
 
 
 def call(bot: TelegramBot, coroutine_of):
-    """Run ``await coroutine_of(Bot)``; a missing token is a configuration problem."""
+    """Run ``await coroutine_of(Bot)``; a missing token is a configuration problem, a network
+    error or flood control Telegram's (``Transient``)."""
     try:
         return RUNNER.run(bot, coroutine_of)
     except MissingToken as exc:
         raise Quarantine("telegram_token", str(exc)) from None
+    except BadRequest:  # a NetworkError subclass, but Telegram's final answer
+        raise
+    except (NetworkError, RetryAfter) as exc:
+        raise Transient(f"telegram: {exc}") from exc
 
 
 def fetch_files(runtime, bot: TelegramBot, parsed: Parsed) -> None:
@@ -78,7 +86,8 @@ def fetch_files(runtime, bot: TelegramBot, parsed: Parsed) -> None:
         except FileUnavailable as exc:
             notes.append(f"[attachment {remote.filename} could not be downloaded: {exc}]")
             continue
-        sha = runtime.blobs.put(bytes(data))
+        with blob_store_io():
+            sha = runtime.blobs.put(bytes(data))
         parsed.event.attachments.append(Attachment(
             filename=remote.filename, content_type=remote.content_type, size=len(data),
             sha256=sha))

@@ -3,22 +3,26 @@
 ``ingest(envelopes)`` is what the edges enqueue. Every envelope of a job is normalized first
 (raw payload into the blob store, channel adapter), then the batch is stored in one transaction
 (``workers.batch``). Each envelope ends in exactly one of: created, threaded, edited,
-duplicate, ignored (nothing to store, such as a bot command), quarantined. A transient failure
-(database down) raises, and RQ retries the whole job with backoff; unique dedupe keys make the
-retry harmless.
+duplicate, ignored (nothing to store, such as a bot command), quarantined. Whatever fails with
+one message (an adapter's exception, its CPU budget, a pipeline step) quarantines only that
+message (``workers.isolation``). A transient failure (Redis or the database down) raises, and
+RQ retries the whole job with backoff; unique dedupe keys make the retry harmless. A job that
+dies (timeout, out of memory, SIGKILL) is split in halves by ``workers.poison``.
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
 
+from rq import get_current_job
+
 from channels.event import TicketEvent
 from config.workspaces import Workspace
 from gateway import metrics
 from gateway.intake import RAW_KEY
-from workers import assign, pipeline, routing_events
+from workers import assign, isolation, pipeline, poison, routing_events
 from workers.batch import Item, store_items
-from workers.normalize import load_raw, normalize
+from workers.normalize import blob_store_io, load_raw, normalize
 from workers.outbound.hooks import after_ingest
 from workers.runtime import Runtime, runtime
 
@@ -26,8 +30,8 @@ log = logging.getLogger(__name__)
 
 
 def ingest(envelopes: list[dict]) -> list[str]:
-    """RQ job entry point."""
-    return ingest_with(runtime(), envelopes)
+    """RQ job entry point (every channel's queue): the batch, guarded against dying jobs."""
+    return poison.guarded(runtime(), get_current_job(), envelopes, ingest_with)
 
 
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
@@ -48,7 +52,9 @@ def route_items(rt: Runtime, items: list[Item]) -> None:
         try:
             routing_events.publish(
                 rt, item.config, assign.route_all(rt.sessions, item.config, [item.route]))
-        except Exception:
+        except Exception as exc:
+            if isolation.is_job_timeout(exc):
+                raise  # the job, not this ticket, ran out of time: workers.poison splits it
             log.exception("routing ticket %s failed; the sweep will retry", item.route)
 
 
@@ -64,23 +70,41 @@ def store_event(rt: Runtime, config: Workspace, event: TicketEvent) -> str:
 
 
 def prepare(rt: Runtime, envelope: dict) -> Item:
-    """Raw payload into the blob store, then the channel adapter; bad input is marked."""
+    """Normalize one envelope; any failure of its own marks it for the quarantine.
+
+    Failures of the infrastructure (Redis, the database, the blob store) and RQ's job timeout
+    are not the message's: they propagate and the job is retried or split.
+    """
     item = Item(envelope=envelope)
     try:
-        raw = load_raw(envelope, rt)
-        rt.redis.delete(RAW_KEY + envelope["raw_ref"])  # durable in the blob store from now on
-        item.config = _workspace(rt, envelope)
-        parsed = normalize(envelope, raw, rt)
-        if parsed.event is None:  # e.g. a bot command answered already: nothing to store
-            item.outcome = "ignored"
-            return item
-        for data in parsed.blobs.values():
-            rt.blobs.put(data)
-        item.event = parsed.event
-        envelope["native_id"] = parsed.event.native_id
+        _normalize_item(rt, item)
     except pipeline.Quarantine as exc:
         item.outcome, item.reason, item.detail = "quarantined", exc.reason, exc.detail
+    except BaseException as exc:  # noqa: B902 - MessageTooExpensive is a BaseException
+        failure = isolation.message_failure(exc)
+        if failure is None:
+            raise
+        log.warning("message %s failed: %s", envelope.get("raw_ref"),
+                    isolation.clean_text(failure[1][:300]))
+        item.outcome, (item.reason, item.detail) = "quarantined", failure
     return item
+
+
+def _normalize_item(rt: Runtime, item: Item) -> None:
+    """Raw payload into the blob store, then the channel adapter."""
+    envelope = item.envelope
+    raw = load_raw(envelope, rt)
+    rt.redis.delete(RAW_KEY + envelope["raw_ref"])  # durable in the blob store from now on
+    item.config = _workspace(rt, envelope)
+    parsed = normalize(envelope, raw, rt)
+    if parsed.event is None:  # e.g. a bot command answered already: nothing to store
+        item.outcome = "ignored"
+        return
+    with blob_store_io():
+        for data in parsed.blobs.values():
+            rt.blobs.put(data)
+    item.event = parsed.event
+    envelope["native_id"] = parsed.event.native_id
 
 
 def _workspace(rt: Runtime, envelope: dict) -> Workspace:

@@ -54,8 +54,9 @@ def process_env(runtime, tmp_path) -> dict:
             "TICKETGATE_CONFIG": str(config_file), "PYTHONPATH": str(PROJECT_DIR)}
 
 
-def start_worker(env: dict, queue: str = "email", burst: bool = True) -> subprocess.Popen:
-    args = [sys.executable, "-m", "workers.run", queue] + (["--burst"] if burst else [])
+def start_worker(env: dict, queue: str = "email", burst: bool = True,
+                 module: str = "workers.run") -> subprocess.Popen:
+    args = [sys.executable, "-m", module, queue] + (["--burst"] if burst else [])
     # Own process group: RQ's scheduler runs in a child process that must die with the worker.
     return subprocess.Popen(args, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)

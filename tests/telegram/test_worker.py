@@ -15,6 +15,7 @@ from tests.telegram import updates as tg
 from tests.telegram.conftest import GREETING, telegram_config
 from tests.workers.test_pipeline import count
 from workers.ingest import ingest_with
+from workers.isolation import Transient
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"JPEG-bytes" * 100
 
@@ -105,8 +106,9 @@ def test_network_error_raises_and_the_retried_job_stores_once(sqlite_runtime, fa
     fake_api.add_file("AgACAgIAAxkBAAIBZ2Zl-large", PHOTO)
     fake_api.failures.append(("getFile", 502, "Bad Gateway"))
     envelope = accept(sqlite_runtime, tg.photo(7, 17))
-    with pytest.raises(NetworkError, match="Bad Gateway"):
+    with pytest.raises(Transient, match="Bad Gateway") as raised:
         ingest_with(sqlite_runtime, [envelope])
+    assert isinstance(raised.value.__cause__, NetworkError)
     assert count(sqlite_runtime, Message) == 0
     assert ingest_with(sqlite_runtime, [dict(envelope)]) == ["created"]  # RQ's retry
     assert ingest_with(sqlite_runtime, [dict(envelope)]) == ["duplicate"]
