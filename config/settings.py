@@ -15,6 +15,10 @@ DEFAULT_PORT = 8000                            # HTTP port of the web process
 DEFAULT_SMTP_HOST = "127.0.0.1"
 DEFAULT_SMTP_PORT = 2525
 DEFAULT_SMTP_SIZE_LIMIT = 32 * 1024 * 1024     # bytes; larger mail gets 552 (SIZE is advertised)
+DEFAULT_SMTP_MAX_SESSIONS = 200                # open SMTP sessions per edge process; more get 421
+DEFAULT_SMTP_MAX_SESSIONS_PER_IP = 20          # open SMTP sessions per client address; more get 421
+DEFAULT_SMTP_COMMAND_TIMEOUT = 300             # seconds from one SMTP command to the next (RFC 5321)
+DEFAULT_SMTP_SESSION_TIMEOUT = 600             # seconds an SMTP connection may last in all
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "ticketgate.yaml"
 
 
@@ -27,6 +31,10 @@ class Settings:
     smtp_host: str = DEFAULT_SMTP_HOST
     smtp_port: int = DEFAULT_SMTP_PORT
     smtp_size_limit: int = DEFAULT_SMTP_SIZE_LIMIT
+    smtp_max_sessions: int = DEFAULT_SMTP_MAX_SESSIONS
+    smtp_max_sessions_per_ip: int = DEFAULT_SMTP_MAX_SESSIONS_PER_IP
+    smtp_command_timeout: float = DEFAULT_SMTP_COMMAND_TIMEOUT
+    smtp_session_timeout: float = DEFAULT_SMTP_SESSION_TIMEOUT
     config_path: str = str(DEFAULT_CONFIG)
     api_key: str = ""
     blob_dir: str = str(DEFAULT_VAR_DIR / "blobs")
@@ -47,6 +55,11 @@ def load_settings(environ: dict | None = None) -> Settings:
         smtp_host=env.get("SMTP_HOST", DEFAULT_SMTP_HOST),
         smtp_port=int(env.get("SMTP_PORT", DEFAULT_SMTP_PORT)),
         smtp_size_limit=int(env.get("SMTP_SIZE_LIMIT", DEFAULT_SMTP_SIZE_LIMIT)),
+        smtp_max_sessions=int(env.get("SMTP_MAX_SESSIONS", DEFAULT_SMTP_MAX_SESSIONS)),
+        smtp_max_sessions_per_ip=int(env.get("SMTP_MAX_SESSIONS_PER_IP",
+                                             DEFAULT_SMTP_MAX_SESSIONS_PER_IP)),
+        smtp_command_timeout=float(env.get("SMTP_COMMAND_TIMEOUT", DEFAULT_SMTP_COMMAND_TIMEOUT)),
+        smtp_session_timeout=float(env.get("SMTP_SESSION_TIMEOUT", DEFAULT_SMTP_SESSION_TIMEOUT)),
         config_path=env.get("TICKETGATE_CONFIG", str(DEFAULT_CONFIG)),
         api_key=env.get("TICKETGATE_API_KEY", ""),
         blob_dir=env.get("BLOB_DIR", str(var_dir / "blobs")),

@@ -1,0 +1,104 @@
+"""One SMTP connection of the edge: aiosmtpd's protocol with bounded memory, caps and deadlines.
+
+What aiosmtpd does not bound, and this subclass does:
+
+- DATA: read in pieces into a spool within the size limit (gateway/smtp_data.py); the first
+  byte past it gets ``552`` and the connection closes, so nothing past the limit is read or kept.
+  Long lines (bare LF mail) are still accepted when the message fits the size limit.
+- Sessions: counted by the handler's ``SessionGate``; over a cap the client gets ``421`` before
+  the greeting and the connection closes.
+- Time: aiosmtpd's own timer (``command_timeout_s``, restarted at each command, so the whole
+  DATA transfer counts as one) now answers ``421`` before closing, and the connection as a whole
+  ends after ``session_timeout_s``: a client dripping one command at a time cannot stay forever.
+"""
+from __future__ import annotations
+
+import logging
+
+from aiosmtpd.smtp import MISSING, SMTP, syntax
+
+from gateway.smtp_data import DataTooLarge, new_spool, read_data, spooled_bytes
+from gateway.smtp_limits import COMMAND_TIMEOUT, MESSAGE_TOO_BIG, SESSION_TOO_LONG
+
+log = logging.getLogger(__name__)
+READ_LIMIT_BYTES = 64 * 1024  # what the stream reader holds of one line; it pauses the socket at 2x
+CLOSE_GRACE_S = 5             # a client that reads none of our replies is cut off after this
+
+
+class LimitedSMTP(SMTP):
+    """aiosmtpd's SMTP session under the edge's limits (see the module docstring)."""
+
+    line_length_limit = READ_LIMIT_BYTES  # read by SMTP.__init__ for its stream reader
+
+    def __init__(self, handler, **kwargs):
+        super().__init__(handler, timeout=handler.gate.limits.command_timeout_s, **kwargs)
+        self.gate = handler.gate
+        self._peer_address: str | None = None  # set once the gate admitted the session
+        self._deadline = None
+
+    def connection_made(self, transport):
+        if self._original_transport is not None:  # STARTTLS: the same session, now encrypted
+            return super().connection_made(transport)
+        peer = transport.get_extra_info("peername")
+        address = str(peer[0]) if peer else "local"
+        refusal = self.gate.admit(address)
+        if refusal:  # aiosmtpd never sees this connection: no greeting, no session
+            transport.write(refusal.encode() + b"\r\n")
+            transport.close()
+            return
+        self._peer_address = address
+        super().connection_made(transport)
+        self._deadline = self.loop.call_later(self.gate.limits.session_timeout_s,
+                                              self._close_with, SESSION_TOO_LONG)
+
+    def connection_lost(self, error):
+        if self._peer_address is None:  # refused, or already released (a failed STARTTLS)
+            return
+        self.gate.release(self._peer_address)
+        self._peer_address = None
+        self._deadline.cancel()
+        super().connection_lost(error)
+
+    def _timeout_cb(self):  # aiosmtpd's command timer: say why before closing
+        log.info("%r command timeout", self.session.peer)
+        self._close_with(COMMAND_TIMEOUT)
+
+    def _close_with(self, reply: str) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        transport.write(reply.encode() + b"\r\n")
+        transport.close()  # flushes the reply first; abort if the client never reads it
+        self.loop.call_later(CLOSE_GRACE_S, transport.abort)
+
+    @syntax("DATA")
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's DATA command with the message read by ``read_data`` (see smtp_data)."""
+        if not await self._data_may_start(arg):
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        with new_spool() as spool:
+            try:
+                await read_data(self._reader, spool, self.data_size_limit)
+            except DataTooLarge:
+                log.warning("552 for %r: DATA past %d bytes", self.session.peer,
+                            self.data_size_limit)
+                self._close_with(MESSAGE_TOO_BIG)
+                await self._writer.wait_closed()  # connection_lost cancels this task
+                return
+            self.envelope.original_content = self.envelope.content = spooled_bytes(spool)
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)
+
+    async def _data_may_start(self, arg: str) -> bool:
+        """The checks of aiosmtpd's DATA before ``354``; each failing one has answered."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return False
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return False
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return False
+        return True
