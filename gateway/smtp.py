@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import ssl
 
 from config.workspaces import Config
@@ -20,7 +21,7 @@ from gateway import metrics
 from gateway.group_commit import GroupCommit
 from gateway.intake import Intake, IntakeUnavailable, Submission
 from gateway.smtp_limits import SessionGate, SmtpLimits
-from gateway.smtp_session import LimitedSMTP
+from gateway.smtp_session import LimitedSMTP, SessionDoor
 
 log = logging.getLogger(__name__)
 MAX_RECIPIENTS = 100          # per message; more gets 452 (RFC 5321 minimum is 100)
@@ -40,7 +41,7 @@ class SmtpEdge:
         self.config = config
         self.intake = intake
         self.gate = gate or SessionGate()  # counts sessions for LimitedSMTP
-        self.group = GroupCommit(intake, lambda: self.gate.open)  # waits for no more sessions
+        self.group = GroupCommit(intake, lambda: self.gate.senders)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
@@ -84,9 +85,14 @@ class SmtpEdge:
 
 
 def smtp_factory(handler: SmtpEdge, size_limit: int, tls: ssl.SSLContext | None = None):
+    hostname = socket.getfqdn()  # once: aiosmtpd would look it up for every connection
+
+    def new_session(peer_address: str) -> LimitedSMTP:
+        return LimitedSMTP(handler, peer_address, data_size_limit=size_limit,
+                           enable_SMTPUTF8=True, tls_context=tls, hostname=hostname)
+
     def factory():
-        return LimitedSMTP(handler, data_size_limit=size_limit, enable_SMTPUTF8=True,
-                           tls_context=tls)
+        return SessionDoor(handler.gate, new_session)
     return factory
 
 

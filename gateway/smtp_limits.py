@@ -46,6 +46,9 @@ class SessionGate:
         self.open = 0
         self.by_peer: Counter[str] = Counter()
         self.refused = 0
+        # open sessions that have delivered a message: the group commit waits for these only,
+        # so hostile or idle sessions never hold back the batch of the senders
+        self.senders = 0
 
     def admit(self, peer: str) -> str | None:
         """Count the session in and return None, or return the ``421`` reply that refuses it."""

@@ -5,15 +5,18 @@ What aiosmtpd does not bound, and this subclass does:
 - DATA: read in pieces into a spool within the size limit (gateway/smtp_data.py); the first
   byte past it gets ``552`` and the connection closes, so nothing past the limit is read or kept.
   Long lines (bare LF mail) are still accepted when the message fits the size limit.
-- Sessions: counted by the handler's ``SessionGate``; over a cap the client gets ``421`` before
-  the greeting and the connection closes.
+- Sessions: ``SessionDoor`` asks the handler's ``SessionGate`` before aiosmtpd's session (about
+  1 ms of introspection to build) exists; over a cap the client gets ``421`` instead of the
+  greeting and the connection closes, so a flood of refused connections costs little.
 - Time: aiosmtpd's own timer (``command_timeout_s``, restarted at each command, so the whole
   DATA transfer counts as one) now answers ``421`` before closing, and the connection as a whole
   ends after ``session_timeout_s``: a client dripping one command at a time cannot stay forever.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Callable
 
 from aiosmtpd.smtp import MISSING, SMTP, syntax
 
@@ -30,33 +33,28 @@ class LimitedSMTP(SMTP):
 
     line_length_limit = READ_LIMIT_BYTES  # read by SMTP.__init__ for its stream reader
 
-    def __init__(self, handler, **kwargs):
+    def __init__(self, handler, peer_address: str, **kwargs):
         super().__init__(handler, timeout=handler.gate.limits.command_timeout_s, **kwargs)
         self.gate = handler.gate
-        self._peer_address: str | None = None  # set once the gate admitted the session
+        self._peer_address: str | None = peer_address  # admitted by the gate; None once released
         self._deadline = None
+        self._delivered = False  # a message of this session got 250: counted in gate.senders
 
     def connection_made(self, transport):
-        if self._original_transport is not None:  # STARTTLS: the same session, now encrypted
-            return super().connection_made(transport)
-        peer = transport.get_extra_info("peername")
-        address = str(peer[0]) if peer else "local"
-        refusal = self.gate.admit(address)
-        if refusal:  # aiosmtpd never sees this connection: no greeting, no session
-            transport.write(refusal.encode() + b"\r\n")
-            transport.close()
-            return
-        self._peer_address = address
+        first = self._original_transport is None  # not the TLS layer of a STARTTLS session
         super().connection_made(transport)
-        self._deadline = self.loop.call_later(self.gate.limits.session_timeout_s,
-                                              self._close_with, SESSION_TOO_LONG)
+        if first:
+            self._deadline = self.loop.call_later(self.gate.limits.session_timeout_s,
+                                                  self._close_with, SESSION_TOO_LONG)
 
     def connection_lost(self, error):
-        if self._peer_address is None:  # refused, or already released (a failed STARTTLS)
+        if self._peer_address is None:  # already released (a failed STARTTLS calls it twice)
             return
         self.gate.release(self._peer_address)
+        self.gate.senders -= self._delivered
         self._peer_address = None
-        self._deadline.cancel()
+        if self._deadline is not None:
+            self._deadline.cancel()
         super().connection_lost(error)
 
     def _timeout_cb(self):  # aiosmtpd's command timer: say why before closing
@@ -88,6 +86,9 @@ class LimitedSMTP(SMTP):
                 return
             self.envelope.original_content = self.envelope.content = spooled_bytes(spool)
         status = await self._call_handler_hook("DATA")
+        if not self._delivered and str(status).startswith("250"):
+            self._delivered = True
+            self.gate.senders += 1
         self._set_post_data_state()
         await self.push("250 OK" if status is MISSING else status)
 
@@ -102,3 +103,26 @@ class LimitedSMTP(SMTP):
             await self.push("501 Syntax: DATA")
             return False
         return True
+
+
+class SessionDoor(asyncio.Protocol):
+    """The protocol a new connection first meets: admitted by the gate, it becomes a session."""
+
+    def __init__(self, gate, new_session: Callable[[str], LimitedSMTP]):
+        self.gate = gate
+        self.new_session = new_session
+
+    def connection_made(self, transport):
+        peer = transport.get_extra_info("peername")
+        address = str(peer[0]) if peer else "local"
+        refusal = self.gate.admit(address)
+        if refusal:
+            transport.write(refusal.encode() + b"\r\n")
+            transport.close()
+            return
+        session = self.new_session(address)
+        transport.set_protocol(session)
+        session.connection_made(transport)
+
+    def connection_lost(self, error):
+        pass  # a refused connection: nothing was counted
