@@ -85,6 +85,8 @@ class SmtpEdge:
 
 
 def smtp_factory(handler: SmtpEdge, size_limit: int, tls: ssl.SSLContext | None = None):
+    if size_limit <= 0:  # aiosmtpd reads 0 as "no limit": unbounded memory per session
+        raise ValueError(f"SMTP_SIZE_LIMIT must be a positive number of bytes, not {size_limit}")
     hostname = socket.getfqdn()  # once: aiosmtpd would look it up for every connection
 
     def new_session(peer_address: str) -> LimitedSMTP:

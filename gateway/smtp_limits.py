@@ -6,12 +6,14 @@ permanent ``552``. Defaults live in config/settings.py; docs/reliability.md expl
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from config.settings import (DEFAULT_SMTP_COMMAND_TIMEOUT, DEFAULT_SMTP_MAX_SESSIONS,
-                             DEFAULT_SMTP_MAX_SESSIONS_PER_IP, DEFAULT_SMTP_SESSION_TIMEOUT)
+from config.settings import (DEFAULT_SMTP_COMMAND_TIMEOUT, DEFAULT_SMTP_DATA_RATE,
+                             DEFAULT_SMTP_MAX_SESSIONS, DEFAULT_SMTP_MAX_SESSIONS_PER_IP,
+                             DEFAULT_SMTP_SESSION_TIMEOUT)
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +31,36 @@ class SmtpLimits:
     max_sessions_per_ip: int = DEFAULT_SMTP_MAX_SESSIONS_PER_IP  # ... of one client address
     command_timeout_s: float = DEFAULT_SMTP_COMMAND_TIMEOUT      # one command to the next, DATA too
     session_timeout_s: float = DEFAULT_SMTP_SESSION_TIMEOUT      # the whole connection
+    data_rate: float = DEFAULT_SMTP_DATA_RATE                    # DATA bytes/s past the first MiB
+
+    def __post_init__(self):
+        if min(self.max_sessions, self.max_sessions_per_ip, self.command_timeout_s,
+               self.session_timeout_s) <= 0 or self.data_rate < 0:
+            raise ValueError(f"SMTP limits must be positive (data rate: 0 for none): {self}")
 
     @classmethod
     def from_settings(cls, settings) -> "SmtpLimits":
         return cls(max_sessions=settings.smtp_max_sessions,
                    max_sessions_per_ip=settings.smtp_max_sessions_per_ip,
                    command_timeout_s=settings.smtp_command_timeout,
-                   session_timeout_s=settings.smtp_session_timeout)
+                   session_timeout_s=settings.smtp_session_timeout,
+                   data_rate=settings.smtp_data_rate)
+
+
+def client_key(peername) -> str:
+    """What the per-address cap counts: the IPv4 address, or the /64 of an IPv6 one.
+
+    One IPv6 customer usually holds a whole /64, so counting single addresses would let one
+    client open sessions without end.
+    """
+    if not peername:
+        return "local"  # a Unix socket
+    address = ipaddress.ip_address(peername[0].split("%")[0])
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 class SessionGate:

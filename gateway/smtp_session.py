@@ -2,9 +2,10 @@
 
 What aiosmtpd does not bound, and this subclass does:
 
-- DATA: read in pieces into a spool within the size limit (gateway/smtp_data.py); the first
-  byte past it gets ``552`` and the connection closes, so nothing past the limit is read or kept.
-  Long lines (bare LF mail) are still accepted when the message fits the size limit.
+- DATA: read in pieces into a spool within the size limit, paced past its first MiB
+  (gateway/smtp_data.py); the piece that crosses the limit is dropped, the client gets ``552``
+  and the connection closes, so nothing past the limit is kept or read. Long lines (bare LF
+  mail) are still accepted when the message fits the size limit.
 - Sessions: ``SessionDoor`` asks the handler's ``SessionGate`` before aiosmtpd's session (about
   1 ms of introspection to build) exists; over a cap the client gets ``421`` instead of the
   greeting and the connection closes, so a flood of refused connections costs little.
@@ -21,7 +22,7 @@ from typing import Callable
 from aiosmtpd.smtp import MISSING, SMTP, syntax
 
 from gateway.smtp_data import DataTooLarge, new_spool, read_data, spooled_bytes
-from gateway.smtp_limits import COMMAND_TIMEOUT, MESSAGE_TOO_BIG, SESSION_TOO_LONG
+from gateway.smtp_limits import COMMAND_TIMEOUT, MESSAGE_TOO_BIG, SESSION_TOO_LONG, client_key
 
 log = logging.getLogger(__name__)
 READ_LIMIT_BYTES = 64 * 1024  # what the stream reader holds of one line; it pauses the socket at 2x
@@ -77,7 +78,8 @@ class LimitedSMTP(SMTP):
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         with new_spool() as spool:
             try:
-                await read_data(self._reader, spool, self.data_size_limit)
+                await read_data(self._reader, spool, self.data_size_limit,
+                                self.gate.limits.data_rate)
             except DataTooLarge:
                 log.warning("552 for %r: DATA past %d bytes", self.session.peer,
                             self.data_size_limit)
@@ -113,8 +115,7 @@ class SessionDoor(asyncio.Protocol):
         self.new_session = new_session
 
     def connection_made(self, transport):
-        peer = transport.get_extra_info("peername")
-        address = str(peer[0]) if peer else "local"
+        address = client_key(transport.get_extra_info("peername"))
         refusal = self.gate.admit(address)
         if refusal:
             transport.write(refusal.encode() + b"\r\n")

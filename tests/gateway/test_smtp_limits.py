@@ -18,7 +18,8 @@ from aiosmtpd.controller import Controller
 
 from gateway.intake import RAW_KEY, Intake
 from gateway.smtp import SmtpEdge, smtp_factory
-from gateway.smtp_limits import SessionGate, SmtpLimits
+from gateway.smtp_data import PACE_AFTER_BYTES
+from gateway.smtp_limits import SessionGate, SmtpLimits, client_key
 from tests.gateway.test_smtp import queued_envelopes
 from tests.integration.harness import PROJECT_DIR, free_port, process_env
 from tests.integration.mails import customer_mail
@@ -215,6 +216,39 @@ def test_normal_mail_is_accepted_while_hostile_clients_hold_their_caps(sqlite_ru
             smtp.sendmail("alice@customer.test", ["support@demo.test"],
                           customer_mail().as_bytes())
         assert len(queued_envelopes(sqlite_runtime.redis)) == 1
+
+
+def test_data_past_the_first_mebibyte_is_read_at_the_paced_rate(sqlite_runtime):
+    header = b"From: a@c.test\r\nTo: support@demo.test\r\n\r\n"
+    raw = header + b"y" * 998 + b"\r\n"
+    raw *= (PACE_AFTER_BYTES + 256 * 1024) // len(raw)
+    paced = (len(raw) - PACE_AFTER_BYTES) / (512 * 1024)  # seconds at the rate below
+    with limited_edge(sqlite_runtime, size_limit=4 * 1024 * 1024,
+                      data_rate=512 * 1024) as edge, \
+            smtplib.SMTP(edge.hostname, edge.port) as smtp:
+        started = time.monotonic()
+        smtp.sendmail("a@c.test", ["support@demo.test"], raw)
+        assert time.monotonic() - started >= paced * 0.95
+    [envelope] = queued_envelopes(sqlite_runtime.redis)
+    assert sqlite_runtime.redis.get(RAW_KEY + envelope["raw_ref"]) == raw
+
+
+@pytest.mark.parametrize("peername, key", [
+    (("192.0.2.7", 25), "192.0.2.7"),
+    (("2001:db8:1:2:aaaa::1", 25, 0, 0), "2001:db8:1:2::/64"),
+    (("2001:db8:1:2:bbbb::9", 25, 0, 0), "2001:db8:1:2::/64"),  # same customer, same count
+    (("::ffff:192.0.2.7", 25, 0, 0), "192.0.2.7"),
+    (None, "local"),
+])
+def test_the_per_address_cap_counts_ipv4_addresses_and_ipv6_slash_64s(peername, key):
+    assert client_key(peername) == key
+
+
+def test_limits_that_would_refuse_every_session_or_lift_the_size_limit_stop_the_start():
+    with pytest.raises(ValueError):
+        SmtpLimits(max_sessions_per_ip=0)
+    with pytest.raises(ValueError):  # aiosmtpd would read 0 as "no limit"
+        smtp_factory(None, 0)
 
 
 def vm_peak_mib(pid: int) -> float:
