@@ -20,6 +20,7 @@ DEFAULT_SMTP_MAX_SESSIONS_PER_IP = 20          # open SMTP sessions per client a
 DEFAULT_SMTP_COMMAND_TIMEOUT = 300             # seconds from one SMTP command to the next (RFC 5321)
 DEFAULT_SMTP_SESSION_TIMEOUT = 600             # seconds an SMTP connection may last in all
 DEFAULT_SMTP_DATA_RATE = 1024 * 1024           # bytes/s one SMTP session's DATA is read at past 1 MiB
+DEFAULT_SMTP_DATA_RATE_TOTAL = 4 * 1024 * 1024  # bytes/s of such DATA, all sessions together
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "ticketgate.yaml"
 
 
@@ -37,6 +38,7 @@ class Settings:
     smtp_command_timeout: float = DEFAULT_SMTP_COMMAND_TIMEOUT
     smtp_session_timeout: float = DEFAULT_SMTP_SESSION_TIMEOUT
     smtp_data_rate: float = DEFAULT_SMTP_DATA_RATE
+    smtp_data_rate_total: float = DEFAULT_SMTP_DATA_RATE_TOTAL
     config_path: str = str(DEFAULT_CONFIG)
     api_key: str = ""
     blob_dir: str = str(DEFAULT_VAR_DIR / "blobs")
@@ -63,6 +65,7 @@ def load_settings(environ: dict | None = None) -> Settings:
         smtp_command_timeout=float(env.get("SMTP_COMMAND_TIMEOUT", DEFAULT_SMTP_COMMAND_TIMEOUT)),
         smtp_session_timeout=float(env.get("SMTP_SESSION_TIMEOUT", DEFAULT_SMTP_SESSION_TIMEOUT)),
         smtp_data_rate=float(env.get("SMTP_DATA_RATE", DEFAULT_SMTP_DATA_RATE)),
+        smtp_data_rate_total=float(env.get("SMTP_DATA_RATE_TOTAL", DEFAULT_SMTP_DATA_RATE_TOTAL)),
         config_path=env.get("TICKETGATE_CONFIG", str(DEFAULT_CONFIG)),
         api_key=env.get("TICKETGATE_API_KEY", ""),
         blob_dir=env.get("BLOB_DIR", str(var_dir / "blobs")),

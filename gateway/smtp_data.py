@@ -14,8 +14,9 @@ import asyncio
 from tempfile import SpooledTemporaryFile
 from typing import BinaryIO
 
+from gateway.smtp_pace import Pace
+
 SPOOL_MEMORY_BYTES = 128 * 1024  # bytes of one message kept in memory; the rest goes to a file
-PACE_AFTER_BYTES = 1024 * 1024   # bytes of a message read at full speed before pacing starts
 
 
 class DataTooLarge(Exception):
@@ -30,36 +31,15 @@ def new_spool() -> SpooledTemporaryFile:
 MID_LINE, AT_LINE_START, AFTER_CR, AFTER_DOT = range(4)
 
 
-class Pace:
-    """Holds one message's reading to ``rate`` bytes/s once past ``PACE_AFTER_BYTES``.
-
-    One event loop serves every session: a client pouring megabytes as fast as the socket takes
-    them would make every other session wait for its pieces. While a session waits here, its
-    reader fills up to its limit and pauses the socket, so the sender waits, not the edge.
-    """
-
-    def __init__(self, rate: float):
-        self.rate = rate  # 0: no pacing
-        self.started = asyncio.get_running_loop().time()
-
-    async def keep(self, size: int) -> None:
-        if self.rate <= 0 or size <= PACE_AFTER_BYTES:
-            return
-        due = self.started + (size - PACE_AFTER_BYTES) / self.rate
-        delay = due - asyncio.get_running_loop().time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-
 async def read_data(reader: asyncio.StreamReader, sink: BinaryIO, limit: int,
-                    rate: float = 0) -> int:
+                    pace: Pace | None = None) -> int:
     """Copy one message from ``reader`` to ``sink`` up to the end-of-data line; return its size.
 
     Lines longer than the reader's limit (bare LF mail arrives as one "line") are taken in
     pieces, so they are accepted like any other as long as the whole message fits ``limit``.
-    Past the first megabyte the message is read at ``rate`` bytes/s at most (``Pace``).
+    ``pace`` holds big messages back (gateway/smtp_pace.py).
     """
-    size, state, pace = 0, AT_LINE_START, Pace(rate)  # DATA begins at a line start
+    size, state = 0, AT_LINE_START  # DATA begins at a line start
     try:
         while True:
             piece, state = await _next_piece(reader, state)
@@ -69,7 +49,8 @@ async def read_data(reader: asyncio.StreamReader, sink: BinaryIO, limit: int,
             if size > limit:
                 raise DataTooLarge(f"message exceeds {limit} bytes")
             sink.write(piece)
-            await pace.keep(size)
+            if pace is not None:
+                await pace.keep(size, len(piece))
     except asyncio.IncompleteReadError as closed:
         raise ConnectionResetError("connection closed during DATA") from closed
 

@@ -12,8 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from config.settings import (DEFAULT_SMTP_COMMAND_TIMEOUT, DEFAULT_SMTP_DATA_RATE,
-                             DEFAULT_SMTP_MAX_SESSIONS, DEFAULT_SMTP_MAX_SESSIONS_PER_IP,
-                             DEFAULT_SMTP_SESSION_TIMEOUT)
+                             DEFAULT_SMTP_DATA_RATE_TOTAL, DEFAULT_SMTP_MAX_SESSIONS,
+                             DEFAULT_SMTP_MAX_SESSIONS_PER_IP, DEFAULT_SMTP_SESSION_TIMEOUT)
+from gateway.smtp_pace import Bandwidth
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +33,11 @@ class SmtpLimits:
     command_timeout_s: float = DEFAULT_SMTP_COMMAND_TIMEOUT      # one command to the next, DATA too
     session_timeout_s: float = DEFAULT_SMTP_SESSION_TIMEOUT      # the whole connection
     data_rate: float = DEFAULT_SMTP_DATA_RATE                    # DATA bytes/s past the first MiB
+    data_rate_total: float = DEFAULT_SMTP_DATA_RATE_TOTAL        # ... of all sessions together
 
     def __post_init__(self):
         if min(self.max_sessions, self.max_sessions_per_ip, self.command_timeout_s,
-               self.session_timeout_s) <= 0 or self.data_rate < 0:
+               self.session_timeout_s) <= 0 or min(self.data_rate, self.data_rate_total) < 0:
             raise ValueError(f"SMTP limits must be positive (data rate: 0 for none): {self}")
 
     @classmethod
@@ -44,7 +46,8 @@ class SmtpLimits:
                    max_sessions_per_ip=settings.smtp_max_sessions_per_ip,
                    command_timeout_s=settings.smtp_command_timeout,
                    session_timeout_s=settings.smtp_session_timeout,
-                   data_rate=settings.smtp_data_rate)
+                   data_rate=settings.smtp_data_rate,
+                   data_rate_total=settings.smtp_data_rate_total)
 
 
 def client_key(peername) -> str:
@@ -74,6 +77,7 @@ class SessionGate:
         # open sessions that have delivered a message: the group commit waits for these only,
         # so hostile or idle sessions never hold back the batch of the senders
         self.senders = 0
+        self.bandwidth = Bandwidth(limits.data_rate_total)  # shared by the DATA of all sessions
 
     def admit(self, peer: str) -> str | None:
         """Count the session in and return None, or return the ``421`` reply that refuses it."""

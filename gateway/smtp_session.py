@@ -2,8 +2,8 @@
 
 What aiosmtpd does not bound, and this subclass does:
 
-- DATA: read in pieces into a spool within the size limit, paced past its first MiB
-  (gateway/smtp_data.py); the piece that crosses the limit is dropped, the client gets ``552``
+- DATA: read in pieces into a spool within the size limit (gateway/smtp_data.py), paced past
+  its first MiB (gateway/smtp_pace.py); the piece that crosses the limit is dropped, the client gets ``552``
   and the connection closes, so nothing past the limit is kept or read. Long lines (bare LF
   mail) are still accepted when the message fits the size limit.
 - Sessions: ``SessionDoor`` asks the handler's ``SessionGate`` before aiosmtpd's session (about
@@ -23,6 +23,7 @@ from aiosmtpd.smtp import MISSING, SMTP, syntax
 
 from gateway.smtp_data import DataTooLarge, new_spool, read_data, spooled_bytes
 from gateway.smtp_limits import COMMAND_TIMEOUT, MESSAGE_TOO_BIG, SESSION_TOO_LONG, client_key
+from gateway.smtp_pace import Pace
 
 log = logging.getLogger(__name__)
 READ_LIMIT_BYTES = 64 * 1024  # what the stream reader holds of one line; it pauses the socket at 2x
@@ -78,8 +79,8 @@ class LimitedSMTP(SMTP):
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         with new_spool() as spool:
             try:
-                await read_data(self._reader, spool, self.data_size_limit,
-                                self.gate.limits.data_rate)
+                pace = Pace(self.gate.limits.data_rate, self.gate.bandwidth)
+                await read_data(self._reader, spool, self.data_size_limit, pace)
             except DataTooLarge:
                 log.warning("552 for %r: DATA past %d bytes", self.session.peer,
                             self.data_size_limit)

@@ -18,7 +18,6 @@ from aiosmtpd.controller import Controller
 
 from gateway.intake import RAW_KEY, Intake
 from gateway.smtp import SmtpEdge, smtp_factory
-from gateway.smtp_data import PACE_AFTER_BYTES
 from gateway.smtp_limits import SessionGate, SmtpLimits, client_key
 from tests.gateway.test_smtp import queued_envelopes
 from tests.integration.harness import PROJECT_DIR, free_port, process_env
@@ -216,21 +215,6 @@ def test_normal_mail_is_accepted_while_hostile_clients_hold_their_caps(sqlite_ru
             smtp.sendmail("alice@customer.test", ["support@demo.test"],
                           customer_mail().as_bytes())
         assert len(queued_envelopes(sqlite_runtime.redis)) == 1
-
-
-def test_data_past_the_first_mebibyte_is_read_at_the_paced_rate(sqlite_runtime):
-    header = b"From: a@c.test\r\nTo: support@demo.test\r\n\r\n"
-    raw = header + b"y" * 998 + b"\r\n"
-    raw *= (PACE_AFTER_BYTES + 256 * 1024) // len(raw)
-    paced = (len(raw) - PACE_AFTER_BYTES) / (512 * 1024)  # seconds at the rate below
-    with limited_edge(sqlite_runtime, size_limit=4 * 1024 * 1024,
-                      data_rate=512 * 1024) as edge, \
-            smtplib.SMTP(edge.hostname, edge.port) as smtp:
-        started = time.monotonic()
-        smtp.sendmail("a@c.test", ["support@demo.test"], raw)
-        assert time.monotonic() - started >= paced * 0.95
-    [envelope] = queued_envelopes(sqlite_runtime.redis)
-    assert sqlite_runtime.redis.get(RAW_KEY + envelope["raw_ref"]) == raw
 
 
 @pytest.mark.parametrize("peername, key", [
