@@ -6,7 +6,7 @@ gets ``451 4.3.0`` and retries, so nothing acknowledged is lost. The blocking bl
 enqueue run in a thread so one slow message never stalls the other sessions. Size, session
 caps and timeouts are enforced by the session class (gateway/smtp_session.py).
 
-Run it: ``python -m gateway.smtp`` (host, port, size limit from the environment).
+Run it: ``python -m gateway.smtp`` (host, port and limits from the environment).
 """
 from __future__ import annotations
 
