@@ -3,27 +3,28 @@
 RCPT is checked against the workspaces (``550 5.1.1`` otherwise: never an open relay). DATA is
 stored as a blob and enqueued on the ``email`` queue *before* ``250``; when that fails the client
 gets ``451 4.3.0`` and retries, so nothing acknowledged is lost. The blocking blob write and
-enqueue run in a thread so one slow message never stalls the other sessions.
+enqueue run in a thread so one slow message never stalls the other sessions. Size, session
+caps and timeouts are enforced by the session class (gateway/smtp_session.py).
 
-Run it: ``python -m gateway.smtp`` (host, port, size limit from the environment).
+Run it: ``python -m gateway.smtp`` (host, port and limits from the environment).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import socket
 import ssl
-
-from aiosmtpd.smtp import SMTP
 
 from config.workspaces import Config
 from gateway import metrics
 from gateway.group_commit import GroupCommit
 from gateway.intake import Intake, IntakeUnavailable, Submission
+from gateway.smtp_limits import SessionGate, SmtpLimits
+from gateway.smtp_session import LimitedSMTP, SessionDoor
 
 log = logging.getLogger(__name__)
 MAX_RECIPIENTS = 100          # per message; more gets 452 (RFC 5321 minimum is 100)
-SESSION_TIMEOUT_S = 300       # idle seconds before a session is closed (RFC 5321 suggests 5 min)
 ACCOUNT = "smtp"
 # Mail up to this size is enqueued on the event loop, in group commits: one local Redis round
 # trip (~0.4 ms, bounded by REDIS_SOCKET_TIMEOUT_S) costs less than the hop to a thread, which
@@ -33,35 +34,14 @@ INLINE_ACCEPT_MAX_BYTES = 256 * 1024
 REDIS_SOCKET_TIMEOUT_S = 5  # a hung Redis stalls the loop at most this long, then 451
 
 
-class LenientSMTP(SMTP):
-    """aiosmtpd's SMTP with no line length limit below the message size limit.
-
-    RFC 5321 allows 1000 bytes a line, but real senders exceed it, and a message with bare LF
-    line endings reaches aiosmtpd as one single "line": refusing it with a permanent 500 would
-    make the sender bounce a customer's mail. The size limit still bounds memory.
-    """
-
-    def __init__(self, handler, *, data_size_limit: int, **kwargs):
-        self.line_length_limit = data_size_limit + 2  # read by SMTP.__init__ for its reader
-        super().__init__(handler, data_size_limit=data_size_limit, **kwargs)
-
-    def connection_made(self, transport):
-        self.event_handler.open_sessions += 1
-        super().connection_made(transport)
-
-    def connection_lost(self, error):
-        self.event_handler.open_sessions -= 1
-        super().connection_lost(error)
-
-
 class SmtpEdge:
     """aiosmtpd handler: every hook returns the SMTP reply itself."""
 
-    def __init__(self, config: Config, intake: Intake):
+    def __init__(self, config: Config, intake: Intake, gate: SessionGate | None = None):
         self.config = config
         self.intake = intake
-        self.open_sessions = 0  # counted by LenientSMTP; group commits wait for no more
-        self.group = GroupCommit(intake, lambda: self.open_sessions)
+        self.gate = gate or SessionGate()  # counts sessions for LimitedSMTP
+        self.group = GroupCommit(intake, lambda: self.gate.senders)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
@@ -105,9 +85,16 @@ class SmtpEdge:
 
 
 def smtp_factory(handler: SmtpEdge, size_limit: int, tls: ssl.SSLContext | None = None):
+    if size_limit <= 0:  # aiosmtpd reads 0 as "no limit": unbounded memory per session
+        raise ValueError(f"SMTP_SIZE_LIMIT must be a positive number of bytes, not {size_limit}")
+    hostname = socket.getfqdn()  # once: aiosmtpd would look it up for every connection
+
+    def new_session(peer_address: str) -> LimitedSMTP:
+        return LimitedSMTP(handler, peer_address, data_size_limit=size_limit,
+                           enable_SMTPUTF8=True, tls_context=tls, hostname=hostname)
+
     def factory():
-        return LenientSMTP(handler, data_size_limit=size_limit, enable_SMTPUTF8=True,
-                           tls_context=tls, timeout=SESSION_TIMEOUT_S)
+        return SessionDoor(handler.gate, new_session)
     return factory
 
 
@@ -121,7 +108,8 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext | None:
 
 async def serve(settings, config: Config, intake: Intake) -> None:
     loop = asyncio.get_running_loop()
-    factory = smtp_factory(SmtpEdge(config, intake), settings.smtp_size_limit,
+    handler = SmtpEdge(config, intake, SessionGate(SmtpLimits.from_settings(settings)))
+    factory = smtp_factory(handler, settings.smtp_size_limit,
                            tls_context(settings.smtp_tls_cert, settings.smtp_tls_key))
     server = await loop.create_server(factory, host=settings.smtp_host, port=settings.smtp_port)
     stop = asyncio.Event()

@@ -3,6 +3,7 @@ import shutil
 import smtplib
 import ssl
 import subprocess
+import time
 from email.policy import SMTP
 
 import pytest
@@ -93,3 +94,16 @@ def test_starttls_is_offered_when_a_certificate_is_configured(sqlite_runtime, tl
         client.starttls(context=ssl._create_unverified_context())
         client.sendmail("a@c.test", ["support@demo.test"], customer_mail().as_bytes())
     assert len(queued_envelopes(sqlite_runtime.redis)) == 1
+
+
+def test_a_starttls_session_is_counted_once_and_released(sqlite_runtime, tls_files):
+    """The TLS layer calls connection_made a second time: the gate must not count it twice."""
+    with smtp_edge(sqlite_runtime, tls=tls_context(*tls_files)) as edge:
+        with smtplib.SMTP(edge.hostname, edge.port) as client:
+            client.starttls(context=ssl._create_unverified_context())
+            client.noop()
+            assert edge.handler.gate.open == 1
+        deadline = time.monotonic() + 30
+        while edge.handler.gate.open and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert edge.handler.gate.open == 0
