@@ -34,6 +34,7 @@ class Settings:
     smtp_tls_cert: str = ""                    # PEM files; both set: STARTTLS is offered
     smtp_tls_key: str = ""
     proxy_hops: int = 0                        # reverse proxies in front of the web process
+    metrics_token: str = ""                    # set: /metrics and /readyz need it as Bearer
 
 
 def load_settings(environ: dict | None = None) -> Settings:
@@ -54,4 +55,5 @@ def load_settings(environ: dict | None = None) -> Settings:
         smtp_tls_cert=env.get("SMTP_TLS_CERT", ""),
         smtp_tls_key=env.get("SMTP_TLS_KEY", ""),
         proxy_hops=int(env.get("TRUSTED_PROXY_HOPS", 0)),
+        metrics_token=env.get("METRICS_TOKEN", ""),
     )
