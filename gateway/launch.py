@@ -9,8 +9,10 @@ TICKETGATE_CHAT_SECRET when they are set (then no file is written), else from va
 and var/demo-chat-secret (generated on first run, mode 600). The banner says which is in force.
 
 Nothing outlives the launcher: honcho and redis-server get SIGTERM from the kernel when it
-exits, even by SIGKILL (``gateway.parent_death``), and honcho then stops every process as on
-Ctrl-C. TICKETGATE_VAR_DIR, PORT and SMTP_PORT move everything elsewhere (tests use them).
+exits, even by SIGKILL (``gateway.supervision``), and honcho then stops every process as on
+Ctrl-C. Should honcho die without doing so, its processes become the launcher's (subreaper),
+which stops them before it exits. TICKETGATE_VAR_DIR, PORT and SMTP_PORT move everything
+elsewhere (tests use them).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from config.logs import redact
 from config.private_files import make_private_folder, read_or_create_secret
 from config.settings import DEFAULT_VAR_DIR, PROJECT_DIR, load_settings
 from config.workspaces import load_config
-from gateway import embedded_redis, parent_death
+from gateway import embedded_redis, supervision
 from store.migrate import upgrade
 
 # Environment variable -> the file under var/ that holds its generated value when it is unset.
@@ -108,6 +110,7 @@ def banner(settings, sources: dict[str, SecretSource]) -> str:
 
 
 def main() -> int:
+    supervision.become_subreaper()
     env = dict(os.environ)
     redis_process, sources = prepare_environment(env)
     try:
@@ -116,7 +119,8 @@ def main() -> int:
         upgrade(settings.database_url)
         print(banner(settings, sources), flush=True)
         return run_procfile(env, settings.port)
-    finally:
+    finally:  # whatever honcho left running (it was killed) is ours now: stop it, then Redis
+        supervision.stop_descendants(keep={redis_process.pid} if redis_process else set())
         if redis_process:
             redis_process.terminate()
             redis_process.wait()
@@ -124,11 +128,11 @@ def main() -> int:
 
 def run_procfile(env: dict, port: int) -> int:
     """Run honcho until it ends or we are told to stop (Ctrl-C or SIGTERM: stop it first).
-    If we die without stopping it, the kernel sends it SIGTERM (``parent_death``)."""
+    If we die without stopping it, the kernel sends it SIGTERM (``supervision``)."""
     command = [sys.executable, "-m", "honcho", "start", "-f", str(PROJECT_DIR / "Procfile"),
                "-p", str(port)]
     honcho = subprocess.Popen(command, env=env, cwd=PROJECT_DIR,
-                              preexec_fn=parent_death.preexec())
+                              preexec_fn=supervision.preexec())
     signal.signal(signal.SIGTERM, lambda *_: honcho.send_signal(signal.SIGTERM))
     while True:
         try:

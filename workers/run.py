@@ -14,7 +14,7 @@ from rq import SimpleWorker
 
 from config.logs import configure_logging
 from config.settings import load_settings
-from gateway import parent_death
+from gateway import supervision
 from gateway.intake import CHANNEL_QUEUES
 
 # How often a worker looks for jobs abandoned by a killed worker and re-queues them (seconds).
@@ -48,7 +48,7 @@ def main(argv=None) -> None:
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
     configure_logging("worker")
-    parent_death.forks_die_with_me()  # RQ's scheduler (a fork) never outlives its worker
+    supervision.forks_die_with_me()  # RQ's scheduler (a fork) never outlives its worker
     warm_up()
     redis = Redis.from_url(load_settings().redis_url)
     worker = IngestWorker([args.queue], connection=redis, worker_ttl=WORKER_TTL_S,

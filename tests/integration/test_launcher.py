@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from gateway.supervision import descendants
 from tests.integration.harness import (PROJECT_DIR, free_port, kill_group, process_env,
                                        start_worker)
 
@@ -25,32 +26,20 @@ STOP_DEADLINE_S = 60     # honcho's 5 s grace before SIGKILL, plus a busy machin
 QUEUES_WITH_WORKERS = ("email", "form", "chat", "messenger", "outbound")
 
 
-def processes() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, state) of every process on the machine."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:  # gone meanwhile
-                continue
-            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-            found[int(entry)] = (int(ppid), state)
-    return found
-
-
-def descendants(pid: int) -> set[int]:
-    table, found, frontier = processes(), set(), {pid}
-    while frontier:
-        frontier = {child for child, (parent, _) in table.items() if parent in frontier}
-        found |= frontier
-    return found
-
-
 def running(pids: set[int]) -> set[int]:
     """The pids of ``pids`` still running (a zombie waiting for its reaper has exited)."""
-    table = processes()
-    return {pid for pid in pids if pid in table and table[pid][1] != "Z"}
+    alive = set()
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                alive.add(pid)
+        except OSError:
+            pass
+    return alive
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 def wait_for(condition, deadline_s: float, what: str):
@@ -116,20 +105,26 @@ class Launcher:
             return False
 
 
-def start_serving(tmp_path: Path, web_port: int, smtp_port: int) -> tuple[Launcher, set[int]]:
-    launcher = Launcher(tmp_path / "var", web_port, smtp_port, tmp_path / "launcher.log")
-    try:
+@pytest.fixture
+def start_serving(tmp_path):
+    """Start a launcher and wait until it serves; whatever a failed test leaves is stopped."""
+    started = []
+
+    def start(web_port: int, smtp_port: int) -> tuple[Launcher, set[int]]:
+        launcher = Launcher(tmp_path / "var", web_port, smtp_port, tmp_path / "launcher.log")
+        started.append(launcher)
         wait_for(launcher.serving, START_DEADLINE_S, "the launcher serves")
-    except BaseException:
-        launcher.process.send_signal(signal.SIGTERM)
-        launcher.process.wait(STOP_DEADLINE_S)
-        raise
-    return launcher, descendants(launcher.process.pid)
+        return launcher, descendants(launcher.process.pid)
+    yield start
+    for launcher in started:
+        if launcher.process.poll() is None:
+            launcher.process.send_signal(signal.SIGTERM)
+            launcher.process.wait(STOP_DEADLINE_S)
 
 
-def test_sigkilled_launcher_leaves_nothing_and_starts_again_on_the_same_ports(tmp_path):
+def test_sigkilled_launcher_leaves_nothing_and_starts_again_on_the_same_ports(start_serving):
     web_port, smtp_port = free_port(), free_port()
-    launcher, children = start_serving(tmp_path, web_port, smtp_port)
+    launcher, children = start_serving(web_port, smtp_port)
     assert len(children) >= 20  # honcho, its runners, shells, processes, schedulers, redis
     launcher.process.kill()
     launcher.process.wait()
@@ -137,10 +132,21 @@ def test_sigkilled_launcher_leaves_nothing_and_starts_again_on_the_same_ports(tm
     assert wait_for(lambda: port_free(web_port) and port_free(smtp_port), STOP_DEADLINE_S,
                     "the ports are free")
 
-    again, children = start_serving(tmp_path, web_port, smtp_port)
+    again, children = start_serving(web_port, smtp_port)
     again.process.send_signal(signal.SIGTERM)  # the graceful path: honcho stops each process
     again.process.wait(STOP_DEADLINE_S)
     assert "SIGTERM received" in again.output()
+    assert wait_for(lambda: not running(children), STOP_DEADLINE_S, "every child exits")
+
+
+def test_sigkilled_honcho_leaves_nothing_either(start_serving):
+    """honcho's helpers ignore SIGTERM and nothing tells its processes: the launcher adopts them
+    (subreaper), stops them and exits."""
+    launcher, children = start_serving(free_port(), free_port())
+    [honcho] = [pid for pid in children if parent_of(pid) == launcher.process.pid
+                and b"-m\0honcho\0" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    os.kill(honcho, signal.SIGKILL)
+    launcher.process.wait(STOP_DEADLINE_S)
     assert wait_for(lambda: not running(children), STOP_DEADLINE_S, "every child exits")
 
 
