@@ -146,11 +146,11 @@ METRICS_TOKEN = "scrape-token-0123456789"
 
 @pytest.fixture
 def guarded_client(sqlite_url, redis_url, redis_conn, tmp_path, test_config):
-    from dataclasses import replace
+    from config.settings import Settings
     from workers.runtime import build_runtime
-    settings = make_runtime(sqlite_url, redis_url, tmp_path, test_config).settings
-    rt = build_runtime(replace(settings, metrics_token=METRICS_TOKEN), test_config)
-    return create_app(rt).test_client()
+    settings = Settings(redis_url=redis_url, database_url=sqlite_url, smtp_port=0,
+                        blob_dir=str(tmp_path / "blobs"), metrics_token=METRICS_TOKEN)
+    return create_app(build_runtime(settings, test_config)).test_client()
 
 
 @pytest.mark.parametrize("path", ["/metrics", "/readyz"])
