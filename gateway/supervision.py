@@ -3,9 +3,9 @@
 Linux's ``PR_SET_PDEATHSIG`` asks the kernel to send a signal to a process the moment its
 parent exits, however it exits: nothing to poll, nothing the dead parent must do. It survives
 ``exec`` (set it in a ``preexec_fn``) but not ``fork`` (set it again in the child). Used for
-every link of `make run`: the launcher's honcho and embedded redis-server (``preexec``), and
-the RQ scheduler a worker forks (``forks_die_with_me``). SIGTERM, not SIGKILL: a process told
-to stop this way stops as on Ctrl-C, finishing the job it holds.
+every link of `make run`: the launcher's honcho and embedded redis-server (``preexec``, SIGTERM:
+they stop as on Ctrl-C, honcho stopping every process gracefully), and the RQ scheduler a
+worker forks (``forks_die_with_me``, SIGKILL: it holds no job).
 
 When honcho itself is killed, its processes lose their parent but nothing tells them (honcho's
 helpers ignore SIGTERM): the launcher is a *subreaper* (``PR_SET_CHILD_SUBREAPER``), so they
@@ -58,9 +58,14 @@ def preexec(sig: int = signal.SIGTERM):
     return functools.partial(die_with_parent, sig, parent)
 
 
-def forks_die_with_me(sig: int = signal.SIGTERM) -> None:
-    """Every process forked from now on (RQ's scheduler, ...) gets ``sig`` when its parent
-    exits."""
+def forks_die_with_me(sig: int = signal.SIGKILL) -> None:
+    """Every process forked from now on (RQ's scheduler) gets ``sig`` when its parent exits.
+
+    SIGKILL by default: a worker stopping normally stops its scheduler itself (SIGTERM, then
+    waits for it), so this signal only reaches a scheduler whose worker vanished, which has no
+    job to finish. With SIGTERM here tests/integration/test_database_outage.py hung in 4 runs of
+    4 (a scheduler left waiting on a lock, never exiting; RQ's SIGTERM handler makes Redis calls
+    from inside a signal handler); SIGKILL runs no handler."""
     _libc()
     os.register_at_fork(before=lambda: _fork_parent.update(pid=os.getpid()),
                         after_in_child=lambda: die_with_parent(sig, _fork_parent["pid"]))

@@ -98,9 +98,9 @@ class Launcher:
 
     def schedulers_run(self) -> bool:
         """Every worker holds its queue's scheduler lock: its scheduler process is forked."""
-        conn = redis.Redis(unix_socket_path=str(self.var_dir / "redis" / "redis.sock"))
         try:
-            return all(conn.exists(f"rq:scheduler-lock:{q}") for q in QUEUES_WITH_WORKERS)
+            with redis.Redis(unix_socket_path=str(self.var_dir / "redis" / "redis.sock")) as conn:
+                return all(conn.exists(f"rq:scheduler-lock:{q}") for q in QUEUES_WITH_WORKERS)
         except redis.RedisError:
             return False
 
