@@ -7,13 +7,13 @@ import time
 
 import pytest
 
-from config.logs import QUIET_LOGGERS, RedactingFilter, configure_logging, redact
+from config.logs import QUIET_LOGGERS, RedactingFilter, configure_logging, redact, secret_values
+from gateway.web import create_app
 from tests.integration.harness import process_env, start_worker
 from tests.telegram import updates as tg
 from tests.telegram.conftest import TOKEN, fake_api, telegram_env, test_config  # noqa: F401
 from tests.telegram.test_webhook import post
 from tests.telegram.test_worker import PHOTO, deliver
-from gateway.web import create_app
 
 SECRET_PART = TOKEN.split(":")[1]
 
@@ -25,7 +25,8 @@ SECRET_PART = TOKEN.split(":")[1]
      "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
     ("GET http://127.0.0.1:5/file/bot7000001%3AAAH-test-token_for_the_fake/photos/a.jpg",
      "AAH-test-token_for_the_fake"),
-    ("bare token 110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw.", "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+    ("bare token 110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw.",
+     "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
     ("headers={'Authorization': 'Bearer abc.DEF-123_x'}", "abc.DEF-123_x"),
     ("authorization: Token s3cr3t-value", "s3cr3t-value"),
     ("curl -H 'Authorization: bearer K3yK3yK3y'", "K3yK3yK3y"),
@@ -60,6 +61,13 @@ def test_masking_is_linear_on_hostile_text(hostile):
     assert time.process_time() - started < 1.0  # about 0.1 s; a quadratic pattern takes minutes
 
 
+def test_secret_values_come_from_variables_named_like_secrets():
+    env = {"BOT_TOKEN": "tok-value-123", "TICKETGATE_SIGNING_KEY": "new-key-1234, old-key-1234",
+           "DB_PASSWORD": "short", "SMTP_TLS_KEY": "/etc/ssl/key.pem", "PORT": "8000000000",
+           "HOME": "/root/secret-home"}
+    assert set(secret_values(env)) == {"tok-value-123", "new-key-1234", "old-key-1234"}
+
+
 def test_the_values_of_secret_environment_variables_are_masked():
     redaction = RedactingFilter(("plain-words-secret", "k2"))
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "key is %s, not %s", (
@@ -69,10 +77,11 @@ def test_the_values_of_secret_environment_variables_are_masked():
 
 def test_tracebacks_are_masked_too(caplog):
     configure_logging("test", environ={})
+    url = "POST https://api.telegram.org/bot123456:" + "A" * 35 + "/sendMessage"
     try:
-        raise ConnectionError("POST https://api.telegram.org/bot123456:" + "A" * 35 + "/sendMessage")
+        raise ConnectionError(url)
     except ConnectionError:
-        logging.getLogger("ticketgate.test").exception("sending failed for %s", "bot123456:" + "B" * 35)
+        logging.getLogger("ticketgate.test").exception("failed for %s", "bot123456:" + "B" * 35)
     assert "A" * 35 not in caplog.text and "B" * 35 not in caplog.text
     assert "bot123456:***/sendMessage" in caplog.text
 
@@ -92,7 +101,7 @@ def test_configure_logging_quiets_http_clients_and_masks_every_handler():
 
 
 def test_telegram_worker_path_never_logs_the_bot_token(sqlite_runtime, fake_api, caplog):
-    """Every library at DEBUG (httpx logs each Bot API URL): the token's secret part never shows."""
+    """Every library at DEBUG (httpx logs each Bot API URL): the token's secret never shows."""
     configure_logging("worker")
     caplog.set_level(logging.DEBUG)
     for name in QUIET_LOGGERS + ("telegram", "werkzeug"):
