@@ -62,10 +62,11 @@ def secret_values(environ) -> tuple[str, ...]:
     """Values of the environment variables whose names say they are secrets."""
     values = []
     for name, value in environ.items():
+        if not SECRET_ENV_NAMES.search(name):
+            continue
         for part in value.split(","):  # TICKETGATE_SIGNING_KEY lists several keys
             part = part.strip()
-            if (SECRET_ENV_NAMES.search(name) and len(part) >= MIN_SECRET_VALUE_CHARS
-                    and not part.startswith("/")):  # a path (SMTP_TLS_KEY) is no secret
+            if len(part) >= MIN_SECRET_VALUE_CHARS and not part.startswith("/"):  # paths: no
                 values.append(part)
     return tuple(sorted(set(values), key=len, reverse=True))  # longest first: no partial masks
 
