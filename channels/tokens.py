@@ -18,8 +18,8 @@ grow with the number of keys, 2^80 / k tries: keep the list short, drop old keys
 
 Uses: Message-ID ``<tg.<token>.<random>@domain>``, Reply-To ``support+<token>@domain``, the
 body markers ``[tg:<token>]`` (text) and ``<!-- tg:<token> -->`` (HTML). Pure, except
-``signing_keys`` and ``default_key``, which read the environment (and the key file they may
-create).
+``signing_keys`` and ``default_key``, which read the environment (and the key file, which
+``config.private_files`` creates).
 """
 from __future__ import annotations
 
@@ -133,21 +133,7 @@ def signing_keys(environ=None) -> tuple[str, ...]:
     keys = tuple(dict.fromkeys(key for key in listed if key))
     if keys:
         return keys
+    from config.private_files import read_or_create_secret
     from config.settings import DEFAULT_VAR_DIR  # settings read nothing at import time
-    return (_file_key(Path(env.get("TICKETGATE_VAR_DIR", DEFAULT_VAR_DIR)) / KEY_FILE),)
-
-
-def _file_key(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(32))
-        try:
-            os.link(temporary, path)  # atomic; loses quietly to a process that was faster
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
-    return path.read_text().strip()
+    return (read_or_create_secret(Path(env.get("TICKETGATE_VAR_DIR", DEFAULT_VAR_DIR))
+                                  / KEY_FILE),)

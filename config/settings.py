@@ -48,6 +48,7 @@ class Settings:
     smtp_tls_key: str = ""
     proxy_hops: int = 0                        # reverse proxies in front of the web process
     message_cpu_budget_s: float = DEFAULT_MESSAGE_CPU_BUDGET_S  # over it: too_expensive
+    metrics_token: str = ""                    # set: /metrics and /readyz need it as Bearer
 
 
 def load_settings(environ: dict | None = None) -> Settings:
@@ -77,4 +78,5 @@ def load_settings(environ: dict | None = None) -> Settings:
         proxy_hops=int(env.get("TRUSTED_PROXY_HOPS", 0)),
         message_cpu_budget_s=float(env.get("MESSAGE_CPU_BUDGET_S",
                                            DEFAULT_MESSAGE_CPU_BUDGET_S)),
+        metrics_token=env.get("METRICS_TOKEN", ""),
     )

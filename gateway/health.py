@@ -5,10 +5,16 @@ balancer sends traffic only then), and shows each IMAP mailbox's last successful
 backlog; ``/metrics`` turns the counters every process keeps in Redis
 (``gateway.metrics``) and the live RQ queue depths into Prometheus text. When Redis is down,
 ``/metrics`` still answers, with ``ticketgate_redis_up 0`` and nothing it cannot read.
+
+``/readyz`` and ``/metrics`` name workspaces, agents and mailboxes: with ``METRICS_TOKEN`` set
+they answer 401 unless the request sends ``Authorization: Bearer <METRICS_TOKEN>`` (compared
+in constant time). ``/healthz`` tells nothing and stays public for liveness probes.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+import hmac
+
+from flask import Blueprint, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
                                     HistogramMetricFamily)
@@ -18,7 +24,7 @@ from rq import Queue
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway import metrics, routing_metrics
-from gateway.errors import RETRY_AFTER_S
+from gateway.errors import RETRY_AFTER_S, ApiError
 from gateway.imap import health as imap_health
 from gateway.intake import CHANNEL_QUEUES
 from gateway.web import runtime_of
@@ -27,6 +33,18 @@ from store.db import ping
 bp = Blueprint("health", __name__)
 PREFIX = "ticketgate_"
 LATENCY = "latency"  # prefix of the histogram fields in the metrics hash
+PROTECTED = {"health.readyz", "health.prometheus_metrics"}  # endpoints behind METRICS_TOKEN
+
+
+@bp.before_request
+def require_metrics_token():
+    token = runtime_of(current_app).settings.metrics_token
+    if not token or request.endpoint not in PROTECTED:
+        return
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    if not (scheme.lower() == "bearer"
+            and hmac.compare_digest(given.strip().encode(), token.encode())):
+        raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <METRICS_TOKEN>'")
 
 
 @bp.get("/healthz")

@@ -124,10 +124,11 @@ async def serve(settings, config: Config, intake: Intake) -> None:
 def main() -> None:
     from redis import Redis
 
+    from config.logs import configure_logging
     from config.settings import load_settings
     from config.workspaces import load_config
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s smtp %(levelname)s %(message)s")
+    configure_logging("smtp")
     for chatty in ("mail.log", "rq"):  # a line per SMTP command / enqueue costs 15 % of the edge
         logging.getLogger(chatty).setLevel(logging.WARNING)
     settings = load_settings()

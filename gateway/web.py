@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 import importlib
-import logging
 
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workers.runtime import Runtime, build_runtime
+from config.logs import configure_logging
 from config.settings import load_settings
 
 MAX_CONTENT_LENGTH = 40 * 1024 * 1024  # bytes; larger request bodies get 413 before any parsing
@@ -39,7 +39,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     hops = app.extensions["ticketgate"].settings.proxy_hops
     if hops:  # client address and scheme from X-Forwarded-* set by that many trusted proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s web %(levelname)s %(message)s")
+    configure_logging("web")
     return app
 
 

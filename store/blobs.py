@@ -2,7 +2,8 @@
 
 A blob is written to a temporary file, fsynced and renamed to ``<dir>/<aa>/<sha256>``, so a
 reader never sees half a blob and a crash never loses an acknowledged one. Writing the same
-content twice is a no-op.
+content twice is a no-op. Customer content: the folders are created 0700, the files 0600
+(``mkstemp``'s mode, kept by the rename).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+from config.private_files import make_private_folder
 
 
 class BlobStore:
@@ -26,7 +29,7 @@ class BlobStore:
         target = self.path(sha)
         if target.exists():
             return sha
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:

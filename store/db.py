@@ -6,6 +6,8 @@ Writers queue on an flock of ``<database>.writelock`` first: SQLite's own busy h
 with sleeps of up to 100 ms, which made two workers slower than one.
 PostgreSQL: callers take advisory locks on the thread keys they touch (``lock_keys``), which
 serializes only messages of one conversation.
+The SQLite file and its lock file are created private (mode 0600) before SQLite opens them;
+SQLite gives its -wal and -shm files the database file's mode.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import sqlite3
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from config.private_files import create_private_file, open_private
 
 SQLITE_BUSY_TIMEOUT_S = 30  # seconds a writer waits for the SQLite write lock before failing
 
@@ -33,10 +37,14 @@ class LockingConnection(sqlite3.Connection):
     """A SQLite connection whose write transactions hold an exclusive flock until they end."""
 
     def __init__(self, database, *args, **kwargs):
+        on_disk = database not in (":memory:", "") and not str(database).startswith("file:")
+        if on_disk:
+            try:
+                create_private_file(database)  # an empty file is an empty database to SQLite
+            except OSError:  # no such folder, read-only disk: SQLite says so in its own words
+                pass
         super().__init__(database, *args, **kwargs)
-        self._lock_file = None
-        if database not in (":memory:", "") and not str(database).startswith("file:"):
-            self._lock_file = open(f"{database}.writelock", "a")
+        self._lock_file = open_private(f"{database}.writelock") if on_disk else None
 
     def lock_for_write(self) -> None:
         if self._lock_file:

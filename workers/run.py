@@ -8,12 +8,13 @@ its lock at a time) so retries with backoff fire.
 from __future__ import annotations
 
 import argparse
-import logging
 
 from redis import Redis
 from rq import SimpleWorker
 
+from config.logs import configure_logging
 from config.settings import load_settings
+from gateway import supervision
 from gateway.intake import CHANNEL_QUEUES
 
 # How often a worker looks for jobs abandoned by a killed worker and re-queues them (seconds).
@@ -67,7 +68,8 @@ def main(argv=None) -> None:
     parser.add_argument("queue", choices=CHANNEL_QUEUES + ("outbound", "scheduled"))
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    configure_logging("worker")
+    supervision.forks_die_with_me()  # RQ's scheduler (a fork) never outlives its worker
     warm_up()
     redis = Redis.from_url(load_settings().redis_url)
     worker = IngestWorker([args.queue], connection=redis, worker_ttl=WORKER_TTL_S,

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from config.logs import configure_logging
 from config.workspaces import Workspace as WorkspaceConfig
 from gateway import metrics
 from routing.calendar import as_utc  # SQLite gives datetimes back naive (in UTC)
@@ -210,7 +211,7 @@ def interval_s(rt: Runtime) -> float:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s sweep %(levelname)s %(message)s")
+    configure_logging("sweep")
     rt = runtime()
     while True:
         started = time.monotonic()

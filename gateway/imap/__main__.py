@@ -17,6 +17,7 @@ from datetime import date
 
 from redis import Redis
 
+from config.logs import configure_logging
 from config.settings import load_settings
 from gateway.imap import health, service
 from gateway.imap.backfill import Backfill
@@ -76,7 +77,7 @@ def run_backfill(args, rt, deps) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s imap %(levelname)s %(message)s")
+    configure_logging("imap")
     logging.getLogger("rq").setLevel(logging.WARNING)
     stop = threading.Event()
     if args.command in (None, "run"):  # before the slow set-up: an early SIGTERM is graceful

@@ -175,12 +175,11 @@ async def serve(config, intake: Intake, stop: asyncio.Event | None = None,
 
 
 def main() -> None:
+    from config.logs import configure_logging
     from config.settings import load_settings
     from config.workspaces import load_config
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s telegram_polling %(levelname)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per long poll otherwise
+    configure_logging("telegram_polling")  # httpx quiet: a line per long poll otherwise
     settings = load_settings()
     intake = Intake(Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT_S,
                                    socket_connect_timeout=REDIS_TIMEOUT_S))

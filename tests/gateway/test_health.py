@@ -137,3 +137,53 @@ def test_readyz_and_metrics_show_each_mailboxs_last_fetch_and_backlog(imap_clien
 
 def test_readyz_without_mailboxes_has_no_imap_section(client):
     assert "imap" not in client.get("/readyz").get_json()
+
+
+# --- METRICS_TOKEN ---
+
+METRICS_TOKEN = "scrape-token-0123456789"
+
+
+@pytest.fixture
+def guarded_client(sqlite_url, redis_url, redis_conn, tmp_path, test_config):
+    from config.settings import Settings
+    from workers.runtime import build_runtime
+    settings = Settings(redis_url=redis_url, database_url=sqlite_url, smtp_port=0,
+                        blob_dir=str(tmp_path / "blobs"), metrics_token=METRICS_TOKEN)
+    return create_app(build_runtime(settings, test_config)).test_client()
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/readyz"])
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer wrong-token",
+                                           f"Basic {METRICS_TOKEN}", f"Bearer {METRICS_TOKEN}x",
+                                           f"Bearer {METRICS_TOKEN[:-1]}", "Bearer ünïcode"])
+def test_metrics_token_set_refuses_requests_without_it(guarded_client, path, authorization):
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    response = guarded_client.get(path, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert "demo" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer"])
+def test_metrics_token_set_lets_its_bearer_scrape(guarded_client, scheme):
+    headers = {"Authorization": f"{scheme} {METRICS_TOKEN}"}
+    assert guarded_client.get("/readyz", headers=headers).get_json()["status"] == "ready"
+    metrics_response = guarded_client.get("/metrics", headers=headers)
+    assert metrics_response.status_code == 200
+    assert ("ticketgate_redis_up", ()) in samples(metrics_response)
+
+
+def test_healthz_stays_public_with_a_metrics_token(guarded_client):
+    assert guarded_client.get("/healthz").status_code == 200
+
+
+def test_without_metrics_token_metrics_and_readyz_stay_public(client):
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_metrics_token_is_read_from_the_environment():
+    from config.settings import load_settings
+    assert load_settings({"METRICS_TOKEN": METRICS_TOKEN}).metrics_token == METRICS_TOKEN
+    assert load_settings({}).metrics_token == ""
