@@ -17,7 +17,6 @@ from channels.common import Parsed, Unparseable
 from channels.event import Address, Attachment, ThreadHints, TicketEvent
 from channels.mail import mime
 from channels.mail.classify import classify
-from channels.mail.header_limits import clamp_headers
 from channels.mail.html import sanitize, to_text
 from channels.mail.quotes import extract_reply
 from channels.mail.subject import find_ticket_number
@@ -94,11 +93,7 @@ def _read(raw: bytes) -> Message:
     data = bytes(raw).lstrip()  # blank lines or stray spaces some tools put before the headers
     if not data:
         raise Unparseable("empty input")
-    data, _ = clamp_headers(data)
-    try:
-        message = mime.parse_bytes(data)
-    except RecursionError:
-        raise Unparseable("MIME structure nested too deeply to parse") from None
+    message = mime.parse_bytes(data)  # header sections clamped, parts and nesting capped
     if not any(name.lower() in MAIL_HEADERS for name, _ in message.raw_items()):
         raise Unparseable("no mail headers found")
     return message

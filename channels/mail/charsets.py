@@ -94,8 +94,7 @@ def decode_part(part: Message) -> str:
 
 def payload_bytes(part: Message) -> bytes:
     """The transfer-decoded payload of a leaf part; bad base64/QP decode as far as they can."""
-    raw = part.get_payload()
-    raw = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    raw = raw_payload(part)
     if _transfer_encoding(part) == "base64":
         return lenient_b64decode(raw)  # the stdlib gives up on some damage we can repair
     try:
@@ -103,6 +102,23 @@ def payload_bytes(part: Message) -> bytes:
     except Exception:  # the stdlib trips over some broken Content-Transfer-Encoding headers
         data = None
     return data if isinstance(data, bytes) else raw
+
+
+def raw_payload(part: Message) -> bytes:
+    """The payload of a leaf part as it arrived, before transfer decoding.
+
+    Not ``get_payload()``: on 8-bit data that decodes with the declared charset, which raises
+    on hostile labels (``charset="x\\0"``: ValueError) and, for UTF-7, makes lone surrogates
+    that no codec turns back into bytes. The parser keeps the raw bytes in ``_payload``
+    (ASCII plus surrogate escapes), exactly what the stdlib's own generator writes out.
+    """
+    raw = getattr(part, "_payload", None)
+    if not isinstance(raw, str):
+        return b""
+    try:
+        return raw.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # not from the bytes parser: a built message with odd text
+        return raw.encode("utf-8", "replace")
 
 
 def lenient_b64decode(data: bytes) -> bytes:

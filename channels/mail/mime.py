@@ -15,14 +15,12 @@ import functools
 from email import policy
 from email.policy import EmailPolicy
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
 from email.utils import getaddresses
 
+from channels.mail import mime_tree
 from channels.mail.charsets import (decode_bytes, decode_part, lenient_b64decode, payload_bytes,
                                     scrub)
-
-MAX_PARTS = 500        # MIME parts walked per mail; real mail has tens, more is an attack or a loop
-MAX_DEPTH = 20         # multipart nesting walked; legitimate mail nests a handful of levels deep
+from channels.mail.mime_tree import MAX_DEPTH, MAX_PARTS, NestedTooDeepDefect, PartsNotReadDefect
 MAX_FILENAME_CHARS = 255  # what common file systems take; longer names are cut, extension kept
 BODY_TYPES = ("text/plain", "text/html")
 DEFAULT_EXTENSIONS = {"message/rfc822": ".eml", "message/global": ".eml", "text/plain": ".txt",
@@ -80,8 +78,8 @@ PARSE_POLICY = CachingPolicy()
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
-    """Parse raw mail with the modern policy; RecursionError on absurdly deep nesting."""
-    return BytesParser(policy=PARSE_POLICY).parsebytes(raw)
+    """Parse raw mail with the modern policy, within the limits of ``mime_tree``."""
+    return mime_tree.parse_bytes(raw, PARSE_POLICY)
 
 
 # --- headers -------------------------------------------------------------------------------
@@ -155,6 +153,7 @@ def extract(message: Message) -> MimeBody:
     """The text and HTML bodies and the attachments of ``message``."""
     body = MimeBody()
     _visit(message, body, depth=0, in_alternative=False)
+    body.truncated = body.truncated or _has_defect(message, PartsNotReadDefect)
     return body
 
 
@@ -164,8 +163,12 @@ def _visit(part: Message, body: MimeBody, depth: int, in_alternative: bool) -> N
         return
     body.parts_seen += 1
     ctype = content_type(part)
-    children = part.get_payload()
-    if ctype.startswith("multipart/") and isinstance(children, list):
+    # only containers: get_payload() on a leaf decodes it with its (maybe hostile) charset
+    children = part.get_payload() if part.is_multipart() else None
+    if _has_defect(part, NestedTooDeepDefect):  # unopened: kept whole, as an attachment
+        body.truncated = True
+        body.attachments.append(_attachment(part, ctype, len(body.attachments) + 1))
+    elif ctype.startswith("multipart/") and isinstance(children, list):
         for child in children:  # only direct children are alternatives of each other
             _visit(child, body, depth + 1, ctype == "multipart/alternative")
     elif ctype.startswith("multipart/"):  # boundary missing or never found: keep the raw text
@@ -174,6 +177,10 @@ def _visit(part: Message, body: MimeBody, depth: int, in_alternative: bool) -> N
         _add_text(body, ctype, decode_part(part), in_alternative)
     else:
         body.attachments.append(_attachment(part, ctype, len(body.attachments) + 1))
+
+
+def _has_defect(part: Message, kind: type) -> bool:
+    return any(isinstance(defect, kind) for defect in getattr(part, "defects", ()))
 
 
 def _add_text(body: MimeBody, ctype: str, text: str, in_alternative: bool) -> None:
