@@ -132,7 +132,7 @@ def base64_junk() -> bytes:
 def base64_text_of_lines() -> bytes:
     import base64
     return mail(b"Content-Transfer-Encoding: base64\r\n",
-                base64.encodebytes(fill(b"x\n", SIZE_LIMIT * 3 // 4 - 8192)))
+                base64.encodebytes(fill(b"x\n", SIZE_LIMIT * 3 // 4 - 2**20)))
 
 
 def quotes(unit: bytes) -> bytes:
@@ -141,7 +141,7 @@ def quotes(unit: bytes) -> bytes:
 
 CASES = {
     "ordinary reply (peer)": ordinary,
-    "many parts (tiny, 3.0 M)": many_parts,
+    "many parts (3 million tiny ones)": many_parts,
     "many attachments (base64 PDFs)": many_attachments,
     "deep multipart nesting": deep_multipart,
     "deep message/rfc822 nesting": deep_rfc822,

@@ -20,6 +20,7 @@ from email.utils import getaddresses
 from channels.mail import mime_tree
 from channels.mail.charsets import (decode_bytes, decode_part, lenient_b64decode, payload_bytes,
                                     scrub)
+from channels.mail.linear_regex import linear_regex
 from channels.mail.mime_tree import MAX_DEPTH, MAX_PARTS, NestedTooDeepDefect, PartsNotReadDefect
 MAX_FILENAME_CHARS = 255  # what common file systems take; longer names are cut, extension kept
 BODY_TYPES = ("text/plain", "text/html")
@@ -32,7 +33,7 @@ HEADER_CACHE_SIZE = 4096  # parsed header values remembered across messages (a f
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _STRAY_BREAK = re.compile(r"[\r\n]+")
-_ADDR_SPEC = re.compile(r"[^\s<>,;:\"()]+@[^\s<>,;:\"()]+")
+_ADDR_SPEC = linear_regex(r"[^\s<>,;:\"()]+@[^\s<>,;:\"()]+")  # re: quadratic without "@"
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _LINE_BREAKS = re.compile(r"[\r\n\t]+")
 
@@ -269,8 +270,11 @@ def _default_filename(part: Message, ctype: str, number: int) -> str:
 
 
 def _message_bytes(part: Message) -> bytes:
-    """An attached message (or delivery-status blocks) serialized as close to the source as we
-    can; headers are written back raw, never refolded."""
+    """An attached message (or delivery-status blocks) as it arrived; a message that was not
+    parsed from bytes is written back raw, headers never refolded."""
+    source = mime_tree.body_bytes(part)
+    if source is not None:
+        return source
     chunks = []
     for inner in part.get_payload():
         try:
