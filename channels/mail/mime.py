@@ -11,15 +11,14 @@ import mimetypes
 import quopri
 import re
 from dataclasses import dataclass, field
-import functools
 from email import policy
-from email.policy import EmailPolicy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
 from channels.mail import mime_tree
 from channels.mail.charsets import (decode_bytes, decode_part, lenient_b64decode, payload_bytes,
                                     scrub)
+from channels.mail.header_policy import PARSE_POLICY
 from channels.mail.linear_regex import linear_regex
 from channels.mail.mime_tree import MAX_DEPTH, MAX_PARTS, NestedTooDeepDefect, PartsNotReadDefect
 MAX_FILENAME_CHARS = 255  # what common file systems take; longer names are cut, extension kept
@@ -29,7 +28,6 @@ DEFAULT_EXTENSIONS = {"message/rfc822": ".eml", "message/global": ".eml", "text/
 FALLBACK_TYPE = "application/octet-stream"  # for a Content-Type we cannot read at all
 # serialize attached messages as they came: no refolding, no line length limit
 RAW_POLICY = policy.compat32.clone(max_line_length=None)
-HEADER_CACHE_SIZE = 4096  # parsed header values remembered across messages (a few MB at most)
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _STRAY_BREAK = re.compile(r"[\r\n]+")
@@ -56,26 +54,6 @@ class MimeBody:
     truncated: bool = False  # MAX_PARTS or MAX_DEPTH was hit; the rest was not read
 
 
-class CachingPolicy(EmailPolicy):
-    """``policy.default`` that remembers parsed header values.
-
-    Every ``message[name]`` re-parses the raw value through the header registry, and the
-    adapter and classifier ask for the same headers many times: that was a quarter of a
-    worker's time. Parsed headers are immutable ``str`` subclasses, so sharing them is safe.
-    """
-
-    def header_fetch_parse(self, name, value):
-        if hasattr(value, "name"):
-            return value
-        return _parsed_header(self, name, value)
-
-
-@functools.lru_cache(maxsize=HEADER_CACHE_SIZE)
-def _parsed_header(policy_: EmailPolicy, name: str, value: str):
-    return EmailPolicy.header_fetch_parse(policy_, name, value)
-
-
-PARSE_POLICY = CachingPolicy()
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
