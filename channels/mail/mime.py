@@ -32,7 +32,7 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _STRAY_BREAK = re.compile(r"[\r\n]+")
 _ADDR_SPEC = linear_regex(r"[^\s<>,;:\"()]+@[^\s<>,;:\"()]+")  # re: quadratic without "@"
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+_MEDIA_TYPE = linear_regex(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _LINE_BREAKS = re.compile(r"[\r\n\t]+")
 
 
@@ -242,7 +242,8 @@ def safe_filename(name: str) -> str:
 
 def _default_filename(part: Message, ctype: str, number: int) -> str:
     extension = DEFAULT_EXTENSIONS.get(ctype) or mimetypes.guess_extension(ctype) or ".bin"
-    inner = part.get_payload(0) if part.is_multipart() and ctype.startswith("message/") else None
+    payload = part.get_payload() if part.is_multipart() and ctype.startswith("message/") else None
+    inner = payload[0] if payload else None  # an empty delivery-status part has no blocks
     subject = header_text(inner, "subject") if isinstance(inner, Message) else ""
     return safe_filename((subject or f"attachment-{number}") + extension)
 

@@ -30,8 +30,9 @@ MAX_DEPTH = 20         # multipart/message nesting opened; real mail nests a han
 MAX_HEADER_BUDGET = 1024 * 1024  # bytes of header sections parsed per mail, all parts together
 # A header section: lines that start a field ("Name:"), continue one (leading blank) or are a
 # Unix "From " line -- the stdlib's own test (email.feedparser.headerRE), one line at a time.
+# It is only tried where a line starts, so no run of name characters is scanned twice.
 HEADER_LINES = re.compile(
-    rb"(?:(?:From |[\x21-\x39\x3b-\x7e]*+:|[\t ])[^\r\n]*+(?:\r\n|\r|\n|\Z))*+")
+    rb"(?<![^\r\n])(?:(?:From |[\x21-\x39\x3b-\x7e]*+:|[\t ])[^\r\n]*+(?:\r\n|\r|\n|\Z))*+")
 LINE_END = re.compile(rb"\r\n|\r|\n")
 BLOCK = re.compile(rb"(?:[^\r\n]++(?:\r\n|\r|\n|\Z))++")  # lines up to a blank one
 CONTAINER_TYPES = ("multipart/", "message/")
