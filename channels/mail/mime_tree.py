@@ -76,7 +76,8 @@ def body_bytes(message) -> bytes | None:
 def _entity(raw: bytes, start: int, end: int, depth: int, budget: _Budget, policy: Policy,
             default_type: str) -> EmailMessage:
     budget.parts -= 1
-    head_end = HEADER_LINES.match(raw, start, end).end()
+    headers = HEADER_LINES.match(raw, start, end)  # None: "start" is no line start (cut mail)
+    head_end = headers.end() if headers else start
     message = _headers(raw[start:head_end], budget, policy)
     message.set_default_type(default_type)
     separator = LINE_END.match(raw, head_end, end)
