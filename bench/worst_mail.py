@@ -98,6 +98,12 @@ def spaces() -> bytes:
     return mail(b"", b"said" + fill(b" ") + b"x")
 
 
+def bounce_spaces(sender: bytes, word: bytes) -> bytes:
+    """Prose after a word the bounce readers look for, from an address bounces come from."""
+    head = b"From: %s\r\nTo: support@demo.test\r\nSubject: failure notice\r\n" % sender
+    return head + CRLF + word + fill(b" ") + b"x"
+
+
 def giant_header() -> bytes:
     return mail(b"X-Junk: " + fill(b"word ") + CRLF, b"hello\r\n")
 
@@ -164,6 +170,10 @@ CASES = {
     "empty lines": empty_lines,
     "one line without spaces": long_line,
     "'said' + spaces": spaces,
+    "'said' + spaces from postmaster@ (classification)":
+        lambda: bounce_spaces(b"postmaster@example.net", b"said"),
+    "'failed' + spaces from MAILER-DAEMON@ (classification)":
+        lambda: bounce_spaces(b"MAILER-DAEMON@example.net", b"Delivery failed"),
     "giant header field": giant_header,
     "many header fields": many_headers,
     "subject of encoded-words": encoded_words,
