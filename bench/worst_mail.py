@@ -194,7 +194,8 @@ CASES = {
     "base64 junk": base64_junk,
     "base64 of short lines": base64_text_of_lines,
     "quote markers '> '": lambda: quotes(b"> > > > > > > > > > > > > > > > > > > >\r\n"),
-    "attribution-like lines": lambda: quotes(b"On Mon, 1 Jan 2024 10:00, <" + b"a@" * 150 + b":\r\n"),
+    "attribution-like lines":
+        lambda: quotes(b"On Mon, 1 Jan 2024 10:00, <" + b"a@" * 150 + b":\r\n"),
     "header-block-like lines": lambda: quotes(b"From" + b" " * 900 + b"\r\n"),
     "signature-like lines": lambda: quotes(b"Sent from my " + b"-" * 380 + b"\r\n"),
     "banner-like lines": lambda: quotes(b"-" * 399 + b"\r\n"),
@@ -252,7 +253,8 @@ def _run_child(name: str, path: str, size: int, timeout: float) -> dict:
 
 def row(result: dict) -> str:
     if "wall_s" not in result:
-        return f"| {result['case']} | {result['bytes'] / 2**20:.1f} | - | - | - | {result['outcome']} |"
+        size = result["bytes"] / 2**20
+        return f"| {result['case']} | {size:.1f} | - | - | - | {result['outcome']} |"
     mark = "" if result["wall_s"] < TARGET_SECONDS else " **over**"
     return (f"| {result['case']} | {result['bytes'] / 2**20:.1f} | {result['wall_s']:.3f}{mark} "
             f"| {result['cpu_s']:.3f} | {result['peak_mib']:.0f} | {result['outcome']} |")

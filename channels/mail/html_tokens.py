@@ -117,4 +117,5 @@ def _raw_text(html: str, tag: Tag, start: int) -> tuple[list[Tag | str], int]:
     content = html[start:end.start()][:MAX_TEXT_CHARS]
     if tag.name in ("title", "textarea"):
         content = unescape(content)
-    return [tag, content, Tag(tag.name, True)] if content else [tag, Tag(tag.name, True)], close + 1
+    closing = Tag(tag.name, True)
+    return ([tag, content, closing] if content else [tag, closing]), close + 1

@@ -21,6 +21,7 @@ from channels.mail.charsets import (decode_bytes, decode_part, lenient_b64decode
 from channels.mail.header_policy import PARSE_POLICY
 from channels.mail.linear_regex import linear_regex
 from channels.mail.mime_tree import MAX_DEPTH, MAX_PARTS, NestedTooDeepDefect, PartsNotReadDefect
+
 MAX_FILENAME_CHARS = 255  # what common file systems take; longer names are cut, extension kept
 BODY_TYPES = ("text/plain", "text/html")
 DEFAULT_EXTENSIONS = {"message/rfc822": ".eml", "message/global": ".eml", "text/plain": ".txt",
@@ -52,8 +53,6 @@ class MimeBody:
     attachments: list[MimeAttachment] = field(default_factory=list)
     parts_seen: int = 0
     truncated: bool = False  # MAX_PARTS or MAX_DEPTH was hit; the rest was not read
-
-
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:

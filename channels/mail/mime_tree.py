@@ -143,15 +143,31 @@ def _multipart(message, raw, body, end, depth, budget, policy) -> None:
         message.defects.append(errors.NoBoundaryInMultipartDefect())
         message.set_payload(_text(raw, body, end))
         return
+    parts, position, closed = _parts(message, delimiter, raw, body, end, depth, budget, policy)
+    if position is None:  # no delimiter line, or none read
+        if not budget.exhausted:
+            message.defects.append(errors.StartBoundaryNotFoundDefect())
+            message.epilogue = ""
+        message.set_payload([] if budget.exhausted else _text(raw, body, end))
+        return
+    if not closed and not budget.exhausted:
+        message.defects.append(errors.CloseBoundaryNotFoundDefect())
+        if position < end and _can_read_more(budget):
+            parts.append(_entity(raw, position, end, depth + 1, budget, policy,
+                                 _child_type(message)))
+    message.set_payload(parts)
+
+
+def _parts(message, delimiter, raw, body, end, depth, budget, policy):
+    """(the parts between delimiter lines, where the last one ended or None, whether the
+    closing delimiter was seen); the preamble and epilogue are set on ``message``."""
     parts, position, closed = [], None, False
     for found in delimiter.finditer(raw, body, end):
         if found.start() and raw[found.start() - 1] not in b"\r\n":
             budget.parts -= 1  # "--boundary" inside a line: no delimiter, but work all the same
             continue
-        if position is None and found.group(1):
-            break  # a closing delimiter first: no part ever started
-        if not _can_read_more(budget):
-            break
+        if (position is None and found.group(1)) or not _can_read_more(budget):
+            break  # a closing delimiter first (no part ever started), or the limits
         if position is None:
             message.preamble = _text(raw, body, _strip_eol(raw, body, found.start())) or None
         elif found.start() == position:  # adjacent delimiter lines make no part, but count
@@ -163,20 +179,7 @@ def _multipart(message, raw, body, end, depth, budget, policy) -> None:
         if closed:
             message.epilogue = _text(raw, position, end)
             break
-    if position is None and budget.exhausted:
-        message.set_payload([])
-        return
-    if position is None:
-        message.defects.append(errors.StartBoundaryNotFoundDefect())
-        message.set_payload(_text(raw, body, end))
-        message.epilogue = ""
-        return
-    if not closed and not budget.exhausted:
-        message.defects.append(errors.CloseBoundaryNotFoundDefect())
-        if position < end and _can_read_more(budget):
-            parts.append(_entity(raw, position, end, depth + 1, budget, policy,
-                                 _child_type(message)))
-    message.set_payload(parts)
+    return parts, position, closed
 
 
 def _delimiter(message: EmailMessage) -> re.Pattern | None:
