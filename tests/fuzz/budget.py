@@ -4,8 +4,8 @@
 every run, so CI is never flaky). ``make fuzz`` raises the counts and takes a fresh seed; set
 these by hand for anything in between:
 
-- ``FUZZ_EXAMPLES``: hypothesis examples per property (default 60);
-- ``FUZZ_MUTATIONS``: mutated corpus mails per kind of mutation (default 30);
+- ``FUZZ_EXAMPLES``: hypothesis examples per property (default 150);
+- ``FUZZ_MUTATIONS``: mutated corpus mails per kind of mutation (default 60);
 - ``FUZZ_SEED``: seed of the corpus mutations and of hypothesis (default: fixed, derandomized);
 - ``FUZZ_SAVE_DIR``: where a failing input is written, to become a fixture in
   ``tests/channels/fixtures/crashers`` (default: nowhere).
@@ -16,8 +16,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 60)
-MUTATIONS = int(os.environ.get("FUZZ_MUTATIONS") or 30)
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 150)
+MUTATIONS = int(os.environ.get("FUZZ_MUTATIONS") or 60)
 SEED = os.environ.get("FUZZ_SEED") or ""
 SAVE_DIR = os.environ.get("FUZZ_SAVE_DIR") or ""
 INPUT_CPU_SECONDS = 2.0  # per input, the ceiling for the worst mail
