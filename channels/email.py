@@ -17,8 +17,9 @@ from channels.common import Parsed, Unparseable
 from channels.event import Address, Attachment, ThreadHints, TicketEvent
 from channels.mail import mime
 from channels.mail.classify import classify
-from channels.mail.header_limits import clamp_headers
 from channels.mail.html import sanitize, to_text
+from channels.mail.html_tokens import MAX_INPUT_CHARS
+from channels.mail.linear_regex import linear
 from channels.mail.quotes import extract_reply
 from channels.mail.subject import find_ticket_number
 
@@ -29,16 +30,23 @@ MAX_MESSAGE_ID_CHARS = 450  # longer ids are dropped: "mid:<id>:<hash16>" must f
 MAX_ADDRESSES = 200       # per recipient header; mass mail beyond this adds nothing to a ticket
 MAX_NAME_CHARS = 300      # display names longer than the store's column are cut
 MAX_ADDRESS_CHARS = 320   # RFC 5321: 64 (local part) + 1 + 255 (domain)
+# Characters of body text kept in the event (the raw mail keeps everything): a megabyte is
+# far more than anyone reads in a ticket, and every later step's work grows with it.
+MAX_TEXT_CHARS = 1_000_000
 # Hidden thread marker written into outbound bodies: "[tg:<token>]" in text (possibly with
 # zero-width characters in it, which some clients insert) or "<!-- tg:<token> -->" in HTML.
-BODY_MARKER = re.compile(
-    r"\[tg:([A-Za-z0-9_.=-]{1,200})\]|<!--\s*tg:([A-Za-z0-9_.=-]{1,200})\s*-->")
+BODY_MARKER = linear(
+    r"\[tg:([A-Za-z0-9_.=-]{1,200})\]|<!--\s*tg:([A-Za-z0-9_.=-]{1,200})\s*-->", ignore_case=False)
+MAX_MARKER_SCAN_CHARS = MAX_INPUT_CHARS  # of HTML searched for the marker, as much as is read
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 # Input with none of these headers is not mail (a JSON body, an HTTP request, random bytes).
 MAIL_HEADERS = frozenset({"from", "sender", "to", "cc", "subject", "date", "message-id",
                           "received", "return-path", "mime-version", "content-type", "reply-to",
                           "in-reply-to", "references", "delivered-to"})
-_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")
+# What str.rstrip() removes from each line (re's \s is str.isspace()), starting only where a
+# run of blanks starts, so a long run without a line end is not rescanned from every blank.
+_TRAILING_SPACE = re.compile(r"(?<![^\S\n])[^\S\n]++(?=\n|\Z)")
+_MESSAGE_ID = re.compile(r"<([^<>\s]+)>")  # linear: a failed try ends at the next "<", ">" or blank
 
 
 ParsedEmail = Parsed  # the email adapter never leaves remote files
@@ -80,7 +88,7 @@ def _dedupe_key(message_id: str, content_hash: str) -> str:
 def _body_text(body: mime.MimeBody) -> str:
     # an empty text/plain next to a real HTML part is common (some webmailers, newsletters)
     text = body.text if body.text.strip() or not body.html else to_text(body.html)
-    return _normalize_newlines(text).lstrip("\n").rstrip()
+    return _normalize_newlines(text[:MAX_TEXT_CHARS * 2]).lstrip("\n")[:MAX_TEXT_CHARS].rstrip()
 
 
 def _header_fields(message: Message) -> dict:
@@ -94,11 +102,7 @@ def _read(raw: bytes) -> Message:
     data = bytes(raw).lstrip()  # blank lines or stray spaces some tools put before the headers
     if not data:
         raise Unparseable("empty input")
-    data, _ = clamp_headers(data)
-    try:
-        message = mime.parse_bytes(data)
-    except RecursionError:
-        raise Unparseable("MIME structure nested too deeply to parse") from None
+    message = mime.parse_bytes(data)  # header sections clamped, parts and nesting capped
     if not any(name.lower() in MAIL_HEADERS for name, _ in message.raw_items()):
         raise Unparseable("no mail headers found")
     return message
@@ -140,7 +144,8 @@ def _thread_hints(message: Message, *, subject: str, subject_prefix: str,
         references=_message_ids(mime.header_values(message, "references"), MAX_REFERENCES),
         subject_number=find_ticket_number(subject, subject_prefix),
         reply_token=_reply_token(message, own_domains, envelope_to),
-        body_marker=next(filter(None, map(find_body_marker, bodies)), ""),
+        body_marker=next(filter(None, (find_body_marker(b[:MAX_MARKER_SCAN_CHARS])
+                                       for b in bodies)), ""),
     )
 
 
@@ -195,8 +200,8 @@ def compute_content_hash(sender: str, subject: str, text: str,
                          attachments: list[Attachment]) -> str:
     """sha256 hex of what the sender wrote, independent of transport: the same mail delivered
     by two paths (re-encoded, re-wrapped headers, CRLF vs LF) hashes the same."""
-    lines = [line.rstrip() for line in _normalize_newlines(text).split("\n")]
-    content = [sender.lower(), " ".join(subject.split()), "\n".join(lines).strip(),
+    content = [sender.lower(), " ".join(subject.split()),
+               _TRAILING_SPACE.sub("", _normalize_newlines(text)).strip(),
                sorted(a.sha256 for a in attachments)]
     return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode("utf-8")).hexdigest()
 

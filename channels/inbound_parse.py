@@ -89,8 +89,8 @@ def parse(raw: bytes, *, format_: str, content_type: str, workspace: str, accoun
 def _json_object(raw: bytes) -> dict:
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Unparseable(f"not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise Unparseable(f"not valid JSON: {type(exc).__name__}: {exc}") from None
     if not isinstance(data, dict):
         raise Unparseable("the JSON body is not an object")
     return data

@@ -51,7 +51,7 @@ class FormData:
         """Field ``name`` parsed as JSON of type ``kind``; None when absent or not such JSON."""
         try:
             value = json.loads(self.raw(name).decode("utf-8", "replace"))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             return None
         return value if isinstance(value, kind) else None
 

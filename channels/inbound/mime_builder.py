@@ -12,14 +12,17 @@ import re
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
+
+from channels.mail.mime_tree import parse_bytes
 
 FALLBACK_TYPE = "application/octet-stream"
 STRUCTURE_HEADERS = ("content-", "mime-version")  # written by EmailMessage for the new body
 MAX_HEADERS = 1000  # header fields kept; more is abuse (the adapter clamps sizes further)
+MAX_HEADER_BLOCK_BYTES = 1024 * 1024  # of a raw header block read (SendGrid's "headers")
 _NAME = re.compile(r"^[!-9;-~]{1,100}$")           # RFC 5322 field name: printable, no ':'
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-_BREAKS = re.compile(r"[\r\n\x00]+")
+# Line breaks as str.splitlines() sees them (the email policy refuses a header value with any)
+_BREAKS = re.compile("[\r\n\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _SERIALIZE = policy.SMTP.clone(max_line_length=None)
 
@@ -67,9 +70,10 @@ def line_name(line: bytes) -> str:
 
 def header_lines(block: bytes) -> list[bytes]:
     """The unfolded ``Name: value`` lines of a raw header block; junk lines are dropped."""
-    block = block.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    block = block[:MAX_HEADER_BLOCK_BYTES].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
     lines = (line.replace(b"\x00", b"") for line in _FOLD.sub(b" ", block).split(b"\n"))
-    return [line for line in lines if _is_field(line)][:MAX_HEADERS]
+    fields = (line for line in lines if _is_field(line))
+    return [line for _, line in zip(range(MAX_HEADERS), fields)]
 
 
 def _is_field(line: bytes) -> bool:
@@ -123,9 +127,11 @@ def _attachment(part: Part) -> EmailMessage:
 
 
 def _attached_message(part: Part, subtype: str) -> EmailMessage:
+    """The attached message, parsed with the adapter's bounded parser and a policy that never
+    refolds headers (the stdlib's parser and compat32 refolding took seconds on junk)."""
     attachment = EmailMessage()
     attachment["Content-Type"] = f"message/{subtype}"
-    attachment.set_payload([BytesParser(policy=policy.compat32).parsebytes(part.data)])
+    attachment.set_payload([parse_bytes(part.data, _SERIALIZE)])
     return _describe(attachment, part)
 
 

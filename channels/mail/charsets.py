@@ -14,6 +14,8 @@ from email.message import Message
 
 from charset_normalizer import from_bytes
 
+from channels.mail.mime_tree import body_bytes
+
 ISO2022JP_MS = "x-iso2022jp-ms"  # our transcoder: ISO-2022-JP plus Microsoft's CP50220 extensions
 
 # Label -> codecs to try in order. Supersets first: senders label the subset but use the superset
@@ -64,11 +66,17 @@ LATIN_CODECS = ("cp1252", "latin-1")
 DETECT_CODECS = ("utf_8", "cp1252", "gb18030", "cp932", "cp1251", "cp949", "big5", "euc_jp",
                  "koi8_r", "cp1250", "iso8859_2", "cp1253", "cp1254", "cp1255", "cp1256",
                  "cp1257", "cp874", "iso8859_15", "utf_16")
+UUENCODINGS = ("x-uuencode", "uuencode", "uue", "x-uue")  # left to the stdlib's decoder
+# Bytes of one text part decoded: more than the adapter keeps of text (1 M characters) or reads
+# of HTML (4 M), in any charset; a hostile 32 MB part is not decoded and scrubbed whole.
+MAX_DECODED_BYTES = 12 * 1024 * 1024
 DETECT_SAMPLE_BYTES = 64 * 1024  # enough for a confident guess; guessing is slow on big bodies
 HTML_META_SCAN_BYTES = 2048  # browsers look for <meta charset> in the first 1024 bytes; be generous
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.I)
-_B64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_B64_JUNK = bytes(sorted(set(range(256)) - set(_B64_ALPHABET)))  # deleted with bytes.translate
 _B64_CHUNKS = re.compile(rb"[A-Za-z0-9+/]+")
+MAX_B64_CHUNKS = 1000  # padded chunks decoded one by one; more "=" than that is junk
 _BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")  # NUL and lone surrogates: no DB or JSON takes them
 
 
@@ -87,17 +95,25 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
 
 
 def decode_part(part: Message) -> str:
-    """The text of a leaf MIME part, decoded by its declared charset (or its HTML <meta>)."""
+    """The text of a leaf MIME part, decoded by its declared charset (or its HTML <meta>);
+    beyond ``MAX_DECODED_BYTES`` only up to a line break (the adapter keeps less anyway)."""
     data = payload_bytes(part)
+    if len(data) > MAX_DECODED_BYTES:
+        cut = data.rfind(b"\n", 0, MAX_DECODED_BYTES)
+        data = data[:cut if cut > 0 else MAX_DECODED_BYTES]
     return decode_bytes(data, _declared_charset(part, data))
 
 
 def payload_bytes(part: Message) -> bytes:
     """The transfer-decoded payload of a leaf part; bad base64/QP decode as far as they can."""
-    raw = part.get_payload()
-    raw = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
-    if _transfer_encoding(part) == "base64":
+    raw = raw_payload(part)
+    encoding = _transfer_encoding(part)
+    if encoding == "base64":
         return lenient_b64decode(raw)  # the stdlib gives up on some damage we can repair
+    if encoding == "quoted-printable":
+        return binascii.a2b_qp(raw)  # what the stdlib does, without its copies of the payload
+    if encoding not in UUENCODINGS:
+        return raw  # 7bit, 8bit, binary or junk: the bytes as they are
     try:
         data = part.get_payload(decode=True)
     except Exception:  # the stdlib trips over some broken Content-Transfer-Encoding headers
@@ -105,11 +121,34 @@ def payload_bytes(part: Message) -> bytes:
     return data if isinstance(data, bytes) else raw
 
 
+def raw_payload(part: Message) -> bytes:
+    """The payload of a leaf part as it arrived, before transfer decoding.
+
+    Not ``get_payload()``: on 8-bit data that decodes with the declared charset, which raises
+    on hostile labels (``charset="x\\0"``: ValueError) and, for UTF-7, makes lone surrogates
+    that no codec turns back into bytes. Parts from ``mime_tree`` know their source bytes;
+    otherwise the parser kept them in ``_payload`` (ASCII plus surrogate escapes), which is
+    what the stdlib's own generator writes out.
+    """
+    source = body_bytes(part)
+    if source is not None:  # parsed by mime_tree: the bytes themselves, no conversion
+        return source
+    raw = getattr(part, "_payload", None)
+    if not isinstance(raw, str):
+        return b""
+    try:
+        return raw.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # not from the bytes parser: a built message with odd text
+        return raw.encode("utf-8", "replace")
+
+
 def lenient_b64decode(data: bytes) -> bytes:
     """Decode base64 whatever the damage: foreign characters skipped, padding missing or in the
     middle (concatenated chunks), one stray character at the end."""
-    out = bytearray()
-    for chunk in _B64_CHUNKS.findall(_B64_JUNK.sub(b"", data)):
+    out, data = bytearray(), data.translate(None, _B64_JUNK)
+    if data.count(b"=") > 2 * MAX_B64_CHUNKS:  # "=" everywhere: no chunking to respect
+        data = data.replace(b"=", b"")
+    for chunk in _B64_CHUNKS.findall(data):
         chunk = chunk[:-1] if len(chunk) % 4 == 1 else chunk  # one sextet alone holds no byte
         out += binascii.a2b_base64(chunk + b"=" * (-len(chunk) % 4))
     return bytes(out)
@@ -153,6 +192,12 @@ def charset_codecs(declared: str | None) -> tuple[str, ...]:
 
 def scrub(text: str) -> str:
     """Drop characters no database or JSON encoder accepts (NUL, lone surrogates)."""
+    if "\x00" not in text:  # the common case, checked at C speed: no regex pass over megabytes
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:
+            pass
     return _BAD_CHARS.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 

@@ -4,13 +4,21 @@
 links get ``rel="noopener noreferrer"``; images may point at ``cid:`` inline parts.
 ``to_text`` renders blocks as lines and blockquotes as ``> `` quoted lines, so the reply trimmer
 can remove quoted history from HTML-only mail exactly as from plain text.
+
+Both read the bounded, well-nested token stream of ``html_tree`` (linear time, see
+``html_tokens`` for why neither Python's HTMLParser nor nh3 may see raw mail HTML). nh3 gets a
+skeleton: the tags, with each text replaced by a placeholder that is put back, escaped, into
+its output -- its cost then grows with the tags only (text with many ``&`` was quadratic).
 """
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+from html import escape
 
 import nh3
+
+from channels.mail.html_tokens import Tag
+from channels.mail.html_tree import tokens
 
 # http(s)/mailto/tel links, cid: for inline images; data: and javascript: can carry scripts.
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel", "cid"})
@@ -29,29 +37,62 @@ PARAGRAPH_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blo
 SKIPPED_TAGS = frozenset({"script", "style", "title", "template", "noscript"})
 CELL_TAGS = frozenset({"td", "th"})
 QUOTE_PREFIX = "> "
+MAX_QUOTE_DEPTH = 20  # quote levels rendered; deeper quotes get no more "> " (text stays)
 _SPACES = re.compile(r"\s+")
+# Placeholder of the N-th text in the skeleton given to nh3: private-use characters, which
+# are removed from customer text and attribute values first so none can pose as one.
+_PLACEHOLDER = re.compile("\ue000([0-9]+)\ue001")
+_PRIVATE_MARKS = re.compile("[\ue000\ue001]")
+_NAME = re.compile(r"[a-z][a-z0-9-]{0,40}")  # tag and attribute names worth giving nh3
+_ATTRIBUTE_NAME = re.compile(r"[a-z_:][a-z0-9_:.-]{0,60}")
 
 
 def sanitize(html: str) -> str:
     """A copy of ``html`` that is safe to show to an agent in a browser."""
-    return nh3.clean(html, clean_content_tags=set(CONTENT_TAGS), attributes=ATTRIBUTES,
-                     url_schemes=set(URL_SCHEMES), link_rel=LINK_REL, url_relative="deny",
-                     strip_comments=True)
+    texts: list[str] = []
+    skeleton = "".join(_skeleton(token, texts) for token in tokens(html))
+    cleaned = nh3.clean(skeleton, clean_content_tags=set(CONTENT_TAGS), attributes=ATTRIBUTES,
+                        url_schemes=set(URL_SCHEMES), link_rel=LINK_REL, url_relative="deny",
+                        strip_comments=True)
+    return _PLACEHOLDER.sub(lambda m: escape(texts[int(m.group(1))], quote=False), cleaned)
+
+
+def _skeleton(token: Tag | str, texts: list[str]) -> str:
+    """The token as nh3 input: tags rebuilt from their parsed attributes, text as placeholders
+    (whitespace stays, it may not be moved out of tables)."""
+    if isinstance(token, str):
+        token = _PRIVATE_MARKS.sub("", token)
+        if not token.strip():
+            return token
+        texts.append(token)
+        return f"\ue000{len(texts) - 1}\ue001"
+    if not _NAME.fullmatch(token.name):
+        return ""
+    if token.end:
+        return f"</{token.name}>"
+    attributes = "".join(f' {name}="{escape(_PRIVATE_MARKS.sub("", value))}"'
+                         for name, value in token.attributes()
+                         if _ATTRIBUTE_NAME.fullmatch(name))
+    return f"<{token.name}{attributes}>"
 
 
 def to_text(html: str) -> str:
     """Readable plain text for ``html``: lines, list bullets, ``> `` quotes, entities decoded."""
     renderer = _TextRenderer()
-    renderer.feed(html)
-    renderer.close()
+    for token in tokens(html):
+        if isinstance(token, str):
+            renderer.handle_data(token)
+        elif token.end:
+            renderer.handle_endtag(token.name)
+        else:
+            renderer.handle_starttag(token.name, token)
     return renderer.text()
 
 
-class _TextRenderer(HTMLParser):
-    """Collects (quote depth, line) pairs while walking the tag soup."""
+class _TextRenderer:
+    """Collects (quote depth, line) pairs while walking the tag stream."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.lines: list[tuple[int, str]] = []
         self.words: list[str] = []
         self.quote_depth = 0
@@ -60,7 +101,7 @@ class _TextRenderer(HTMLParser):
         self.preformatted = 0
         self.lists: list[list] = []  # [tag, next number] per open <ul>/<ol>
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
+    def handle_starttag(self, tag: str, token: Tag) -> None:
         self._block_boundary(tag)
         if tag in SKIPPED_TAGS:
             self.skipping += 1
@@ -75,7 +116,7 @@ class _TextRenderer(HTMLParser):
         elif tag in CELL_TAGS and self.words:
             self.words.append(" ")
         elif tag == "img":
-            alt = dict(attrs).get("alt") or ""  # often an emoji or a meaningful label
+            alt = token.attribute("alt")  # often an emoji or a meaningful label
             self.handle_data(f" {alt} " if alt.strip() else "")
         self.quote_depth += tag == "blockquote"
         self.preformatted += tag == "pre"
@@ -113,7 +154,8 @@ class _TextRenderer(HTMLParser):
 
     def text(self) -> str:
         self._end_line()
-        rendered = [(QUOTE_PREFIX * depth + line).rstrip() for depth, line in self.lines]
+        rendered = [(QUOTE_PREFIX * min(depth, MAX_QUOTE_DEPTH) + line).rstrip()
+                    for depth, line in self.lines]
         return re.sub(r"\n{3,}", "\n\n", "\n".join(rendered)).strip("\n")
 
     def _block_boundary(self, tag: str) -> None:

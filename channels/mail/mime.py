@@ -11,18 +11,17 @@ import mimetypes
 import quopri
 import re
 from dataclasses import dataclass, field
-import functools
 from email import policy
-from email.policy import EmailPolicy
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
 from email.utils import getaddresses
 
+from channels.mail import mime_tree
 from channels.mail.charsets import (decode_bytes, decode_part, lenient_b64decode, payload_bytes,
                                     scrub)
+from channels.mail.header_policy import PARSE_POLICY
+from channels.mail.linear_regex import linear
+from channels.mail.mime_tree import MAX_DEPTH, MAX_PARTS, NestedTooDeepDefect, PartsNotReadDefect
 
-MAX_PARTS = 500        # MIME parts walked per mail; real mail has tens, more is an attack or a loop
-MAX_DEPTH = 20         # multipart nesting walked; legitimate mail nests a handful of levels deep
 MAX_FILENAME_CHARS = 255  # what common file systems take; longer names are cut, extension kept
 BODY_TYPES = ("text/plain", "text/html")
 DEFAULT_EXTENSIONS = {"message/rfc822": ".eml", "message/global": ".eml", "text/plain": ".txt",
@@ -30,12 +29,13 @@ DEFAULT_EXTENSIONS = {"message/rfc822": ".eml", "message/global": ".eml", "text/
 FALLBACK_TYPE = "application/octet-stream"  # for a Content-Type we cannot read at all
 # serialize attached messages as they came: no refolding, no line length limit
 RAW_POLICY = policy.compat32.clone(max_line_length=None)
-HEADER_CACHE_SIZE = 4096  # parsed header values remembered across messages (a few MB at most)
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _STRAY_BREAK = re.compile(r"[\r\n]+")
-_ADDR_SPEC = re.compile(r"[^\s<>,;:\"()]+@[^\s<>,;:\"()]+")
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+# RE2: with re, _ADDR_SPEC is quadratic on text without "@"
+_ADDR_SPEC = linear(r"[^\s<>,;:\"()]+@[^\s<>,;:\"()]+", ignore_case=False)
+_MEDIA_TYPE = linear(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*",
+                     ignore_case=False)
 _LINE_BREAKS = re.compile(r"[\r\n\t]+")
 
 
@@ -57,31 +57,9 @@ class MimeBody:
     truncated: bool = False  # MAX_PARTS or MAX_DEPTH was hit; the rest was not read
 
 
-class CachingPolicy(EmailPolicy):
-    """``policy.default`` that remembers parsed header values.
-
-    Every ``message[name]`` re-parses the raw value through the header registry, and the
-    adapter and classifier ask for the same headers many times: that was a quarter of a
-    worker's time. Parsed headers are immutable ``str`` subclasses, so sharing them is safe.
-    """
-
-    def header_fetch_parse(self, name, value):
-        if hasattr(value, "name"):
-            return value
-        return _parsed_header(self, name, value)
-
-
-@functools.lru_cache(maxsize=HEADER_CACHE_SIZE)
-def _parsed_header(policy_: EmailPolicy, name: str, value: str):
-    return EmailPolicy.header_fetch_parse(policy_, name, value)
-
-
-PARSE_POLICY = CachingPolicy()
-
-
 def parse_bytes(raw: bytes) -> EmailMessage:
-    """Parse raw mail with the modern policy; RecursionError on absurdly deep nesting."""
-    return BytesParser(policy=PARSE_POLICY).parsebytes(raw)
+    """Parse raw mail with the modern policy, within the limits of ``mime_tree``."""
+    return mime_tree.parse_bytes(raw, PARSE_POLICY)
 
 
 # --- headers -------------------------------------------------------------------------------
@@ -155,6 +133,7 @@ def extract(message: Message) -> MimeBody:
     """The text and HTML bodies and the attachments of ``message``."""
     body = MimeBody()
     _visit(message, body, depth=0, in_alternative=False)
+    body.truncated = body.truncated or _has_defect(message, PartsNotReadDefect)
     return body
 
 
@@ -164,8 +143,12 @@ def _visit(part: Message, body: MimeBody, depth: int, in_alternative: bool) -> N
         return
     body.parts_seen += 1
     ctype = content_type(part)
-    children = part.get_payload()
-    if ctype.startswith("multipart/") and isinstance(children, list):
+    # only containers: get_payload() on a leaf decodes it with its (maybe hostile) charset
+    children = part.get_payload() if part.is_multipart() else None
+    if _has_defect(part, NestedTooDeepDefect):  # unopened: kept whole, as an attachment
+        body.truncated = True
+        body.attachments.append(_attachment(part, ctype, len(body.attachments) + 1))
+    elif ctype.startswith("multipart/") and isinstance(children, list):
         for child in children:  # only direct children are alternatives of each other
             _visit(child, body, depth + 1, ctype == "multipart/alternative")
     elif ctype.startswith("multipart/"):  # boundary missing or never found: keep the raw text
@@ -174,6 +157,10 @@ def _visit(part: Message, body: MimeBody, depth: int, in_alternative: bool) -> N
         _add_text(body, ctype, decode_part(part), in_alternative)
     else:
         body.attachments.append(_attachment(part, ctype, len(body.attachments) + 1))
+
+
+def _has_defect(part: Message, kind: type) -> bool:
+    return any(isinstance(defect, kind) for defect in getattr(part, "defects", ()))
 
 
 def _add_text(body: MimeBody, ctype: str, text: str, in_alternative: bool) -> None:
@@ -256,14 +243,18 @@ def safe_filename(name: str) -> str:
 
 def _default_filename(part: Message, ctype: str, number: int) -> str:
     extension = DEFAULT_EXTENSIONS.get(ctype) or mimetypes.guess_extension(ctype) or ".bin"
-    inner = part.get_payload(0) if part.is_multipart() and ctype.startswith("message/") else None
+    payload = part.get_payload() if part.is_multipart() and ctype.startswith("message/") else None
+    inner = payload[0] if payload else None  # an empty delivery-status part has no blocks
     subject = header_text(inner, "subject") if isinstance(inner, Message) else ""
     return safe_filename((subject or f"attachment-{number}") + extension)
 
 
 def _message_bytes(part: Message) -> bytes:
-    """An attached message (or delivery-status blocks) serialized as close to the source as we
-    can; headers are written back raw, never refolded."""
+    """An attached message (or delivery-status blocks) as it arrived; a message that was not
+    parsed from bytes is written back raw, headers never refolded."""
+    source = mime_tree.body_bytes(part)
+    if source is not None:
+        return source
     chunks = []
     for inner in part.get_payload():
         try:

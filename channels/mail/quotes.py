@@ -33,13 +33,20 @@ from channels.mail.signature_lines import DECORATION_LINE, is_signature_or_separ
 
 __all__ = ["extract_reply"]
 
+# How much of a body is looked at: the new content is at the top, and no one writes a reply
+# this long; the work on longer (hostile) bodies stays bounded (about 0.1 s at worst).
+MAX_REPLY_LINES = 3_000
+MAX_REPLY_CHARS = 200_000
+
 
 def extract_reply(text: str) -> str:
     """The new content of an email body: ``text`` without quoted history and signatures.
 
     Pure function; never raises on any ``str``. Returns ``""`` when nothing new was written.
     """
-    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = (text or "")[:MAX_REPLY_CHARS]
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n", MAX_REPLY_LINES)
+    lines = lines[:MAX_REPLY_LINES]
     body = BodyLines(lines)
     start = _skip_leading_history(body)
     kept = _keep_until_history(body, start)

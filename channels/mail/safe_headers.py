@@ -8,13 +8,15 @@ which is why these are separate functions and not a second copy of them.
 """
 from __future__ import annotations
 
-import re
 from email.header import decode_header, make_header
 from email.utils import getaddresses
 
+from channels.mail.linear_regex import linear
+
 # Bounded by the RFC 5321 length limits so a long junk line cannot make the search quadratic.
 ADDRESS = r"[^\s<>()\[\]\"',;:@]{1,64}@[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63}\b"
-ADDRESS_RE = re.compile(ADDRESS)
+# RE2 (its \b is ASCII: the pattern's TLD is ASCII too)
+ADDRESS_RE = linear(ADDRESS, ignore_case=False)
 
 
 def header_text(message, name: str) -> str:

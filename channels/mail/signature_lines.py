@@ -23,7 +23,7 @@ DECORATION_LINE = re.compile(r"^[ \t]*[-_=~*#+]{3,}[ \t]*$")
 
 # Mobile and client signatures. Links are removed first ("Sent from [Mail](https://...)",
 # "Sent from Outlook Mobile<https://...>", "Get Outlook for iOShttps://aka.ms/...").
-SIGNATURE_LINKS = re.compile(
+SIGNATURE_LINKS = re.compile(  # linear: no alternative can run past the next "<", "(" or blank
     r"<(?:https?|mailto):[^<>]*>|\((?:https?|mailto):[^()\s]*\)|(?:https?|mailto):\S*|[\[\]]"
 )
 # "Sent from my iPhone" and its translations: a "sent" verb, then a preposition ("from",

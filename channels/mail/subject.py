@@ -21,8 +21,10 @@ FORWARD_PREFIXES = (
 )
 _WORDS = sorted(set(REPLY_PREFIXES + FORWARD_PREFIXES), key=len, reverse=True)
 # One prefix: word, optional counter ("Re[2]", "Re(2)", "Re^2"), colon (ASCII or full-width).
+# Blanks are possessive: none of the pieces starts with one, and "re" + 100,000 blanks would
+# otherwise try every split of the run between the two \s* (quadratic).
 _PREFIX = re.compile(
-    r"^\s*(?:%s)\.?\s*(?:\[\d+\]|\(\d+\)|\^\d+)?\s*[:：]\s*" % "|".join(map(re.escape, _WORDS)),
+    r"^\s*+(?:%s)\.?\s*+(?:\[\d+\]|\(\d+\)|\^\d+)?\s*+[:：]\s*+" % "|".join(map(re.escape, _WORDS)),
     re.IGNORECASE,
 )
 # Old clients wrap forwards as "[Fwd: subject]".

@@ -37,10 +37,11 @@ def test_mail_without_sender_and_body_is_unparseable():
         parse_email(b"Subject: nothing\n\n")
 
 
-def test_absurdly_deep_nesting_is_unparseable():
+def test_absurdly_deep_nesting_becomes_an_event_with_the_deep_part_kept_whole():
     raw = b"From: a@example.com\n" + b"Content-Type: message/rfc822\n\n" * 5000 + b"\n\nbody"
-    with pytest.raises(Unparseable, match="nested"):
-        parse_email(raw)
+    event = email_event(raw)
+    assert event.sender.address == "a@example.com"
+    assert [a.content_type for a in event.attachments] == ["message/rfc822"]
 
 
 def test_unparseable_is_a_value_error_with_a_reason():

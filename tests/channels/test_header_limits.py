@@ -18,9 +18,9 @@ def test_ordinary_mail_is_returned_unchanged():
 def test_fifty_thousand_recipients_parse_in_well_under_a_second():
     to = ", ".join(f"user{i}@example.com" for i in range(50_000)).encode()
     raw = b"From: a@b.test\r\nTo: " + to + b"\r\nSubject: hi\r\n\r\nbody\r\n"
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: the work done, not the busy machine
     event = parse(raw).event
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert 0 < len(event.to) < 50_000 and event.subject == "hi"
 
 

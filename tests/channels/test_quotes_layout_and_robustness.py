@@ -88,9 +88,9 @@ def test_no_input_crashes(text):
 ], ids=["letters", "quote-markers", "capitals", "parens-colons", "angles-ats", "long-signature",
         "on-words", "colons", "dashes"])
 def test_megabyte_line_finishes_fast(text):
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: the work done, not the busy machine
     extract_reply(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_megabyte_email_finishes_fast():
@@ -100,6 +100,6 @@ def test_megabyte_email_finishes_fast():
              "From: a\nTo: b\n\n"
              "text\nOn 1 Jan 2020 at 10:00, A <a@example.com> wrote:\n> q\n")
     text = block * (1_000_000 // len(block))
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: the work done, not the busy machine
     extract_reply(text)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
