@@ -18,6 +18,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.logs import configure_logging
 from gateway.intake import CHANNEL_QUEUES, enqueue_envelopes
 from store.models import QuarantineEntry, utcnow
 from workers.runtime import Runtime, runtime
@@ -101,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None, rt: Runtime | None = None, out=sys.stdout) -> int:
     args = parser().parse_args(argv)
+    configure_logging("replay")
     rt = rt or runtime()
     if args.command == "failed":
         count = requeue_failed(rt.redis, [args.queue] if args.queue else CHANNEL_QUEUES, out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from config.logs import configure_logging
 from config.settings import load_settings
 from config.workspaces import ConfigError, load_config
 from gateway.telegram import admin
@@ -37,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    configure_logging("telegram")  # the Bot API's URLs hold the token: masked
     try:
         config = load_config(load_settings().config_path)
     except ConfigError as exc:

@@ -41,10 +41,10 @@ def test_no_message_at_all_is_normal():
 
 def test_huge_junk_bounce_is_classified_quickly():
     body = "a" * 200_000 + "\n" + "\n" * 100_000 + "<" * 50_000 + "\n"
-    started = time.monotonic()
+    started = time.process_time()  # CPU: the work done, not the busy machine
     found = classify(mail("From: MAILER-DAEMON@x.test\nTo: support@demo.test\n"
                           "Subject: failure notice\n", body), OWN)
-    assert (found.kind, time.monotonic() - started < 2) == ("bounce", True)
+    assert (found.kind, time.process_time() - started < 2) == ("bounce", True)
 
 
 def test_rule_names_are_unique():

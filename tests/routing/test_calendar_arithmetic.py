@@ -38,9 +38,9 @@ def test_add_ten_business_days_over_weekends_and_a_holiday():
 def test_a_year_of_business_time_takes_interval_steps_not_minute_steps():
     office = calendar(OFFICE, holidays=["2024-12-24", "2024-12-25"])
     start = prague(2024, 3, 4, 9)
-    began = time.perf_counter()
+    began = time.process_time()  # CPU: the work done, not the busy machine
     end = office.add_business(start, 250 * 8 * HOUR)
-    assert time.perf_counter() - began < 1.0
+    assert time.process_time() - began < 1.0
     assert office.business_seconds(start, end) == 250 * 8 * HOUR
     assert end == prague(2025, 2, 18, 17, 0)  # 250th weekday counting from Monday, not holidays
 

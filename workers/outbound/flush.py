@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from config.logs import configure_logging
 from workers.outbound import outbox, relay
 from workers.outbound.relay import PermanentFailure, TransientFailure
 from workers.runtime import Runtime, runtime
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true",
                         help="list what would be sent; send nothing")
     args = parser.parse_args(argv)
+    configure_logging("flush")  # a relay URL in an error may hold its password: masked
     try:
         report = flush_with(runtime(), args.workspace, args.dry_run)
     except RelayMissing as exc:
