@@ -123,13 +123,22 @@ def make_runtime(database_url, redis_url, tmp_path, config):
 @pytest.fixture
 def runtime(database_url, redis_url, redis_conn, tmp_path, test_config):
     """A full runtime on a fresh database (SQLite and PostgreSQL) and an empty Redis db."""
-    return make_runtime(database_url, redis_url, tmp_path, test_config)
+    yield from closed_after(make_runtime(database_url, redis_url, tmp_path, test_config))
 
 
 @pytest.fixture
 def sqlite_runtime(sqlite_url, redis_url, redis_conn, tmp_path, test_config):
     """The same on SQLite only, for tests that do not need both databases."""
-    return make_runtime(sqlite_url, redis_url, tmp_path, test_config)
+    yield from closed_after(make_runtime(sqlite_url, redis_url, tmp_path, test_config))
+
+
+def closed_after(rt):
+    """Yield ``rt``, then close its pooled database connections: a test's idle connections
+    would otherwise stay open until the garbage collector finds the engine, and suites that
+    run side by side exhaust PostgreSQL's max_connections ("too many clients")."""
+    yield rt
+    rt.sessions.kw["bind"].dispose()
+    rt.redis.close()
 
 
 @pytest.fixture
