@@ -49,7 +49,8 @@ def test_reconnects_after_dovecot_restarts(sqlite_runtime, dovecot, imap_user):
         append(client, [mail(1)])
         client.logout()
         assert wait_for(lambda: queued_uids(sqlite_runtime) == [1], timeout=20)
-        assert poller.syncs >= 2
+        # The sync that queued it counts itself only after it returns: wait, do not race it.
+        assert wait_for(lambda: poller.syncs >= 2)
 
 
 def test_reconnects_after_its_connection_is_killed(sqlite_runtime, dovecot, imap_user, imap):
