@@ -1,5 +1,5 @@
 """IMAP backfill throughput and memory: N generated messages in a private Dovecot, then
-``python -m gateway.imap backfill`` timed until every message is durably enqueued.
+``python -m gateway.edges.imap backfill`` timed until every message is durably enqueued.
 
 The Dovecot is the test suite's (tests/imap/dovecot.py); the mail is bench/mailgen.py's
 (replies, charsets, HTML parts, 20 KiB attachments). The backfill runs as its own process, so
@@ -57,9 +57,9 @@ def write_config(path: Path, server: Dovecot, user: str) -> None:
 # generated mail) as its own. VmHWM belongs to the new program's memory only.
 WRAPPER = """
 import runpy, sys
-sys.argv = ["gateway.imap"] + sys.argv[1:]
+sys.argv = ["gateway.edges.imap"] + sys.argv[1:]
 try:
-    runpy.run_module("gateway.imap", run_name="__main__")
+    runpy.run_module("gateway.edges.imap", run_name="__main__")
 finally:
     hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
     print("PEAK_RSS_KB", hwm)

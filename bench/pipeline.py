@@ -56,7 +56,7 @@ def mails(count: int) -> list[bytes]:
 
 
 def start_system(env: dict, workers: int) -> dict:
-    edge = subprocess.Popen([sys.executable, "-m", "gateway.smtp"], env=env, cwd=PROJECT_DIR)
+    edge = subprocess.Popen([sys.executable, "-m", "gateway.edges.smtp"], env=env, cwd=PROJECT_DIR)
     wait_port(int(env["SMTP_PORT"]))
     pool = [subprocess.Popen([sys.executable, "-m", "workers.run", "email"], env=env,
                              cwd=PROJECT_DIR, stderr=subprocess.DEVNULL) for _ in range(workers)]

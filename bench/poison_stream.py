@@ -67,7 +67,7 @@ def fresh_database(args, tmp: str) -> str:
 
 
 def start_system(args, env: dict) -> list[subprocess.Popen]:
-    procs = [subprocess.Popen([sys.executable, "-m", "gateway.smtp"], env=env, cwd=PROJECT_DIR)]
+    procs = [subprocess.Popen([sys.executable, "-m", "gateway.edges.smtp"], env=env, cwd=PROJECT_DIR)]
     wait_port(int(env["SMTP_PORT"]))
     procs += [subprocess.Popen([sys.executable, "-m", WORKER, "email"], env=env, cwd=PROJECT_DIR,
                                stderr=subprocess.DEVNULL) for _ in range(args.workers)]

@@ -1,4 +1,4 @@
-"""Routing against the store: ``workers.assign`` decisions with row locks, claim and commit.
+"""Routing against the store: ``tickets.assign`` decisions with row locks, claim and commit.
 
 ``--agents`` A (5 languages + 45 product skills; chat 2, telegram 2, email 6, form 4, 12 units;
 90 % online) hold open assignments and ``--waiting`` W tickets wait, all bulk-inserted; a fifth
@@ -34,7 +34,7 @@ from routing.index import EPSILON
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
 from store.models import Agent, Assignment, Customer, Ticket, Workspace, utcnow
-from workers import assign, route_store as rs
+from tickets import assign, route_store as rs
 
 LANGS = [f"lang:{code}" for code in ("en", "cs", "de", "fr", "es")]
 PRODUCTS = [f"p{n:02d}" for n in range(45)]

@@ -1,7 +1,7 @@
 """SMTP edge throughput and latency next to its ceiling, measured in the same run.
 
 Ceiling: the same aiosmtpd server with a do-nothing handler (answers 250 at once). Edge: our
-`gateway.smtp` process (blob write + fsync + RQ enqueue before 250) on the local Redis.
+`gateway.edges.smtp` process (blob write + fsync + RQ enqueue before 250) on the local Redis.
 Two client connections, each sending N messages over one session.
 
     .venv/bin/python bench/smtp_edge.py --messages 3000
@@ -77,7 +77,7 @@ def main() -> None:
                           noop_port)
         env = bench_env(REDIS_URL=args.redis, SMTP_PORT=str(edge_port),
                         BLOB_DIR=f"{tmp}/blobs", DATABASE_URL=f"sqlite:///{tmp}/unused.db")
-        edge = run_server([sys.executable, "-m", "gateway.smtp"], env, edge_port)
+        edge = run_server([sys.executable, "-m", "gateway.edges.smtp"], env, edge_port)
         ceiling_runs, edge_runs = [], []
         for _ in range(args.rounds):  # alternate, so drift hits both alike
             ceiling_runs.append(drive(noop_port, args.messages // 2))

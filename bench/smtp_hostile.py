@@ -1,6 +1,6 @@
 """The SMTP edge under hostile sessions: normal mail's rate next to its calm rate, and the RSS.
 
-The edge runs as `make run` runs it (`python -m gateway.smtp`, default limits) on its own Redis
+The edge runs as `make run` runs it (`python -m gateway.edges.smtp`, default limits) on its own Redis
 db. Each round measures normal mail alone (calm), then again while a separate process keeps 50
 hostile sessions open from their own loopback addresses (loud):
 
@@ -208,7 +208,7 @@ def main() -> None:
                         DATABASE_URL=f"sqlite:///{tmp}/unused.db")
         if args.size_limit:
             env["SMTP_SIZE_LIMIT"] = args.size_limit
-        edge = subprocess.Popen([sys.executable, "-m", "gateway.smtp"], env=env, cwd=PROJECT_DIR)
+        edge = subprocess.Popen([sys.executable, "-m", "gateway.edges.smtp"], env=env, cwd=PROJECT_DIR)
         wait_port(port)
         normal_phase(edge.pid, port, 3)  # warm up: imports, Redis connections, first jobs
         rounds = []

@@ -31,7 +31,7 @@ import redis
 import yaml
 
 from bench.common import PROJECT_DIR, bench_env, free_port, percentile, wait_port
-from gateway.chat_edge import sign  # imported here: client processes fork with it loaded
+from gateway.edges.chat.intake import sign  # imported here: client processes fork with it loaded
 
 CHAT_SECRET = "bench-chat-secret"
 TG_SECRET = "bench-telegram-secret"

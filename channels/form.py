@@ -1,6 +1,6 @@
 """Contact form adapter: the JSON payload queued by the form edge -> ``TicketEvent``. Pure.
 
-The payload (see ``gateway/form_flow.py``) holds the visitor's name, email, subject, message,
+The payload (see ``gateway/edges/form/flow.py``) holds the visitor's name, email, subject, message,
 attachments (base64), submission id and ``submitted_at``. The sender's identity is the email
 address, lowercased, so a customer who writes by email and by form is one customer. Nothing is
 quoted in a form message: ``reply_text`` is the whole message. A ``[#N]`` subject token is kept

@@ -10,27 +10,29 @@ import importlib
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from workers.runtime import Runtime, build_runtime
+from queues.runtime import Runtime, build_runtime
 from config.logs import configure_logging
 from config.settings import load_settings
 
 MAX_CONTENT_LENGTH = 40 * 1024 * 1024  # bytes; larger request bodies get 413 before any parsing
 # The inbound HTTP edges: each module has a blueprint ``bp`` with its own paths.
-EDGES = ("gateway.form", "gateway.chat", "gateway.telegram.webhook", "gateway.inbound_parse")
+EDGES = ("gateway.edges.form.views", "gateway.edges.chat.views", "gateway.edges.telegram.webhook", "gateway.edges.inbound_parse")
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:
-    from gateway import api, errors, health
+    from gateway.api import tickets
+    from gateway import errors
+    from gateway.ops import health
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     app.extensions["ticketgate"] = runtime or build_runtime(load_settings())
     errors.init_app(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
-    app.register_blueprint(importlib.import_module("gateway.api_actions").bp, url_prefix="/api/v1")
-    for module in ("gateway.api_agents", "gateway.api_patch", "gateway.api_offers",
-                   "gateway.api_customers"):
+    app.register_blueprint(tickets.bp, url_prefix="/api/v1")
+    app.register_blueprint(importlib.import_module("gateway.api.actions").bp, url_prefix="/api/v1")
+    for module in ("gateway.api.agents", "gateway.api.patch", "gateway.api.offers",
+                   "gateway.api.customers"):
         app.register_blueprint(importlib.import_module(module).bp, url_prefix="/api/v1")
     edges = [importlib.import_module(module).bp for module in EDGES]
     for blueprint in edges:
@@ -44,20 +46,20 @@ def create_app(runtime: Runtime | None = None) -> Flask:
 
 
 def count_edge_requests(app: Flask, names: set[str]) -> None:
-    """Tell the group commit (``gateway.edge.group``) how many edge requests are in flight, so
+    """Tell the group commit (``gateway.edges.http.group``) how many edge requests are in flight, so
     a write waits for the requests that will submit soon and for no others."""
-    from gateway import edge
+    from gateway.edges import http
 
     @app.before_request
     def _started():
         if request.blueprints and request.blueprints[-1] in names:
             g.edge_request = True
-            edge.group().started()
+            http.group().started()
 
     @app.teardown_request
     def _finished(_exc):
         if g.pop("edge_request", False):
-            edge.group().finished()
+            http.group().finished()
 
 
 def runtime_of(app: Flask) -> Runtime:

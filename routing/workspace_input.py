@@ -13,7 +13,7 @@ What carries over, for one simulated day (``day``; the CLI's default is the next
 - ``policy`` and ``ladders`` as they are; ``sla`` (seconds per priority) from the first-response
   targets of the SLA policy ``default`` (no targets without one).
 - agents: skills, departments, capacity and status as configured. ``total: 0`` means "only the
-  channel limits" in the store (``workers.route_store.total_units``), so it becomes the channel
+  channel limits" in the store (``tickets.route_store.total_units``), so it becomes the channel
   capacities weighted by the policy's channel weights. ``shift`` runs from the earliest opening
   to the latest closing of the agent's calendar that day (a lunch break is worked through); no
   calendar: all day. A calendar closed that day (a weekday without hours, a holiday) makes the

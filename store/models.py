@@ -96,10 +96,10 @@ class Ticket(Base):
     follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     routing_reason: Mapped[dict] = mapped_column(default=dict)
     sla: Mapped[dict] = mapped_column(default=dict)  # due times and breaches, as in the API
-    # Routing (workers.assign): what the rules asked for and where the ticket is in the queue.
+    # Routing (tickets.assign): what the rules asked for and where the ticket is in the queue.
     preferred: Mapped[dict] = mapped_column(default=dict)
     department: Mapped[str] = mapped_column(String(100), default="")
-    routing_state: Mapped[str] = mapped_column(String(10), default="")  # see workers.assign
+    routing_state: Mapped[str] = mapped_column(String(10), default="")  # see tickets.assign
     routing_step: Mapped[int] = mapped_column(Integer, default=0)
     routing_step_at: Mapped[datetime | None] = mapped_column()  # when the current rung began
     queued_at: Mapped[datetime | None] = mapped_column()
@@ -122,7 +122,7 @@ class Agent(Base):
     ``load`` (tickets per channel) and ``used`` (weighted units) are recomputed from the active
     assignments while the row is locked, so they never drift from the truth. ``version`` is a
     new random number at every insert and update (``_new_version``): routing's in-process agent
-    cache (``workers.agent_cache``) re-reads exactly the rows whose version it has not seen."""
+    cache (``tickets.agent_cache``) re-reads exactly the rows whose version it has not seen."""
     __tablename__ = "agents"
     __table_args__ = (UniqueConstraint("workspace_id", "key"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -13,11 +13,11 @@ from sqlalchemy import text
 
 from config.settings import Settings
 from config.workspaces import parse_config
-from gateway import embedded_redis
+from gateway.ops import embedded_redis
 from gateway.web import create_app
 from store.db import make_engine
 from store.migrate import upgrade
-from workers.runtime import build_runtime
+from queues.runtime import build_runtime
 
 LOCAL_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",

@@ -14,8 +14,8 @@ from rq import SimpleWorker
 
 from config.logs import configure_logging
 from config.settings import load_settings
-from gateway import supervision
-from gateway.intake import CHANNEL_QUEUES
+from config import supervision
+from queues.intake import CHANNEL_QUEUES
 
 # How often a worker looks for jobs abandoned by a killed worker and re-queues them (seconds).
 MAINTENANCE_INTERVAL_S = 15
@@ -58,7 +58,7 @@ class IngestWorker(SimpleWorker):
 
 def warm_up() -> None:
     """Import the jobs and open the store before the first job, not during it (about 0.5 s)."""
-    from workers.ingest import runtime
+    from workers.ingest.job import runtime
     with runtime().sessions.begin():
         pass
 

@@ -11,7 +11,7 @@ import base64
 import time
 from dataclasses import dataclass, field
 
-from gateway.chat_edge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from gateway.edges.chat.intake import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.api_fuzz.conftest import SECRETS, bearer
 
 

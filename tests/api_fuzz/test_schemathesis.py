@@ -31,9 +31,9 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
-from gateway.chat_edge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, site_or_404
-from gateway.chat_widget import SESSION_HEADER, session_token
-from gateway.params import encode_cursor
+from gateway.edges.chat.intake import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, site_or_404
+from gateway.edges.chat.widget import SESSION_HEADER, session_token
+from gateway.api.params import encode_cursor
 from tests.api_fuzz.conftest import SECRETS, bearer
 
 # Examples per operation: 10 keeps the whole test under ~60 s; raise it for a longer run.

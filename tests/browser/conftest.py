@@ -19,7 +19,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from gateway.web import create_app
-from workers.runtime import Runtime
+from queues.runtime import Runtime
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

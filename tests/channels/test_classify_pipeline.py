@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.intake import now_iso
+from queues.intake import now_iso
 from store import repo
 from store.models import Message, QuarantineEntry, Ticket
 from tests.channels.test_classify_fixtures import EXPECTED
-from workers.ingest import ingest_with
+from workers.ingest.job import ingest_with
 
 FIXTURES = Path(__file__).parent / "fixtures" / "automatic"
 AUTOMATIC = sorted(n for n, e in EXPECTED.items() if e[0] in ("bounce", "out_of_office",

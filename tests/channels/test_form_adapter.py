@@ -119,7 +119,7 @@ def test_invalid_payloads_are_unparseable(raw, reason):
 
 
 def test_worker_normalize_uses_the_workspace_prefix(sqlite_runtime):
-    from workers.channel_form import normalize
+    from workers.ingest.form import normalize
     raw = payload(subject="[#3] again")
     envelope = {"workspace": "demo", "account": "form", "received_at": "2025-01-01T00:00:00Z",
                 "raw_ref": hashlib.sha256(raw).hexdigest()}

@@ -12,7 +12,7 @@ import pytest
 from rq import Queue
 
 from config.workspaces import parse_config
-from gateway.intake import RAW_KEY
+from queues.intake import RAW_KEY
 from gateway.web import create_app
 from tests.conftest import make_runtime
 from tests.integration.harness import free_port

@@ -15,7 +15,7 @@ from store.models import Customer, Ticket
 from tests.conftest import TEST_CONFIG
 from tests.gateway.apifactory import add_customer, add_ticket, auth, get
 from tests.workers.events import mail_event
-from workers.ingest import store_event
+from workers.ingest.job import store_event
 
 CUSTOMER_KEYS = {"id", "name", "email", "identities", "tags", "ticket_count", "created_at"}
 

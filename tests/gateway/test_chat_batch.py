@@ -6,8 +6,8 @@ import threading
 import pytest
 import redis
 
-from gateway.http_batch import ThreadGroupCommit
-from gateway.intake import Intake, IntakeUnavailable, RAW_KEY, Submission
+from queues.http_batch import ThreadGroupCommit
+from queues.intake import Intake, IntakeUnavailable, RAW_KEY, Submission
 from tests.integration.harness import free_port
 
 
@@ -63,7 +63,7 @@ def test_leadership_is_handed_back_between_bursts(redis_conn):
 
 
 def test_nonces_of_a_batch_are_claimed_together_and_replays_left_out(redis_conn):
-    from gateway.http_batch import Nonce, Replayed
+    from queues.http_batch import Nonce, Replayed
     group, intake = ThreadGroupCommit(), Intake(redis_conn)
     first = group.submit(intake, Submission("chat", "demo", "widget", b"one"), Nonce("n:1", 60))
     with pytest.raises(Replayed):
@@ -73,7 +73,7 @@ def test_nonces_of_a_batch_are_claimed_together_and_replays_left_out(redis_conn)
 
 
 def test_a_failed_write_remembers_no_nonce(redis_conn):
-    from gateway.http_batch import Nonce
+    from queues.http_batch import Nonce
     unknown_queue = Submission("no-such-channel", "demo", "widget", b"x")  # accept_many fails
     with pytest.raises(KeyError):
         ThreadGroupCommit().submit(Intake(redis_conn), unknown_queue, Nonce("n:2", 60))

@@ -16,7 +16,7 @@ from rq import Queue
 
 from channels import chat
 from config.workspaces import parse_config
-from gateway.chat_edge import sign
+from gateway.edges.chat.intake import sign
 from gateway.web import create_app
 from tests.conftest import TEST_CONFIG, make_runtime
 from tests.integration.harness import free_port
@@ -74,7 +74,7 @@ def client(sqlite_runtime, chat_secret):
 
 def queued(runtime) -> list[bytes]:
     """The raw payloads waiting on the chat queue, in order."""
-    from gateway.intake import RAW_KEY
+    from queues.intake import RAW_KEY
     jobs = Queue("chat", connection=runtime.redis).get_jobs()
     return [runtime.redis.get(RAW_KEY + e["raw_ref"]) for job in jobs for e in job.args[0]]
 

@@ -11,7 +11,7 @@ from rq import Queue
 
 from gateway.web import create_app
 from tests.gateway.test_chat_webhook import SECRET_ENV, chat_config, chat_payload, post_chat, queued
-from workers.ingest import ingest_with
+from workers.ingest.job import ingest_with
 
 pytestmark = pytest.mark.usefixtures("chat_secret")
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from gateway.form_validate import email_problem
+from gateway.edges.form.validate import email_problem
 from tests.gateway import form_fixtures
 from tests.gateway.form_fixtures import (EXE, MAX_BYTES, PDF, PNG, VALID, queued_envelopes,
                                         queued_payloads, rejected_count)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rq import Queue
 
 from channels import form as adapter
-from gateway.intake import RAW_KEY
+from queues.intake import RAW_KEY
 from tests.gateway import form_fixtures
 from tests.gateway.form_fixtures import PDF, PNG
 

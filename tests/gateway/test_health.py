@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway import metrics
-from gateway.intake import enqueue_envelopes
+from queues import metrics
+from queues.intake import enqueue_envelopes
 from gateway.web import create_app
 from tests.conftest import make_runtime
 
@@ -147,7 +147,7 @@ METRICS_TOKEN = "scrape-token-0123456789"
 @pytest.fixture
 def guarded_client(sqlite_url, redis_url, redis_conn, tmp_path, test_config):
     from config.settings import Settings
-    from workers.runtime import build_runtime
+    from queues.runtime import build_runtime
     settings = Settings(redis_url=redis_url, database_url=sqlite_url, smtp_port=0,
                         blob_dir=str(tmp_path / "blobs"), metrics_token=METRICS_TOKEN)
     return create_app(build_runtime(settings, test_config)).test_client()

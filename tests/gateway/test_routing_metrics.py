@@ -10,8 +10,8 @@ from redis import Redis
 from sqlalchemy import select
 
 from config.workspaces import parse_config
-from gateway import routing_metrics
-from gateway.routing_metrics import count_decisions
+from tickets import routing_metrics
+from tickets.routing_metrics import count_decisions
 from gateway.web import create_app
 from routing.model import Decision
 from store import repo
@@ -19,8 +19,8 @@ from store.models import Agent, Assignment, Ticket, utcnow
 from tests.conftest import TEST_CONFIG, make_runtime
 from tests.gateway.apifactory import add_ticket
 from tests.gateway.test_health import CLOSED_POSTGRES, CLOSED_REDIS, samples
-from workers import assign
-from workers.agents import seed_agents
+from tickets import assign
+from tickets.agents import seed_agents
 
 DEMO = ("workspace", "demo")
 
@@ -212,7 +212,7 @@ def test_fairness_is_omitted_with_one_online_agent_or_no_assignment(client, runt
     assert not any(name == "ticketgate_routing_fairness" for name, _ in found)
 
 
-# --- through workers.assign ---
+# --- through tickets.assign ---
 
 ALWAYS = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 

@@ -1,4 +1,4 @@
-"""``python -m gateway.sample_mail`` (the README's way to try the SMTP edge without swaks):
+"""``python -m gateway.ops.sample_mail`` (the README's way to try the SMTP edge without swaks):
 the mail reaches the real edge and is enqueued; an edge that is not there is a clear failure."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import socket
 
 from rq import Queue
 
-from gateway import sample_mail
-from gateway.intake import RAW_KEY
+from gateway.ops import sample_mail
+from queues.intake import RAW_KEY
 from tests.integration.harness import smtp_edge
 
 

@@ -9,8 +9,8 @@ from email.policy import SMTP
 import pytest
 from rq import Queue
 
-from gateway.intake import RAW_KEY
-from gateway.smtp import tls_context
+from queues.intake import RAW_KEY
+from gateway.edges.smtp.server import tls_context
 from tests.integration.harness import smtp_edge
 from tests.integration.mails import customer_mail
 

@@ -1,4 +1,4 @@
-"""Reading DATA within a byte budget (gateway/smtp_data.py), fed through a real StreamReader."""
+"""Reading DATA within a byte budget (gateway/edges/smtp/data.py), fed through a real StreamReader."""
 import asyncio
 import io
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.smtp_data import DataTooLarge, read_data
+from gateway.edges.smtp.data import DataTooLarge, read_data
 
 READER_LIMIT = 16  # tiny, so that ordinary lines arrive in several pieces
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from gateway.intake import RAW_KEY, Intake
-from gateway.smtp import SmtpEdge, smtp_factory
-from gateway.smtp_limits import SessionGate, SmtpLimits, client_key
+from queues.intake import RAW_KEY, Intake
+from gateway.edges.smtp.server import SmtpEdge, smtp_factory
+from gateway.edges.smtp.limits import SessionGate, SmtpLimits, client_key
 from tests.gateway.test_smtp import queued_envelopes
 from tests.integration.harness import PROJECT_DIR, free_port, process_env
 from tests.integration.mails import customer_mail
@@ -246,7 +246,7 @@ def test_edge_process_memory_stays_flat_under_streams_without_crlf(sqlite_runtim
     port = free_port()
     env = {**process_env(sqlite_runtime, tmp_path), "SMTP_PORT": str(port),
            "SMTP_SIZE_LIMIT": str(1024 * 1024)}
-    edge = subprocess.Popen([sys.executable, "-m", "gateway.smtp"], env=env, cwd=PROJECT_DIR,
+    edge = subprocess.Popen([sys.executable, "-m", "gateway.edges.smtp"], env=env, cwd=PROJECT_DIR,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_until(lambda: port_open(port))

@@ -1,10 +1,10 @@
-"""Pacing of big DATA (gateway/smtp_pace.py): per session and shared by all, over real TCP."""
+"""Pacing of big DATA (gateway/edges/smtp/pace.py): per session and shared by all, over real TCP."""
 import smtplib
 import threading
 import time
 
-from gateway.intake import RAW_KEY
-from gateway.smtp_pace import PACE_AFTER_BYTES, Bandwidth
+from queues.intake import RAW_KEY
+from gateway.edges.smtp.pace import PACE_AFTER_BYTES, Bandwidth
 from tests.gateway.test_smtp import queued_envelopes
 from tests.gateway.test_smtp_limits import limited_edge
 

@@ -11,11 +11,11 @@ from rq import Queue
 from sqlalchemy import func, select
 
 from config.channels import Mailbox
-from gateway.imap.folders import FolderKey
-from gateway.imap.poller import FolderPoller
-from gateway.imap.state import Backoff
-from gateway.imap.sync import Deps, FolderSync
-from gateway.intake import Intake
+from gateway.edges.imap.folders import FolderKey
+from gateway.edges.imap.poller import FolderPoller
+from gateway.edges.imap.state import Backoff
+from gateway.edges.imap.sync import Deps, FolderSync
+from queues.intake import Intake
 from store.models import ImapFolder, Message, QuarantineEntry
 from tests.imap.conftest import PASSWORD_ENV
 from tests.integration.harness import process_env, run_workers
@@ -51,7 +51,7 @@ def folder_sync(runtime, box: Mailbox, folder: str = "INBOX", redis=None, **kwar
 
 
 def sync_once(runtime, dovecot, box: Mailbox, folder: str = "INBOX", redis=None) -> int:
-    from gateway.imap import connection
+    from gateway.edges.imap import connection
     client = connection.connect(box)
     try:
         return folder_sync(runtime, box, folder, redis).sync(client)

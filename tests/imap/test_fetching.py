@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rq import Queue
 
-from gateway.imap import connection
+from gateway.edges.imap import connection
 from tests.imap.helpers import (append, folder_sync, mail, mailbox, message_count, position,
                                 process_queue, queued_envelopes, queued_uids, stored_subjects,
                                 sync_once)

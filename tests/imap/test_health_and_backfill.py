@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from config.workspaces import parse_config
-from gateway.imap.backfill import Backfill
-from gateway.imap.health import mailbox_status, prometheus_samples
+from gateway.edges.imap.backfill import Backfill
+from gateway.edges.imap.health import mailbox_status, prometheus_samples
 from tests.conftest import TEST_CONFIG
 from tests.imap.helpers import (WORKSPACE, append, deps, mail, mailbox, position, quarantine,
                                 queued_uids, sync_once)
@@ -74,7 +74,7 @@ def test_backfill_cli_shows_progress_and_counts(sqlite_runtime, dovecot, imap_us
     box = mailbox(dovecot, imap_user)
     sqlite_runtime.config = config_with(box)
     append(imap, [mail(n) for n in range(1, 4)])
-    result = subprocess.run([sys.executable, "-m", "gateway.imap", "backfill", WORKSPACE,
+    result = subprocess.run([sys.executable, "-m", "gateway.edges.imap", "backfill", WORKSPACE,
                              "support", "--since", "2000-01-01"],
                             env=process_env(sqlite_runtime, tmp_path), cwd=PROJECT_DIR,
                             capture_output=True, text=True, timeout=60)

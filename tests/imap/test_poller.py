@@ -1,5 +1,5 @@
 """The long-running poller: IDLE and polling, reconnecting after the server went away, and the
-``python -m gateway.imap`` process (graceful SIGTERM, idle without mailboxes)."""
+``python -m gateway.edges.imap`` process (graceful SIGTERM, idle without mailboxes)."""
 from __future__ import annotations
 
 import signal
@@ -67,10 +67,10 @@ def test_reconnects_after_its_connection_is_killed(sqlite_runtime, dovecot, imap
 
 
 class Service:
-    """``python -m gateway.imap`` as a process, its output collected as it comes."""
+    """``python -m gateway.edges.imap`` as a process, its output collected as it comes."""
 
     def __init__(self, env):
-        self.process = subprocess.Popen([sys.executable, "-m", "gateway.imap"], env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "gateway.edges.imap"], env=env,
                                         cwd=PROJECT_DIR, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []

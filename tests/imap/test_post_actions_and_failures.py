@@ -8,8 +8,8 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from gateway.imap import connection
-from gateway.intake import IntakeUnavailable
+from gateway.edges.imap import connection
+from queues.intake import IntakeUnavailable
 from tests.imap.helpers import (append, folder_sync, mail, mailbox, message_count, position,
                                 process_queue, quarantine, queued_uids, running_poller,
                                 stored_subjects, sync_once, wait_for)

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import random
 
-from gateway.imap.state import (Backoff, FolderProgress, Position, plan_batches, reconcile,
-                                search_criteria, uids_after, watermark)
+from gateway.edges.imap.state import (Backoff, FolderProgress, Position, plan_batches, reconcile, search_criteria, uids_after, watermark)
 
 
 def test_same_uidvalidity_keeps_the_position():

@@ -10,7 +10,7 @@ from config.workspaces import parse_config
 from gateway.web import create_app
 from tests.conftest import TEST_CONFIG
 from tests.inbound.fixtures import mailgun, postmark, sendgrid
-from workers.ingest import ingest_with
+from workers.ingest.job import ingest_with
 
 INBOUND = {"mailgun": {"signing_key_env": "TG_TEST_MAILGUN_KEY", "max_age_s": 3600},
            "sendgrid": {"user_env": "TG_TEST_SENDGRID_USER",

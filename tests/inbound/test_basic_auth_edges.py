@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from gateway.intake import RAW_KEY
+from queues.intake import RAW_KEY
 from gateway.web import create_app
 from tests.conftest import make_runtime
 from tests.inbound.conftest import queued

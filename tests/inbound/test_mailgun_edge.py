@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import time
 
-from gateway.intake import RAW_KEY
-from gateway.metrics import METRICS_KEY
+from queues.intake import RAW_KEY
+from queues.metrics import METRICS_KEY
 from gateway.web import create_app
 from tests.conftest import make_runtime
 from tests.inbound.conftest import queued

@@ -8,7 +8,8 @@ adapter, as the OOM killer would: no exception, no cleanup. See ``tests/workers/
 import sys
 
 from tests.workers import faults
-from workers import normalize, run
+from workers.ingest import normalize
+from workers import run
 
 if __name__ == "__main__":
     faults.KILL_ALLOWED = True

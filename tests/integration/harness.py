@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 from aiosmtpd.controller import Controller
 
-from gateway.intake import Intake
-from gateway.smtp import SmtpEdge, smtp_factory
+from queues.intake import Intake
+from gateway.edges.smtp.server import SmtpEdge, smtp_factory
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 

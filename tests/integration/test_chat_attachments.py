@@ -16,8 +16,8 @@ from tests.integration.harness import free_port
 # the fixtures (test_config, web) and helpers of the chat path's tests
 from tests.integration.test_chat_path import (LOCAL_HOSTS, api, post,  # noqa: F401
                                               test_config, tickets, web, work)
-from workers import remote_files
-from workers.guarded_fetch import AllowList
+from workers.ingest import remote_files
+from workers.fetch.guarded import AllowList
 
 pytestmark = pytest.mark.integration
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40

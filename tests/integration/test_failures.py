@@ -11,7 +11,7 @@ from rq import Queue
 from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
-from gateway import embedded_redis
+from gateway.ops import embedded_redis
 from store.models import Message
 from tests.conftest import make_runtime
 from tests.integration.harness import kill_group, process_env, smtp_edge, start_worker

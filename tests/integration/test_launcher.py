@@ -1,4 +1,4 @@
-"""`make run` leaves nothing behind: ``python -m gateway.launch`` killed with SIGKILL takes every
+"""`make run` leaves nothing behind: ``python -m gateway.ops.launch`` killed with SIGKILL takes every
 process it started with it (honcho, each Procfile process, RQ's schedulers, gunicorn's workers,
 the embedded redis-server), the ports are free and a second start serves on the same ports; a
 SIGTERM stops everything through the graceful path. Linux only (``/proc``, PR_SET_PDEATHSIG)."""
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from gateway.supervision import descendants
+from config.supervision import descendants
 from tests.integration.harness import (PROJECT_DIR, free_port, kill_group, process_env,
                                        start_worker)
 
@@ -63,7 +63,7 @@ def port_free(port: int) -> bool:
 
 
 class Launcher:
-    """``python -m gateway.launch`` on its own ports and var folder, output into a file."""
+    """``python -m gateway.ops.launch`` on its own ports and var folder, output into a file."""
 
     def __init__(self, var_dir: Path, web_port: int, smtp_port: int, log: Path):
         self.var_dir, self.web_port, self.smtp_port, self.log = var_dir, web_port, smtp_port, log
@@ -71,7 +71,7 @@ class Launcher:
         env.update(TICKETGATE_VAR_DIR=str(var_dir), PORT=str(web_port),
                    SMTP_PORT=str(smtp_port), WEB_CONCURRENCY="1", PYTHONPATH=str(PROJECT_DIR))
         with open(log, "ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "gateway.launch"], env=env,
+            self.process = subprocess.Popen([sys.executable, "-m", "gateway.ops.launch"], env=env,
                                             cwd=PROJECT_DIR, stdout=out, stderr=out)
 
     def output(self) -> str:

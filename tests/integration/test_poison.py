@@ -16,7 +16,7 @@ import pytest
 from rq import Queue
 from sqlalchemy import select
 
-from gateway.intake import Intake, Submission
+from queues.intake import Intake, Submission
 from gateway.web import create_app
 from store.models import Message, QuarantineEntry
 from tests.conftest import DEMO_KEY

@@ -7,7 +7,7 @@ import os
 import stat
 
 from config.settings import load_settings
-from gateway.launch import banner, prepare_environment, provide_secrets
+from gateway.ops.launch import banner, prepare_environment, provide_secrets
 
 FROM_ENV = "key-from-the-environment-123"
 

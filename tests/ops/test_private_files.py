@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from channels import tokens
 from config.private_files import make_private_folder, read_or_create_secret
-from gateway import embedded_redis
+from gateway.ops import embedded_redis
 from store.blobs import BlobStore
 from store.db import make_engine
 

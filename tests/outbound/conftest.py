@@ -10,10 +10,10 @@ from email.parser import BytesParser
 import pytest
 from aiosmtpd.controller import Controller
 
-from gateway.intake import Intake
+from queues.intake import Intake
 from gateway.web import create_app
 from tests.integration.harness import free_port
-from workers.ingest import ingest_with
+from workers.ingest.job import ingest_with
 from workers.outbound import deliver
 
 SIGNING_KEY = "test-signing-key-0123456789"

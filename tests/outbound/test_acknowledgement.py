@@ -8,7 +8,7 @@ from store.models import Identity, Message
 from tests.outbound.mails import client_reply, first_mail
 from tests.outbound.workspaces import outbound_config
 from workers.outbound import ack, autoreply, hooks
-from gateway.intake import Intake
+from queues.intake import Intake
 
 T0 = 1_800_000_000.0
 
@@ -34,7 +34,7 @@ def ingest(rt, msg) -> list:
 
 
 def _items(rt, envelope):
-    from workers import ingest as ingest_module
+    from workers.ingest import job as ingest_module
     items = [ingest_module.prepare(rt, envelope)]
     ingest_module.store_items(rt, items)
     return items

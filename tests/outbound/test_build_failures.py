@@ -11,7 +11,8 @@ from sqlalchemy import update
 from store.models import Message, Ticket
 from tests.outbound.conftest import auth, inbound, reply
 from tests.outbound.mails import first_mail
-from workers.outbound import deliver, queue, sweep
+from workers.outbound import deliver, sweep
+from queues import outbound as queue
 from workers.outbound.autoreply import ACK_AUTHOR
 
 

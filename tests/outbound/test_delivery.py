@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from channels.event import Address, ThreadHints, TicketEvent
 from config.workspaces import parse_config
-from gateway.intake import now_iso
+from queues.intake import now_iso
 from gateway.web import create_app
 from store.models import Message, OutboxEntry
 from tests.conftest import TEST_CONFIG
@@ -20,7 +20,7 @@ from tests.outbound.mails import first_mail
 from tests.outbound.workspaces import LOCAL_FETCH_HOSTS
 from tests.integration.harness import free_port
 from tests.telegram.fake_bot_api import FakeBotApi
-from workers.ingest import store_event
+from workers.ingest.job import store_event
 from workers.outbound import deliver, telegram_out
 from workers.outbound.relay import TransientFailure
 

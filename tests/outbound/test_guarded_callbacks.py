@@ -16,7 +16,7 @@ from tests.outbound.test_acknowledgement import ingest
 from tests.outbound.workspaces import LOCAL_FETCH_HOSTS, outbound_config
 from tests.workers import fetch_servers
 from tests.workers.events import chat_event
-from workers.ingest import store_event
+from workers.ingest.job import store_event
 from workers.outbound import deliver, webhook
 from workers.outbound.relay import TransientFailure
 

@@ -14,8 +14,8 @@ from tests.conftest import TEST_CONFIG
 from tests.routing_pipeline.test_routing_pipeline import ALL_DAY, later, ticket
 from tests.routing_store.helpers import webhook_changes
 from tests.workers.events import mail_event
-from workers import sweep
-from workers.ingest import store_event
+from workers.assignment import sweep
+from workers.ingest.job import store_event
 
 TEXT = "Hello, the export of last month's orders fails with an error every single time."
 

@@ -13,8 +13,9 @@ from config.workspaces import parse_config
 from store.models import Agent, Assignment, Ticket, TicketEvent, Workspace
 from tests.conftest import TEST_CONFIG
 from tests.workers.events import chat_event, mail_event
-from workers import agent_actions, assign, sweep
-from workers.ingest import store_event
+from tickets import actions, assign
+from workers.assignment import sweep
+from workers.ingest.job import store_event
 
 ALL_DAY = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 ROUTING = {
@@ -144,8 +145,8 @@ def test_agent_reply_stops_first_response_clock_and_auto_resolve_frees_capacity(
     assert ticket(rt, 2).routing_state == "waiting"
     with rt.sessions.begin() as s:
         first = s.scalar(select(Ticket).where(Ticket.number == 1))
-        agent_actions.reply(s, _workspace_row(s), demo(rt), first,
-                            agent_actions.Draft(text="Refund sent", author="jana"), "k" * 32)
+        actions.reply(s, _workspace_row(s), demo(rt), first,
+                            actions.Draft(text="Refund sent", author="jana"), "k" * 32)
     t = ticket(rt, 1)
     assert t.status == "answered" and t.first_response_at is not None
     assert t.sla["first_response_due"] is None

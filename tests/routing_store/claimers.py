@@ -12,9 +12,9 @@ from sqlalchemy.exc import OperationalError
 from config.workspaces import parse_config
 from store.db import make_engine, session_factory
 from store.models import Ticket
-from workers import agents, assign, offers, ticket_changes
-from workers.offers import OfferRefused
-from workers.ticket_changes import ChangeRefused
+from tickets import agents, assign, offers, changes as ticket_changes
+from tickets.offers import OfferRefused
+from tickets.changes import ChangeRefused
 
 MAX_ATTEMPTS = 10  # a transaction aborted by a deadlock is retried, as an RQ job would be
 

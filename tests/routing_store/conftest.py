@@ -1,7 +1,7 @@
 """Fixtures of the store-backed routing tests: the demo workspace with a routing block (two
 online agents seeded from the file, an always-open calendar, an SLA policy, a webhook to see
 pushed events), the API client of tests/conftest.py on the full runtime (SQLite and
-PostgreSQL), and tickets routed through ``workers.assign`` as the pipeline would."""
+PostgreSQL), and tickets routed through ``tickets.assign`` as the pipeline would."""
 from __future__ import annotations
 
 import copy

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from store import repo
 from store.models import Agent, Assignment, Ticket, TicketEvent
 from tests.gateway.apifactory import add_ticket, auth
-from workers import assign
-from workers.agents import seed_agents
-from workers.outbound.queue import QUEUE, WEBHOOK_JOB
+from tickets import assign
+from tickets.agents import seed_agents
+from queues.outbound import QUEUE, WEBHOOK_JOB
 
 
 def routed_ticket(rt, slug: str = "demo", **values) -> int:

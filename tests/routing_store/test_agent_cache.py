@@ -1,4 +1,4 @@
-"""The in-process agent cache (``workers.agent_cache``) never routes on a stale view: a change
+"""The in-process agent cache (``tickets.agent_cache``) never routes on a stale view: a change
 another process commits is seen by the next decision, a claim rolled back with its transaction
 leaves no trace, and business hours are followed as time passes."""
 import copy
@@ -16,8 +16,8 @@ from tests.gateway.apifactory import add_ticket
 from tests.conftest import TEST_CONFIG
 from tests.routing_store.conftest import make_config, routing_block
 from tests.routing_store.helpers import holders, routed_ticket, ticket
-from workers import assign
-from workers.agents import seed_agents
+from tickets import assign
+from tickets.agents import seed_agents
 
 BOB = {"id": "bob", "capacity": {"email": 1}, "status": "online"}
 WEEKDAYS = {"timezone": "UTC", "hours": {d: ["09:00-17:00"]

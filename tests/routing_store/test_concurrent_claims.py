@@ -19,7 +19,7 @@ from store.models import Agent, Assignment, Ticket
 from tests.conftest import POSTGRES_URL, TEST_CONFIG, _truncate_postgres
 from tests.gateway.apifactory import add_ticket
 from tests.routing_store import claimers
-from workers import agents, assign
+from tickets import agents, assign
 
 PROCESSES = 6
 TICKETS = 60
@@ -134,7 +134,7 @@ def idle_room(session) -> list[tuple[str, str]]:
 def test_one_refill_per_agent_leaves_no_ticket_waiting_beside_room(run):
     """A route that decided "wait" from a snapshot taken before another process freed room
     and refilled commits its waiting ticket too late for that refill (a lost wake-up); one
-    refill pass per agent, as the periodic sweep runs (``workers.sweep.refill_all``), hands
+    refill pass per agent, as the periodic sweep runs (``workers.assignment.sweep.refill_all``), hands
     every such ticket out."""
     sessions, _stats = run
     config = parse_config(config_data()).workspace("demo")

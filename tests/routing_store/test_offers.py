@@ -11,7 +11,7 @@ from tests.gateway.apifactory import auth
 from tests.routing_store.conftest import make_config
 from tests.routing_store.helpers import (events, get_agent, holders, patch, put_agent,
                                          routed_ticket, ticket, webhook_changes)
-from workers import sweep
+from workers.assignment import sweep
 
 AGENTS = [
     {"id": "alice", "skills": {"billing": 3}, "capacity": {"email": 2, "chat": 1},

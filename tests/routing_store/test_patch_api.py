@@ -4,11 +4,11 @@ from datetime import timedelta, timezone
 
 import pytest
 
-from gateway.serializers import iso
+from tickets.wire import iso
 from store import repo
 from tests.gateway.apifactory import add_ticket, auth
 from tests.routing_store.helpers import events, patch, routed_ticket, ticket, webhook_changes
-from workers import agent_actions
+from tickets import actions
 
 
 def test_status_change_is_audited_and_pushed(rt_client):
@@ -135,7 +135,7 @@ def test_merged_ticket_forwards_to_its_survivor(rt_client):
     source, target = routed_ticket(rt), routed_ticket(rt)
     with rt.sessions.begin() as session:
         ws = repo.workspace_row(session, "demo")
-        agent_actions.merge(session, ws, repo.ticket_by_number(session, ws.id, source),
+        actions.merge(session, ws, repo.ticket_by_number(session, ws.id, source),
                             repo.ticket_by_number(session, ws.id, target))
     response = patch(client, source, {"priority": "high"})
     assert response.status_code == 200 and response.get_json()["number"] == target

@@ -3,8 +3,8 @@ agents, and its refill ran before the ticket was visibly waiting. ``assign.reche
 ``route_all`` once the wait committed) closes that window."""
 from store import repo
 from tests.routing_store.helpers import holders, put_agent, routed_ticket, ticket
-from workers import assign
-from workers import route_store as rs
+from tickets import assign
+from tickets import route_store as rs
 
 
 def free_without_refill(rt, number: int) -> None:

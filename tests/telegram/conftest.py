@@ -9,7 +9,7 @@ from config.workspaces import parse_config
 from gateway.web import create_app
 from tests.conftest import TEST_CONFIG
 from tests.telegram.fake_bot_api import FakeBotApi
-from workers import channel_telegram
+from workers.ingest import telegram as channel_telegram
 
 TOKEN = "7000001:AAH-test-token_for_the_fake"
 SECRET = "webhook-secret_0123456789"

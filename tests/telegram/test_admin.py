@@ -1,4 +1,4 @@
-"""``python -m gateway.telegram setup|info|delete`` against the fake Bot API."""
+"""``python -m gateway.edges.telegram setup|info|delete`` against the fake Bot API."""
 from __future__ import annotations
 
 import time
@@ -6,8 +6,8 @@ import time
 import pytest
 import yaml
 
-from gateway.telegram import __main__ as cli
-from gateway.telegram import admin
+from gateway.edges.telegram import __main__ as cli
+from gateway.edges.telegram import admin
 from tests.telegram.conftest import SECRET
 
 URL = "https://support.example.com/hooks/telegram/demo/support"

@@ -13,9 +13,9 @@ import pytest
 from redis import Redis
 from rq import Queue
 
-from gateway.intake import Intake
-from gateway.telegram import polling, updates
-from gateway.telegram.client import make_bot
+from queues.intake import Intake
+from gateway.edges.telegram import polling, updates
+from clients.telegram import make_bot
 from tests.integration.harness import PROJECT_DIR, free_port, process_env
 from tests.telegram import updates as tg
 from tests.telegram.conftest import telegram_config
@@ -129,10 +129,10 @@ def test_poller_loop_deletes_a_webhook_retries_errors_and_confirms_on_stop(
 
 
 class PollingProcess:
-    """``python -m gateway.telegram.polling`` with its output collected by a thread."""
+    """``python -m gateway.edges.telegram.polling`` with its output collected by a thread."""
 
     def __init__(self, env):
-        self.process = subprocess.Popen([sys.executable, "-m", "gateway.telegram.polling"],
+        self.process = subprocess.Popen([sys.executable, "-m", "gateway.edges.telegram.polling"],
                                         env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []

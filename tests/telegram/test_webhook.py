@@ -5,8 +5,8 @@ import json
 
 from rq import Queue
 
-from gateway.intake import RAW_KEY
-from gateway.telegram import updates
+from queues.intake import RAW_KEY
+from gateway.edges.telegram import updates
 from gateway.web import create_app
 from tests.conftest import make_runtime
 from tests.integration.harness import free_port

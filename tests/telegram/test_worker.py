@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 from telegram.error import NetworkError
 
-from gateway.intake import Intake
+from queues.intake import Intake
 from store.models import Identity, Message, QuarantineEntry, Ticket
 from tests.telegram import updates as tg
 from tests.telegram.conftest import GREETING, telegram_config
 from tests.workers.test_pipeline import count
-from workers.ingest import ingest_with
-from workers.isolation import Transient
+from workers.ingest.job import ingest_with
+from workers.ingest.isolation import Transient
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"JPEG-bytes" * 100
 

@@ -1,6 +1,6 @@
 """Builders of TicketEvents for pipeline tests."""
 from channels.event import Address, Classification, ThreadHints, TicketEvent
-from gateway.intake import now_iso
+from queues.intake import now_iso
 
 
 def mail_event(message_id: str, sender: str = "alice@customer.test", subject: str = "Help",

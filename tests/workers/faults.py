@@ -1,7 +1,7 @@
 """A fault injector for isolation tests: the real email adapter, wrapped so that a marked mail
 fails in a chosen way.
 
-Tests register it in the adapter table (``workers.normalize.ADAPTERS["email"] = ADAPTER``, as
+Tests register it in the adapter table (``workers.ingest.normalize.ADAPTERS["email"] = ADAPTER``, as
 ``tests/integration/fault_worker.py`` does for a worker process). A mail carrying the header
 ``X-Test-Fault: <kind>`` fails as ``kind`` says; every other mail goes through the real adapter
 untouched. Why a wrapper and not real broken mail: the parsers' own bugs (the issue's
@@ -15,8 +15,8 @@ import re
 import signal
 import time
 
-from workers.isolation import Transient
-from workers.normalize import normalize_email
+from workers.ingest.isolation import Transient
+from workers.ingest.normalize import normalize_email
 
 ADAPTER = "tests.workers.faults:email_with_faults"
 KILL_ALLOWED = False  # set only in a worker process of its own (tests/integration/fault_worker.py)

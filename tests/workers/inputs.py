@@ -8,9 +8,9 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from gateway.intake import Intake
+from queues.intake import Intake
 from store.models import Contact, Customer, Identity, Message, Ticket
-from workers.ingest import ingest_with
+from workers.ingest.job import ingest_with
 
 
 def feed(rt, channel: str, raw: bytes, account: str, meta: dict | None = None) -> str:

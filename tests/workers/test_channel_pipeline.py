@@ -9,9 +9,9 @@ from config.workspaces import parse_config
 from store.models import Customer, Identity, Message, Ticket, TicketEvent
 from tests.workers.events import chat_event, mail_event
 from tests.workers.test_pipeline import count, store, tickets
-from workers import normalize
-from workers.batch import Item, store_items
-from workers.ingest import ingest_with
+from workers.ingest import normalize
+from workers.ingest.batch import Item, store_items
+from workers.ingest.job import ingest_with
 
 
 def messages(rt):

@@ -9,7 +9,7 @@ import pytest
 
 from config.workspaces import ConfigError, parse_config
 from tests.conftest import TEST_CONFIG
-from workers.fetch_policy import AllowList, Refused, check, forbidden_reason
+from workers.fetch.policy import AllowList, Refused, check, forbidden_reason
 
 
 def ip(text: str):

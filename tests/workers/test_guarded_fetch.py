@@ -10,8 +10,7 @@ import pytest
 
 from tests.workers import fetch_servers
 from tests.workers.fetch_servers import hosts
-from workers.guarded_fetch import (AllowList, DeadlineExceeded, Limits, Refused, TooLarge,
-                                   Unreachable, fetch)
+from workers.fetch.guarded import (AllowList, DeadlineExceeded, Limits, Refused, TooLarge, Unreachable, fetch)
 
 LOCAL = AllowList(("127.0.0.1",))
 

@@ -16,18 +16,18 @@ from rq.job import Job
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gateway.intake import RAW_KEY, Intake, Submission
+from queues.intake import RAW_KEY, Intake, Submission
 from store.models import Message, QuarantineEntry
 from tests.conftest import make_runtime
 from tests.integration.harness import free_port
 from tests.integration.mails import customer_mail
 from tests.workers import faults
 from tests.workers.events import mail_event
-from workers import normalize
-from workers.batch import Item, store_items
-from workers.ingest import ingest_with
-from workers.isolation import MessageTooExpensive, Transient, cpu_budget, is_transient
-from workers.replay import main as replay
+from workers.ingest import normalize
+from workers.ingest.batch import Item, store_items
+from workers.ingest.job import ingest_with
+from workers.ingest.isolation import MessageTooExpensive, Transient, cpu_budget, is_transient
+from queues.replay import main as replay
 
 
 def mail(number: int, fault: str | None = None) -> bytes:
@@ -113,7 +113,7 @@ def test_pipeline_step_exception_quarantines_only_that_event(runtime):
 def test_quarantined_error_replays_once_the_adapter_is_fixed(runtime, faulty, monkeypatch):
     ingest_with(runtime, queued(runtime, [mail(1, "raise")]))
     [entry] = entries(runtime)
-    monkeypatch.setitem(normalize.ADAPTERS, "email", "workers.normalize:normalize_email")
+    monkeypatch.setitem(normalize.ADAPTERS, "email", "workers.ingest.normalize:normalize_email")
     assert replay(["quarantine", "--id", str(entry.id)], runtime, out=io.StringIO()) == 0
     replayed = Queue("email", connection=runtime.redis).jobs[-1]  # after the original job
     assert replayed.args[0][0]["replay_of"] == entry.id

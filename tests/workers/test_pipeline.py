@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 
 from store.models import Identity, Message, QuarantineEntry, ThreadKey, Ticket, TicketEvent
 from tests.workers.events import mail_event
-from workers import pipeline
-from workers.ingest import ingest_with, store_event
+from workers.ingest import pipeline
+from workers.ingest.job import ingest_with, store_event
 
 import pytest
 
@@ -158,7 +158,7 @@ def test_missing_raw_payload_is_quarantined_not_crashed(runtime):
 
 
 def test_batch_with_reply_and_parent_makes_one_ticket(runtime):
-    from workers.batch import Item, store_items
+    from workers.ingest.batch import Item, store_items
     config = runtime.config.workspace("demo")
     items = [Item(envelope={}, config=config, event=mail_event("p@x")),
              Item(envelope={}, config=config, event=mail_event("c@x", in_reply_to=["p@x"]))]

@@ -13,20 +13,21 @@ from rq import Queue
 from rq.job import Job
 from sqlalchemy import select
 
-from gateway.intake import CHANNEL_QUEUES, Intake, Submission
+from queues.intake import CHANNEL_QUEUES, Intake, Submission
 from store.models import Message, QuarantineEntry
 from tests.integration.harness import process_env
 from tests.workers import faults
 from tests.workers.test_isolation import mail
-from workers import normalize, poison, runtime as worker_runtime
-from workers.ingest import ingest_with
-from workers.isolation import Transient
+from workers.ingest import normalize, poison
+from queues import runtime as worker_runtime
+from workers.ingest.job import ingest_with
+from workers.ingest.isolation import Transient
 from workers.run import IngestWorker
 
 
 @pytest.fixture
 def rt(runtime, tmp_path, monkeypatch):
-    """The test runtime, also as the one ``workers.ingest.ingest`` builds from the environment."""
+    """The test runtime, also as the one ``workers.ingest.job.ingest`` builds from the environment."""
     env = process_env(runtime, tmp_path)
     for name in ("REDIS_URL", "DATABASE_URL", "BLOB_DIR", "TICKETGATE_CONFIG"):
         monkeypatch.setenv(name, env[name])

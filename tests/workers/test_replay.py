@@ -7,7 +7,7 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from store.models import QuarantineEntry, utcnow
-from workers.replay import NotReplayable, main, replay_entry
+from queues.replay import NotReplayable, main, replay_entry
 
 
 def failing_job() -> None:

@@ -2,7 +2,7 @@
 
 Enqueued by ``hooks.after_ingest`` after the ingest batch committed. The decision is
 ``autoreply.decide``; then the address must not be bouncing, and the sliding-window limits per
-recipient and per ticket must allow it (``gateway.ratelimit``). The acknowledgement is stored as
+recipient and per ticket must allow it (``queues.ratelimit``). The acknowledgement is stored as
 an ``out`` message (dedupe key ``ack:<ticket id>``: at most one per ticket, whatever retries
 happen) and delivered like a reply, with ``Auto-Submitted: auto-replied`` and
 ``X-Auto-Response-Suppress: All``.
@@ -17,13 +17,13 @@ from sqlalchemy import select
 from channels import tokens
 from channels.mail.subject import ticket_token
 from config import outbound as outbound_config
-from gateway import ratelimit
+from queues import ratelimit
 from store import repo
 from store.models import Identity, Message, ThreadKey, Ticket, utcnow
-from workers import threading
-from workers.agent_actions import sender_address
+from tickets import threads
+from tickets.actions import sender_address
 from workers.outbound import autoreply, deliver
-from workers.runtime import Runtime, runtime
+from queues.runtime import Runtime, runtime
 
 log = logging.getLogger(__name__)
 ACK_AUTHOR = autoreply.ACK_AUTHOR
@@ -113,7 +113,7 @@ def _store(session, config, message: Message, ticket: Ticket, key: str) -> Messa
                   created_at=now)
     session.add(ack)
     session.flush()
-    session.add(ThreadKey(workspace_id=ticket.workspace_id, key=threading.mid_key(native_id),
+    session.add(ThreadKey(workspace_id=ticket.workspace_id, key=threads.mid_key(native_id),
                           ticket_id=ticket.id, strong=True))
     ticket.message_count = (ticket.message_count or 0) + 1
     return ack

@@ -8,7 +8,7 @@ so the receiver verifies it with the same code. 2xx: sent. 3xx (redirects are no
 a POST) and 4xx but 408/425/429: permanent. Anything else (5xx, refused connection, the deadline
 passed): transient, retried with backoff.
 
-The POST goes through the guarded client (``workers.guarded_fetch``): an address that is not
+The POST goes through the guarded client (``workers.fetch.guarded``): an address that is not
 public is refused unless the workspace's ``fetch_allow_hosts`` lists the host, and a refusal is
 permanent (the delivery fails with the reason; no retries against a forbidden address).
 """
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from config.channels import secret
-from gateway.edge import hmac_sha256_hex
-from workers import guarded_fetch
-from workers.guarded_fetch import AllowList
+from channels.signature import hmac_sha256_hex
+from workers.fetch import guarded as guarded_fetch
+from workers.fetch.guarded import AllowList
 from workers.outbound.conversation import conversation_of
 from workers.outbound.email_out import Outcome
 from workers.outbound.relay import PermanentFailure, TransientFailure

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import ThreadKey
-from workers.agent_actions import last_inbound
+from tickets.actions import last_inbound
 
 
 @dataclass

@@ -27,7 +27,7 @@ from config import outbound as outbound_config
 from store.models import Message, OutboxEntry, Ticket, utcnow
 from workers.outbound import chat_out, email_out, telegram_out
 from workers.outbound.relay import PermanentFailure, TransientFailure
-from workers.runtime import Runtime, runtime
+from queues.runtime import Runtime, runtime
 
 log = logging.getLogger(__name__)
 FINISHED = ("sent", "failed", "outbox")

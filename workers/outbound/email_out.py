@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from channels import tokens
 from store.models import Message, Ticket
-from workers.agent_actions import last_inbound
+from tickets.actions import last_inbound
 from workers.outbound import mail, relay
 from workers.outbound.autoreply import ACK_AUTHOR
 from workers.outbound.relay import PermanentFailure

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from config.logs import configure_logging
 from workers.outbound import outbox, relay
 from workers.outbound.relay import PermanentFailure, TransientFailure
-from workers.runtime import Runtime, runtime
+from queues.runtime import Runtime, runtime
 
 GIVE_UP_AFTER = 3   # transient failures in a row that stop a flush (the relay is down)
 

@@ -1,6 +1,6 @@
 """What the ingest job does after its batch committed: acknowledgements and webhook pushes.
 
-``after_ingest(rt, items)`` is called by ``workers.ingest.ingest_with`` right after
+``after_ingest(rt, items)`` is called by ``workers.ingest.job.ingest_with`` right after
 ``store_items`` (the transaction is committed, so a job never sees a ticket that a rollback
 took away). It enqueues, in one Redis round trip, an acknowledgement job for every new ticket
 whose first message may get one, and a webhook push per created or threaded message. A Redis
@@ -14,13 +14,15 @@ import logging
 from redis.exceptions import RedisError
 
 from config import outbound as outbound_config
-from workers.outbound import autoreply, queue, webhook
+from queues.outbound import notify_webhook
+from workers.outbound import autoreply
+from queues import outbound
 
 log = logging.getLogger(__name__)
 
 
 def after_ingest(rt, items) -> int:
-    """Enqueue follow-up jobs for ``items`` (``workers.batch.Item``); returns how many."""
+    """Enqueue follow-up jobs for ``items`` (``workers.ingest.batch.Item``); returns how many."""
     count = 0
     try:
         with rt.redis.pipeline() as pipe:
@@ -41,10 +43,10 @@ def _follow_ups(rt, item, pipe) -> int:
     if (item.outcome == "created" and settings.acknowledgement.enabled
             and event.channel in autoreply.ACK_CHANNELS
             and event.classification.kind == "normal"):
-        queue.enqueue(rt.redis, queue.ACK_JOB, config.slug, event.dedupe_key, pipeline=pipe)
+        outbound.enqueue(rt.redis, outbound.ACK_JOB, config.slug, event.dedupe_key, pipeline=pipe)
         count += 1
     if settings.webhook.url:
-        webhook.notify(rt.redis, config, None,
+        notify_webhook(rt.redis, config, None,
                        {"kind": "created" if item.outcome == "created" else "message",
                         "dedupe_key": event.dedupe_key}, pipeline=pipe)
         count += 1

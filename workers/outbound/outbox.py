@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 
 from store.models import Message, OutboxEntry, utcnow
-from workers.runtime import Runtime
+from queues.runtime import Runtime
 
 CLAIM_LEASE_S = 15 * 60   # seconds; far beyond one relay conversation (relay.TIMEOUT_S a step)
 MAX_PER_FLUSH = 10_000    # entries one flush looks at; the next flush takes the rest

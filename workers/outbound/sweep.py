@@ -11,8 +11,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from store.models import Message, utcnow
-from workers.outbound import queue
-from workers.runtime import Runtime, runtime
+from queues import outbound as queue
+from queues.runtime import Runtime, runtime
 
 STALE_AFTER_S = 15 * 60   # longer than the first retries' backoff: those are still on their way
 MAX_PER_RUN = 1000

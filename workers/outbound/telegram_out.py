@@ -14,7 +14,7 @@ from telegram.error import (BadRequest, ChatMigrated, Forbidden, InvalidToken, N
                             RetryAfter, TelegramError, TimedOut)
 
 from config.channels import TelegramBot
-from gateway.telegram.client import BotRunner, MissingToken
+from clients.telegram import BotRunner, MissingToken
 from workers.outbound.conversation import conversation_of
 from workers.outbound.email_out import Outcome
 from workers.outbound.relay import PermanentFailure, TransientFailure

@@ -1,6 +1,6 @@
 """Ticket changes pushed to an external core: signed JSON POSTs with retries.
 
-``notify(redis, config, number, change)`` enqueues a push when the workspace has
+``queues.outbound.notify_webhook(redis, config, number, change)`` enqueues a push when the workspace has
 ``outbound.webhook.url``; the job sends a snapshot of the ticket as it is then, with the change
 (``{"kind": "created" | "message" | "reply" | "note" | "merged" | ...}``) and an event id that
 stays the same across retries (receivers deduplicate by it). Signed like the chat callback:
@@ -14,31 +14,20 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 
 from sqlalchemy import select
 
 from config import outbound as outbound_config
 from config.channels import secret
-from gateway.serializers import load_relations, ticket_json
+from tickets.wire import load_relations, ticket_json
 from store import repo
-from store.models import Message, Ticket, utcnow
-from workers.guarded_fetch import AllowList
-from workers.outbound import queue
+from store.models import Message, Ticket
+from workers.fetch.guarded import AllowList
 from workers.outbound.chat_out import post_signed
 from workers.outbound.relay import PermanentFailure, TransientFailure
-from workers.runtime import Runtime, runtime
+from queues.runtime import Runtime, runtime
 
 log = logging.getLogger(__name__)
-
-
-def notify(redis, config, number: int | None, change: dict, pipeline=None):
-    """Enqueue the push of one change of ticket ``number`` (None: the ticket of the message
-    ``change["dedupe_key"]``, found when the job runs); None when no webhook is set."""
-    if not outbound_config.of(config).webhook.url:
-        return None
-    return queue.enqueue(redis, queue.WEBHOOK_JOB, config.slug, number, change,
-                         uuid.uuid4().hex, utcnow().isoformat(), pipeline=pipeline)
 
 
 def push(workspace: str, number: int | None, change: dict, event_id: str, occurred_at: str) -> str:

@@ -1,0 +1,1 @@
+"""The SMTP edge (aiosmtpd): python -m gateway.edges.smtp."""

@@ -1,0 +1,1 @@
+"""Operations: health, readiness and metrics endpoints, make run's launcher, the embedded Redis, the sample mail."""

@@ -1,0 +1,76 @@
+"""Metrics shared by every process, kept in Redis so /metrics sees all edges and workers.
+
+Edges and workers bump counters and histogram buckets in one Redis hash; the web process exposes
+them (plus live queue depths) in Prometheus format through a custom collector. Counting never
+breaks the work it counts: a Redis error while counting is ignored.
+"""
+from __future__ import annotations
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+METRICS_KEY = "ticketgate:metrics"
+LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+COUNTERS = {
+    "received": "Inbound messages accepted at an edge",
+    "enqueue_failures": "Inbound messages refused because the queue was unavailable",
+    "tickets_created": "Tickets created by inbound messages",
+    "tickets_threaded": "Inbound messages threaded into an existing ticket",
+    "messages_edited": "Inbound edits that replaced a stored message's text",
+    "duplicates": "Inbound messages dropped as duplicates of a stored one",
+    "ignored": "Inbound inputs with nothing to store (bot commands, ignorable updates)",
+    "rejected": "Inbound requests refused at an edge (bad signature, invalid input, rate limit)",
+    "quarantined": "Inbound messages put in quarantine",
+    "imap_fetch_errors": "IMAP FETCH refused by the server for a message",
+    "imap_reconnects": "IMAP connections lost or refused",
+}
+# Routing counters (tickets.routing_metrics): name -> (label, help); fields "name|<label value>".
+ROUTING_COUNTERS = {
+    "routing_decisions": ("kind", "Routing decisions by kind (assign, offer, wait, park, ...)"),
+    "routing_triggers": ("trigger", "Routing decisions by cause (arrival, capacity, ladder, ...)"),
+}
+
+
+def incr(redis: Redis, name: str, channel: str, amount: int = 1) -> None:
+    try:
+        redis.hincrby(METRICS_KEY, f"{name}|{channel}", amount)
+    except RedisError:
+        pass
+
+
+def record(redis: Redis, counts: dict[tuple[str, str], int],
+           latencies: list[tuple[str, float]]) -> None:
+    """Add ``counts`` ((name, channel) -> n) and receive-to-stored latencies in one round trip."""
+    fields: dict[str, int] = {f"{name}|{channel}": n for (name, channel), n in counts.items()}
+    sums: dict[str, float] = {}
+    for channel, seconds in latencies:
+        observe(fields, sums, "latency", channel, seconds, LATENCY_BUCKETS_S)
+    add(redis, fields, sums)
+
+
+def observe(fields: dict[str, int], sums: dict[str, float], name: str, label: str,
+            seconds: float, buckets) -> None:
+    """Add one observation of histogram ``name`` to the increments ``fields`` and ``sums``."""
+    for bucket in [b for b in buckets if seconds <= b] + ["+Inf"]:
+        key = f"{name}_bucket|{label}|{bucket}"
+        fields[key] = fields.get(key, 0) + 1
+    fields[f"{name}_count|{label}"] = fields.get(f"{name}_count|{label}", 0) + 1
+    sums[f"{name}_sum|{label}"] = sums.get(f"{name}_sum|{label}", 0.0) + seconds
+
+
+def add(redis: Redis, fields: dict[str, int], sums: dict[str, float]) -> None:
+    """Add integer ``fields`` and float ``sums`` to the metrics hash in one round trip."""
+    try:
+        pipe = redis.pipeline(transaction=False)
+        for field, amount in fields.items():
+            pipe.hincrby(METRICS_KEY, field, amount)
+        for field, amount in sums.items():
+            pipe.hincrbyfloat(METRICS_KEY, field, amount)
+        pipe.execute()
+    except RedisError:
+        pass
+
+
+def read_all(redis: Redis) -> dict[str, float]:
+    return {k.decode(): float(v) for k, v in redis.hgetall(METRICS_KEY).items()}

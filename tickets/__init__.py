@@ -1,0 +1,1 @@
+"""The service layer: what the REST API and the workers both do to tickets and agents (replies, notes, merges, changes, offers, assignment, SLA clock, routing reactions and events, threading, the wire shape). Neither the API nor the workers import each other; both call these."""

@@ -1,0 +1,173 @@
+"""Assigning tickets to agents (PRODUCT.md section 7), one short transaction per decision.
+
+A ticket's ``routing_state``: "" (not routed: routing is off, spam, automatic mail), ``new``
+(to route), ``waiting`` (in the pending queue), ``parked`` (out of the automatic queue),
+``offered`` (waiting for the agent's accept, ``tickets.offers``), ``assigned``, ``done``
+(finished: resolved, closed, merged, deleted).
+
+Each operation brings the workspace's :class:`routing.engine.Router` in step with the store
+(kept between decisions by ``tickets.agent_cache``; a refill uses a throw-away router of its one
+agent), gives it the tickets concerned, lets the pure engine decide, and claims through
+:class:`tickets.route_store.StoreClaim`. The pending queue is the set of waiting tickets in the
+store; ``refill`` hands an agent's freed capacity to the best of them, ``climb`` applies due
+ladder rungs. The periodic sweep (``workers.assignment.sweep``) calls ``route`` for tickets left ``new``
+by a killed worker, and ``climb``; so nothing waits forever on a lost follow-up.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from config.workspaces import Workspace as WorkspaceConfig
+from routing.engine import Router
+from routing.model import PRIORITY_RANK, Decision, Request
+from store import repo
+from store.models import Agent, Assignment, Ticket, utcnow
+from tickets import agent_cache
+from tickets import route_store as rs
+
+log = logging.getLogger(__name__)
+REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
+RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
+
+
+def _router(session: Session, config: WorkspaceConfig, workspace_id: int, now: datetime):
+    """The workspace's router (all agents, cached in this process) claiming in the store."""
+    claim = rs.StoreClaim(session, workspace_id, config.routing.make_policy(), now)
+    return agent_cache.cached_router(session, config.routing, workspace_id, now, claim)
+
+
+def _one_agent_router(session: Session, config: WorkspaceConfig, row: Agent,
+                      now: datetime) -> Router:
+    """A throw-away router of one agent; its claims skip tickets another worker has locked."""
+    routing = config.routing
+    policy = routing.make_policy()
+    claim = rs.StoreClaim(session, row.workspace_id, policy, now, skip_locked=True)
+    return Router(policy, [rs.engine_agent(row, routing, policy, now)], claim)
+
+
+def route(session: Session, config: WorkspaceConfig, ticket_id: int,
+          now: datetime | None = None, trigger: str = "arrival") -> Decision | None:
+    """Route one ``new`` ticket: assign it to the best eligible agent, else queue it."""
+    return _decide(session, config, ticket_id, "new",
+                   lambda router, request, at: router.route(request, at, trigger), now)
+
+
+def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
+    """Route each ticket in a transaction of its own (after the ingest batch committed); a
+    ticket that had to wait gets one :func:`recheck` once its wait committed."""
+    decisions = []
+    for ticket_id in ticket_ids:
+        with sessions.begin() as session:
+            decision = route(session, config, ticket_id)
+        if decision is not None and decision.kind == "wait":
+            with sessions.begin() as session:
+                decision = recheck(session, config, ticket_id) or decision
+        if decision is not None:
+            decisions.append(decision)
+    return decisions
+
+
+def recheck(session: Session, config: WorkspaceConfig, ticket_id: int,
+            now: datetime | None = None) -> Decision | None:
+    """One more attempt for a ticket whose "wait" just committed. A concurrent transaction may
+    have freed room after this route read the agents, and its refill ran before the ticket was
+    visibly waiting; so after the commit either this read sees that room or that refill saw
+    the ticket. Nothing is written (None) when the ticket still has to wait."""
+    return _decide(session, config, ticket_id, "waiting", Router.retry, now, write_wait=False)
+
+
+def _decide(session: Session, config: WorkspaceConfig, ticket_id: int, state: str, decide,
+            now: datetime | None, write_wait: bool = True) -> Decision | None:
+    """Lock the ticket; if it is in ``state``, let ``decide(router, request, now)`` decide
+    and write the decision back (a "wait" only with ``write_wait``)."""
+    now = now or utcnow()
+    ticket = rs.lock_ticket(session, ticket_id)
+    if ticket is None or ticket.routing_state != state:
+        return None
+    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
+    with _router(session, config, ticket.workspace_id, now) as router:
+        decision = decide(router, request, now.timestamp())
+    if decision.kind == "wait" and not write_wait:
+        return None
+    rs.write_back(session, ticket, request, decision)
+    return decision
+
+
+def waiting_requests(session: Session, routing, workspace_id: int, channels,
+                     limit: int = REFILL_WINDOW) -> list[Request]:
+    """The best waiting tickets of the channels as engine requests (not loaded as rows). The
+    best ids first, then their columns: the JSON ladder name is read for those rows only."""
+    best = (select(Ticket.id).where(Ticket.workspace_id == workspace_id,
+                                    Ticket.routing_state == "waiting",
+                                    Ticket.channel.in_(channels))
+            .order_by(RANK.desc(), Ticket.queued_at, Ticket.id).limit(limit))
+    rows = session.execute(select(*rs.REQUEST_COLUMNS).where(Ticket.id.in_(best)))
+    return [rs.build_request(row, row.ladder, routing) for row in rows]
+
+
+def refill(session: Session, config: WorkspaceConfig, workspace_id: int, agent_key: str,
+           now: datetime | None = None) -> list[Decision]:
+    """Give the agent the best waiting tickets it can take, while it has room."""
+    now = now or utcnow()
+    row = session.scalar(select(Agent).where(Agent.workspace_id == workspace_id,
+                                             Agent.key == agent_key))
+    if row is None or row.status != "online":
+        return []
+    channels = [c for c, n in row.capacity.items() if n > 0]
+    requests = {r.id: r for r in waiting_requests(session, config.routing, workspace_id,
+                                                   channels)}
+    if not requests:
+        return []
+    router = _one_agent_router(session, config, row, now)
+    for request in requests.values():
+        router.resume(request, now.timestamp())
+    decisions = router.on_capacity(agent_key, now.timestamp(), "capacity")
+    for decision in decisions:  # the claim locked and loaded each of these tickets
+        ticket = session.get(Ticket, int(decision.ticket))
+        rs.write_back(session, ticket, requests[decision.ticket], decision)
+    return decisions
+
+
+def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
+          now: datetime | None = None) -> list[Decision]:
+    """Apply the ticket's due ladder rungs (widening, parking, escalating) and try again."""
+    now = now or utcnow()
+    ticket = rs.lock_ticket(session, ticket_id)
+    if ticket is None or ticket.routing_state != "waiting":
+        return []
+    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
+    with _router(session, config, ticket.workspace_id, now) as router:
+        router.resume(request, now.timestamp())
+        decisions = [d for d in router.tick(now.timestamp()) if d.ticket == request.id]
+    if decisions:
+        rs.write_back(session, ticket, request, decisions[-1])
+    else:  # nothing was due after all (a concurrent change): keep the row's timer honest
+        ticket.routing_next_at = rs.moment(rs.next_rung_at(request))
+    return decisions
+
+
+def release(session: Session, config: WorkspaceConfig, ticket: Ticket, reason: str,
+            requeue: bool = False, now: datetime | None = None) -> str | None:
+    """End the (locked) ticket's open assignment; returns the agent key that got room back.
+
+    ``requeue`` puts the ticket back to ``new`` (re-route), else it is ``done``."""
+    now = now or utcnow()
+    open_row = session.scalar(select(Assignment).where(Assignment.ticket_id == ticket.id,
+                                                       Assignment.ended_at.is_(None)))
+    ticket.routing_state = "new" if requeue else "done"
+    ticket.routing_next_at = None
+    if requeue and ticket.assignee:
+        repo.audit(session, ticket, "assignee", ticket.assignee, "", "router")
+        ticket.assignee = None
+    if open_row is None:
+        return None
+    open_row.ended_at, open_row.end_reason = now, reason[:40]
+    session.flush()
+    agent = session.get(Agent, open_row.agent_id)
+    agent = rs.lock_agent(session, ticket.workspace_id, agent.key)
+    rs.recount(session, agent, config.routing.make_policy())
+    return agent.key

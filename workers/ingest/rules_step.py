@@ -1,0 +1,81 @@
+"""The pipeline's rules step (PRODUCT.md section 6: ... lifecycle -> rules -> route -> store).
+
+A new ticket gets what the workspace's rules and priority raisers say (required and preferred
+skills, priority, tags, department, status, ladder, SLA policy) plus its detected language, and
+is marked for routing (``routing_state`` "new"; ``tickets.assign`` routes it after the commit).
+A later customer message can only raise the priority (keywords, VIP), and re-routes a ticket
+that was finished and is open again. Every customer message moves the SLA clock.
+Automatic mail and spam never touch any of it.
+"""
+from __future__ import annotations
+
+from store import repo
+from store.models import FINISHED, utcnow
+from routing import language
+from routing.rules import RuleInput, classify, language_skill, raise_priority
+from tickets import route_store, sla_clock
+
+NOT_ROUTED = ("spam", "deleted")
+
+
+def apply_rules(ctx) -> None:
+    routing, ticket = ctx.config.routing, ctx.ticket
+    if ctx.automatic or ticket.status in NOT_ROUTED or not (routing.enabled or routing.sla):
+        return
+    now = utcnow()
+    item = rule_input(ctx, now)
+    if ctx.created:
+        _classify_new(ctx, item)
+    else:
+        _raise(ctx, item)
+        if ticket.status not in FINISHED:
+            ticket.resolved_at = None  # reopened by this message
+        if (routing.enabled and ticket.routing_state in ("", "done")
+                and ticket.status in ("new", "open")):
+            ticket.routing_state = "new"
+    if ticket.status not in NOT_ROUTED:
+        sla_clock.customer_wrote(ticket, routing, now)
+
+
+def rule_input(ctx, now) -> RuleInput:
+    event, ticket = ctx.event, ctx.ticket
+    if not ticket.language and ctx.config.routing.language.detect:
+        ticket.language = language.detect(f"{event.subject}\n{event.text}",
+                                          ctx.config.routing.language.candidates)
+    recipients = tuple(a.address.lower() for a in (*event.to, *event.cc))
+    tags = route_store.customer_tags(ctx.session, ticket)
+    return RuleInput(channel=event.channel, recipients=recipients,
+                     sender=event.sender.address.lower(), subject=event.subject,
+                     text=event.text, language=ticket.language or "", customer_tags=tags, at=now)
+
+
+def _classify_new(ctx, item: RuleInput) -> None:
+    routing, ticket = ctx.config.routing, ctx.ticket
+    outcome = classify(routing.compiled_rules, routing.priority, item, ticket.priority)
+    required, preferred = dict(outcome.required), dict(outcome.preferred)
+    lang = routing.language
+    if ticket.language and lang.skill == "required":
+        skill = language_skill(ticket.language)
+        required[skill] = max(required.get(skill, 0), lang.level)
+    elif ticket.language and lang.skill == "preferred":
+        skill = language_skill(ticket.language)
+        preferred[skill] = preferred.get(skill, 0) + lang.weight
+    ticket.skills, ticket.preferred = required, preferred
+    ticket.priority = outcome.priority
+    ticket.tags = list(dict.fromkeys([*(ticket.tags or []), *outcome.tags]))
+    ticket.department = outcome.department or ""
+    ticket.sla_policy = outcome.sla or ""
+    ticket.routing_reason = {"rules": outcome.matched, "reasons": outcome.reasons,
+                             "ladder": outcome.ladder}
+    if outcome.status and outcome.status != ticket.status:
+        repo.set_status(ctx.session, ticket, outcome.status, actor="rules")
+    if routing.enabled and ticket.status not in NOT_ROUTED:
+        ticket.routing_state = "new"
+
+
+def _raise(ctx, item: RuleInput) -> None:
+    routing, ticket = ctx.config.routing, ctx.ticket
+    priority, _reasons = raise_priority(routing.priority, item, ticket.priority)
+    if priority != ticket.priority:
+        repo.audit(ctx.session, ticket, "priority", ticket.priority, priority, "rules")
+        ticket.priority = priority
