@@ -1,1 +1,1 @@
-"""The queue contract shared by the edges and the workers: channel queues, the envelope and its durable enqueue (with group commit), rate limits, metric counters, outbound jobs, replay, and the process runtime (settings, Redis, store, blobs)."""
+"""The queue contract shared by the edges and the workers: the channels (one id each: queue, metrics label, ticket channel) and jobs left on a former queue name, the envelope and its durable enqueue (with group commit), rate limits, metric counters, outbound jobs, replay, and the process runtime (settings, Redis, store, blobs)."""

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 
 from queues import metrics
+from queues.channels import CHANNEL_QUEUES
 
 ENVELOPE_VERSION = 1
 INGEST_JOB = "workers.ingest.job.ingest"
@@ -28,7 +29,6 @@ FAILURE_TTL_S = 30 * 24 * 3600  # keep failed jobs a month so they can be replay
 # first retry is immediate: it needs no scheduler, whose lock a killed worker's scheduler keeps
 # for another 61 s, so a job abandoned by a killed worker runs again within seconds.
 RETRY_INTERVALS_S = [0, 1, 2, 5, 10, 30, 60, 120, 300, 300, 600, 600, 900, 900, 1200]
-CHANNEL_QUEUES = ("email", "form", "chat", "messenger")
 RAW_KEY = "ticketgate:raw:"     # + sha256: raw payload waiting for a worker to store it
 RAW_TTL_S = FAILURE_TTL_S       # a raw payload lives as long as a failed job that needs it
 

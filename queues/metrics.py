@@ -9,6 +9,8 @@ from __future__ import annotations
 from redis import Redis
 from redis.exceptions import RedisError
 
+from queues.channels import FORMER_NAMES, channel_id
+
 METRICS_KEY = "ticketgate:metrics"
 LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -73,4 +75,19 @@ def add(redis: Redis, fields: dict[str, int], sums: dict[str, float]) -> None:
 
 
 def read_all(redis: Redis) -> dict[str, float]:
-    return {k.decode(): float(v) for k, v in redis.hgetall(METRICS_KEY).items()}
+    """Every field of the hash; what was counted under a channel's former name (``messenger``)
+    is added to the channel's id, so the channel keeps one series with its whole history."""
+    values: dict[str, float] = {}
+    for key, value in redis.hgetall(METRICS_KEY).items():
+        field = current_field(key.decode())
+        values[field] = values.get(field, 0.0) + float(value)
+    return values
+
+
+def current_field(field: str) -> str:
+    """``name|<former channel name>|...`` with the channel's id; any other field as given."""
+    name, sep, rest = field.partition("|")
+    label, sep_rest, tail = rest.partition("|")
+    if label not in FORMER_NAMES:
+        return field
+    return f"{name}{sep}{channel_id(label)}{sep_rest}{tail}"

@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.logs import configure_logging
-from queues.intake import CHANNEL_QUEUES, enqueue_envelopes
+from queues.channels import CHANNEL_QUEUES, channel_id, current_envelope
+from queues.intake import enqueue_envelopes
 from store.models import QuarantineEntry, utcnow
 from queues.runtime import Runtime, runtime
 
@@ -35,8 +36,8 @@ def replay_entry(rt: Runtime, session: Session, entry: QuarantineEntry):
 
     The caller commits ``session``; a Redis outage raises before anything is marked.
     """
-    envelope = dict(entry.envelope or {})
-    channel = envelope.get("channel") or entry.channel
+    envelope = dict(current_envelope(entry.envelope or {}))  # entries before a rename: its id
+    channel = channel_id(envelope.get("channel") or entry.channel)
     if not envelope or channel not in CHANNEL_QUEUES:
         raise NotReplayable(f"entry {entry.id} has no envelope for a known channel queue")
     envelope[REPLAY_MARK] = entry.id

@@ -16,7 +16,7 @@ STATUSES = ("online", "away", "offline")
 ABSENCE_POLICIES = ("keep", "requeue_all", "requeue_unanswered")
 STEP_ACTIONS = ("drop_preferred", "lower_levels", "widen", "park", "escalate")
 TERMINAL_ACTIONS = ("park", "escalate")
-DEFAULT_WEIGHTS = {"chat": 3, "telegram": 2, "messenger": 2, "email": 1, "form": 1}
+DEFAULT_WEIGHTS = {"chat": 3, "telegram": 2, "email": 1, "form": 1}
 MAX_LEVEL = 5
 
 #: Decision kinds. ``assign`` and ``offer`` name an agent; the others do not.

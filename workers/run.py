@@ -3,11 +3,14 @@
 One queue per worker process: RQ's safe dequeue (a job moves to an intermediate list, never
 lost on a crash) is used only then. The worker does not fork per job (``SimpleWorker``): the
 fork costs more than a small ingest job. Every worker also runs RQ's scheduler (only one holds
-its lock at a time) so retries with backoff fire.
+its lock at a time) so retries with backoff fire. A channel's former queue name
+(``messenger``) starts its channel's worker, with a deprecation warning; that worker moves jobs
+left on the former queue onto its own at every maintenance pass (``queues.former_queues``).
 """
 from __future__ import annotations
 
 import argparse
+import logging
 
 from redis import Redis
 from rq import SimpleWorker
@@ -15,7 +18,8 @@ from rq import SimpleWorker
 from config.logs import configure_logging
 from config.settings import load_settings
 from config import supervision
-from queues.intake import CHANNEL_QUEUES
+from queues import former_queues
+from queues.channels import CHANNEL_QUEUES, FORMER_NAMES, channel_id
 
 # How often a worker looks for jobs abandoned by a killed worker and re-queues them (seconds).
 MAINTENANCE_INTERVAL_S = 15
@@ -32,6 +36,12 @@ LISTENER_JOIN_S = 2
 
 
 class IngestWorker(SimpleWorker):
+    def clean_registries(self) -> None:
+        """RQ's maintenance pass, after moving jobs left on the queues' former names here."""
+        for queue in self.queues:
+            former_queues.adopt(self.connection, queue.name)
+        super().clean_registries()
+
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         if job.timeout is None or job.timeout < 0:
             return super().get_heartbeat_ttl(job, working_time)
@@ -65,14 +75,20 @@ def warm_up() -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("queue", choices=CHANNEL_QUEUES + ("outbound", "scheduled"))
+    parser.add_argument("queue", choices=CHANNEL_QUEUES + ("outbound", "scheduled")
+                        + tuple(FORMER_NAMES))
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
     configure_logging("worker")
+    queue = channel_id(args.queue)
+    if queue != args.queue:
+        logging.getLogger(__name__).warning(
+            "queue %r is deprecated: running the %r worker (python -m workers.run %s)",
+            args.queue, queue, queue)
     supervision.forks_die_with_me()  # RQ's scheduler (a fork) never outlives its worker
     warm_up()
     redis = Redis.from_url(load_settings().redis_url)
-    worker = IngestWorker([args.queue], connection=redis, worker_ttl=WORKER_TTL_S,
+    worker = IngestWorker([queue], connection=redis, worker_ttl=WORKER_TTL_S,
                           maintenance_interval=MAINTENANCE_INTERVAL_S)
     worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
 

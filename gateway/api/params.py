@@ -13,6 +13,7 @@ from flask import request
 
 from gateway import json_input
 from gateway.errors import ApiError, bad_request
+from queues.channels import CHANNEL_IDS, FORMER_NAMES
 from store.models import STATUSES
 
 DEFAULT_LIMIT = 50              # items per page when `limit` is not given
@@ -22,10 +23,10 @@ MAX_TICKET_NUMBER = 2**31 - 1   # ticket numbers are 32-bit INTEGER columns
 MAX_ROW_ID = 2**63 - 1          # row ids are BIGINT columns
 TICKET_CURSOR, ENTRY_CURSOR = "t", "q"  # cursor prefixes: one list's cursor is refused by another
 EVENT_CURSOR = "e"
-# The channel a ticket reports (``Ticket.channel``); ``messenger`` is the Telegram queue's name,
-# accepted as a filter for the same tickets.
-TICKET_CHANNELS = ("email", "form", "chat", "telegram")
-CHANNEL_ALIASES = {"messenger": "telegram"}
+# The channel a ticket reports (``Ticket.channel``): a channel id of ``queues.channels``; a
+# channel's former name (``messenger``, the Telegram queue's until 2026-12) finds the same tickets.
+TICKET_CHANNELS = CHANNEL_IDS
+CHANNEL_ALIASES = FORMER_NAMES
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from queues import metrics
 from tickets import routing_metrics
 from gateway.errors import RETRY_AFTER_S, ApiError
 from gateway.edges.imap import health as imap_health
-from queues.intake import CHANNEL_QUEUES
+from queues.channels import CHANNEL_QUEUES
 from gateway.web import runtime_of
 from store.db import ping
 

@@ -144,5 +144,5 @@ def test_hostile_json_never_reaches_a_queue(fuzz_app, sqlite_runtime):
     for endpoint in EDGES:
         for body in HOSTILE.values():
             post(client, endpoint, body)
-    for name in ("form", "chat", "messenger", "email"):
+    for name in ("form", "chat", "telegram", "email"):
         assert Queue(name, connection=runtime.redis).count == 0, name

@@ -1,6 +1,6 @@
 """``GET /api/v1/tickets/<number>/events``: the audit trail of a ticket, oldest first and
 cursor-paginated; and the ticket list filtered by the channel a ticket reports (``telegram``,
-also reached as ``messenger``, the name of its queue)."""
+also reached as ``messenger``, its queue's former name)."""
 from __future__ import annotations
 
 from tests.gateway.apifactory import add_entry, add_ticket, auth, get

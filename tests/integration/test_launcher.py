@@ -23,7 +23,7 @@ from tests.integration.harness import (PROJECT_DIR, free_port, kill_group, proce
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux /proc")
 START_DEADLINE_S = 240   # ~15 Python processes importing everything on a shared 2-core machine
 STOP_DEADLINE_S = 60     # honcho's 5 s grace before SIGKILL, plus a busy machine
-QUEUES_WITH_WORKERS = ("email", "form", "chat", "messenger", "outbound")
+QUEUES_WITH_WORKERS = ("email", "form", "chat", "telegram", "outbound")
 
 
 def running(pids: set[int]) -> set[int]:

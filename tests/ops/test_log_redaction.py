@@ -120,7 +120,7 @@ def test_a_worker_process_never_prints_the_bot_token(sqlite_runtime, fake_api, t
     fake_api.failures.append(("sendMessage", 403, "Forbidden: bot was blocked by the user"))
     for update in (tg.message(80001, 1, "/start"), tg.photo(80002, 2)):
         assert post(client, update).get_json()["status"] == "accepted"
-    worker = start_worker(process_env(sqlite_runtime, tmp_path), "messenger")
+    worker = start_worker(process_env(sqlite_runtime, tmp_path), "telegram")
     output = worker.communicate(timeout=60)[0].decode(errors="replace")
     assert worker.returncode == 0, output[-3000:]
     assert fake_api.called("getFile") and "greeting not sent" in output

@@ -1,4 +1,4 @@
-"""Webhook -> Redis -> a real RQ worker process (``python -m workers.run messenger``) -> store,
+"""Webhook -> Redis -> a real RQ worker process (``python -m workers.run telegram``) -> store,
 with the worker fetching a photo from and greeting through the fake Bot API."""
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_webhook_to_worker_process(sqlite_runtime, client, fake_api, tmp_path):
                   tg.photo(70003, 3, caption="Photo of the lamp")]  # Telegram's retry
     statuses = [post(client, update).get_json()["status"] for update in deliveries]
     assert statuses == ["accepted"] * 4 + ["duplicate"]
-    worker = start_worker(process_env(sqlite_runtime, tmp_path), "messenger")
+    worker = start_worker(process_env(sqlite_runtime, tmp_path), "telegram")
     output, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0, output.decode(errors="replace")[-3000:]
     with sqlite_runtime.sessions() as s:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Please use 'Bot.getUpdates'")
 
 
 def queued(redis_conn) -> list[dict]:
-    return [e for job in Queue("messenger", connection=redis_conn).get_jobs()
+    return [e for job in Queue("telegram", connection=redis_conn).get_jobs()
             for e in job.args[0]]
 
 

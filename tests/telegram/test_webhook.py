@@ -25,7 +25,7 @@ def post(client, body, secret: str | None = SECRET, url: str = URL):
 
 
 def queued(redis_conn) -> list[dict]:
-    return [e for job in Queue("messenger", connection=redis_conn).get_jobs()
+    return [e for job in Queue("telegram", connection=redis_conn).get_jobs()
             for e in job.args[0]]
 
 
@@ -35,7 +35,7 @@ def test_update_is_enqueued_raw_with_the_bot_as_account(client, redis_conn):
     assert response.status_code == 200
     assert response.get_json()["status"] == "accepted"
     [envelope] = queued(redis_conn)
-    assert envelope["channel"] == "messenger" and envelope["workspace"] == "demo"
+    assert envelope["channel"] == "telegram" and envelope["workspace"] == "demo"
     assert envelope["account"] == "support"
     assert envelope["meta"] == {"bot": "support", "update_id": 50001}
     assert json.loads(redis_conn.get(RAW_KEY + envelope["raw_ref"])) == update

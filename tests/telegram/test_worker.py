@@ -21,7 +21,7 @@ PHOTO = b"\xff\xd8\xff\xe0" + b"JPEG-bytes" * 100
 
 
 def accept(rt, update: dict, bot: str = "support", workspace: str = "demo") -> dict:
-    return Intake(rt.redis).accept("messenger", workspace, bot, tg.raw(update),
+    return Intake(rt.redis).accept("telegram", workspace, bot, tg.raw(update),
                                    {"bot": bot, "update_id": update["update_id"]})
 
 
@@ -164,7 +164,7 @@ def test_unparseable_update_is_quarantined(sqlite_runtime):
                    ) == "quarantined"
     with sqlite_runtime.sessions() as s:
         [entry] = s.scalars(select(QuarantineEntry)).all()
-    assert entry.reason == "unparseable" and entry.channel == "messenger"
+    assert entry.reason == "unparseable" and entry.channel == "telegram"
 
 
 def test_file_of_an_unconfigured_bot_is_quarantined_for_replay(sqlite_runtime):

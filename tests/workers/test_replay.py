@@ -96,3 +96,13 @@ def test_cli_failed_requeues_the_failed_registry(sqlite_runtime):
     assert code == 0 and job.id in output
     assert queue.failed_job_registry.count == 0
     assert queue.job_ids == [job.id]
+
+
+def test_an_entry_quarantined_as_messenger_replays_on_the_telegram_queue(sqlite_runtime):
+    """Entries written before the queue rename (``messenger`` -> ``telegram``) stay replayable."""
+    entry_id = add_entry(sqlite_runtime, channel="messenger")
+    with sqlite_runtime.sessions.begin() as session:
+        job = replay_entry(sqlite_runtime, session, session.get(QuarantineEntry, entry_id))
+    assert job.origin == "telegram" and job.args[0][0]["channel"] == "telegram"
+    assert Queue("messenger", connection=sqlite_runtime.redis).count == 0
+    assert replayed(sqlite_runtime, entry_id)

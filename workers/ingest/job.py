@@ -7,7 +7,8 @@ duplicate, ignored (nothing to store, such as a bot command), quarantined. Whate
 one message (an adapter's exception, its CPU budget, a pipeline step) quarantines only that
 message (``workers.ingest.isolation``). A transient failure (Redis or the database down) raises, and
 RQ retries the whole job with backoff; unique dedupe keys make the retry harmless. A job that
-dies (timeout, out of memory, SIGKILL) is split in halves by ``workers.ingest.poison``.
+dies (timeout, out of memory, SIGKILL) is split in halves by ``workers.ingest.poison``. An
+envelope queued under a channel's former name (``messenger``) is read with the channel's id.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rq import get_current_job
 from channels.event import TicketEvent
 from config.workspaces import Workspace
 from queues import metrics
+from queues.channels import current_envelope
 from queues.intake import RAW_KEY
 from tickets import assign, routing_events
 from workers.ingest import isolation, pipeline, poison
@@ -36,7 +38,7 @@ def ingest(envelopes: list[dict]) -> list[str]:
 
 
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
-    items = [prepare(rt, envelope) for envelope in envelopes]
+    items = [prepare(rt, current_envelope(envelope)) for envelope in envelopes]
     store_items(rt, items)
     route_items(rt, items)
     after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit

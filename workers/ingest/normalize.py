@@ -26,7 +26,7 @@ ADAPTERS = {
     "email": "workers.ingest.normalize:normalize_email",
     "form": "workers.ingest.form:normalize",
     "chat": "workers.ingest.chat:normalize",
-    "messenger": "workers.ingest.telegram:normalize",
+    "telegram": "workers.ingest.telegram:normalize",
 }
 INBOUND_PARSE = "workers.ingest.inbound:normalize"  # email with meta.format mailgun/sendgrid/...
 

@@ -1,7 +1,7 @@
 """Polling mode: ``python -m gateway.edges.telegram.polling`` (the Procfile's ``telegram_polling``).
 
 For every bot with ``mode: polling`` in any workspace, one task long-polls getUpdates and makes
-each batch durable on the ``messenger`` queue (one Redis transaction) before it moves the offset
+each batch durable on the ``telegram`` queue (one Redis transaction) before it moves the offset
 past it. Telegram forgets an update only when a later getUpdates names a higher offset, so an
 update is confirmed only once it is in Redis: a crash or a Redis outage means it is fetched again
 (at-least-once; the edge's update_id guard and the worker's dedupe key make that harmless).

@@ -1,6 +1,6 @@
 """Accepting Telegram updates, shared by the webhook and the poller.
 
-An update is accepted when it is durable on the ``messenger`` queue (raw JSON as Telegram sent
+An update is accepted when it is durable on the ``telegram`` queue (raw JSON as Telegram sent
 it, account = bot name). ``update_id`` is remembered for a day per workspace and bot, *after*
 the enqueue succeeded (in the same Redis transaction), so a delivery that got a 503 is not mistaken for a duplicate when
 Telegram retries it. The worker dedupes again on (chat, message id): this guard only saves work.
@@ -10,9 +10,10 @@ from __future__ import annotations
 from redis import Redis
 
 from gateway.edges.http import nonce_key
+from queues.channels import TELEGRAM
 from queues.intake import Submission
 
-QUEUE = "messenger"
+QUEUE = TELEGRAM.queue
 SEEN_TTL_S = 24 * 3600  # Telegram retries a webhook delivery for up to 24 hours
 
 

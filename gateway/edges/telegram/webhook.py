@@ -3,7 +3,7 @@
 Telegram sends each update as JSON with the secret token given to setWebhook in
 ``X-Telegram-Bot-Api-Secret-Token``. The edge checks it in constant time (401), validates
 cheaply (a JSON object with an integer ``update_id``, else 400), makes the raw update durable on
-the ``messenger`` queue and answers 200 at once: Telegram only needs a 2xx and retries anything
+the ``telegram`` queue and answers 200 at once: Telegram only needs a 2xx and retries anything
 else for up to a day, so a Redis outage answers 503 with ``Retry-After``. An update_id accepted
 in the last day is answered 200 without a second enqueue (the mark is written in the enqueue's
 transaction; the worker dedupes anyway).
