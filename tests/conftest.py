@@ -9,6 +9,7 @@ import os
 
 import pytest
 import redis
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from config.settings import Settings
@@ -18,6 +19,11 @@ from gateway.web import create_app
 from store.db import make_engine
 from store.migrate import upgrade
 from queues.runtime import build_runtime
+
+# Property tests draw the same examples on every run (``make fuzz`` explores with fresh seeds):
+# a failure in CI is then a failure on every machine, never a roll of the dice.
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.load_profile("deterministic")
 
 LOCAL_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
