@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,12 +55,29 @@ def process_env(runtime, tmp_path) -> dict:
             "TICKETGATE_CONFIG": str(config_file), "PYTHONPATH": str(PROJECT_DIR)}
 
 
+class LoggedProcess(subprocess.Popen):
+    """A child whose output (stdout and stderr) goes to a temporary file, not a pipe.
+
+    A pipe nobody reads until ``communicate`` fills at 64 KiB (seven logged tracebacks of a
+    worker retrying through a database outage) and blocks the child in its next log write: the
+    worker then stored nothing until the test gave up (test_database_outage, on a busy machine).
+    ``communicate`` waits for the exit and returns ``(output, None)`` as with a pipe."""
+
+    def __init__(self, args, **kwargs):
+        self.output_file = tempfile.TemporaryFile()
+        super().__init__(args, stdout=self.output_file, stderr=subprocess.STDOUT, **kwargs)
+
+    def communicate(self, input=None, timeout=None):
+        self.wait(timeout)
+        self.output_file.seek(0)
+        return self.output_file.read(), None
+
+
 def start_worker(env: dict, queue: str = "email", burst: bool = True,
-                 module: str = "workers.run") -> subprocess.Popen:
+                 module: str = "workers.run") -> LoggedProcess:
     args = [sys.executable, "-m", module, queue] + (["--burst"] if burst else [])
     # Own process group: RQ's scheduler runs in a child process that must die with the worker.
-    return subprocess.Popen(args, env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return LoggedProcess(args, env=env, cwd=PROJECT_DIR, start_new_session=True)
 
 
 def kill_group(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
