@@ -16,17 +16,14 @@ from config.channels import Channels
 from config.fetch import AllowHosts
 from config.outbound import Outbound
 from config.routing import Routing
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+from routing.schema import Strict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class ConfigError(ValueError):
     """The workspace file is missing, unreadable or invalid; the message says where and why."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ApiKeyRef(Strict):
