@@ -14,7 +14,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("new", "open", "answered", "postponed", "resolved", "closed", "spam", "deleted")
 FINISHED = ("resolved", "closed", "spam", "deleted")  # hold no agent, no running SLA clock
-PRIORITIES = ("urgent", "high", "medium", "low")
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
 
 
