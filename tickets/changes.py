@@ -34,7 +34,7 @@ from tickets import assign, reactions, sla_clock
 from tickets import route_store as rs
 from tickets.reactions import Reaction
 
-MAX_AUDIT = 200  # characters of an audit trail value (TicketEvent.old/new)
+MAX_AUDIT = 200  # characters of an audit trail value (AuditEntry.old/new)
 
 
 class ChangeRefused(Exception):
