@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from routing.model import Policy
 from store import repo
 from store.models import FINISHED, Agent, Assignment, Ticket, utcnow
