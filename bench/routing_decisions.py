@@ -23,7 +23,7 @@ from routing.model import Agent, Policy, Request
 LANGS = [f"lang:{code}" for code in ("en", "cs", "de", "fr", "es")]
 PRODUCTS = [f"p{n:02d}" for n in range(45)]
 CHANNELS = ("chat", "telegram", "email", "form")
-PRIORITIES = ("low", "medium", "medium", "high", "urgent")
+PRIORITY_MIX = ("low", "medium", "medium", "high", "urgent")  # drawn from: medium twice as often
 
 
 def make_agent(rng: random.Random, n: int, vip: bool) -> Agent:
@@ -38,7 +38,7 @@ def make_request(rng: random.Random, n: int, now: float, vip: bool) -> Request:
     if vip:
         required["dept:vip"] = 1
     preferred = {p: rng.choice((0.5, 1.0, 2.0)) for p in rng.sample(PRODUCTS, rng.randint(0, 2))}
-    return Request(f"t{n}", rng.choice(CHANNELS), required, preferred, rng.choice(PRIORITIES),
+    return Request(f"t{n}", rng.choice(CHANNELS), required, preferred, rng.choice(PRIORITY_MIX),
                    created=now, sla_due=now + rng.choice((3600, 14400, 86400)))
 
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from routing.config_input import parse
-from routing.simday import generate
-from routing.simulate import simulate
+from simulation.config_input import parse
+from simulation.day import generate
+from simulation.simulate import simulate
 
 SKILLS = {"lang:en": 4, "billing": 3, "tech": 3, "sales": 3}
 SHIFTS = ((0, 24), (6, 15), (6, 15), (6, 15), (11, 20), (11, 20), (11, 20))

@@ -9,17 +9,14 @@ without padding (31 characters of ``a-z2-7``), it survives case-folding mail sys
 ``support+<token>@domain`` and a Message-ID, and is checked in constant time. A token from
 another workspace, another key, or with a changed character does not verify.
 
-Key rotation: ``TICKETGATE_SIGNING_KEY`` may list several keys, comma-separated, newest first.
-New tokens are signed with the newest; ``verify`` accepts a token of any listed key, so answers
-to mail sent before a rotation still thread; a key removed from the list stops verifying. The
-token names no key (same bytes but the tag, whatever the key): no key id to swap or strip,
-the 80-bit tag stays the whole proof. The verifier tries every listed key (a forger's odds
-grow with the number of keys, 2^80 / k tries: keep the list short, drop old keys).
+Key rotation: ``verify`` takes several keys (newest first; ``config.signing`` reads them) and
+accepts a token of any of them, so answers to mail sent before a rotation still thread. The
+token names no key (same bytes but the tag, whatever the key): no key id to swap or strip, the
+80-bit tag stays the whole proof.
 
 Uses: Message-ID ``<tg.<token>.<random>@domain>``, Reply-To ``support+<token>@domain``, the
-body markers ``[tg:<token>]`` (text) and ``<!-- tg:<token> -->`` (HTML). Pure, except
-``signing_keys`` and ``default_key``, which read the environment (and the key file, which
-``config.private_files`` creates).
+body markers ``[tg:<token>]`` (text) and ``<!-- tg:<token> -->`` (HTML). Pure: no I/O, no
+environment; the caller passes the keys.
 """
 from __future__ import annotations
 
@@ -27,20 +24,15 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import struct
 from collections.abc import Sequence
-from pathlib import Path
 
 VERSION = 1
 MAC_BYTES = 10                     # 80 bits: forging one needs 2^80 tries on average
 PAYLOAD = struct.Struct(">BQ")     # version, ticket number
 TOKEN_CHARS = 31                   # base32 of 19 bytes, without padding
-KEY_ENV = "TICKETGATE_SIGNING_KEY"
-KEY_SEPARATOR = ","                # TICKETGATE_SIGNING_KEY="newest,older": keys hold no comma
-KEY_FILE = "signing.key"           # under TICKETGATE_VAR_DIR when the env variable is unset
 _OWN_MESSAGE_ID = re.compile(r"^tg\.([a-z2-7]{31})\.[A-Za-z0-9_-]+@", re.IGNORECASE)
 
 
@@ -58,8 +50,9 @@ def verify(keys: str | bytes | Sequence[str | bytes], workspace: str,
            token: str) -> int | None:
     """The ticket number ``token`` names in ``workspace``, or None when it is not ours.
 
-    ``keys``: one key, or several (a rotation: ``signing_keys()``); a token signed with any of
-    them verifies. Every key is tried, so the time taken does not tell which one matched."""
+    ``keys``: one key, or several (a rotation, newest first: ``config.signing.signing_keys()``);
+    a token signed with any of them verifies. Every key is tried, so the time taken does not
+    tell which one matched."""
     keys = (keys,) if isinstance(keys, (str, bytes)) else tuple(keys)
     if not keys:
         raise ValueError("no signing key to verify with")
@@ -113,27 +106,3 @@ def text_marker(token: str) -> str:
 
 def html_marker(token: str) -> str:
     return f"<!-- tg:{token} -->"
-
-
-# --- the key -----------------------------------------------------------------------------------
-
-def default_key(environ=None) -> str:
-    """The key new tokens are signed with: the newest of ``signing_keys``."""
-    return signing_keys(environ)[0]
-
-
-def signing_keys(environ=None) -> tuple[str, ...]:
-    """The keys tokens verify with, newest first: the comma-separated entries of
-    ``TICKETGATE_SIGNING_KEY`` (blanks around them and empty or repeated entries ignored).
-    Unset (or nothing but commas): one random key kept in ``<var dir>/signing.key`` (created on
-    first use, mode 0600), so a single-machine installation signs with a secret of its own.
-    Several machines must share the keys through the environment."""
-    env = os.environ if environ is None else environ
-    listed = [key.strip() for key in env.get(KEY_ENV, "").split(KEY_SEPARATOR)]
-    keys = tuple(dict.fromkeys(key for key in listed if key))
-    if keys:
-        return keys
-    from config.private_files import read_or_create_secret
-    from config.settings import DEFAULT_VAR_DIR  # settings read nothing at import time
-    return (read_or_create_secret(Path(env.get("TICKETGATE_VAR_DIR", DEFAULT_VAR_DIR))
-                                  / KEY_FILE),)

@@ -6,13 +6,11 @@ docs/outbound.md explains each key.
 """
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from routing.schema import Strict
 
 DEFAULT_LANGUAGE = "default"   # the template used when none matches the ticket's language
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Template(Strict):

@@ -23,23 +23,20 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from routing.calendar import Calendar, CalendarIn
-from routing.config_input import PolicyIn, StepIn, _capacities, _levels
 from routing.model import Policy, Step
+from routing.policy_schema import PolicyIn, StepIn
 from routing.rules import PriorityIn, RuleIn, Rules
+from routing.schema import Strict, check_capacities, check_levels
 from routing.sla import SlaIn, parse_duration
 
 AGENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$"
 BREACH_ACTIONS = ("notify", "raise_priority", "reroute")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AgentSpec(_Strict):
+class AgentSpec(Strict):
     id: str = Field(pattern=AGENT_ID)
     name: str = ""
     email: str = ""
@@ -50,11 +47,11 @@ class AgentSpec(_Strict):
     status: Literal["online", "away", "offline"] = "offline"
     calendar: str = ""
 
-    _check_levels = field_validator("skills")(_levels)
-    _check_capacity = field_validator("capacity")(_capacities)
+    _check_levels = field_validator("skills")(check_levels)
+    _check_capacity = field_validator("capacity")(check_capacities)
 
 
-class LanguageIn(_Strict):
+class LanguageIn(Strict):
     detect: bool = True
     candidates: tuple[str, ...] = ()
     skill: Literal["off", "required", "preferred"] = "off"
@@ -72,7 +69,7 @@ class LanguageIn(_Strict):
         return values
 
 
-class AutomationIn(_Strict):
+class AutomationIn(Strict):
     auto_resolve_after: str | int | None = None   # answered, customer silent that long
     auto_close_after: str | int | None = None     # resolved that long
     on_breach: tuple[Literal[BREACH_ACTIONS], ...] = ("notify",)  # type: ignore[valid-type]
@@ -90,7 +87,7 @@ class AutomationIn(_Strict):
         return None if value is None else parse_duration(value)
 
 
-class Routing(_Strict):
+class Routing(Strict):
     policy: PolicyIn = PolicyIn(offer_channels=[])
     calendars: dict[str, CalendarIn] = {}
     agents: tuple[AgentSpec, ...] = ()

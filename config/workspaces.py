@@ -16,17 +16,14 @@ from config.channels import Channels
 from config.fetch import AllowHosts
 from config.outbound import Outbound
 from config.routing import Routing
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
+from routing.schema import Strict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 class ConfigError(ValueError):
     """The workspace file is missing, unreadable or invalid; the message says where and why."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ApiKeyRef(Strict):
@@ -43,7 +40,7 @@ class Reopen(Strict):
     days: int = Field(7, ge=0, description="for reopen_within: reopen if closed less than N days")
 
 
-class Workspace(Strict):
+class WorkspaceConfig(Strict):
     slug: str
     name: str = ""
     domains: tuple[str, ...] = ()
@@ -82,7 +79,7 @@ class Workspace(Strict):
 
 
 class Config(Strict):
-    workspaces: tuple[Workspace, ...]
+    workspaces: tuple[WorkspaceConfig, ...]
 
     @field_validator("workspaces")
     @classmethod
@@ -93,10 +90,10 @@ class Config(Strict):
             raise ValueError(f"duplicate workspace slug(s): {', '.join(dupes)}")
         return values
 
-    def workspace(self, slug: str) -> Workspace | None:
+    def workspace(self, slug: str) -> WorkspaceConfig | None:
         return next((w for w in self.workspaces if w.slug == slug), None)
 
-    def workspace_for_address(self, address: str) -> Workspace | None:
+    def workspace_for_address(self, address: str) -> WorkspaceConfig | None:
         return next((w for w in self.workspaces if w.owns(address)), None)
 
     def own_domains(self) -> tuple[str, ...]:

@@ -27,7 +27,9 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import field_validator, model_validator
+
+from routing.schema import Strict
 
 UTC = timezone.utc
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -89,10 +91,9 @@ def as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-class HolidayRangeIn(BaseModel):
+class HolidayRangeIn(Strict):
     """Consecutive closed local dates, both ends included."""
 
-    model_config = ConfigDict(extra="forbid")
     start: date
     end: date
 
@@ -108,10 +109,9 @@ class HolidayRangeIn(BaseModel):
         return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
 
-class CalendarIn(BaseModel):
+class CalendarIn(Strict):
     """A calendar as written in the workspace file (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid")
     timezone: str
     hours: dict[Literal[WEEKDAYS], list[str]]  # type: ignore[valid-type]
     holidays: list[date] = []

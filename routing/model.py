@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-PRIORITIES = ("low", "medium", "high", "urgent")
+PRIORITIES = ("low", "medium", "high", "urgent")  # the one list; lowest first: index = rank
 PRIORITY_RANK = {name: rank for rank, name in enumerate(PRIORITIES)}
+PRIORITIES_HIGHEST_FIRST = PRIORITIES[::-1]       # the order the API and its docs list them in
 STATUSES = ("online", "away", "offline")
 ABSENCE_POLICIES = ("keep", "requeue_all", "requeue_unanswered")
 STEP_ACTIONS = ("drop_preferred", "lower_levels", "widen", "park", "escalate")

@@ -31,12 +31,11 @@ from functools import cached_property
 from typing import Annotated, Callable, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (BaseModel, ConfigDict, Field, RootModel, ValidationError, field_validator,
-                      model_validator)
+from pydantic import BaseModel, Field, RootModel, ValidationError, field_validator, model_validator
 
-from routing.config_input import ConfigError
-from routing.user_regex import user_regex
 from routing.model import MAX_LEVEL, PRIORITIES, PRIORITY_RANK
+from routing.schema import ConfigError, Strict
+from routing.user_regex import user_regex
 
 CHANNELS = ("email", "form", "chat", "telegram")
 RULE_STATUSES = ("new", "open", "postponed", "spam")  # ticket statuses a rule may set
@@ -45,10 +44,6 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Priority = Literal[PRIORITIES]  # type: ignore[valid-type]
 Name = Annotated[str, Field(min_length=1)]
 _WINDOW = re.compile(r"([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_regex(value: str | None) -> str | None:
@@ -72,7 +67,7 @@ def window_minutes(between: str) -> tuple[int, int]:
     return start, end
 
 
-class HoursIn(_Strict):
+class HoursIn(Strict):
     days: list[Literal[DAYS]] = Field(default=list(DAYS), min_length=1)  # type: ignore[valid-type]
     between: str = "00:00-24:00"
     timezone: str
@@ -112,7 +107,7 @@ class HoursIn(_Strict):
         return holds
 
 
-class MatchIn(_Strict):
+class MatchIn(Strict):
     channels: list[Literal[CHANNELS]] = []  # type: ignore[valid-type]
     recipients: list[Name] = []  # globs, any case
     senders: list[Name] = []  # globs, any case
@@ -125,7 +120,7 @@ class MatchIn(_Strict):
     _regex = field_validator("subject", "text")(_check_regex)
 
 
-class ActionIn(_Strict):
+class ActionIn(Strict):
     required: dict[Name, Annotated[int, Field(ge=1, le=MAX_LEVEL)]] = {}
     preferred: dict[Name, Annotated[float, Field(gt=0)]] = {}
     priority: Priority | None = None
@@ -136,7 +131,7 @@ class ActionIn(_Strict):
     sla: Name | None = None  # an SLA policy's name, resolved by the caller
 
 
-class RuleIn(_Strict):
+class RuleIn(Strict):
     name: Name
     match: MatchIn = MatchIn()
     then: ActionIn
@@ -155,7 +150,7 @@ class RulesIn(RootModel[list[RuleIn]]):
         return self
 
 
-class PriorityIn(_Strict):
+class PriorityIn(Strict):
     """The priority raisers; their patterns are compiled once, on first use."""
 
     keywords: dict[Priority, list[Annotated[str, Field(pattern=r"\S")]]] = {}

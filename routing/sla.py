@@ -26,10 +26,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
 from routing.calendar import Calendar, as_utc
 from routing.model import PRIORITIES
+from routing.schema import Strict
 
 TARGET_NAMES = ("first_response", "next_response", "resolution")
 UNIT_SECONDS = (86400, 3600, 60, 1)  # d, h, m, s
@@ -64,8 +65,7 @@ class Targets:
     resolution: float | None = None
 
 
-class TargetsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TargetsIn(Strict):
     first_response: Duration | None = None
     next_response: Duration | None = None
     resolution: Duration | None = None
@@ -74,10 +74,9 @@ class TargetsIn(BaseModel):
         return Targets(self.first_response, self.next_response, self.resolution)
 
 
-class SlaIn(BaseModel):
+class SlaIn(Strict):
     """One SLA policy: targets per priority, the calendar they run on, the near-breach share."""
 
-    model_config = ConfigDict(extra="forbid")
     urgent: TargetsIn | None = None
     high: TargetsIn | None = None
     medium: TargetsIn | None = None

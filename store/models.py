@@ -14,7 +14,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("new", "open", "answered", "postponed", "resolved", "closed", "spam", "deleted")
 FINISHED = ("resolved", "closed", "spam", "deleted")  # hold no agent, no running SLA clock
-PRIORITIES = ("urgent", "high", "medium", "low")
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
 
 
@@ -239,8 +238,9 @@ class ThreadKey(Base):
     strong: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class TicketEvent(Base):
-    """Audit trail: every status, assignee, priority and threading change with its time."""
+class AuditEntry(Base):
+    """Audit trail: every status, assignee, priority and threading change with its time (the
+    table keeps its first name; ``channels.event.TicketEvent`` is the inbound event)."""
     __tablename__ = "ticket_events"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.models import (Contact, Customer, Identity, Participant, Ticket, TicketEvent, Workspace,
+from store.models import (AuditEntry, Contact, Customer, Identity, Participant, Ticket, Workspace,
                           utcnow)
 
 MAX_MERGE_HOPS = 20  # a merge chain longer than this is a data error, not a loop to follow
@@ -156,7 +156,7 @@ def next_ticket_number(session: Session, workspace_id: int) -> int:
 
 def audit(session: Session, ticket: Ticket, kind: str, old: str = "", new: str = "",
           actor: str = "system") -> None:
-    insert_rows(session, TicketEvent, [{"ticket_id": ticket.id, "kind": kind, "old": old,
+    insert_rows(session, AuditEntry, [{"ticket_id": ticket.id, "kind": kind, "old": old,
                                         "new": new, "actor": actor, "at": utcnow()}])
 
 

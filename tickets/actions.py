@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from channels import tokens
 from channels.mail.html import sanitize
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from store import db, repo
 from store.models import Identity, Message, Participant, ThreadKey, Ticket, Workspace, utcnow
 from tickets import sla_clock, threads as threading

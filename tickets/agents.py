@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.routing import AgentSpec, Routing
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from routing.rules_schema import CHANNELS
 from store.models import Agent, utcnow
 from tickets import reactions

@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from routing.engine import Router
 from routing.model import PRIORITY_RANK, Decision, Request
 from store import repo

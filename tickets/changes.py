@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from routing.model import Policy
 from store import repo
 from store.models import FINISHED, Agent, Assignment, Ticket, utcnow
@@ -34,7 +34,7 @@ from tickets import assign, reactions, sla_clock
 from tickets import route_store as rs
 from tickets.reactions import Reaction
 
-MAX_AUDIT = 200  # characters of an audit trail value (TicketEvent.old/new)
+MAX_AUDIT = 200  # characters of an audit trail value (AuditEntry.old/new)
 
 
 class ChangeRefused(Exception):

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from routing.calendar import as_utc  # SQLite gives datetimes back naive (in UTC)
 from routing.model import Decision
 from store import repo

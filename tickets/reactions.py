@@ -18,7 +18,7 @@ from sqlalchemy import or_, select, true
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from routing.model import Decision
 from store.models import Agent, Assignment, Ticket
 from tickets import assign

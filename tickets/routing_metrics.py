@@ -11,8 +11,9 @@ parked and offered tickets, open tickets with a breached SLA target, and fairnes
 window:
 Jain's index ``(sum x)^2 / (n sum x^2)`` of x = assignments started in the window / the agent's
 total weighted capacity, over the agents online *now* (an approximation of "online during the
-window": presence history is not stored), as in ``routing.simreport``. A database error skips
-the store families (logged); a Redis error skips the counters; ``/metrics`` still answers.
+window": presence history is not stored), as in the simulator's report (``routing.fairness``). A
+database error skips the store families (logged); a Redis error skips the counters;
+``/metrics`` still answers.
 """
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from queues import metrics
+from routing.fairness import jain
 from routing.model import PRIORITIES, DecisionKind, Policy
-from routing.simreport import jain
 from store.models import STATUSES, Agent, Assignment, Ticket, Workspace, utcnow
 from tickets.route_store import total_units
 from tickets.sla_clock import FINISHED

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from channels import tokens
 from channels.event import TicketEvent
+from config import signing
 from store import repo
 from store.models import Ticket, Workspace
 
@@ -22,7 +23,7 @@ def ticket_of_token(session: Session, workspace: Workspace, token: str,
     """The ticket ``token`` names in ``workspace`` when its signature holds."""
     if not token:
         return None
-    number = tokens.verify(key or tokens.signing_keys(), workspace.slug, token)
+    number = tokens.verify(key or signing.signing_keys(), workspace.slug, token)
     return repo.ticket_by_number(session, workspace.id, number) if number is not None else None
 
 

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from sqlalchemy import false, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
-from store.models import (Contact, Customer, Identity, Message, QuarantineEntry, Ticket,
-                          TicketEvent)
+from store.models import (AuditEntry, Contact, Customer, Identity, Message, QuarantineEntry,
+                          Ticket)
 
 DEFAULT_CLASSIFICATION = "normal"  # what a message without a stored classification kind is
 SLA_DUES = ("first_response_due", "next_response_due", "resolution_due")
@@ -140,7 +140,7 @@ def entry_json(e: QuarantineEntry) -> dict:
             "replayed_at": iso(e.replayed_at)}
 
 
-def audit_json(e: TicketEvent) -> dict:
+def audit_json(e: AuditEntry) -> dict:
     """One audit-trail entry: ``kind`` of change, ``old`` and ``new`` value, ``actor``, ``at``."""
     return {"id": e.id, "kind": e.kind, "old": e.old, "new": e.new, "actor": e.actor,
             "at": iso(e.at)}

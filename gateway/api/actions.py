@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from channels import tokens
+from config import signing
 from gateway.api import auth, params as wire
 from gateway.errors import ApiError, bad_request
 from gateway.api.params import json_body
@@ -62,7 +62,7 @@ def post_reply(number: int):
         workspace, ticket = _ticket(session, number)
         draft.attachments = _attachments(body.get("attachments"), rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config,
-                             repo.survivor(session, ticket), draft, tokens.default_key())
+                             repo.survivor(session, ticket), draft, signing.default_key())
         answer, message_id, survivor = message_body(message), message.id, message.ticket_id
         number = session.get(Ticket, survivor).number
     if answer["delivery"]["status"] == "queued":

@@ -6,7 +6,8 @@ field. Paths are written in full (``/api/v1/...``, ``/healthz``) exactly as PROD
 from __future__ import annotations
 
 from gateway.api.params import (CHANNEL_ALIASES, DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_PARAM, TICKET_CHANNELS)
-from store.models import PRIORITIES, STATUSES
+from routing.model import PRIORITIES_HIGHEST_FIRST
+from store.models import STATUSES
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"  # version of this document's contract, not of the software
@@ -102,7 +103,7 @@ def ticket_schema() -> dict:
                "breached": BOOL})
     return obj({
         "number": INT, "subject": STR, "status": {"enum": list(STATUSES)},
-        "priority": {"enum": list(PRIORITIES)}, "channel": STR,
+        "priority": {"enum": list(PRIORITIES_HIGHEST_FIRST)}, "channel": STR,
         "customer": obj({"id": INT, "name": STR, "email": NULL_STR,
                          "identities": {"type": "array", "items": identity}}, nullable=True),
         "message_count": INT, "assignee": NULL_STR,

@@ -26,8 +26,9 @@ from gateway.errors import ApiError, bad_request
 from gateway.api.params import json_body
 from tickets.wire import load_relations, ticket_json
 from gateway.web import runtime_of
+from routing.model import PRIORITIES_HIGHEST_FIRST
 from store import repo
-from store.models import PRIORITIES, STATUSES, Ticket
+from store.models import STATUSES, Ticket
 from tickets import reactions, routing_events, changes as ticket_changes
 from tickets.changes import ChangeRefused
 
@@ -44,7 +45,7 @@ class TicketPatch(BaseModel):
     """The body; only the fields sent are changed (``assignee: null`` unassigns)."""
     model_config = ConfigDict(extra="forbid", strict=True)
     status: Literal[STATUSES] = "new"  # type: ignore[valid-type]
-    priority: Literal[PRIORITIES] = "medium"  # type: ignore[valid-type]
+    priority: Literal[PRIORITIES_HIGHEST_FIRST] = "medium"  # type: ignore[valid-type]
     assignee: Annotated[str, Field(pattern=AGENT_ID)] | None = None
     tags: list[Tag] = Field([], max_length=MAX_TAGS)
     author: str = Field("", max_length=MAX_AUTHOR, pattern=r"^[^\x00-\x1f\x7f]*$")

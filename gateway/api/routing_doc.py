@@ -8,8 +8,9 @@ from config.routing import AGENT_ID
 from gateway.api.actions_doc import AUTHOR, body
 from gateway.api.patch import MAX_TAG, MAX_TAGS
 from gateway.api.openapi import (ONE_LINE, PREFIX, SPACE, STR, TIME, obj, operation, path, ref, reply)
+from routing.model import PRIORITIES_HIGHEST_FIRST
 from routing.rules_schema import CHANNELS
-from store.models import PRIORITIES, STATUSES
+from store.models import STATUSES
 from tickets import agents
 
 NAME = "^[^\\x00-\\x1f\\x7f]{1,%d}$" % agents.MAX_NAME  # a skill or department name
@@ -81,7 +82,8 @@ def paths() -> dict:
 
 def offer_paths() -> dict:
     offer = obj({"number": {"type": "integer"}, "channel": STR, "subject": STR,
-                 "priority": {"enum": list(PRIORITIES)}, "offered_at": TIME, "expires_at": TIME})
+                 "priority": {"enum": list(PRIORITIES_HIGHEST_FIRST)}, "offered_at": TIME,
+                 "expires_at": TIME})
     number = path("number", "ticket number within the workspace")
     answer = body({"agent": {"type": "string", "pattern": AGENT_ID,
                              "description": "the agent the ticket is offered to"}}, ("agent",))
@@ -102,7 +104,8 @@ def offer_paths() -> dict:
 
 def ticket_patch() -> dict:
     fields = ("status", "priority", "assignee", "tags")
-    changes = body({"status": {"enum": list(STATUSES)}, "priority": {"enum": list(PRIORITIES)},
+    changes = body({"status": {"enum": list(STATUSES)},
+                    "priority": {"enum": list(PRIORITIES_HIGHEST_FIRST)},
                     "assignee": {"type": ["string", "null"], "pattern": AGENT_ID,
                                  "description": "agent id; null: back to routing"},
                     "tags": {**TAGS, "description": "the new list (replaces)"},

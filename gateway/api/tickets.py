@@ -15,7 +15,7 @@ from gateway.api import auth, openapi, params as wire
 from gateway.errors import ApiError
 from tickets.wire import audit_json, entry_json, load_relations, message_json, ticket_json
 from gateway.web import runtime_of
-from store.models import Identity, Message, QuarantineEntry, Ticket, TicketEvent, Workspace
+from store.models import AuditEntry, Identity, Message, QuarantineEntry, Ticket, Workspace
 from queues.replay import NotReplayable, replay_entry
 
 bp = Blueprint("api", __name__)
@@ -128,10 +128,10 @@ def list_ticket_events(number: int):
     """The ticket's audit trail, oldest first: who changed what and when."""
     p = wire.entry_list(request.args, wire.EVENT_CURSOR)
     with runtime_of(current_app).read_sessions() as session:
-        query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_of(session, number).id)
+        query = select(AuditEntry).where(AuditEntry.ticket_id == ticket_of(session, number).id)
         if p.after is not None:
-            query = query.where(TicketEvent.id > p.after)
-        rows = list(session.scalars(query.order_by(TicketEvent.id).limit(p.limit + 1)))
+            query = query.where(AuditEntry.id > p.after)
+        rows = list(session.scalars(query.order_by(AuditEntry.id).limit(p.limit + 1)))
         page, next_cursor = wire.page(rows, p.limit, wire.EVENT_CURSOR)
         return jsonify({"events": [audit_json(e) for e in page], "next_cursor": next_cursor})
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import text
 
-from channels import tokens
+from config import signing
 from config.private_files import make_private_folder, read_or_create_secret
 from gateway.ops import embedded_redis
 from store.blobs import BlobStore
@@ -52,9 +52,9 @@ def test_existing_folders_keep_their_mode(tmp_path):
 
 
 def test_the_signing_key_file_is_created_private(tmp_path):
-    [key] = tokens.signing_keys({"TICKETGATE_VAR_DIR": str(tmp_path / "var")})
-    assert mode(tmp_path / "var" / tokens.KEY_FILE) == 0o600 and mode(tmp_path / "var") == 0o700
-    assert (tmp_path / "var" / tokens.KEY_FILE).read_text().strip() == key
+    [key] = signing.signing_keys({"TICKETGATE_VAR_DIR": str(tmp_path / "var")})
+    assert mode(tmp_path / "var" / signing.KEY_FILE) == 0o600 and mode(tmp_path / "var") == 0o700
+    assert (tmp_path / "var" / signing.KEY_FILE).read_text().strip() == key
 
 
 def test_sqlite_file_its_wal_shm_and_lock_file_are_0600(tmp_path):

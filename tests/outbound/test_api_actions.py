@@ -5,7 +5,7 @@ import pytest
 from rq import Queue
 from sqlalchemy import select
 
-from store.models import Message, Participant, ThreadKey, Ticket, TicketEvent
+from store.models import AuditEntry, Message, Participant, ThreadKey, Ticket
 from tests.outbound.conftest import auth, inbound, reply
 from tests.outbound.mails import client_reply, first_mail
 from workers.outbound import deliver
@@ -28,7 +28,7 @@ def test_reply_is_stored_queued_and_enqueued(rt, client, ticket):
     with rt.sessions() as s:
         t = s.scalar(select(Ticket))
         assert (t.status, t.message_count) == ("answered", 2)
-        audit = s.scalars(select(TicketEvent).where(TicketEvent.kind == "status")).all()
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.kind == "status")).all()
         assert [(a.old, a.new, a.actor) for a in audit] == [("new", "answered", "agent-7")]
 
 

@@ -5,13 +5,14 @@ import base64
 import pytest
 
 from channels import tokens
+from config import signing
 
 OLD, NEW, NEWER = "old-key-" + "o" * 24, "new-key-" + "n" * 24, "newer-key-" + "w" * 22
 
 
 def keys_of(value: str, tmp_path) -> tuple[str, ...]:
-    return tokens.signing_keys({"TICKETGATE_SIGNING_KEY": value,
-                                "TICKETGATE_VAR_DIR": str(tmp_path)})
+    return signing.signing_keys({"TICKETGATE_SIGNING_KEY": value,
+                                 "TICKETGATE_VAR_DIR": str(tmp_path)})
 
 
 def raw(token: str) -> bytes:
@@ -19,12 +20,12 @@ def raw(token: str) -> bytes:
 
 
 def test_the_newest_key_signs_and_every_listed_key_verifies():
-    before = tokens.sign(tokens.default_key({"TICKETGATE_SIGNING_KEY": OLD}), "demo", 12)
+    before = tokens.sign(signing.default_key({"TICKETGATE_SIGNING_KEY": OLD}), "demo", 12)
     env = {"TICKETGATE_SIGNING_KEY": f"{NEW},{OLD}"}
-    after = tokens.sign(tokens.default_key(env), "demo", 13)
-    assert tokens.default_key(env) == NEW
-    assert tokens.verify(tokens.signing_keys(env), "demo", before) == 12  # mail sent before
-    assert tokens.verify(tokens.signing_keys(env), "demo", after) == 13
+    after = tokens.sign(signing.default_key(env), "demo", 13)
+    assert signing.default_key(env) == NEW
+    assert tokens.verify(signing.signing_keys(env), "demo", before) == 12  # mail sent before
+    assert tokens.verify(signing.signing_keys(env), "demo", after) == 13
     assert tokens.verify(OLD, "demo", after) is None  # signed with the new key, not the old
 
 
@@ -72,7 +73,7 @@ def test_the_list_is_read_newest_first_without_blanks_or_repeats(tmp_path, value
 @pytest.mark.parametrize("value", ["", " ", ",", " , ,"])
 def test_a_blank_list_falls_back_to_the_private_key_file(tmp_path, value):
     keys = keys_of(value, tmp_path)
-    assert keys == ((tmp_path / tokens.KEY_FILE).read_text().strip(),)
+    assert keys == ((tmp_path / signing.KEY_FILE).read_text().strip(),)
     assert len(keys[0]) >= 40
 
 

@@ -2,6 +2,7 @@
 import pytest
 
 from channels import email, tokens
+from config import signing
 
 KEY = "k" * 32
 
@@ -54,8 +55,8 @@ def test_places_where_tokens_go():
 
 
 def test_default_key_from_env_or_a_private_file(tmp_path):
-    assert tokens.default_key({"TICKETGATE_SIGNING_KEY": "abc"}) == "abc"
+    assert signing.default_key({"TICKETGATE_SIGNING_KEY": "abc"}) == "abc"
     env = {"TICKETGATE_VAR_DIR": str(tmp_path)}
-    first = tokens.default_key(env)
-    assert len(first) >= 40 and tokens.default_key(env) == first
-    assert (tmp_path / tokens.KEY_FILE).stat().st_mode & 0o077 == 0
+    first = signing.default_key(env)
+    assert len(first) >= 40 and signing.default_key(env) == first
+    assert (tmp_path / signing.KEY_FILE).stat().st_mode & 0o077 == 0

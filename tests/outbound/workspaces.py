@@ -1,5 +1,5 @@
 """The workspace schema with ``outbound`` (as the lead will hang ``config.outbound.Outbound``
-under ``Workspace``), and the test workspaces with acknowledgements and a webhook on.
+under ``WorkspaceConfig``), and the test workspaces with acknowledgements and a webhook on.
 
 The local receivers of these tests listen on 127.0.0.1, which the guarded client refuses by
 default: the demo workspace lists it in ``fetch_allow_hosts``, as an operator would."""
@@ -8,11 +8,11 @@ from __future__ import annotations
 import copy
 
 from config.outbound import Outbound
-from config.workspaces import Config, Workspace
+from config.workspaces import Config, WorkspaceConfig
 from tests.conftest import TEST_CONFIG
 
 
-class OutboundWorkspace(Workspace):
+class OutboundWorkspace(WorkspaceConfig):
     outbound: Outbound = Outbound()
 
 

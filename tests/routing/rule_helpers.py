@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from routing.config_input import ConfigError
+from routing.schema import ConfigError
 from routing.rules import RuleInput, evaluate, load_rules
 
 TUESDAY_9_UTC = datetime(2025, 3, 4, 9, 0, tzinfo=timezone.utc)  # 10:00 in Prague

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from config.workspaces import parse_config
-from store.models import Agent, Assignment, Ticket, TicketEvent, Workspace
+from store.models import Agent, Assignment, AuditEntry, Ticket, Workspace
 from tests.conftest import TEST_CONFIG
 from tests.workers.events import chat_event, mail_event
 from tickets import actions, assign
@@ -134,7 +134,7 @@ def test_breach_is_flagged_once_audited_and_escalated(rt):
     assert t.priority == "high"
     assert sweep.sweep(rt, now=later(minutes=45))["breaches"] == 0  # flagged once
     with rt.sessions.begin() as s:
-        kinds = s.scalars(select(TicketEvent.kind).where(TicketEvent.kind == "sla_breach")).all()
+        kinds = s.scalars(select(AuditEntry.kind).where(AuditEntry.kind == "sla_breach")).all()
     assert kinds == ["sla_breach"]
 
 

@@ -6,7 +6,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from store import repo
-from store.models import Agent, Assignment, Ticket, TicketEvent
+from store.models import Agent, Assignment, AuditEntry, Ticket
 from tests.gateway.apifactory import add_ticket, auth
 from tickets import assign
 from tickets.agents import seed_agents
@@ -47,11 +47,11 @@ def events(rt, number: int, kind: str | None = None) -> list[tuple]:
     with rt.read_sessions() as session:
         ws = repo.workspace_row(session, "demo")
         ticket_id = repo.ticket_by_number(session, ws.id, number).id
-        query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+        query = select(AuditEntry).where(AuditEntry.ticket_id == ticket_id)
         if kind:
-            query = query.where(TicketEvent.kind == kind)
+            query = query.where(AuditEntry.kind == kind)
         return [(e.kind, e.old, e.new, e.actor)
-                for e in session.scalars(query.order_by(TicketEvent.id))]
+                for e in session.scalars(query.order_by(AuditEntry.id))]
 
 
 def webhook_changes(rt) -> list[tuple[int, dict]]:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from channels.common import Parsed
 from config.workspaces import parse_config
-from store.models import Customer, Identity, Message, Ticket, TicketEvent
+from store.models import AuditEntry, Customer, Identity, Message, Ticket
 from tests.workers.events import chat_event, mail_event
 from tests.workers.test_pipeline import count, store, tickets
 from workers.ingest import normalize
@@ -33,7 +33,7 @@ def test_newer_revision_replaces_the_stored_text(runtime):
     assert (message.text, message.reply_text, message.revision) == ("hello", "hello",
                                                                      "1700000100")
     with runtime.sessions() as s:
-        kinds = s.scalars(select(TicketEvent.kind)).all()
+        kinds = s.scalars(select(AuditEntry.kind)).all()
     assert "message_edited" in kinds
 
 

@@ -1,7 +1,7 @@
 """The ingest pipeline on real databases: dedupe, classify, identify, thread, lifecycle, store."""
 from sqlalchemy import func, select
 
-from store.models import Identity, Message, QuarantineEntry, ThreadKey, Ticket, TicketEvent
+from store.models import AuditEntry, Identity, Message, QuarantineEntry, ThreadKey, Ticket
 from tests.workers.events import mail_event
 from workers.ingest import pipeline
 from workers.ingest.job import ingest_with, store_event
@@ -133,7 +133,7 @@ def test_audit_trail_records_creation_and_status_change(runtime):
         s.scalars(select(Ticket)).one().status = "answered"
     store(runtime, mail_event("b@x", in_reply_to=["a@x"]))
     with runtime.sessions() as s:
-        kinds = s.scalars(select(TicketEvent.kind).order_by(TicketEvent.id)).all()
+        kinds = s.scalars(select(AuditEntry.kind).order_by(AuditEntry.id)).all()
     assert kinds == ["created", "status", "threaded"]
 
 

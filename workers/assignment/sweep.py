@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from config.logs import configure_logging
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from queues import metrics
 from routing.calendar import as_utc  # SQLite gives datetimes back naive (in UTC)
 from routing.model import PRIORITIES, PRIORITY_RANK, Decision

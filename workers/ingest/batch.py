@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DataError, IntegrityError
 
 from channels.event import TicketEvent
-from config.workspaces import Workspace
+from config.workspaces import WorkspaceConfig
 from store import db, repo
 from store.models import QuarantineEntry
 from tickets import agents
@@ -29,7 +29,7 @@ RACE_ATTEMPTS = 5  # a unique-key race with another worker is retried this many 
 class Item:
     """One envelope on its way through the job."""
     envelope: dict
-    config: Workspace | None = None
+    config: WorkspaceConfig | None = None
     event: TicketEvent | None = None
     outcome: str = ""           # created | threaded | edited | duplicate | ignored | quarantined
     reason: str = ""            # quarantine reason and detail
@@ -55,7 +55,7 @@ def store_items(rt: Runtime, items: list[Item]) -> None:
         store_batch(rt, [item])
 
 
-def seed(rt: Runtime, config: Workspace) -> None:
+def seed(rt: Runtime, config: WorkspaceConfig) -> None:
     """The workspace file's agents into the store (another worker may have done it first)."""
     try:
         with rt.sessions.begin() as session:

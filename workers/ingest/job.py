@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from rq import get_current_job
 
 from channels.event import TicketEvent
-from config.workspaces import Workspace
+from config.workspaces import WorkspaceConfig
 from queues import metrics
 from queues.channels import current_envelope
 from queues.intake import RAW_KEY
@@ -61,7 +61,7 @@ def route_items(rt: Runtime, items: list[Item]) -> None:
             log.exception("routing ticket %s failed; the sweep will retry", item.route)
 
 
-def store_event(rt: Runtime, config: Workspace, event: TicketEvent) -> str:
+def store_event(rt: Runtime, config: WorkspaceConfig, event: TicketEvent) -> str:
     """Store one already normalized event (tests, replays of events); returns the outcome."""
     item = Item(envelope={"workspace": config.slug, "channel": event.channel}, config=config,
                 event=event)
@@ -110,7 +110,7 @@ def _normalize_item(rt: Runtime, item: Item) -> None:
     envelope["native_id"] = parsed.event.native_id
 
 
-def _workspace(rt: Runtime, envelope: dict) -> Workspace:
+def _workspace(rt: Runtime, envelope: dict) -> WorkspaceConfig:
     config = rt.config.workspace(envelope.get("workspace", ""))
     if config is None:
         raise pipeline.Quarantine("unknown_workspace",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from channels.event import TicketEvent
-from config.workspaces import Workspace as WorkspaceConfig
+from config.workspaces import WorkspaceConfig
 from store import repo
 from store.models import Customer, Ticket, Workspace
 from workers.ingest import edits, lifecycle, rules_step

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from channels.event import TicketEvent
 from store import repo
 from store.models import Contact, Identity, Message, Participant, ThreadKey, utcnow
-from store.models import TicketEvent as AuditEntry
+from store.models import AuditEntry
 
 
 @dataclass

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from channels import tokens
 from channels.mail.subject import ticket_token
+from config import signing
 from config import outbound as outbound_config
 from queues import ratelimit
 from store import repo
@@ -53,7 +54,7 @@ def acknowledge_with(rt: Runtime, workspace: str, dedupe_key: str,
             if reason:
                 log.info("no acknowledgement for ticket %s: %s", ticket.number, reason)
                 return f"skipped: {reason}"
-            existing = _store(session, config, message, ticket, tokens.default_key()).id
+            existing = _store(session, config, message, ticket, signing.default_key()).id
     return deliver.deliver_with(rt, existing)
 
 

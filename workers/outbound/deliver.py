@@ -22,8 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from channels import tokens
-from config import outbound as outbound_config
+from config import outbound as outbound_config, signing
 from store.models import Message, OutboxEntry, Ticket, utcnow
 from workers.outbound import chat_out, email_out, telegram_out
 from workers.outbound.relay import PermanentFailure, TransientFailure
@@ -43,7 +42,7 @@ def deliver(message_id: int) -> str:
 def deliver_with(rt: Runtime, message_id: int, key: str | None = None) -> str:
     """Deliver the message; returns its delivery status afterwards."""
     try:
-        prepared = _prepare(rt, message_id, key or tokens.default_key())
+        prepared = _prepare(rt, message_id, key or signing.default_key())
         if isinstance(prepared, str):
             return prepared
         channel, plan = prepared

@@ -1,12 +1,12 @@
-"""routing lint: each finding on a config made to trigger it, and a clean config."""
+"""simulation lint: each finding on a config made to trigger it, and a clean config."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from routing.__main__ import main
-from routing.config_input import parse
-from routing.lint import lint
+from simulation.__main__ import main
+from simulation.config_input import parse
+from simulation.lint import lint
 
 AGENT = {"id": "a1", "skills": {"en": 3, "tax": 2}, "departments": ["general"],
          "capacity": {"email": 5, "chat": 2}, "total": 10}

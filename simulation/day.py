@@ -20,7 +20,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from routing.config_input import ConfigError, RoutingInput
+from routing.schema import ConfigError
+from simulation.config_input import RoutingInput
 
 DAY_S = 86_400.0
 

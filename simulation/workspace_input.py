@@ -1,8 +1,8 @@
-"""A workspace's ``routing:`` block (config/routing.py) as the input of ``routing simulate`` and
-``routing lint`` (``RoutingInput``, routing/config_input.py), so the real configuration can be
-checked before it is activated:
+"""A workspace's ``routing:`` block (config/routing.py) as the input of ``simulation simulate``
+and ``simulation lint`` (``RoutingInput``, simulation/config_input.py), so the real configuration
+can be checked before it is activated:
 
-    python -m routing lint --config config/ticketgate.yaml --workspace demo --date 2026-03-02
+    python -m simulation lint --config config/ticketgate.yaml --workspace demo --date 2026-03-02
 
 :func:`load` reads either format: a file whose top level has ``workspaces:`` is a workspace
 file, anything else the native input. Only the chosen workspace's ``routing:`` block is parsed
@@ -52,10 +52,11 @@ from pydantic import ValidationError
 
 from config.routing import AgentSpec, Routing
 from routing.calendar import UTC, Calendar
-from routing.config_input import ConfigError, RoutingInput, parse, read_mapping
 from routing.model import PRIORITIES, Policy
 from routing.rules_schema import CHANNELS, ActionIn, RuleIn
+from routing.schema import ConfigError
 from routing.sla import SlaIn
+from simulation.config_input import RoutingInput, parse, read_mapping
 
 UNMATCHED = "(unmatched)"  # the catch-all rule's name
 ONE_DAY = timedelta(days=1)

@@ -4,7 +4,7 @@ One heap of events (ticket arrivals, presence changes, agents finishing work, of
 answered, queue samples); before each event the router's own timers (ladder rungs, offer
 timeouts) that are due are applied with :meth:`Router.tick`. Agents accept offers after
 ``simulation.accept_s`` (or decline with ``decline_rate``), work on a ticket for its handle time
-and release it. Every decision is recorded in :class:`routing.simreport.Recorder`.
+and release it. Every decision is recorded in :class:`simulation.report.Recorder`.
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import heapq
 import itertools
 import random
 
-from routing.config_input import RoutingInput
 from routing.engine import Router
 from routing.model import Decision, Request
-from routing.simday import Day, TicketArrival
-from routing.simreport import Recorder
+from simulation.config_input import RoutingInput
+from simulation.day import Day, TicketArrival
+from simulation.report import Recorder
 
 SAMPLE_S = 300.0
 
@@ -122,5 +122,5 @@ class Simulation:
 
 
 def simulate(config: RoutingInput, day: Day, seed: int = 1, decline_rate: float = 0.0) -> dict:
-    """Run and summarize (see :func:`routing.simreport.Recorder.summary`)."""
+    """Run and summarize (see :func:`simulation.report.Recorder.summary`)."""
     return Simulation(config, day, seed, decline_rate).run().summary()

@@ -1,14 +1,16 @@
-"""Command line: ``python -m routing simulate ...`` and ``python -m routing lint ...``.
+"""Command line: ``python -m simulation simulate ...`` and ``python -m simulation lint ...``.
 
-    python -m routing simulate --config current.yaml [--candidate new.yaml]
+    python -m simulation simulate --config current.yaml [--candidate new.yaml]
         [--workspace SLUG] [--date YYYY-MM-DD] [--tickets N] [--agents M] [--seed S]
         [--day recorded.jsonl] [--decline-rate R] [--share RULE=WEIGHT ...] --out DIR
-    python -m routing lint --config routing.yaml [--workspace SLUG] [--date YYYY-MM-DD] [--json]
+    python -m simulation lint --config routing.yaml [--workspace SLUG] [--date YYYY-MM-DD]
+        [--json]
 
-``--config`` and ``--candidate`` take the native input (routing/config_input.py) or a workspace
-file (top-level ``workspaces:``); of the latter, the routing block of ``--workspace`` (needed
-when several workspaces have one) as it would be on ``--date`` (calendars; default: the next
-Monday), see routing/workspace_input.py. Invalid input: "error: path: message" lines, exit 2.
+``--config`` and ``--candidate`` take the native input (simulation/config_input.py) or a
+workspace file (top-level ``workspaces:``); of the latter, the routing block of ``--workspace``
+(needed when several workspaces have one) as it would be on ``--date`` (calendars; default: the
+next Monday), see simulation/workspace_input.py. Invalid input: "error: path: message" lines,
+exit 2.
 
 ``--share`` sets a rule's share of the generated traffic (a workspace file's rules all get 1,
 since which messages a rule matches cannot be generated; ``(unmatched)`` is the rest).
@@ -25,13 +27,14 @@ import time
 from datetime import date
 from pathlib import Path
 
-from routing.config_input import ConfigError, RoutingInput
-from routing.lint import lint
-from routing.simchart import render
-from routing.simday import generate, read, write
-from routing.simreport import compare
-from routing.simulate import simulate
-from routing.workspace_input import load
+from routing.schema import ConfigError
+from simulation.chart import render
+from simulation.config_input import RoutingInput
+from simulation.day import generate, read, write
+from simulation.lint import lint
+from simulation.report import compare
+from simulation.simulate import simulate
+from simulation.workspace_input import load
 
 
 def scale_agents(config: RoutingInput, count: int) -> RoutingInput:
@@ -138,7 +141,7 @@ def _share(text: str) -> tuple[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m routing", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m simulation", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser("simulate", help="replay a day through the router")
     sim.add_argument("--config", required=True,

@@ -1,4 +1,4 @@
-"""``routing lint``: find configuration mistakes before a routing config is activated.
+"""``simulation lint``: find configuration mistakes before a routing config is activated.
 
 Findings have a severity (error: tickets would wait forever or the config contradicts itself;
 warning: likely a mistake; info: worth knowing), a code, where it is and a message:
@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from routing.config_input import RoutingInput, RuleIn
 from routing.index import AgentIndex
 from routing.ladder import effective_requirement
 from routing.model import TERMINAL_ACTIONS, Request
+from simulation.config_input import RoutingInput, SimRuleIn
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def _serving(index: AgentIndex, channel: str) -> set[str]:
             if a.capacity.get(channel, 0) > 0 and weight <= a.total}
 
 
-def _rule(config: RoutingInput, rule: RuleIn, index: AgentIndex, policy) -> list[Finding]:
+def _rule(config: RoutingInput, rule: SimRuleIn, index: AgentIndex, policy) -> list[Finding]:
     out = []
     ladder = config.ladder_of(rule)
     request = Request("lint", rule.channels[0], dict(rule.required), dict(rule.preferred),
@@ -163,7 +163,7 @@ def _ladders(config: RoutingInput) -> list[Finding]:
     return out
 
 
-def _no_effect(rule: RuleIn, step, position: int, where: str) -> list[Finding]:
+def _no_effect(rule: SimRuleIn, step, position: int, where: str) -> list[Finding]:
     idle = (step.action == "drop_preferred" and not rule.preferred) or (
         step.action == "lower_levels" and all(level == 1 for level in rule.required.values()))
     if not idle:

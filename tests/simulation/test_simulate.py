@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from routing.__main__ import main
-from routing.config_input import load, parse
-from routing.simday import Day, Presence, TicketArrival, generate, read, write
-from routing.simreport import jain, spread
-from routing.simulate import simulate
+from routing.fairness import jain
+from simulation.__main__ import main
+from simulation.config_input import load, parse
+from simulation.day import Day, Presence, TicketArrival, generate, read, write
+from simulation.report import spread
+from simulation.simulate import simulate
 
 EXAMPLE = Path(__file__).parent / "fixtures" / "example.yaml"
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 
-from routing.config_input import RoutingInput
+from routing.fairness import jain
 from routing.model import PRIORITIES, Decision, Request
+from simulation.config_input import RoutingInput
 
 HOUR = 3600.0
 
@@ -36,11 +37,6 @@ def percentile(values: list[float], p: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def jain(values: list[float]) -> float | None:
-    squares = sum(v * v for v in values)
-    return (sum(values) ** 2) / (len(values) * squares) if squares else None
 
 
 class Recorder:

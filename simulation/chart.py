@@ -63,7 +63,7 @@ def _hourly(values: list, key: str | None = None) -> list[tuple[float, float]]:
     return out
 
 
-def render(results: dict[str, dict], title: str = "routing simulate") -> str:
+def render(results: dict[str, dict], title: str = "routing simulation") -> str:
     """The page for ``{"current": summary, "candidate": summary?}``."""
     queue = {name: [(t / 3600, n) for t, n in r["queue"]] for name, r in results.items()}
     p50 = {name: _hourly(r["wait_by_hour"], "p50") for name, r in results.items()}

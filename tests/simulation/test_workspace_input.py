@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from routing.__main__ import main
-from routing.config_input import ConfigError
-from routing.lint import lint
-from routing.workspace_input import (UNMATCHED, convert, load, next_monday, pick_workspace,
+from routing.schema import ConfigError
+from simulation.__main__ import main
+from simulation.lint import lint
+from simulation.workspace_input import (UNMATCHED, convert, load, next_monday, pick_workspace,
                                      validate_routing)
 
 TICKETGATE = Path(__file__).parents[2] / "config" / "ticketgate.yaml"

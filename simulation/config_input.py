@@ -1,5 +1,6 @@
-"""The input of ``routing simulate`` and ``routing lint``: agents, rule requirements, ladders,
-policy, SLA targets and (optional) generated-traffic settings, as one plain dict (YAML or JSON).
+"""The input of ``simulation simulate`` and ``simulation lint``: agents, rule requirements,
+ladders, policy, SLA targets and (optional) generated-traffic settings, as one plain dict (YAML
+or JSON).
 
     policy: {channel_weights: {chat: 3, telegram: 2, email: 1, form: 1},
              offer_channels: [chat, telegram], offer_timeout_s: 30,
@@ -23,7 +24,9 @@ policy, SLA targets and (optional) generated-traffic settings, as one plain dict
 
 ``shift`` is the agent's online hours [start, end) of the simulated day (default all day);
 ``share`` is the rule's relative share of generated traffic (default 1). Validation errors name
-the offending path. The workspace-file schema (config/routing.py) maps onto this structure.
+the offending path. ``policy`` and the ladders' steps share their schema with the workspace file
+(routing/policy_schema.py); the workspace-file schema (config/routing.py) maps onto this
+structure (simulation/workspace_input.py).
 """
 from __future__ import annotations
 
@@ -33,51 +36,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
-from routing.model import (ABSENCE_POLICIES, DEFAULT_WEIGHTS, MAX_LEVEL, PRIORITIES,
-                           STEP_ACTIONS, Agent, Policy, Request, Step)
-
-
-class ConfigError(ValueError):
-    """The input is invalid; ``problems`` lists "path: message" strings."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+from routing.model import PRIORITIES, Agent, Policy, Request, Step
+from routing.policy_schema import PolicyIn, StepIn
+from routing.schema import ConfigError, Strict, check_capacities, check_levels
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SimAgentIn(Strict):
+    """An agent of the simulated day: as configured, plus its online ``shift``."""
 
-
-def _levels(value: dict[str, int]) -> dict[str, int]:
-    for name, level in value.items():
-        if not 1 <= level <= MAX_LEVEL:
-            raise ValueError(f"level of {name!r} must be 1-{MAX_LEVEL}, not {level}")
-    return value
-
-
-def _capacities(value: dict[str, int]) -> dict[str, int]:
-    if any(n < 0 for n in value.values()):
-        raise ValueError("capacities must be >= 0")
-    return value
-
-
-class StepIn(_Strict):
-    action: Literal[STEP_ACTIONS]  # type: ignore[valid-type]
-    after_s: float = Field(ge=0)
-    by: int = Field(default=1, ge=1, le=4)
-    department: str | None = None
-    keep: list[str] = []
-    priority: Literal[PRIORITIES] | None = None  # type: ignore[valid-type]
-
-    def step(self) -> Step:
-        return Step(self.action, self.after_s, self.by, self.department, tuple(self.keep),
-                    self.priority)
-
-
-class AgentIn(_Strict):
     id: str = Field(min_length=1)
     skills: dict[str, int] = {}
     departments: list[str] = []
@@ -86,15 +54,18 @@ class AgentIn(_Strict):
     status: Literal["online", "away", "offline"] = "online"
     shift: tuple[float, float] = (0, 24)
 
-    _check_levels = field_validator("skills")(_levels)
-    _check_capacity = field_validator("capacity")(_capacities)
+    _check_levels = field_validator("skills")(check_levels)
+    _check_capacity = field_validator("capacity")(check_capacities)
 
     def agent(self) -> Agent:
         return Agent(self.id, dict(self.skills), dict(self.capacity), self.total, self.status,
                      departments=frozenset(self.departments))
 
 
-class RuleIn(_Strict):
+class SimRuleIn(Strict):
+    """One kind of simulated traffic (its ``share`` of the day, its channels) and what routing
+    requires for it."""
+
     name: str = Field(min_length=1)
     channels: list[str] = Field(min_length=1)
     required: dict[str, int] = {}
@@ -105,7 +76,7 @@ class RuleIn(_Strict):
     share: float = Field(default=1.0, ge=0)
     sla_s: float | None = Field(default=None, gt=0)  # overrides the priority's target
 
-    _check_levels = field_validator("required")(_levels)
+    _check_levels = field_validator("required")(check_levels)
 
     @field_validator("preferred")
     @classmethod
@@ -115,29 +86,7 @@ class RuleIn(_Strict):
         return value
 
 
-class PolicyIn(_Strict):
-    channel_weights: dict[str, float] = dict(DEFAULT_WEIGHTS)
-    offer_channels: list[str] = ["chat", "telegram"]
-    offer_timeout_s: float = Field(default=30, gt=0)
-    timeout_sets_away: bool = False
-    on_absence: Literal[ABSENCE_POLICIES] = "requeue_unanswered"  # type: ignore[valid-type]
-    aging_step_s: float = Field(default=600, gt=0)
-    aging_bound: int = Field(default=2, ge=0, le=10)
-    surplus_weight: float = Field(default=0.1, ge=0)
-    load_bands: int = Field(default=2, ge=0, le=100)
-    near_misses: int = Field(default=5, ge=0)
-
-    def policy(self) -> Policy:
-        return Policy(channel_weights=dict(self.channel_weights),
-                      offer_channels=frozenset(self.offer_channels),
-                      offer_timeout_s=self.offer_timeout_s,
-                      timeout_sets_away=self.timeout_sets_away, on_absence=self.on_absence,
-                      aging_step_s=self.aging_step_s, aging_bound=self.aging_bound,
-                      surplus_weight=self.surplus_weight, load_bands=self.load_bands,
-                      near_misses=self.near_misses)
-
-
-class SimulationIn(_Strict):
+class SimulationIn(Strict):
     tickets: int = Field(default=10_000, ge=0)
     seed: int = 1
     channel_mix: dict[str, float] = {"email": 0.5, "chat": 0.3, "telegram": 0.1, "form": 0.1}
@@ -145,13 +94,13 @@ class SimulationIn(_Strict):
     accept_s: float = Field(default=5, ge=0)  # how long agents take to accept an offer
 
 
-class RoutingInput(_Strict):
+class RoutingInput(Strict):
     policy: PolicyIn = PolicyIn()
     sla: dict[Literal[PRIORITIES], float] = {  # type: ignore[valid-type]
         "urgent": 300, "high": 900, "medium": 3600, "low": 14400}
     ladders: dict[str, list[StepIn]] = {}
-    agents: list[AgentIn] = []
-    rules: list[RuleIn] = []
+    agents: list[SimAgentIn] = []
+    rules: list[SimRuleIn] = []
     simulation: SimulationIn = SimulationIn()
 
     def make_policy(self) -> Policy:
@@ -161,16 +110,16 @@ class RoutingInput(_Strict):
         """Fresh engine agents (a router mutates them)."""
         return [spec.agent() for spec in self.agents]
 
-    def ladder_of(self, rule: RuleIn) -> tuple[Step, ...]:
+    def ladder_of(self, rule: SimRuleIn) -> tuple[Step, ...]:
         if rule.ladder is None:
             return ()
         steps = self.ladders[rule.ladder] if isinstance(rule.ladder, str) else rule.ladder
         return tuple(step.step() for step in steps)
 
-    def sla_target(self, rule: RuleIn) -> float | None:
+    def sla_target(self, rule: SimRuleIn) -> float | None:
         return rule.sla_s if rule.sla_s is not None else self.sla.get(rule.priority)
 
-    def request(self, rule: RuleIn, ticket_id: str, channel: str, now: float,
+    def request(self, rule: SimRuleIn, ticket_id: str, channel: str, now: float,
                 previous_agent: str | None = None) -> Request:
         """A request of ``rule`` arriving at ``now`` (SLA due = now + the rule's target)."""
         target = self.sla_target(rule)
