@@ -206,17 +206,19 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def start_workers(net: Network, hosts: int, per_host: int, env: dict,
+def start_workers(net: Network | None, hosts: int, per_host: int, env: dict,
                   logs: Path) -> list[subprocess.Popen]:
-    """`ip netns exec` execs the worker itself: each Popen is the worker process."""
+    """`ip netns exec` execs the worker itself: each Popen is the worker process.
+    Without ``net`` (--on-host) the workers run in this machine's own network namespace."""
     workers = []
     for i in range(1, hosts + 1):
+        inside = ["ip", "netns", "exec", net.namespace(i)] if net else []
         for k in range(per_host):
             with open(logs / f"worker-h{i}-{k}.log", "wb") as log:
                 workers.append(subprocess.Popen(
-                    ["ip", "netns", "exec", net.namespace(i), sys.executable, "-m",
-                     "workers.run", "email"], env=env, cwd=PROJECT_DIR,
-                    stdout=subprocess.DEVNULL, stderr=log, preexec_fn=supervision.preexec()))
+                    [*inside, sys.executable, "-m", "workers.run", "email"], env=env,
+                    cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=log,
+                    preexec_fn=supervision.preexec()))
     return workers
 
 
@@ -340,7 +342,9 @@ class Round:
     seconds: float
     middle_rate: float
     cores: dict[str, float]
-    check: dict[str, int] = field(default_factory=dict)
+    check: dict[str, int]
+    redis_commands: int
+    pg_commits: int
 
     @property
     def rate(self) -> float:
@@ -419,9 +423,13 @@ class Bench:
     meter_groups: dict = field(default_factory=dict)
 
     def worker_env(self) -> dict:
-        database = make_url(self.args.postgres_url).set(host=self.net.bridge_ip,
-                                                         port=self.forward_port)
-        return bench_env(REDIS_URL=f"redis://{self.net.bridge_ip}:{self.redis_port}/0",
+        """Through the bridge; with --on-host straight to Redis and PostgreSQL on loopback."""
+        database = make_url(self.args.postgres_url)
+        host = "127.0.0.1"
+        if not self.args.on_host:
+            host = self.net.bridge_ip
+            database = database.set(host=host, port=self.forward_port)
+        return bench_env(REDIS_URL=f"redis://{host}:{self.redis_port}/0",
                          DATABASE_URL=database.render_as_string(hide_password=False),
                          BLOB_DIR=str(self.folder / "blobs"),
                          TICKETGATE_VAR_DIR=str(self.folder / "var"),
@@ -433,13 +441,14 @@ def run_round(bench: Bench, hosts: int, conn: redis.Redis, engine) -> Round:
     conn.flushall()
     shutil.rmtree(bench.folder / "blobs", ignore_errors=True)
     suspend(conn)
-    workers = start_workers(bench.net, hosts, bench.args.workers_per_host, bench.worker_env(),
-                            bench.folder)
+    workers = start_workers(None if bench.args.on_host else bench.net, hosts,
+                            bench.args.workers_per_host, bench.worker_env(), bench.folder)
     bench.meter_groups["workers"] = lambda: [p for w in workers for p in with_descendants(w.pid)]
     try:
         send_all(bench.smtp_port, bench.raws, bench.args.clients)  # the backlog, via the edge
         jobs = Queue("email", connection=conn).count
         wait_suspended(conn, len(workers), workers)
+        before = counters(conn, engine)
         with CpuMeter(bench.meter_groups) as meter:
             first = meter.snapshot()
             resume(conn)
@@ -447,9 +456,19 @@ def run_round(bench: Bench, hosts: int, conn: redis.Redis, engine) -> Round:
             last = meter.snapshot()
     finally:
         stop(workers)
+    after = counters(conn, engine)  # PostgreSQL publishes a backend's counts when it ends
     return Round(hosts, len(workers), len(bench.raws), jobs, last.at - first.at,
                  middle_rate(engine), cores_busy(first, last),
-                 check_exactly_once(engine, conn, bench.threads))
+                 check_exactly_once(engine, conn, bench.threads),
+                 after[0] - before[0], after[1] - before[1])
+
+
+def counters(conn: redis.Redis, engine) -> tuple[int, int]:
+    """(commands Redis processed, transactions committed in the database)."""
+    with engine.connect() as db:
+        commits = db.scalar(text("SELECT xact_commit FROM pg_stat_database "
+                                 "WHERE datname = current_database()"))
+    return conn.info("stats")["total_commands_processed"], commits
 
 
 # ---------------------------------------------------------------- report
@@ -471,8 +490,10 @@ def print_round(r: Round) -> None:
     print("  cores busy: " + ", ".join(f"{label} {r.cores[name]:.2f}" for name, label in TIERS)
           + f", other load {max(0.0, r.cores['machine'] - ours):.2f}; "
           f"machine {r.cores['machine']:.2f} of {os.cpu_count()}")
-    print("  CPU per message: " + ", ".join(
-        f"{label} {cpu_ms(r, name):.2f} ms" for name, label in TIERS[:4]), flush=True)
+    print("  per message: CPU " + ", ".join(
+        f"{label} {cpu_ms(r, name):.2f} ms" for name, label in TIERS[:4])
+        + f"; {r.redis_commands / r.messages:.1f} Redis commands, "
+        f"{r.pg_commits / r.messages:.2f} PostgreSQL commits", flush=True)
 
 
 def cpu_ms(r: Round, name: str) -> float:
@@ -496,7 +517,9 @@ def limit_of(r: Round) -> str:
     name, share = max(shares.items(), key=lambda kv: kv[1])
     if share < SATURATED:
         return f"no CPU saturated (busiest: {name} at {share:.0%}): waiting, not computing"
-    return f"{name}, {share:.0%} busy"
+    ours = sum(r.cores[tier] for tier, _ in TIERS)
+    return (f"{name}, {share:.0%} busy ({ours:.2f} of its {cores} cores were this bench's, "
+            f"the rest other load)" if name == "the machine's CPU" else f"{name}, {share:.0%} busy")
 
 
 def print_summary(rounds: list[Round]) -> None:
@@ -596,6 +619,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL",
                                                                   POSTGRES_URL))
     parser.add_argument("--redis-aof", choices=("everysec", "always", "no"), default="everysec")
+    parser.add_argument("--on-host", action="store_true",
+                        help="control run: workers on this machine, no namespaces, no forwarder")
     parser.add_argument("--signing-key", default=os.urandom(16).hex(), help=argparse.SUPPRESS)
     parser.add_argument("--install-prerequisites", action="store_true",
                         help=f"apt-get install {' '.join(APT_PACKAGES)} when missing")
