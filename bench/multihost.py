@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
@@ -140,7 +141,7 @@ def tear_down(net: Network) -> None:
 
 
 def remove_leftovers() -> None:
-    """Namespaces and bridges of earlier runs whose process is gone (killed with SIGKILL)."""
+    """Namespaces, bridges and folders of earlier runs whose process is gone (SIGKILL)."""
     for name in ip("netns", "list").split():
         match = re.fullmatch(rf"{PREFIX}(\d+)h\d+", name)
         if match and not alive(int(match.group(1))):
@@ -148,6 +149,10 @@ def remove_leftovers() -> None:
     for name in re.findall(rf"\d+: ({PREFIX}\d+)[:@]", ip("-o", "link", "show", "type", "bridge")):
         if not alive(int(name[len(PREFIX):])):
             ip("link", "del", name, check=False)
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+        match = re.fullmatch(rf"{PREFIX}(\d+)-.*", folder.name)
+        if match and not alive(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def alive(pid: int) -> bool:
@@ -320,15 +325,33 @@ def cores_busy(first: Snapshot, last: Snapshot) -> dict[str, float]:
     return busy
 
 
-def postgres_backends(engine):
-    """The pids of the server processes serving every session but this script's own."""
-    query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                 "AND backend_type = 'client backend' AND application_name <> :me")
+class PostgresBackends:
+    """The server processes serving every session but this script's own, and what they were
+    doing each time they were looked at: running, waiting on a lock or on I/O, idle in a
+    transaction (the worker is computing or waiting for Redis) or idle."""
+    QUERY = text("SELECT pid, state, wait_event_type FROM pg_stat_activity "
+                 "WHERE datname = current_database() AND backend_type = 'client backend' "
+                 "AND application_name <> :me")
 
-    def pids() -> list[int]:
-        with engine.connect() as conn:
-            return list(conn.scalars(query, {"me": MONITOR_APP}))
-    return pids
+    def __init__(self, engine):
+        self.engine = engine
+        self.states: Counter = Counter()
+
+    def __call__(self) -> list[int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(self.QUERY, {"me": MONITOR_APP}).all()
+        self.states.update(self.state(state, wait) for _pid, state, wait in rows)
+        return [pid for pid, _state, _wait in rows]
+
+    @staticmethod
+    def state(state: str | None, wait: str | None) -> str:
+        if state == "active":
+            return {"Lock": "lock", "LWLock": "lock", "IO": "I/O"}.get(wait or "", "running")
+        return "idle in transaction" if state and state.startswith("idle in") else "idle"
+
+    def shares(self) -> dict[str, float]:
+        total = sum(self.states.values()) or 1
+        return {name: n / total for name, n in self.states.most_common()}
 
 
 # ---------------------------------------------------------------- one round
@@ -345,6 +368,7 @@ class Round:
     check: dict[str, int]
     redis_commands: int
     pg_commits: int
+    backend_states: dict[str, float]
 
     @property
     def rate(self) -> float:
@@ -449,8 +473,10 @@ def run_round(bench: Bench, hosts: int, conn: redis.Redis, engine) -> Round:
         jobs = Queue("email", connection=conn).count
         wait_suspended(conn, len(workers), workers)
         before = counters(conn, engine)
+        backends = bench.meter_groups["postgres"]
         with CpuMeter(bench.meter_groups) as meter:
             first = meter.snapshot()
+            backends.states.clear()
             resume(conn)
             wait_stored(engine, len(bench.raws))
             last = meter.snapshot()
@@ -460,7 +486,7 @@ def run_round(bench: Bench, hosts: int, conn: redis.Redis, engine) -> Round:
     return Round(hosts, len(workers), len(bench.raws), jobs, last.at - first.at,
                  middle_rate(engine), cores_busy(first, last),
                  check_exactly_once(engine, conn, bench.threads),
-                 after[0] - before[0], after[1] - before[1])
+                 after[0] - before[0], after[1] - before[1], backends.shares())
 
 
 def counters(conn: redis.Redis, engine) -> tuple[int, int]:
@@ -493,7 +519,9 @@ def print_round(r: Round) -> None:
     print("  per message: CPU " + ", ".join(
         f"{label} {cpu_ms(r, name):.2f} ms" for name, label in TIERS[:4])
         + f"; {r.redis_commands / r.messages:.1f} Redis commands, "
-        f"{r.pg_commits / r.messages:.2f} PostgreSQL commits", flush=True)
+        f"{r.pg_commits / r.messages:.2f} PostgreSQL transactions")
+    print("  the workers' PostgreSQL sessions, sampled: " + ", ".join(
+        f"{state} {share:.0%}" for state, share in r.backend_states.items()), flush=True)
 
 
 def cpu_ms(r: Round, name: str) -> float:
@@ -525,11 +553,13 @@ def limit_of(r: Round) -> str:
 def print_summary(rounds: list[Round]) -> None:
     base = rounds[0]
     print("\nhosts | worker processes | msg/s | msg/s per worker | speed-up | exactly once | "
-          "machine busy")
+          "CPU per message (workers + PostgreSQL + Redis) | machine busy (ours)")
     for r in rounds:
+        ours = sum(r.cores[name] for name, _ in TIERS)
         print(f"{r.hosts} | {r.workers} | {r.rate:.0f} | {r.rate / r.workers:.0f} | "
               f"{r.rate / base.rate:.2f}x | {'yes' if exactly_once(r) else 'NO'} | "
-              f"{r.cores['machine']:.2f} of {os.cpu_count()}")
+              f"{sum(cpu_ms(r, name) for name, _ in TIERS[:3]):.1f} ms | "
+              f"{r.cores['machine']:.2f} of {os.cpu_count()} ({ours:.2f})")
     print(flattening(rounds))
     last = rounds[-1]
     print("Capacity per core, from the CPU each message cost at N=" f"{last.hosts}: "
@@ -554,13 +584,14 @@ def run(args: argparse.Namespace) -> None:
     remove_leftovers()
     raws = mails(args.messages)
     with ExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tgmh-")))
+        folder = Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-")))
         net = build_network(max(args.hosts))
         stack.callback(tear_down, net)
         bench = start_services(stack, args, net, folder, raws)
         conn = redis.Redis(port=bench.redis_port)
         engine = make_engine(with_app_name(args.postgres_url))
-        bench.meter_groups["postgres"] = postgres_backends(engine)
+        bench.meter_groups["postgres"] = PostgresBackends(engine)
         print(f"{max(args.hosts)} namespaces on bridge {net.tag} ({net.bridge_ip}/24); Redis "
               f"{net.bridge_ip}:{bench.redis_port} (AOF {args.redis_aof}); PostgreSQL via "
               f"{net.bridge_ip}:{bench.forward_port}; blobs in {folder / 'blobs'}", flush=True)
@@ -569,6 +600,8 @@ def run(args: argparse.Namespace) -> None:
             rounds.append(run_round(bench, hosts, conn, engine))
             print_round(rounds[-1])
         print_summary(rounds)
+    if not all(exactly_once(r) for r in rounds):
+        sys.exit("FAILED: not every message was stored exactly once")
 
 
 def start_services(stack: ExitStack, args, net: Network, folder: Path,
@@ -600,12 +633,13 @@ def with_app_name(url: str) -> str:
     return named.render_as_string(hide_password=False)
 
 
-def stop_on_sigterm() -> None:
-    """SIGTERM and SIGHUP clean up like Ctrl-C: namespaces, bridge and processes go."""
+def clean_up_on_signals() -> None:
+    """Ctrl-C, SIGTERM and SIGHUP unwind the run, which removes namespaces, bridge and
+    processes; SIGINT too when the shell started us with it ignored (a background job)."""
     def interrupt(_signum, _frame):
         raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
 
 
 def main() -> None:
@@ -624,7 +658,7 @@ def main() -> None:
     parser.add_argument("--signing-key", default=os.urandom(16).hex(), help=argparse.SUPPRESS)
     parser.add_argument("--install-prerequisites", action="store_true",
                         help=f"apt-get install {' '.join(APT_PACKAGES)} when missing")
-    stop_on_sigterm()
+    clean_up_on_signals()
     try:
         run(parser.parse_args())
     except KeyboardInterrupt:
