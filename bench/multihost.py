@@ -19,13 +19,18 @@ The namespaces share this machine's filesystem, so BLOB_DIR is one folder; on re
 must be shared storage (docs/scaling.md).
 
 Prerequisites: Linux, root, `ip` (iproute2) and socat: `apt-get install -y iproute2 socat`, or
-run with --install-prerequisites; PostgreSQL at --postgres-url (its public schema is dropped and
-re-created each round: give it a database of its own).
+run with --install-prerequisites; PostgreSQL at --postgres-url (default $BENCH_POSTGRES_URL or
+the `test` database on 127.0.0.1; its public schema is dropped and re-created each round: give
+it a database of its own).
 
     .venv/bin/python -m bench.multihost --messages 3000 --hosts 1 2 4
+    .venv/bin/python -m bench.multihost --hosts 4 --clients 16    # jobs of ~10 messages
+    .venv/bin/python -m bench.multihost --hosts 1 --on-host       # control: no namespace
 
-Everything made is removed on exit, on Ctrl-C and on SIGTERM; namespaces left by a run killed
-with SIGKILL are removed by the next run.
+Everything made is removed on exit, on Ctrl-C, SIGTERM and SIGHUP; the processes also stop
+when this script is killed with SIGKILL (PR_SET_PDEATHSIG), and the namespaces, bridge and
+folder such a run leaves are removed by the next run. Exit status 1 when a round did not store
+every message exactly once.
 """
 from __future__ import annotations
 
