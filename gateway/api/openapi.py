@@ -4,12 +4,13 @@ Paths come from the app's routes (``/api/v1/tickets/<int:number>`` is
 ``/api/v1/tickets/{number}``), each operation from its ``gateway.api.spec`` record, and every
 schema from pydantic: path, query and header parameters from their models, request bodies and
 answers through ``TypeAdapter.json_schemas`` (named models become
-``#/components/schemas/<Name>``). JSON Schema 2020-12, which pydantic writes, is OpenAPI 3.1's
+``#/components/schemas/<Name>``; request bodies are shown in place). JSON Schema 2020-12, which pydantic writes, is OpenAPI 3.1's
 own dialect, so nothing is converted. A documented path parameter that its route lacks (or the
 other way round) stops the build: the document cannot drift from the routes.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -61,9 +62,9 @@ def build(app: Flask) -> dict:
         paths.setdefault(path, {})[method] = render(record, rule, shapes)
     return {"openapi": OPENAPI_VERSION, "info": INFO, "servers": [{"url": "/"}],
             "security": [{"bearerAuth": []}], "paths": paths,
-            "components": {"schemas": shapes.components, "securitySchemes": {"bearerAuth": {
-                "type": "http", "scheme": "bearer",
-                "description": "the workspace's API key"}}}}
+            "components": {"schemas": shapes.referenced(paths), "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "the workspace's API key"}}}}
 
 
 def operations(app: Flask):
@@ -97,6 +98,24 @@ class _Shapes:
     def of(self, shape: Any, mode: str) -> dict:
         return self.schemas[((shape, mode), mode)]
 
+    def inline(self, shape: Any, mode: str) -> dict:
+        """The schema itself, not a reference (request bodies are shown in place)."""
+        schema = self.of(shape, mode)
+        name = schema.get("$ref", "").rpartition("/")[2]
+        return dict(self.components[name]) if name else schema
+
+    def referenced(self, document: dict) -> dict:
+        """The components something in ``document`` refers to (directly or through others)."""
+        kept: dict[str, dict] = {}
+        text = json.dumps(document)
+        while True:
+            found = {name: schema for name, schema in self.components.items()
+                     if name not in kept and f'"{REF.format(model=name)}"' in text}
+            if not found:
+                return dict(sorted(kept.items()))
+            kept |= found
+            text = json.dumps(found)
+
 
 def errors(record: spec.Operation) -> dict[int, spec.Reply]:
     return {status: spec.reply(spec.ERRORS[status], Error) for status in record.errors}
@@ -113,7 +132,7 @@ def render(record: spec.Operation, rule, shapes: _Shapes) -> dict:
         rendered["description"] = record.description
     if record.body:
         rendered["requestBody"] = {"required": True, "content": {
-            media: {"schema": shapes.of(shape, "validation")}
+            media: {"schema": shapes.inline(shape, "validation")}
             for media, shape in record.body.items()}}
     if record.public:
         rendered["security"] = []
