@@ -125,12 +125,14 @@ NUMBER_AND_KEY = dict(path=TicketNumber, headers=ActionHeaders)
            {201: reply("The stored reply with its delivery state", schemas.Message)},
            body=ReplyIn, errors=(400, 401, 404, 409, 503), **NUMBER_AND_KEY)
 def post_reply(number: int):
-    body, key = _request(ReplyIn)
-    draft = _draft(body, key)
+    body, key, attachment_problems = _request(ReplyIn, later="attachments")
     rt = runtime()
     config = rt.config.workspace(g.workspace)
     with rt.sessions.begin() as session:
         workspace, ticket = _ticket(session, number)
+        if attachment_problems:  # named once the ticket is known, as they always were
+            raise bad_request(attachment_problems)
+        draft = _draft(body, key)
         draft.attachments = _attachments(body.attachments or [], rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config,
                              repo.survivor(session, ticket), draft, tokens.default_key())
@@ -146,7 +148,8 @@ def post_reply(number: int):
 @operation("Add an internal note (never sent)", {201: reply("The note", schemas.Message)},
            body=NoteIn, errors=(400, 401, 404, 503), **NUMBER_AND_KEY)
 def post_note(number: int):
-    draft = _draft(*_request(NoteIn))
+    body, key, _ = _request(NoteIn)
+    draft = _draft(body, key)
     rt = runtime()
     with rt.sessions.begin() as session:
         workspace, ticket = _ticket(session, number)
@@ -223,8 +226,10 @@ def _ticket(session, number: int):
     return workspace, ticket
 
 
-def _request(model: type[NoteIn]) -> tuple[NoteIn, str]:
-    """The body as ``model`` and the Idempotency-Key; one 400 names every bad field of both."""
+def _request(model: type[NoteIn], later: str = "") -> tuple[NoteIn, str, dict[str, str]]:
+    """The body as ``model`` and the Idempotency-Key; one 400 names every bad field of both,
+    but for the problems of the field ``later``, returned for the view to raise (after the
+    ticket lookup: an unknown ticket is a 404 whatever its attachments)."""
     found: dict[str, str] = {}
     body = key = None
     try:
@@ -236,9 +241,11 @@ def _request(model: type[NoteIn]) -> tuple[NoteIn, str]:
             {"Idempotency-Key": request.headers.get("Idempotency-Key", "").strip()})
     except ValidationError as exc:
         found |= problems(ActionHeaders, exc)
-    if found:
-        raise bad_request(found)
-    return body, key.idempotency_key
+    deferred = {path: problem for path, problem in found.items()
+                if later and (path == later or path.startswith(later + "["))}
+    if len(deferred) < len(found):
+        raise bad_request({p: m for p, m in found.items() if p not in deferred})
+    return body, key.idempotency_key, deferred
 
 
 def _draft(body: NoteIn, key: str) -> Draft:
