@@ -4,7 +4,8 @@ The parent ``api`` turns the ``Authorization: Bearer <key>`` header into ``g.wor
 (``gateway.api.auth``; a 401 otherwise) before any view of its children runs: tickets,
 quarantine, actions, agents, offers, patch, customers. Only ``GET /api/v1/openapi.json``, the
 document generated from the views' records (``gateway.api.openapi``), is answered without a
-key. An unknown path or a wrong method never reaches a blueprint: 404 and 405 come before
+key: the one view whose record (``gateway.api.spec``) says it is public, as the document says
+too. An unknown path or a wrong method never reaches a blueprint: 404 and 405 come before
 any key is asked for.
 """
 from __future__ import annotations
@@ -17,14 +18,15 @@ from gateway.api.spec import operation, reply
 
 PREFIX = "/api/v1"
 api = Blueprint("api", __name__, url_prefix=PREFIX)
-PUBLIC_ENDPOINTS = {"api.openapi_document"}  # views answered without a key
 for child in (tickets, quarantine, actions, agents, offers, patch, customers):
     api.register_blueprint(child.bp)
 
 
 @api.before_request
 def _authenticate() -> None:
-    if request.endpoint not in PUBLIC_ENDPOINTS:
+    """Every view but those documented as public (``security: []``) needs the key."""
+    record = getattr(current_app.view_functions[request.endpoint], "openapi", None)
+    if record is None or not record.public:
         g.workspace = auth.authenticate()
 
 

@@ -68,3 +68,14 @@ def test_a_path_parameter_the_route_lacks_stops_the_document():
     app.register_blueprint(bp)
     with pytest.raises(ValueError, match="number"):
         openapi.build(app)
+
+
+def test_only_the_operations_documented_public_answer_without_a_key(app):
+    client = app.test_client()
+    for path, item in openapi.document(app)["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        url = path.replace("{number}", "1").replace("{id}", "1")
+        for method, op in item.items():
+            status = getattr(client, method)(url).status_code
+            assert (status != 401) == (op.get("security") == []), (method, path, status)
