@@ -3,9 +3,9 @@
 ``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into, author?}.
 
 The bodies are the models below (``ReplyIn``, ``NoteIn``, ``MergeIn``), validated before the
-ticket is looked up; as always, these endpoints ignore fields they do not know (a note refuses
-``html``). A ticket of another workspace is a 404. A reply
-is stored at once (201, ``delivery.status`` queued) and its delivery enqueued on the
+ticket is looked up (a reply's attachments once it is found: an unknown ticket is a 404 whatever
+they hold); as always, these endpoints ignore fields they do not know (a note refuses ``html``).
+A ticket of another workspace is a 404. A reply is stored at once (201, ``delivery.status`` queued) and its delivery enqueued on the
 ``outbound`` queue after the commit; when Redis is down at that moment the message stays queued
 and the outbound sweep enqueues it later (nothing is lost). An ``Idempotency-Key`` header makes
 a retried request return the message the first one stored.
