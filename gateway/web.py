@@ -1,7 +1,8 @@
 """The web process: Flask app factory binding the REST API, health, metrics and the HTTP edges.
 
 ``create_app(runtime=None)`` builds everything from the environment unless a ``Runtime`` is given
-(tests pass their own). gunicorn runs it as ``gateway.web:create_app()``.
+(tests pass their own) and installs it (``gateway.app_runtime``: what views read it through).
+gunicorn runs it as ``gateway.web:create_app()``.
 """
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import importlib
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from queues.runtime import Runtime, build_runtime
 from config.logs import configure_logging
 from config.settings import load_settings
+from gateway import app_runtime, errors
+from gateway.api.root import api
+from gateway.ops import health
+from queues.runtime import Runtime, build_runtime
 
 MAX_CONTENT_LENGTH = 40 * 1024 * 1024  # bytes; larger request bodies get 413 before any parsing
 # The inbound HTTP edges: each module has a blueprint ``bp`` with its own paths.
@@ -20,25 +24,17 @@ EDGES = ("gateway.edges.form.views", "gateway.edges.chat.views", "gateway.edges.
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:
-    from gateway.api import tickets
-    from gateway import errors
-    from gateway.ops import health
-
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
-    app.extensions["ticketgate"] = runtime or build_runtime(load_settings())
+    rt = app_runtime.install(app, runtime or build_runtime(load_settings()))
     errors.init_app(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(tickets.bp, url_prefix="/api/v1")
-    app.register_blueprint(importlib.import_module("gateway.api.actions").bp, url_prefix="/api/v1")
-    for module in ("gateway.api.agents", "gateway.api.patch", "gateway.api.offers",
-                   "gateway.api.customers"):
-        app.register_blueprint(importlib.import_module(module).bp, url_prefix="/api/v1")
+    app.register_blueprint(api)  # the REST API at /api/v1, authenticated once (gateway.api.root)
     edges = [importlib.import_module(module).bp for module in EDGES]
     for blueprint in edges:
         app.register_blueprint(blueprint)
     count_edge_requests(app, {blueprint.name for blueprint in edges})
-    hops = app.extensions["ticketgate"].settings.proxy_hops
+    hops = rt.settings.proxy_hops
     if hops:  # client address and scheme from X-Forwarded-* set by that many trusted proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     configure_logging("web")
@@ -60,7 +56,3 @@ def count_edge_requests(app: Flask, names: set[str]) -> None:
     def _finished(_exc):
         if g.pop("edge_request", False):
             http.group().finished()
-
-
-def runtime_of(app: Flask) -> Runtime:
-    return app.extensions["ticketgate"]

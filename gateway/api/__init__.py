@@ -1,1 +1,4 @@
-"""The REST API at /api/v1: one blueprint tree, authenticated once (tickets, actions, agents, customers, offers, quarantine, errors, parameters, the OpenAPI document)."""
+"""The REST API at /api/v1: one blueprint tree, authenticated once (``root``), with tickets,
+quarantine, actions, agents, offers, patch and customers as children; request models on one
+strict base (``requests``), answer models (``schemas``), parameters (``params``) and the
+OpenAPI document generated from all of them (``spec``, ``openapi``, ``edge_docs``)."""

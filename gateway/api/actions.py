@@ -1,9 +1,11 @@
-"""Agent actions of the REST API (PRODUCT.md section 9), mounted at /api/v1:
+"""Agent actions of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
 ``POST /tickets/<n>/replies`` {text, html?, attachments?, author?},
-``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into}.
+``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into, author?}.
 
-Same key and isolation rules as ``gateway.api.tickets``: a ticket of another workspace is a 404. A reply
-is stored at once (201, ``delivery.status`` queued) and its delivery enqueued on the
+The bodies are the models below (``ReplyIn``, ``NoteIn``, ``MergeIn``), validated before the
+ticket is looked up (a reply's attachments once it is found: an unknown ticket is a 404 whatever
+they hold); as always, these endpoints ignore fields they do not know (a note refuses ``html``).
+A ticket of another workspace is a 404. A reply is stored at once (201, ``delivery.status`` queued) and its delivery enqueued on the
 ``outbound`` queue after the commit; when Redis is down at that moment the message stays queued
 and the outbound sweep enqueues it later (nothing is lost). An ``Idempotency-Key`` header makes
 a retried request return the message the first one stored.
@@ -11,28 +13,30 @@ a retried request return the message the first one stored.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
-import re
+from typing import Annotated
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
+from pydantic import AfterValidator, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from config import signing
-from gateway.api import auth, params as wire
+from gateway.api import params as wire, schemas
+from gateway.api.params import TicketNumber, json_body
+from gateway.api.requests import NO_NUL, NOT_BLANK, ONE_LINE, SPACE, ApiRequest, problems
+from gateway.api.spec import operation, reply
+from gateway.app_runtime import runtime
 from gateway.errors import ApiError, bad_request
-from gateway.api.params import json_body
-from tickets.wire import delivery_json, message_json
-from gateway.web import runtime_of
+from queues import outbound as queue
 from store import repo
 from store.models import Message, Ticket
 from tickets import actions as agent_actions, assign, routing_events
 from tickets.actions import ActionRefused, Draft
-from queues import outbound as queue
+from tickets.wire import delivery_json, message_json
 
 log = logging.getLogger(__name__)
-bp = Blueprint("api_actions", __name__)
+bp = Blueprint("actions", __name__)
 MAX_TEXT = 100_000                    # characters of a reply or note
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -40,27 +44,96 @@ MAX_AUTHOR = 100
 MAX_IDEMPOTENCY_KEY = 200
 MAX_FILENAME = 255
 # Attachment names and types become MIME headers of the outbound mail: one line, no controls.
-# Always ``fullmatch``: ``$`` would also match before a final newline.
-FILENAME = re.compile(r"^[^\x00-\x1f\x7f/]{1,%d}$" % MAX_FILENAME)
-CONTENT_TYPE = re.compile(r"^[\w.+-]{1,50}/[\w.+-]{1,50}$", re.ASCII)
-ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]*$")  # author and Idempotency-Key: printable
+FILENAME = f"^[^\\x00-\\x1f\\x7f/]*[^\\x00-\\x1f\\x7f/{SPACE}][^\\x00-\\x1f\\x7f/]*$"
+CONTENT_TYPE = "^[A-Za-z0-9_.+-]{1,50}/[A-Za-z0-9_.+-]{1,50}$"  # type/subtype, no parameters
+BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"  # as b64decode(validate)
 AUTHOR_RULE = f"a string of at most {MAX_AUTHOR} characters, no control characters"
+Author = Annotated[str, Field(max_length=MAX_AUTHOR, pattern=ONE_LINE,
+                              description="the agent, as recorded in the audit trail")]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)]
 
 
-@bp.before_request
-def _authenticate() -> None:
-    g.workspace = auth.authenticate()
+def _fits(content: str) -> str:
+    """At most ``MAX_ATTACHMENT_BYTES`` once decoded (``content`` is canonical base64)."""
+    if len(content) // 4 * 3 - content[-2:].count("=") > MAX_ATTACHMENT_BYTES:
+        raise ValueError("too large")
+    return content
+
+
+class AttachmentIn(ApiRequest):
+    IGNORED_UNKNOWN = True
+    filename: str = Field(max_length=MAX_FILENAME, pattern=FILENAME,
+                          description="one line: no '/', no control characters (CR, LF, NUL)")
+    content_type: str = Field("application/octet-stream", pattern=CONTENT_TYPE,
+                              description="type/subtype without parameters")
+    content: Annotated[str, Field(max_length=(MAX_ATTACHMENT_BYTES + 2) // 3 * 4,
+                                  pattern=BASE64, json_schema_extra={
+                                      "contentEncoding": "base64"}), AfterValidator(_fits)]
+
+
+class NoteIn(ApiRequest):
+    """``POST /tickets/<n>/notes``; unknown fields are ignored, ``html`` is refused."""
+    IGNORED_UNKNOWN = True
+    REFUSED = frozenset({"html"})
+    MESSAGES = {"text": "required: a non-empty string",
+                "text:string_too_long": f"at most {MAX_TEXT} characters",
+                "html": "not accepted here", "author": AUTHOR_RULE}
+    text: Text
+    author: Author = ""
+
+
+class ReplyIn(NoteIn):
+    """``POST /tickets/<n>/replies``; unknown fields are ignored."""
+    REFUSED = frozenset()
+    MESSAGES = {**NoteIn.MESSAGES, "html": f"a string of at most {MAX_TEXT * 4} characters",
+                "attachments": f"a list of at most {MAX_ATTACHMENTS} objects",
+                "attachments[]": "must be an object {filename, content_type, content}",
+                "attachments[].filename": f"a file name of 1-{MAX_FILENAME} characters, no "
+                                          "'/', no control characters (CR, LF, NUL)",
+                "attachments[].content_type": "a MIME type such as application/pdf "
+                                              "(type/subtype, no parameters)",
+                "attachments[].content": "base64 of the file's bytes",
+                "attachments[].content:string_too_long": f"at most {MAX_ATTACHMENT_BYTES} bytes",
+                "attachments[].content:value_error": f"at most {MAX_ATTACHMENT_BYTES} bytes"}
+    html: str = Field("", max_length=MAX_TEXT * 4, pattern=NO_NUL)
+    attachments: list[AttachmentIn] | None = Field(None, max_length=MAX_ATTACHMENTS)
+
+
+class MergeIn(ApiRequest):
+    """``POST /tickets/<n>/merge``; unknown fields are ignored."""
+    IGNORED_UNKNOWN = True
+    MESSAGES = {"into": "must be the number of a ticket of this workspace",
+                "author": AUTHOR_RULE}
+    into: int = Field(ge=1, le=wire.MAX_TICKET_NUMBER)
+    author: Author = ""
+
+
+class ActionHeaders(ApiRequest):
+    MESSAGES = {"Idempotency-Key": f"at most {MAX_IDEMPOTENCY_KEY} characters, no control "
+                                   "characters"}
+    idempotency_key: str = Field("", alias="Idempotency-Key", max_length=MAX_IDEMPOTENCY_KEY,
+                                 pattern=ONE_LINE, description="a retried request with the "
+                                 "same key returns the first message")
+
+
+NUMBER_AND_KEY = dict(path=TicketNumber, headers=ActionHeaders)
 
 
 @bp.post("/tickets/<int:number>/replies")
+@operation("Reply through the ticket's channel: stored at once, delivered by the outbound "
+           "worker; the ticket becomes answered",
+           {201: reply("The stored reply with its delivery state", schemas.Message)},
+           body=ReplyIn, errors=(400, 401, 404, 409, 503), **NUMBER_AND_KEY)
 def post_reply(number: int):
-    body = json_body()
-    draft = _draft(body, allow_html=True)
-    rt = runtime_of(current_app)
+    body, key, attachment_problems = _request(ReplyIn, later="attachments")
+    rt = runtime()
     config = rt.config.workspace(g.workspace)
     with rt.sessions.begin() as session:
         workspace, ticket = _ticket(session, number)
-        draft.attachments = _attachments(body.get("attachments"), rt.blobs)
+        if attachment_problems:  # named once the ticket is known, as they always were
+            raise bad_request(attachment_problems)
+        draft = _draft(body, key)
+        draft.attachments = _attachments(body.attachments or [], rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config,
                              repo.survivor(session, ticket), draft, signing.default_key())
         answer, message_id, survivor = message_body(message), message.id, message.ticket_id
@@ -72,9 +145,12 @@ def post_reply(number: int):
 
 
 @bp.post("/tickets/<int:number>/notes")
+@operation("Add an internal note (never sent)", {201: reply("The note", schemas.Message)},
+           body=NoteIn, errors=(400, 401, 404, 503), **NUMBER_AND_KEY)
 def post_note(number: int):
-    draft = _draft(json_body(), allow_html=False)
-    rt = runtime_of(current_app)
+    body, key, _ = _request(NoteIn)
+    draft = _draft(body, key)
+    rt = runtime()
     with rt.sessions.begin() as session:
         workspace, ticket = _ticket(session, number)
         target = repo.survivor(session, ticket)
@@ -86,14 +162,13 @@ def post_note(number: int):
 
 
 @bp.post("/tickets/<int:number>/merge")
+@operation("Merge the ticket into another (messages, thread keys, participants move)",
+           {200: reply("Merged", schemas.Merged)}, path=TicketNumber, body=MergeIn,
+           errors=(400, 401, 404, 409, 503))
 def post_merge(number: int):
-    body = json_body()
-    into = body.get("into")
-    if (isinstance(into, bool) or not isinstance(into, int)
-            or not 0 < into <= wire.MAX_TICKET_NUMBER):
-        raise bad_request({"into": "must be the number of a ticket of this workspace"})
-    author = _author(body) or "api"
-    rt = runtime_of(current_app)
+    body = MergeIn.parse(json_body())
+    into, author = body.into, body.author or "api"
+    rt = runtime()
     config = rt.config.workspace(g.workspace)
     with rt.sessions.begin() as session:
         workspace, source = _ticket(session, number)
@@ -151,69 +226,39 @@ def _ticket(session, number: int):
     return workspace, ticket
 
 
-def _draft(body: dict, allow_html: bool) -> Draft:
-    errors: dict[str, str] = {}
-    text, html = body.get("text"), body.get("html", "")
-    if not isinstance(text, str) or not text.strip():
-        errors["text"] = "required: a non-empty string"
-    elif len(text) > MAX_TEXT:
-        errors["text"] = f"at most {MAX_TEXT} characters"
-    if not allow_html and "html" in body:
-        errors["html"] = "not accepted here"
-    elif not isinstance(html, str) or len(html) > MAX_TEXT * 4:
-        errors["html"] = f"a string of at most {MAX_TEXT * 4} characters"
-    author = body.get("author", "")
-    if not _is_author(author):
-        errors["author"] = AUTHOR_RULE
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > MAX_IDEMPOTENCY_KEY or not ONE_LINE.fullmatch(key):
-        errors["Idempotency-Key"] = f"at most {MAX_IDEMPOTENCY_KEY} characters, no control " \
-                                    "characters"
-    if errors:
-        raise bad_request(errors)
-    return Draft(text=text, html=html or "", author=author, idempotency_key=key)
-
-
-def _author(body: dict) -> str:
-    author = body.get("author", "")
-    if not _is_author(author):
-        raise bad_request({"author": AUTHOR_RULE})
-    return author
-
-
-def _is_author(value) -> bool:
-    return isinstance(value, str) and len(value) <= MAX_AUTHOR and bool(ONE_LINE.fullmatch(value))
-
-
-def _attachments(value, blobs) -> list[dict]:
-    """``[{filename, content_type, content (base64)}]`` -> stored blobs, by reference."""
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
-        raise bad_request({"attachments": f"a list of at most {MAX_ATTACHMENTS} objects"})
-    decoded = [_attachment(i, item) for i, item in enumerate(value)]
-    return [{"filename": name, "content_type": kind, "size": len(data),
-             "sha256": blobs.put(data)} for name, kind, data in decoded]
-
-
-def _attachment(index: int, item) -> tuple[str, str, bytes]:
-    where = f"attachments[{index}]"
-    if not isinstance(item, dict):
-        raise bad_request({where: "must be an object {filename, content_type, content}"})
-    name, content = item.get("filename"), item.get("content")
-    kind = item.get("content_type", "application/octet-stream")
-    if not isinstance(name, str) or not name.strip() or not FILENAME.fullmatch(name):
-        raise bad_request({f"{where}.filename": f"a file name of 1-{MAX_FILENAME} characters, "
-                                                "no '/', no control characters (CR, LF, NUL)"})
-    if not isinstance(kind, str) or not CONTENT_TYPE.fullmatch(kind):
-        raise bad_request({f"{where}.content_type": "a MIME type such as application/pdf "
-                                                    "(type/subtype, no parameters)"})
+def _request(model: type[NoteIn], later: str = "") -> tuple[NoteIn, str, dict[str, str]]:
+    """The body as ``model`` and the Idempotency-Key; one 400 names every bad field of both,
+    but for the problems of the field ``later``, returned for the view to raise (after the
+    ticket lookup: an unknown ticket is a 404 whatever its attachments)."""
+    found: dict[str, str] = {}
+    body = key = None
     try:
-        data = base64.b64decode(content, validate=True) if isinstance(content, str) else None
-    except (binascii.Error, ValueError):
-        data = None
-    if data is None:
-        raise bad_request({f"{where}.content": "base64 of the file's bytes"})
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise bad_request({f"{where}.content": f"at most {MAX_ATTACHMENT_BYTES} bytes"})
-    return name.strip(), kind.lower(), data
+        body = model.model_validate(json_body())
+    except ValidationError as exc:
+        found |= problems(model, exc)
+    try:
+        key = ActionHeaders.model_validate(
+            {"Idempotency-Key": request.headers.get("Idempotency-Key", "").strip()})
+    except ValidationError as exc:
+        found |= problems(ActionHeaders, exc)
+    deferred = {path: problem for path, problem in found.items()
+                if later and (path == later or path.startswith(later + "["))}
+    if len(deferred) < len(found):
+        raise bad_request({p: m for p, m in found.items() if p not in deferred})
+    return body, key.idempotency_key, deferred
+
+
+def _draft(body: NoteIn, key: str) -> Draft:
+    return Draft(text=body.text, html=getattr(body, "html", "") or "", author=body.author,
+                 idempotency_key=key)
+
+
+def _attachments(attachments: list[AttachmentIn], blobs) -> list[dict]:
+    """Validated attachments -> stored blobs, by reference."""
+    stored = []
+    for item in attachments:
+        data = base64.b64decode(item.content, validate=True)
+        stored.append({"filename": item.filename.strip(),
+                       "content_type": item.content_type.lower(), "size": len(data),
+                       "sha256": blobs.put(data)})
+    return stored

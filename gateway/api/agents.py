@@ -1,4 +1,4 @@
-"""Agents of the REST API (PRODUCT.md sections 7 and 9), mounted at /api/v1:
+"""Agents of the REST API (PRODUCT.md sections 7 and 9), under /api/v1 (``gateway.api.root``):
 ``GET /agents`` -> ``{"agents": [Agent]}``, ``GET /agents/<id>``, ``PUT /agents/<id>`` (201
 created, 200 replaced).
 
@@ -16,34 +16,62 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Flask, current_app, g, jsonify
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.routing import AGENT_ID
-from gateway.api import auth
-from gateway.errors import ApiError, bad_request
+from gateway.api import schemas
 from gateway.api.params import json_body
-from tickets.wire import iso
-from gateway.web import runtime_of
+from gateway.api.spec import operation, reply
+from gateway.app_runtime import runtime
+from gateway.errors import ApiError, bad_request
+from queues.runtime import Runtime
+from routing.rules_schema import CHANNELS
 from store import repo
 from store.models import Agent, Assignment
 from tickets import agents, reactions, routing_events
-from queues.runtime import Runtime
+from tickets.wire import iso
 
-bp = Blueprint("api_agents", __name__)
+bp = Blueprint("agents", __name__)
 SEEDED = "ticketgate.agents_seeded"  # app.extensions key: workspace slug -> workspace row id
 AGENT_KEY = re.compile(AGENT_ID)
+NAME = "^[^\\x00-\\x1f\\x7f]{1,%d}$" % agents.MAX_NAME  # a skill or department name
+# tickets.agents.EMAIL with \s spelled out: its \s (Python, Unicode) has \x85, JSON Schema's not
+EMAIL = "^$|^[^@\\s\\x00-\\x1f\\x7f-\\x9f]+@[^@\\s\\x00-\\x1f\\x7f-\\x9f]+$"
 
 
-@bp.before_request
-def _authenticate() -> None:
-    g.workspace = auth.authenticate()
+class AgentId(BaseModel):
+    id: str = Field(pattern=AGENT_ID, description="agent id")
+
+
+def _document_agent_in(schema: dict) -> None:
+    """The rules of ``tickets.agents.AgentIn``'s validators, for the document."""
+    fields = schema["properties"]
+    fields["email"]["pattern"] = EMAIL
+    fields["skills"].update(propertyNames={"pattern": NAME},
+                            additionalProperties={"type": "integer", "minimum": 1, "maximum": 5})
+    fields["departments"]["items"]["pattern"] = NAME
+    fields["capacity"].update(propertyNames={"enum": list(CHANNELS)}, additionalProperties={
+        "type": "integer", "minimum": 0, "maximum": agents.MAX_CAPACITY})
+    fields["calendar"]["description"] = ("a calendar of the workspace's routing block (another "
+                                         "name is a 400), or empty")
+    for name in ("id", *agents.READ_ONLY):  # the path's id; read-only fields are ignored
+        fields.pop(name, None)
+    schema["required"] = [n for n in schema.get("required", []) if n in fields]
+
+
+class AgentPut(agents.AgentIn, json_schema_extra=_document_agent_in):
+    """The PUT body as the document shows it: ``tickets.agents.AgentIn`` (which validates it,
+    ``tickets.agents.validate``) with its validators' rules spelled out."""
 
 
 @bp.get("/agents")
+@operation("The workspace's agents with their load",
+           {200: reply("Every agent", schemas.AgentList)})
 def list_agents():
-    rt = runtime_of(current_app)
+    rt = runtime()
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.read_sessions() as session:
         rows = session.scalars(select(Agent).where(Agent.workspace_id == workspace_id)
@@ -53,20 +81,26 @@ def list_agents():
 
 
 @bp.get("/agents/<id>")
+@operation("One agent", {200: reply("The agent", schemas.Agent)}, path=AgentId,
+           errors=(401, 404, 503))
 def get_agent(id: str):
-    rt = runtime_of(current_app)
+    rt = runtime()
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.read_sessions() as session:
         return jsonify(_agent_body(session, workspace_id, id))
 
 
 @bp.put("/agents/<id>")
+@operation("Create or replace an agent (unset fields take their defaults: status offline, no "
+           "skills, no capacity); routing reacts at once",
+           {200: reply("Replaced", schemas.Agent), 201: reply("Created", schemas.Agent)},
+           path=AgentId, body=AgentPut, errors=(400, 401, 503))
 def put_agent(id: str):
     if not AGENT_KEY.fullmatch(id):
         raise bad_request({"id": "1-100 letters, digits and . _ @ -, starting with a letter "
                                  "or digit"})
     body = json_body()
-    rt = runtime_of(current_app)
+    rt = runtime()
     workspace_id = ensure_seeded(current_app, g.workspace)
     created, reaction = _put(rt, workspace_id, id, body)
     if reaction is not None:
@@ -111,7 +145,7 @@ def ensure_seeded(app: Flask, slug: str) -> int:
     """The workspace's row id, after seeding its agents (once per process and workspace)."""
     seeded = app.extensions.setdefault(SEEDED, {})
     if slug not in seeded:
-        rt = runtime_of(app)
+        rt = runtime(app)
         try:
             seeded[slug] = _seed(rt, slug)
         except IntegrityError:  # another process seeded at the same moment: its rows count

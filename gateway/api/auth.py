@@ -12,7 +12,7 @@ import hmac
 from flask import Flask, current_app, request
 
 from gateway.errors import ApiError
-from gateway.web import runtime_of
+from gateway.app_runtime import runtime
 
 INDEX_EXTENSION = "ticketgate.api_keys"  # app.extensions key of the hash -> slug index
 SCHEME = "bearer"                        # the only scheme accepted (case-insensitive, RFC 7235)
@@ -21,7 +21,7 @@ SCHEME = "bearer"                        # the only scheme accepted (case-insens
 def key_index(app: Flask) -> dict[str, str]:
     """The app's SHA-256 hash -> workspace slug index, built on first use."""
     if INDEX_EXTENSION not in app.extensions:
-        app.extensions[INDEX_EXTENSION] = runtime_of(app).config.api_key_index()
+        app.extensions[INDEX_EXTENSION] = runtime(app).config.api_key_index()
     return app.extensions[INDEX_EXTENSION]
 
 

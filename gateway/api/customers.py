@@ -1,4 +1,4 @@
-"""Customers of the REST API (PRODUCT.md sections 6 and 9), mounted at /api/v1:
+"""Customers of the REST API (PRODUCT.md sections 6 and 9), under /api/v1 (``gateway.api.root``):
 ``GET /customers?q=&tag=&limit=&cursor=`` -> ``{"customers": [Customer], "next_cursor"}``,
 ``GET /customers/<id>`` and ``PATCH /customers/<id>`` (``tags``, the new list, and ``name``).
 
@@ -16,34 +16,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from flask import Blueprint, current_app, g, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from flask import Blueprint, jsonify, request
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from gateway.api import auth, params as wire
-from gateway.api.tickets import HIDDEN_STATUS, workspace_id_of, not_found, path_id
-from gateway.api.patch import MAX_TAGS, Tag, field_path
+from gateway.api import params as wire, schemas
+from gateway.api.params import json_body, text_query
+from gateway.api.patch import MAX_TAGS, Tag, at_least_one_of
+from gateway.api.requests import ONE_LINE, ApiRequest
+from gateway.api.spec import operation, reply
+from gateway.api.tickets import HIDDEN_STATUS, not_found, path_id, workspace_id_of
+from gateway.app_runtime import runtime
 from gateway.errors import bad_request
-from gateway.api.params import json_body
-from tickets.wire import customer_json, identities_of, iso
-from gateway.web import runtime_of
 from store.models import Customer, Identity, Ticket
+from tickets.wire import customer_json, identities_of, iso
 
-bp = Blueprint("api_customers", __name__)
+bp = Blueprint("customers", __name__)
 CUSTOMER_CURSOR = "c"  # cursor prefix, distinct from the ticket and quarantine lists'
 MAX_NAME = 300         # characters of Customer.name
 # Per dialect, the set-returning function giving the elements of a JSON array as rows of text.
 JSON_ELEMENTS = {"sqlite": "json_each", "postgresql": "json_array_elements_text"}
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME,
-                                        pattern=r"^[^\x00-\x1f\x7f]*$")]
+                                        pattern=ONE_LINE)]
 
 
-class CustomerPatch(BaseModel):
+class CustomerPatch(ApiRequest, json_schema_extra=at_least_one_of("tags", "name")):
     """The body; only the fields sent are changed."""
-    model_config = ConfigDict(extra="forbid", strict=True)
-    tags: list[Tag] = Field([], max_length=MAX_TAGS)
+    tags: list[Tag] = Field(None, max_length=MAX_TAGS, description="the new list (replaces); "
+                            "routing uses it from the customer's next message on")
     name: Name = ""
+
+
+class CustomerQuery(wire.PageQuery):
+    q: str = text_query("case-insensitive substring of the name or of any identity value "
+                        "(email address, phone, ...)")
+    tag: str = text_query("only customers having this tag (exact)")
+
+
+class CustomerId(BaseModel):
+    id: int = Field(ge=1, description="customer id")
 
 
 @dataclass(frozen=True)
@@ -52,15 +64,12 @@ class CustomerList(wire.Page):
     tag: str
 
 
-@bp.before_request
-def _authenticate() -> None:
-    g.workspace = auth.authenticate()
-
-
 @bp.get("/customers")
+@operation("List customers, newest first", {200: reply("A page", schemas.CustomerPage)},
+           query=CustomerQuery, errors=(400, 401, 503))
 def list_customers():
     p = customer_list(request.args)
-    with runtime_of(current_app).read_sessions() as session:
+    with runtime().read_sessions() as session:
         rows = list(session.scalars(customer_query(session, workspace_id_of(session), p)))
         page, next_cursor = wire.page(rows, p.limit, CUSTOMER_CURSOR)
         return jsonify({"customers": customers_json(session, page), "next_cursor": next_cursor})
@@ -103,15 +112,20 @@ def tag_clause(session: Session, tag: str):
 
 
 @bp.get("/customers/<int:id>")
+@operation("One customer", {200: reply("The customer", schemas.Customer)}, path=CustomerId,
+           errors=(401, 404, 503))
 def get_customer(id: int):
-    with runtime_of(current_app).read_sessions() as session:
+    with runtime().read_sessions() as session:
         return jsonify(customers_json(session, [find_customer(session, id)])[0])
 
 
 @bp.patch("/customers/<int:id>")
+@operation("Set the customer's tags or name",
+           {200: reply("The customer after the change", schemas.Customer)}, path=CustomerId,
+           body=CustomerPatch, errors=(400, 401, 404, 503))
 def patch_customer(id: int):
     changes = parse(json_body())
-    with runtime_of(current_app).sessions.begin() as session:
+    with runtime().sessions.begin() as session:
         customer = find_customer(session, id)
         for name, value in changes.items():
             setattr(customer, name, value)
@@ -121,10 +135,7 @@ def patch_customer(id: int):
 
 def parse(body: dict) -> dict:
     """The changes the body asks for; a 400 names every bad or unknown field."""
-    try:
-        patch = CustomerPatch.model_validate(body)
-    except ValidationError as exc:
-        raise bad_request({field_path(e["loc"]): e["msg"] for e in exc.errors()}) from None
+    patch = CustomerPatch.parse(body)
     changes = patch.model_dump(exclude_unset=True)
     if not changes:
         raise bad_request({"body": "nothing to change: send tags or name"})

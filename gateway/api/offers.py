@@ -1,6 +1,8 @@
 """Offer-and-accept through the API (``tickets.offers``): an agent's desktop lists its open
 offers and answers each one before it expires.
 
+Under /api/v1 (``gateway.api.root``):
+
 - ``GET /api/v1/agents/<id>/offers`` -> ``{"offers": [{number, channel, subject, priority,
   offered_at, expires_at}]}``, oldest first.
 - ``POST /api/v1/tickets/<number>/accept`` ``{"agent": id}`` -> the Ticket, assigned to the agent.
@@ -15,33 +17,42 @@ Accepting and declining push webhook events like every routing decision
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify
+from pydantic import Field
 from sqlalchemy import select
 
 from config.routing import AGENT_ID
-from gateway.api import auth
+from gateway.api import schemas
 from gateway.api.actions import _notify
-from gateway.api.agents import AGENT_KEY, agent_row, ensure_seeded
+from gateway.api.agents import AgentId, agent_row, ensure_seeded
+from gateway.api.params import TicketNumber, json_body
 from gateway.api.patch import _ticket, ticket_answer
-from gateway.errors import ApiError, bad_request
-from gateway.api.params import json_body
-from tickets.wire import iso
-from gateway.web import runtime_of
+from gateway.api.requests import ApiRequest
+from gateway.api.spec import operation, reply
+from gateway.app_runtime import runtime
+from gateway.errors import ApiError
 from store.models import Assignment, Ticket
 from tickets import offers, reactions, routing_events
 from tickets.offers import OfferRefused
+from tickets.wire import iso
 
-bp = Blueprint("api_offers", __name__)
+bp = Blueprint("offers", __name__)
 MAX_OFFERS = 200  # open offers listed for one agent
+ANSWER_ERRORS = (400, 401, 404, 409, 503)
 
 
-@bp.before_request
-def _authenticate() -> None:
-    g.workspace = auth.authenticate()
+class OfferAnswer(ApiRequest):
+    """The body of accept and decline."""
+    MESSAGES = {"agent": f"required: the agent's id ({AGENT_ID})",
+                "extra_forbidden": "unknown field"}
+    agent: str = Field(pattern=AGENT_ID, description="the agent the ticket is offered to")
 
 
 @bp.get("/agents/<id>/offers")
+@operation("The agent's open offers (offer-and-accept channels), oldest first",
+           {200: reply("Open offers", schemas.OfferList)}, path=AgentId,
+           errors=(401, 404, 503))
 def list_offers(id: str):
-    rt = runtime_of(current_app)
+    rt = runtime()
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.read_sessions() as session:
         agent = agent_row(session, workspace_id, id)
@@ -54,8 +65,11 @@ def list_offers(id: str):
 
 
 @bp.post("/tickets/<int:number>/accept")
+@operation("Accept an offer: the agent becomes the assignee",
+           {200: reply("The ticket", schemas.Ticket)}, path=TicketNumber, body=OfferAnswer,
+           errors=ANSWER_ERRORS)
 def accept(number: int):
-    rt, agent = runtime_of(current_app), _agent_of(json_body())
+    rt, agent = runtime(), OfferAnswer.parse(json_body()).agent
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.sessions.begin() as session:
         ticket = _ticket(session, workspace_id, number)
@@ -66,8 +80,11 @@ def accept(number: int):
 
 
 @bp.post("/tickets/<int:number>/decline")
+@operation("Decline an offer: the ticket is routed again, never to this agent",
+           {200: reply("The ticket after routing", schemas.Ticket)}, path=TicketNumber,
+           body=OfferAnswer, errors=ANSWER_ERRORS)
 def decline(number: int):
-    rt, agent = runtime_of(current_app), _agent_of(json_body())
+    rt, agent = runtime(), OfferAnswer.parse(json_body()).agent
     config = rt.config.workspace(g.workspace)
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.sessions.begin() as session:
@@ -84,16 +101,6 @@ def _answered(action, *args):
         return action(*args)
     except OfferRefused as exc:
         raise ApiError(409, exc.code, str(exc)) from exc
-
-
-def _agent_of(body: dict) -> str:
-    agent = body.get("agent")
-    if not isinstance(agent, str) or not AGENT_KEY.fullmatch(agent):
-        raise bad_request({"agent": f"required: the agent's id ({AGENT_ID})"})
-    unknown = sorted(set(body) - {"agent"})
-    if unknown:
-        raise bad_request({name[:100]: "unknown field" for name in unknown})
-    return agent
 
 
 def _offer_json(ticket: Ticket, offer: Assignment) -> dict:

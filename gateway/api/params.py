@@ -3,13 +3,20 @@
 Every parameter is validated before it reaches the database, so bad input is a 400 with a
 message per field, never a 500. ``json_body`` is the one way an API view reads its body
 (``gateway.json_input`` with strict text: NUL and lone surrogates are refused, naming the field).
+
+The pydantic models at the end (``PageQuery``, ``TicketQuery``, ``TicketNumber``, ...) are the
+parameters as the OpenAPI document shows them (``gateway.api.spec``), built on the same
+constants. The functions above them parse the parameters: query strings are trimmed, ``status``
+is split at commas, a cursor is decoded for one list only, and each message names its parameter.
 """
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Literal
 
 from flask import request
+from pydantic import BaseModel, Field
 
 from gateway import json_input
 from gateway.errors import ApiError, bad_request
@@ -27,6 +34,10 @@ EVENT_CURSOR = "e"
 # channel's former name (``messenger``, the Telegram queue's until 2026-12) finds the same tickets.
 TICKET_CHANNELS = CHANNEL_IDS
 CHANNEL_ALIASES = FORMER_NAMES
+NO_NUL = "^[^\\x00]*$"
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"  # urlsafe base64 without padding
+STATUS_LIST = f"^(?:{'|'.join(STATUSES)})(?:,(?:{'|'.join(STATUSES)}))*$"
+CUSTOMER_PATTERN = "^(?:[0-9]{0,18}|[^\\x00]*[^0-9\\x00][^\\x00]*)$"  # an id or not all digits
 
 
 @dataclass(frozen=True)
@@ -151,3 +162,36 @@ def page(rows: list, limit: int, kind: str) -> tuple[list, str | None]:
     if len(rows) <= limit:
         return rows, None
     return rows[:limit], encode_cursor(kind, rows[limit - 1].id)
+
+
+# --- the parameters as the OpenAPI document shows them -------------------------------------------
+
+def text_query(description: str, pattern: str = NO_NUL):
+    """A free-text query parameter: at most ``MAX_TEXT_PARAM`` characters, no NUL."""
+    return Field("", max_length=MAX_TEXT_PARAM, pattern=pattern, description=description)
+
+
+class PageQuery(BaseModel):
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
+                       description=f"page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})")
+    cursor: str = Field("", pattern=CURSOR_PATTERN, description="`next_cursor` of the previous "
+                        "page, unchanged (any other value: 400)")
+
+
+class TicketQuery(PageQuery):
+    status: str = Field("", pattern=STATUS_LIST,
+                        description="comma-separated statuses (default: all but deleted)")
+    channel: Literal[(*TICKET_CHANNELS, *CHANNEL_ALIASES)] = Field(  # type: ignore[valid-type]
+        None, description="the channel a ticket reports (`messenger` is accepted for `telegram`)")
+    assignee: str = text_query("agent id")
+    customer: str = text_query("email address, customer id, or kind:value of another identity",
+                               CUSTOMER_PATTERN)
+    q: str = text_query("case-insensitive substring of the subject or of any message text")
+
+
+class TicketNumber(BaseModel):
+    number: int = Field(ge=1, description="ticket number within the workspace")
+
+
+class EntryId(BaseModel):
+    id: int = Field(ge=1, description="entry id")

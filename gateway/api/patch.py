@@ -1,4 +1,4 @@
-"""``PATCH /api/v1/tickets/<number>`` (PRODUCT.md section 9): change status, priority,
+"""``PATCH /api/v1/tickets/<number>`` (PRODUCT.md section 9, under ``gateway.api.root``): change status, priority,
 assignee (an agent id, or null) and tags (the new list), optionally naming the ``author``
 recorded in the audit trail (default ``api``).
 
@@ -12,54 +12,60 @@ reacts (refill, re-route), the outbound webhook gets one ``{"kind": "updated", "
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from flask import Blueprint, current_app, g, jsonify
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
 from config.routing import AGENT_ID
-from gateway.api import auth, params as wire
-from gateway.api.actions import _notify
+from gateway.api import params as wire, schemas
+from gateway.api.actions import Author, _notify
 from gateway.api.agents import ensure_seeded
+from gateway.api.params import TicketNumber, json_body
+from gateway.api.requests import ONE_LINE_NOT_BLANK, ApiRequest
+from gateway.api.schemas import Priority, Status
+from gateway.api.spec import operation, reply
+from gateway.app_runtime import runtime
 from gateway.errors import ApiError, bad_request
-from gateway.api.params import json_body
-from tickets.wire import load_relations, ticket_json
-from gateway.web import runtime_of
-from routing.model import PRIORITIES_HIGHEST_FIRST
 from store import repo
-from store.models import STATUSES, Ticket
-from tickets import reactions, routing_events, changes as ticket_changes
+from store.models import Ticket
+from tickets import changes as ticket_changes, reactions, routing_events
 from tickets.changes import ChangeRefused
+from tickets.wire import load_relations, ticket_json
 
-bp = Blueprint("api_patch", __name__)
+bp = Blueprint("patch", __name__)
 MAX_TAGS = 50       # tags of one ticket
 MAX_TAG = 50        # characters of one tag
-MAX_AUTHOR = 100    # characters of the audit trail's actor
+CHANGEABLE = ("status", "priority", "assignee", "tags")  # a patch names one of these at least
 REFUSALS = {"agent_not_found": 404, "agent_full": 409}  # ChangeRefused code -> HTTP status
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG,
-                                       pattern=r"^[^\x00-\x1f\x7f]+$")]
+                                       pattern=ONE_LINE_NOT_BLANK)]
 
 
-class TicketPatch(BaseModel):
+def at_least_one_of(*names: str) -> dict:
+    """JSON Schema of a body that must name one of ``names`` (an empty patch is a 400)."""
+    return {"anyOf": [{"required": [name]} for name in names]}
+
+
+class TicketPatch(ApiRequest, json_schema_extra=at_least_one_of(*CHANGEABLE)):
     """The body; only the fields sent are changed (``assignee: null`` unassigns)."""
-    model_config = ConfigDict(extra="forbid", strict=True)
-    status: Literal[STATUSES] = "new"  # type: ignore[valid-type]
-    priority: Literal[PRIORITIES_HIGHEST_FIRST] = "medium"  # type: ignore[valid-type]
-    assignee: Annotated[str, Field(pattern=AGENT_ID)] | None = None
-    tags: list[Tag] = Field([], max_length=MAX_TAGS)
-    author: str = Field("", max_length=MAX_AUTHOR, pattern=r"^[^\x00-\x1f\x7f]*$")
-
-
-@bp.before_request
-def _authenticate() -> None:
-    g.workspace = auth.authenticate()
+    status: Status = None  # a field left out is left as it is: no default documented
+    priority: Priority = None
+    assignee: Annotated[str, Field(pattern=AGENT_ID)] | None = Field(
+        None, description="agent id; null: back to routing")
+    tags: list[Tag] = Field(None, max_length=MAX_TAGS, description="the new list (replaces)")
+    author: Author = ""
 
 
 @bp.patch("/tickets/<int:number>")
+@operation("Change status, priority, assignee or tags; each change is audited, routing and the "
+           "SLA clock react, a merged ticket forwards to its survivor",
+           {200: reply("The ticket after the change", schemas.Ticket)}, path=TicketNumber,
+           body=TicketPatch, errors=(400, 401, 404, 409, 503))
 def patch_ticket(number: int):
     changes, actor = parse(json_body())
-    rt = runtime_of(current_app)
+    rt = runtime()
     config = rt.config.workspace(g.workspace)
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.sessions.begin() as session:
@@ -85,25 +91,14 @@ def ticket_answer(rt, ticket_id: int):
 
 def parse(body: dict) -> tuple[dict, str]:
     """``(changes, actor)`` from the body; a 400 names every bad or unknown field."""
-    try:
-        patch = TicketPatch.model_validate(body)
-    except ValidationError as exc:
-        raise bad_request({field_path(e["loc"]): e["msg"] for e in exc.errors()}) from None
-    changes = patch.model_dump(exclude_unset=True, exclude={"author"})
+    patch = TicketPatch.parse(body)
+    changes = patch.model_dump(exclude_unset=True, include=set(CHANGEABLE))
     if not changes:
         raise bad_request({"body": "nothing to change: send status, priority, assignee "
                                    "or tags"})
     if "tags" in changes:
         changes["tags"] = list(dict.fromkeys(changes["tags"]))  # once each, in order
     return changes, patch.author or "api"
-
-
-def field_path(loc: tuple) -> str:
-    """``("tags", 2)`` -> ``tags[2]``."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f"{'.' if text else ''}{part}"
-    return text or "body"
 
 
 def _ticket(session, workspace_id: int, number: int) -> Ticket:

@@ -1,33 +1,28 @@
-"""The REST API (PRODUCT.md section 9), mounted at /api/v1: tickets and the quarantine.
+"""Tickets of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
+the list, one ticket with its messages, its audit trail.
 
-Every view but ``openapi.json`` needs a Bearer key and sees only the key's workspace: a ticket
-or entry of another workspace is a plain 404. Lists are keyset-paginated by id, newest first,
-with an opaque cursor; every query parameter is validated first so bad input is a 400 naming
-the parameter, never a 500.
+The key's workspace (``g.workspace``, set by the root blueprint) is the only one seen: a ticket of
+another workspace is a plain 404. Lists are keyset-paginated by id, newest first, with an opaque
+cursor; every query parameter is validated first so bad input is a 400 naming the parameter,
+never a 500.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from gateway.api import auth, openapi, params as wire
+from gateway.api import params as wire, schemas
+from gateway.api.params import PageQuery, TicketNumber, TicketQuery
+from gateway.api.spec import operation, reply
+from gateway.app_runtime import runtime
 from gateway.errors import ApiError
-from tickets.wire import audit_json, entry_json, load_relations, message_json, ticket_json
-from gateway.web import runtime_of
-from store.models import AuditEntry, Identity, Message, QuarantineEntry, Ticket, Workspace
-from queues.replay import NotReplayable, replay_entry
+from store.models import AuditEntry, Identity, Message, Ticket, Workspace
+from tickets.wire import audit_json, load_relations, message_json, ticket_json
 
-bp = Blueprint("api", __name__)
-PUBLIC_ENDPOINTS = {"api.openapi_document"}  # views answered without a key
+bp = Blueprint("tickets", __name__)
 HIDDEN_STATUS = "deleted"                    # left out of lists unless asked for by status
 OTHER_IDENTITY_KINDS = ("telegram", "chat", "phone")  # `customer=kind:value` looks these up
-
-
-@bp.before_request
-def _authenticate() -> None:
-    if request.endpoint not in PUBLIC_ENDPOINTS:
-        g.workspace = auth.authenticate()
 
 
 def workspace_id_of(session: Session) -> int | None:
@@ -45,15 +40,12 @@ def path_id(value: int, maximum: int) -> int:
     return value
 
 
-@bp.get("/openapi.json")
-def openapi_document():
-    return jsonify(openapi.document())
-
-
 @bp.get("/tickets")
+@operation("List tickets, newest first", {200: reply("A page", schemas.TicketPage)},
+           query=TicketQuery, errors=(400, 401, 503))
 def list_tickets():
     p = wire.ticket_list(request.args)
-    with runtime_of(current_app).read_sessions() as session:
+    with runtime().read_sessions() as session:
         rows = list(session.scalars(ticket_query(workspace_id_of(session), p)))
         page, next_cursor = wire.page(rows, p.limit, wire.TICKET_CURSOR)
         rel = load_relations(session, page)
@@ -113,8 +105,11 @@ def ticket_of(session: Session, number: int) -> Ticket:
 
 
 @bp.get("/tickets/<int:number>")
+@operation("A ticket with its messages, oldest first",
+           {200: reply("The ticket", schemas.TicketWithMessages)}, path=TicketNumber,
+           errors=(401, 404, 503))
 def get_ticket(number: int):
-    with runtime_of(current_app).read_sessions() as session:
+    with runtime().read_sessions() as session:
         ticket = ticket_of(session, number)
         messages = session.scalars(select(Message).where(Message.ticket_id == ticket.id)
                                    .order_by(Message.received_at, Message.id))
@@ -124,43 +119,16 @@ def get_ticket(number: int):
 
 
 @bp.get("/tickets/<int:number>/events")
+@operation("The ticket's audit trail (every status, assignee, priority, tag, routing and SLA "
+           "change), oldest first", {200: reply("A page", schemas.EventPage)},
+           path=TicketNumber, query=PageQuery, errors=(400, 401, 404, 503))
 def list_ticket_events(number: int):
     """The ticket's audit trail, oldest first: who changed what and when."""
     p = wire.entry_list(request.args, wire.EVENT_CURSOR)
-    with runtime_of(current_app).read_sessions() as session:
+    with runtime().read_sessions() as session:
         query = select(AuditEntry).where(AuditEntry.ticket_id == ticket_of(session, number).id)
         if p.after is not None:
             query = query.where(AuditEntry.id > p.after)
         rows = list(session.scalars(query.order_by(AuditEntry.id).limit(p.limit + 1)))
         page, next_cursor = wire.page(rows, p.limit, wire.EVENT_CURSOR)
         return jsonify({"events": [audit_json(e) for e in page], "next_cursor": next_cursor})
-
-
-@bp.get("/quarantine")
-def list_quarantine():
-    p = wire.entry_list(request.args)
-    query = select(QuarantineEntry).where(QuarantineEntry.workspace == g.workspace)
-    if p.after is not None:
-        query = query.where(QuarantineEntry.id < p.after)
-    query = query.order_by(QuarantineEntry.id.desc()).limit(p.limit + 1)
-    with runtime_of(current_app).read_sessions() as session:
-        page, next_cursor = wire.page(list(session.scalars(query)), p.limit,
-                                        wire.ENTRY_CURSOR)
-        return jsonify({"entries": [entry_json(e) for e in page], "next_cursor": next_cursor})
-
-
-@bp.post("/quarantine/<int:entry_id>/replay")
-def replay(entry_id: int):
-    rt = runtime_of(current_app)
-    with rt.sessions.begin() as session:
-        entry = session.scalar(select(QuarantineEntry).where(
-            QuarantineEntry.id == path_id(entry_id, wire.MAX_ROW_ID),
-            QuarantineEntry.workspace == g.workspace))
-        if entry is None:
-            raise not_found("quarantine entry")
-        try:
-            replay_entry(rt, session, entry)
-        except NotReplayable as exc:
-            raise ApiError(409, "not_replayable", str(exc)) from exc
-        body = entry_json(entry)
-    return jsonify(body), 202

@@ -14,7 +14,7 @@ import hashlib
 from flask import current_app, jsonify
 from redis.exceptions import RedisError
 
-from gateway import json_input
+from gateway import app_runtime, json_input
 from gateway.errors import RETRY_AFTER_S, ApiError
 from queues import http_batch, metrics, ratelimit
 from queues.http_batch import Nonce, ThreadGroupCommit
@@ -24,7 +24,7 @@ NONCE_KEY = "ticketgate:nonce:"  # + scope + value: a token or signature already
 
 
 def runtime():
-    return current_app.extensions["ticketgate"]
+    return app_runtime.runtime()
 
 
 def intake() -> Intake:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
                                     HistogramMetricFamily)
@@ -28,7 +28,7 @@ from tickets import routing_metrics
 from gateway.errors import RETRY_AFTER_S, ApiError
 from gateway.edges.imap import health as imap_health
 from queues.channels import CHANNEL_QUEUES
-from gateway.web import runtime_of
+from gateway.app_runtime import runtime
 from store.db import ping
 
 bp = Blueprint("health", __name__)
@@ -39,7 +39,7 @@ PROTECTED = {"health.readyz", "health.prometheus_metrics"}  # endpoints behind M
 
 @bp.before_request
 def require_metrics_token():
-    token = runtime_of(current_app).settings.metrics_token
+    token = runtime().settings.metrics_token
     if not token or request.endpoint not in PROTECTED:
         return
     scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
@@ -55,7 +55,7 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    rt = runtime_of(current_app)
+    rt = runtime()
     checks = {"redis": _check(rt.redis.ping, RedisError),
               "store": _check(lambda: ping(rt.read_sessions.kw["bind"]), SQLAlchemyError)}
     ready = all(v == "ok" for v in checks.values())
@@ -77,7 +77,7 @@ def _check(probe, errors) -> str:
 @bp.get("/metrics")
 def prometheus_metrics():
     registry = CollectorRegistry(auto_describe=False)
-    rt = runtime_of(current_app)
+    rt = runtime()
     registry.register(RedisCollector(rt.redis))
     if _has_mailboxes(rt.config):
         registry.register(ImapCollector(rt))

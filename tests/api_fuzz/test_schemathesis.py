@@ -41,7 +41,7 @@ MAX_EXAMPLES = int(os.environ.get("TG_SCHEMATHESIS_EXAMPLES", "10"))
 COVERAGE = os.environ.get("TG_SCHEMATHESIS_COVERAGE") == "1"
 NOT_REACHED = {401, 404, 405}      # a request answered so never got past routing and keys
 DOCUMENT = "GET /api/v1/openapi.json"  # schemathesis never tests the path it loaded from
-EDGE_ONLY = r"^/(contact|chat|hooks)/"  # edges check more than a schema says (see openapi_edges)
+EDGE_ONLY = r"^/(contact|chat|hooks)/"  # edges check more than a schema says (see gateway/api/edge_docs.py)
 
 
 def basic_auth() -> str:
