@@ -38,6 +38,7 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     for blueprint in edges:
         app.register_blueprint(blueprint)
     count_edge_requests(app, {blueprint.name for blueprint in edges})
+    importlib.import_module("gateway.ops.dashboard").init_app(app)  # /ops, off without OPS_TOKEN
     hops = app.extensions["ticketgate"].settings.proxy_hops
     if hops:  # client address and scheme from X-Forwarded-* set by that many trusted proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
