@@ -57,7 +57,7 @@ def duration(seconds: float | None) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if seconds >= size or unit == "s":
             value = seconds / size
-            text = f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+            text = f"{value:.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
             return f"{text} {unit}"
     return ""  # not reached
 

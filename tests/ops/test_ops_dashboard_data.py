@@ -1,114 +1,31 @@
 """The ops dashboard's figures with real data put through the intake, the ingest pipeline,
 routing, the REST API and the sweep (SQLite and PostgreSQL), as data and as the page shows
 them; and its replay buttons, which put a failed job and quarantine entries back on their
-queues."""
+queues (the scenario: tests/ops/scenario.py)."""
 from __future__ import annotations
 
-import copy
 import re
-import dataclasses
-import uuid
-from datetime import timedelta
-from email.message import EmailMessage
 
 import pytest
-from rq import Queue, SimpleWorker
-from sqlalchemy import select, update
+from rq import Queue
+from sqlalchemy import select
 
-from config.workspaces import parse_config
 from gateway.ops import dashboard_data
 from gateway.web import create_app
-from queues.intake import Intake
-from store.models import Assignment, ImapFolder, QuarantineEntry, utcnow
-from tests.conftest import TEST_CONFIG
-from tests.gateway.apifactory import auth
+from store.models import QuarantineEntry, utcnow
 from tests.ops.pages import form, headings, table
-from tests.routing_pipeline.test_routing_pipeline import ALL_DAY, later
-from tests.workers.inputs import feed, mail
-from workers.assignment import sweep
-
-TOKEN = "ops-token-0123456789abcdef"
-BEARER = {"Authorization": f"Bearer {TOKEN}"}
-SAME_ORIGIN = {"Origin": "http://localhost"}
-ROUTING = {
-    "calendars": {"always": {"timezone": "UTC", "hours": ALL_DAY}},
-    "agents": [{"id": "ann", "capacity": {"email": 1}, "status": "online"},
-               {"id": "ben", "capacity": {"email": 1}, "status": "online"}],
-    "sla": {"default": {"calendar": "always", "medium": {"first_response": "30m"}}},
-}
-MAILBOX = {"name": "support", "host": "imap.demo.test", "user": "u", "password_env": "X",
-           "folders": ["INBOX"]}
-
-
-def failing_job() -> None:
-    """A job that always fails, to fill a failed registry."""
-    raise RuntimeError("broken on purpose")
+from tests.ops.scenario import (BEARER, SAME_ORIGIN, TOKEN, auto_reply, configure, day_of_work,
+                                fail_a_job, unknown_workspace)
 
 
 @pytest.fixture
 def rt(runtime):
-    data = copy.deepcopy(TEST_CONFIG)
-    data["workspaces"][0]["routing"] = ROUTING
-    data["workspaces"][0]["channels"] = {"mailboxes": [MAILBOX]}
-    runtime.config = parse_config(data)
-    runtime.settings = dataclasses.replace(runtime.settings, ops_token=TOKEN)
-    return runtime
+    return configure(runtime)
 
 
 @pytest.fixture
 def client(rt, api_keys):
     return create_app(rt).test_client()
-
-
-def auto_reply(rt) -> str:
-    """An out-of-office answer that belongs to no ticket: quarantined as ``automatic``."""
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = "ooo@customer.test", "support@demo.test", "Away"
-    msg["Message-ID"] = f"<{uuid.uuid4().hex}@customer.test>"
-    msg["Auto-Submitted"] = "auto-replied"
-    msg.set_content("I am out of the office until Monday.")
-    return feed(rt, "email", msg.as_bytes(), "smtp", {"rcpt_to": ["support@demo.test"]})
-
-
-def unknown_workspace(rt) -> None:
-    from workers.ingest.job import ingest_with
-    envelope = Intake(rt.redis).accept("form", "ghost", "form", b"{}", {})
-    assert ingest_with(rt, [envelope]) == ["quarantined"]
-
-
-def fail_a_job(rt, queue_name: str = "email") -> str:
-    queue = Queue(queue_name, connection=rt.redis)
-    job = queue.enqueue(failing_job, at_front=True)  # no Retry: straight to failed
-    SimpleWorker([queue], connection=rt.redis).work(burst=True, max_jobs=1)  # this job only
-    return job.id
-
-
-def day_of_work(rt, client) -> None:
-    """Three customers write, two agents take two of them, the third waits until ann resolves
-    her first ticket; ben answers his; half an hour on the third has missed its first response.
-    One auto-reply and one envelope of an unknown workspace end in quarantine, one job fails,
-    and the IMAP poller fetched two minutes ago with two messages still to enqueue."""
-    for sender in ("alice", "bob", "carol"):
-        assert mail(rt, f"{sender}@customer.test", subject=f"Help {sender}")[0] == "created"
-    assert client.post("/api/v1/tickets/2/replies", json={"text": "On it"},
-                       headers=auth()).status_code == 201
-    assert client.patch("/api/v1/tickets/1", json={"status": "resolved"},
-                        headers=auth()).status_code == 200
-    with rt.sessions.begin() as session:  # every assignment in this hour, whatever the clock
-        hour = utcnow().replace(minute=0, second=0, microsecond=0)
-        ids = session.scalars(select(Assignment.id).order_by(Assignment.id)).all()
-        for n, assignment_id in enumerate(ids):
-            session.execute(update(Assignment).where(Assignment.id == assignment_id)
-                            .values(started_at=hour + timedelta(minutes=n),
-                                    accepted_at=hour + timedelta(minutes=n)))
-    assert sweep.sweep(rt, now=later(minutes=31))["breaches"] == 1
-    assert auto_reply(rt) == "quarantined"
-    unknown_workspace(rt)
-    fail_a_job(rt)
-    with rt.sessions.begin() as session:
-        session.add(ImapFolder(workspace="demo", mailbox="support", folder="INBOX",
-                               uidvalidity=1, last_uid=40, backlog=2,
-                               last_fetch_at=utcnow() - timedelta(minutes=2)))
 
 
 # --- the figures ---
@@ -124,7 +41,7 @@ def test_the_dashboard_data_after_a_day_of_work(rt, client):
     assert all(not q.workers for q in board.queues)
     assert queues["email"].rate.accepted_per_min is None  # one sample: not known yet
     [failed] = board.failed
-    assert (failed.queue, failed.function) == ("email", f"{__name__}.failing_job")
+    assert (failed.queue, failed.function) == ("email", "tests.ops.scenario.failing_job")
     assert failed.error == "RuntimeError: broken on purpose"
     assert {r.reason: r.pending for r in board.quarantine} == {"automatic": 1,
                                                                 "unknown_workspace": 1}
@@ -146,7 +63,7 @@ def test_the_page_shows_the_same_figures(rt, client):
     assert rows["email"] == ["4", "…", "…", "0", "1"]
     assert rows["outbound"] == ["1", "n/a", "…", "0", "0"]
     [job] = table(page, "The newest jobs")
-    assert job[1:3] == ["email", f"{__name__}.failing_job"]
+    assert job[1:3] == ["email", "tests.ops.scenario.failing_job"]
     assert job[4] == "RuntimeError: broken on purpose"
     assert {"automatic (1 waiting)", "unknown_workspace (1 waiting)"} <= set(headings(page))
     [mailbox] = table(page, "Each configured mailbox")
@@ -202,7 +119,7 @@ def test_the_replay_button_puts_a_failed_job_back_on_its_queue(rt, client):
 
 def test_replay_all_failed_jobs_of_a_queue(rt, client):
     ids = {fail_a_job(rt), fail_a_job(rt)}
-    page = press(client, logged_in(client), "Replay all 2 failed jobs of email")
+    page = press(client, logged_in(client), "Replay all failed jobs of email (2)")
     assert "2 failed job(s) queued again." in page
     assert set(Queue("email", connection=rt.redis).job_ids) == ids
 
@@ -236,7 +153,7 @@ def test_replay_all_entries_of_a_reason_leaves_the_other_reasons(rt, client):
     unknown_workspace(rt)
     for name in ("email", "form"):
         Queue(name, connection=rt.redis).empty()
-    page = press(client, logged_in(client), "Replay all 2 automatic entries")
+    page = press(client, logged_in(client), "Replay all automatic entries (2)")
     assert "2 quarantine entr(y/ies) queued again." in page
     assert Queue("email", connection=rt.redis).count == 2
     reasons = [h for h in headings(page) if "waiting)" in h]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rq import Queue, SimpleWorker
+from rq import Queue
 from sqlalchemy import select, update
 
 from gateway.web import create_app
@@ -16,6 +16,7 @@ from tests.gateway.apifactory import auth
 from tests.gateway.test_health import samples
 from tests.workers.inputs import form, mail
 from tickets import actions
+from workers.run import IngestWorker  # a burst worker that never lingers at its exit
 
 FIRST = "ticketgate_first_response_seconds"
 RESOLUTION = "ticketgate_resolution_seconds"
@@ -70,9 +71,9 @@ def test_outbound_has_depth_failed_and_worker_gauges_like_the_channel_queues(cli
     redis = runtime.redis
     queue = Queue(outbound.QUEUE, connection=redis)
     queue.enqueue(failing_job)  # no Retry: straight to the failed registry
-    SimpleWorker([queue], connection=redis).work(burst=True)
+    IngestWorker([queue], connection=redis).work(burst=True)
     outbound.enqueue_delivery(redis, 42)  # waits: no worker runs it
-    worker = SimpleWorker([queue], connection=redis)
+    worker = IngestWorker([queue], connection=redis)
     worker.register_birth()
     try:
         found = samples(client.get("/metrics"))
