@@ -206,3 +206,11 @@ def test_pages_forbid_framing_and_scripts_from_elsewhere(client):
     assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
     assert page.headers["Cache-Control"] == "no-store"
     assert client.get("/ops/rq/", headers=BEARER).headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_launch_banner_says_whether_the_dashboard_is_on_and_never_prints_the_token(
+        tmp_path):
+    from tests.ops.test_launcher_secrets import make_banner
+    assert "/ops  (off: set OPS_TOKEN to turn it on)" in make_banner({}, tmp_path / "off")
+    text = make_banner({"OPS_TOKEN": TOKEN}, tmp_path / "on")
+    assert "/ops  (log in with $OPS_TOKEN)" in text and TOKEN not in text
