@@ -49,6 +49,7 @@ class Settings:
     proxy_hops: int = 0                        # reverse proxies in front of the web process
     message_cpu_budget_s: float = DEFAULT_MESSAGE_CPU_BUDGET_S  # over it: too_expensive
     metrics_token: str = ""                    # set: /metrics and /readyz need it as Bearer
+    ops_token: str = ""                        # set: the ops dashboard /ops is on, behind it
 
 
 def load_settings(environ: dict | None = None) -> Settings:
@@ -79,4 +80,5 @@ def load_settings(environ: dict | None = None) -> Settings:
         message_cpu_budget_s=float(env.get("MESSAGE_CPU_BUDGET_S",
                                            DEFAULT_MESSAGE_CPU_BUDGET_S)),
         metrics_token=env.get("METRICS_TOKEN", ""),
+        ops_token=env.get("OPS_TOKEN", ""),
     )

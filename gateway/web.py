@@ -6,8 +6,6 @@ gunicorn runs it as ``gateway.web:create_app()``.
 """
 from __future__ import annotations
 
-import importlib
-
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,12 +13,16 @@ from config.logs import configure_logging
 from config.settings import load_settings
 from gateway import app_runtime, errors
 from gateway.api.root import api
-from gateway.ops import health
+from gateway.edges import http, inbound_parse
+from gateway.edges.chat import views as chat
+from gateway.edges.form import views as form
+from gateway.edges.telegram import webhook as telegram
+from gateway.ops import dashboard, health
 from queues.runtime import Runtime, build_runtime
 
 MAX_CONTENT_LENGTH = 40 * 1024 * 1024  # bytes; larger request bodies get 413 before any parsing
-# The inbound HTTP edges: each module has a blueprint ``bp`` with its own paths.
-EDGES = ("gateway.edges.form.views", "gateway.edges.chat.views", "gateway.edges.telegram.webhook", "gateway.edges.inbound_parse")
+# The inbound HTTP edges, each a blueprint with its own paths.
+EDGES = (form.bp, chat.bp, telegram.bp, inbound_parse.bp)
 
 
 def create_app(runtime: Runtime | None = None) -> Flask:
@@ -30,10 +32,10 @@ def create_app(runtime: Runtime | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api)  # the REST API at /api/v1, authenticated once (gateway.api.root)
-    edges = [importlib.import_module(module).bp for module in EDGES]
-    for blueprint in edges:
+    for blueprint in EDGES:
         app.register_blueprint(blueprint)
-    count_edge_requests(app, {blueprint.name for blueprint in edges})
+    count_edge_requests(app, {blueprint.name for blueprint in EDGES})
+    dashboard.init_app(app)  # /ops, off without OPS_TOKEN
     hops = rt.settings.proxy_hops
     if hops:  # client address and scheme from X-Forwarded-* set by that many trusted proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -44,7 +46,6 @@ def create_app(runtime: Runtime | None = None) -> Flask:
 def count_edge_requests(app: Flask, names: set[str]) -> None:
     """Tell the group commit (``gateway.edges.http.group``) how many edge requests are in flight, so
     a write waits for the requests that will submit soon and for no others."""
-    from gateway.edges import http
 
     @app.before_request
     def _started():

@@ -3,15 +3,23 @@
 Edges and workers bump counters and histogram buckets in one Redis hash; the web process exposes
 them (plus live queue depths) in Prometheus format through a custom collector. Counting never
 breaks the work it counts: a Redis error while counting is ignored.
+
+What happens inside a database transaction is counted when, and only if, it commits:
+``add_on_commit(session, fields, sums)`` keeps the increments on the session and
+``count_on_commit(sessions, redis)`` (done for every ``Runtime``'s session factory) adds them to
+Redis right after the commit; a rollback drops them.
 """
 from __future__ import annotations
 
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
 
 from queues.channels import FORMER_NAMES, channel_id
 
 METRICS_KEY = "ticketgate:metrics"
+PENDING = "ticketgate.metrics"  # Session.info key: (fields, sums) waiting for the commit
 LATENCY_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 COUNTERS = {
@@ -63,15 +71,47 @@ def observe(fields: dict[str, int], sums: dict[str, float], name: str, label: st
 
 def add(redis: Redis, fields: dict[str, int], sums: dict[str, float]) -> None:
     """Add integer ``fields`` and float ``sums`` to the metrics hash in one round trip."""
+    add_to_hashes(redis, [(METRICS_KEY, fields, sums, None)])
+
+
+def add_to_hashes(redis: Redis, increments) -> None:
+    """Add (hash key, integer fields, float sums, seconds to live or None) increments to their
+    hashes in one round trip; a hash with a time to live expires that long after the write."""
     try:
         pipe = redis.pipeline(transaction=False)
-        for field, amount in fields.items():
-            pipe.hincrby(METRICS_KEY, field, amount)
-        for field, amount in sums.items():
-            pipe.hincrbyfloat(METRICS_KEY, field, amount)
+        for key, fields, sums, ttl_s in increments:
+            for field, amount in fields.items():
+                pipe.hincrby(key, field, amount)
+            for field, amount in sums.items():
+                pipe.hincrbyfloat(key, field, amount)
+            if ttl_s:
+                pipe.expire(key, ttl_s)
         pipe.execute()
     except RedisError:
         pass
+
+
+def add_on_commit(session: Session, fields: dict[str, int], sums: dict[str, float]) -> None:
+    """Add these increments to the metrics hash once ``session``'s transaction commits."""
+    pending_fields, pending_sums = session.info.setdefault(PENDING, ({}, {}))
+    for field, amount in fields.items():
+        pending_fields[field] = pending_fields.get(field, 0) + amount
+    for field, amount in sums.items():
+        pending_sums[field] = pending_sums.get(field, 0.0) + amount
+
+
+def count_on_commit(sessions: sessionmaker, redis: Redis) -> None:
+    """Make the ``add_on_commit`` increments of ``sessions``' sessions reach ``redis`` after
+    each commit; a rollback drops them (nothing that was undone is counted)."""
+    @event.listens_for(sessions, "after_commit")
+    def _committed(session: Session) -> None:
+        fields, sums = session.info.pop(PENDING, ({}, {}))
+        if fields or sums:
+            add(redis, fields, sums)
+
+    @event.listens_for(sessions, "after_rollback")
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(PENDING, None)
 
 
 def read_all(redis: Redis) -> dict[str, float]:

@@ -1,11 +1,13 @@
 """Replay what failed, after a fix: quarantine entries and jobs in RQ's failed registries.
 
     python -m queues.replay quarantine (--id N | --all) [--workspace slug]
-    python -m queues.replay failed [--queue email]
+    python -m queues.replay failed [--queue email|outbound]
 
 A quarantine entry keeps the envelope it was queued with; replaying puts that envelope back on its
 channel queue and marks the entry ``replayed_at``. Processing is idempotent (unique dedupe key),
-so replaying twice never stores a message twice. ``replay_entry`` is shared with the REST API.
+so replaying twice never stores a message twice. ``replay_entry`` is shared with the REST API
+and the ops dashboard, as is ``requeue_job`` (one job of a failed registry). ``QUEUES`` are all
+the queues with failed registries: the channel queues and ``outbound``.
 """
 from __future__ import annotations
 
@@ -21,10 +23,12 @@ from sqlalchemy.orm import Session
 from config.logs import configure_logging
 from queues.channels import CHANNEL_QUEUES, channel_id, current_envelope
 from queues.intake import enqueue_envelopes
+from queues.outbound import QUEUE as OUTBOUND_QUEUE
 from store.models import QuarantineEntry, utcnow
 from queues.runtime import Runtime, runtime
 
 REPLAY_MARK = "replay_of"  # envelope key naming the quarantine entry a replayed job came from
+QUEUES = (*CHANNEL_QUEUES, OUTBOUND_QUEUE)  # every queue a worker drains
 
 
 class NotReplayable(ValueError):
@@ -71,14 +75,19 @@ def replay_one(rt: Runtime, entry_id: int, workspace: str | None, out) -> bool:
         return True
 
 
+def requeue_job(redis: Redis, queue_name: str, job_id: str) -> None:
+    """Put one job of ``queue_name``'s failed registry back on its queue; raises
+    ``NoSuchJobError`` or ``InvalidJobOperation`` when the registry does not hold it."""
+    Queue(queue_name, connection=redis).failed_job_registry.requeue(job_id)
+
+
 def requeue_failed(redis: Redis, queue_names, out) -> int:
     """Requeue every job of the queues' failed registries; return how many were."""
     done = 0
     for name in queue_names:
-        registry = Queue(name, connection=redis).failed_job_registry
-        for job_id in registry.get_job_ids():
+        for job_id in Queue(name, connection=redis).failed_job_registry.get_job_ids():
             try:
-                registry.requeue(job_id)
+                requeue_job(redis, name, job_id)
             except (NoSuchJobError, InvalidJobOperation) as exc:
                 print(f"{name}: job {job_id} not requeued: {exc}", file=out)
                 continue
@@ -97,7 +106,7 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every entry not replayed yet")
     q.add_argument("--workspace", help="only entries of this workspace")
     f = sub.add_parser("failed", help="requeue jobs from RQ's failed job registries")
-    f.add_argument("--queue", choices=CHANNEL_QUEUES, help="only this queue (default: all)")
+    f.add_argument("--queue", choices=QUEUES, help="only this queue (default: all)")
     return p
 
 
@@ -106,7 +115,7 @@ def main(argv=None, rt: Runtime | None = None, out=sys.stdout) -> int:
     configure_logging("replay")
     rt = rt or runtime()
     if args.command == "failed":
-        count = requeue_failed(rt.redis, [args.queue] if args.queue else CHANNEL_QUEUES, out)
+        count = requeue_failed(rt.redis, [args.queue] if args.queue else QUEUES, out)
         print(f"requeued {count} failed job(s)", file=out)
         return 0
     ids = [args.id] if args.id is not None else pending_entry_ids(rt, args.workspace)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings, load_settings
 from config.workspaces import Config, load_config
+from queues import metrics
 from store.blobs import BlobStore
 from store.db import make_engine, read_session_factory, session_factory
 
@@ -31,10 +32,11 @@ class Runtime:
 
 def build_runtime(settings: Settings, config: Config | None = None) -> Runtime:
     engine = make_engine(settings.database_url)
+    sessions, redis = session_factory(engine), Redis.from_url(settings.redis_url)
+    metrics.count_on_commit(sessions, redis)  # metrics of a transaction follow its commit
     return Runtime(settings=settings, config=config or load_config(settings.config_path),
-                   sessions=session_factory(engine), read_sessions=read_session_factory(engine),
-                   blobs=BlobStore(settings.blob_dir),
-                   redis=Redis.from_url(settings.redis_url))
+                   sessions=sessions, read_sessions=read_session_factory(engine),
+                   blobs=BlobStore(settings.blob_dir), redis=redis)
 
 
 @functools.cache

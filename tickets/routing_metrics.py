@@ -3,7 +3,8 @@
 Workers call ``count_decisions(redis, decisions)`` after their transaction commits: it bumps
 ``routing_decisions|<kind>`` and ``routing_triggers|<trigger>`` and, for a ticket handed to an
 agent after waiting in the queue (``waited_s`` in the explanation), the queue-wait histogram,
-in the shared metrics hash (``queues.metrics``), in one round trip; a Redis error is ignored.
+in the shared metrics hash (``queues.metrics``), and the wait histogram of the decision's hour
+(``tickets.routing_hours``, for the ops dashboard), in one round trip; a Redis error is ignored.
 
 ``RoutingCollector`` exposes those on ``/metrics`` plus what it reads from the store at scrape
 time in one read session: per-agent load and capacity (at most ``MAX_AGENTS`` agents), waiting,
@@ -37,6 +38,7 @@ from routing.fairness import jain
 from routing.model import PRIORITIES, DecisionKind, Policy
 from store.models import STATUSES, Agent, Assignment, Ticket, Workspace, utcnow
 from tickets.route_store import total_units
+from tickets.routing_hours import wait_increments
 from tickets.sla_clock import FINISHED
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ def count_decisions(redis: Redis, decisions) -> None:
     """Count ``routing.model.Decision`` objects and their queue waits (never raises)."""
     fields: dict[str, int] = {}
     sums: dict[str, float] = {}
+    waits: list[tuple[float, float]] = []  # (decision time, seconds waited)
     for decision in decisions:
         names = [f"routing_decisions|{decision.kind}"]
         trigger = decision.explanation.get("trigger")
@@ -66,8 +69,10 @@ def count_decisions(redis: Redis, decisions) -> None:
         waited = decision.explanation.get("waited_s")
         if decision.kind in HANDED and _is_seconds(waited):
             metrics.observe(fields, sums, WAIT, decision.kind, max(0.0, waited), WAIT_BUCKETS_S)
+            waits.append((decision.at, max(0.0, waited)))
     if fields:
-        metrics.add(redis, fields, sums)
+        metrics.add_to_hashes(redis, [(metrics.METRICS_KEY, fields, sums, None),
+                                      *wait_increments(waits, WAIT_BUCKETS_S)])
 
 
 def _is_seconds(value) -> bool:

@@ -5,7 +5,8 @@ time spent postponed, resolution); ``refresh`` turns it into due times with the 
 policy (its rule's, else the workspace's ``default``) on the policy's business-hours calendar,
 and stores them in the API shape (``ticket.sla``). Breaches stay recorded once they happened.
 ``sla_check_at`` tells the sweep when to look next: the earliest future due time, and at most
-``NEAR_CHECK_S`` away so near-breaches are flagged in time.
+``NEAR_CHECK_S`` away so near-breaches are flagged in time. The first reply and each
+resolution are also counted for the service-time histograms (``tickets.service_times``).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from config.routing import Routing
 from routing.calendar import as_utc
 from routing.sla import Clock, as_json, due_times, status
 from store.models import FINISHED
+from tickets import service_times
 
 NEAR_CHECK_S = 300
 
@@ -63,6 +65,7 @@ def customer_wrote(ticket, routing: Routing, now: datetime) -> list[str]:
 def agent_replied(ticket, routing: Routing, now: datetime) -> list[str]:
     if ticket.first_response_at is None:
         ticket.first_response_at = now
+        service_times.responded(ticket, now)
     ticket.last_agent_at = now
     return refresh(ticket, routing, now)
 
@@ -77,6 +80,7 @@ def on_status_change(ticket, old: str, new: str, routing: Routing, now: datetime
         ticket.paused_s = (ticket.paused_s or 0.0) + calendar.business_seconds(
             as_utc(ticket.paused_since), now)
         ticket.paused_since = None
+    service_times.resolved(ticket, old, new, now)
     if new in FINISHED and ticket.resolved_at is None:
         ticket.resolved_at = now
     elif new not in FINISHED:

@@ -2,8 +2,9 @@
 
 ``/healthz`` says the process answers; ``/readyz`` that Redis and the store answer too (a load
 balancer sends traffic only then), and shows each IMAP mailbox's last successful fetch and
-backlog; ``/metrics`` turns the counters every process keeps in Redis
-(``queues.metrics``) and the live RQ queue depths into Prometheus text. When Redis is down,
+backlog; ``/metrics`` turns the counters and histograms every process keeps in Redis
+(``queues.metrics``, ``tickets.service_times``) and the live depth, failed jobs and workers of
+every RQ queue (the channel queues and ``outbound``) into Prometheus text. When Redis is down,
 ``/metrics`` still answers, with ``ticketgate_redis_up 0`` and nothing it cannot read.
 
 ``/readyz`` and ``/metrics`` name workspaces, agents and mailboxes: with ``METRICS_TOKEN`` set
@@ -20,15 +21,16 @@ from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
                                     HistogramMetricFamily)
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
+from rq import Queue, Worker
 from sqlalchemy.exc import SQLAlchemyError
 
 from queues import metrics
-from tickets import routing_metrics
+from tickets import routing_metrics, service_times
 from gateway.errors import RETRY_AFTER_S, ApiError
 from gateway.edges.imap import health as imap_health
 from queues.channels import CHANNEL_QUEUES
 from gateway.app_runtime import runtime
+from queues.replay import QUEUES
 from store.db import ping
 
 bp = Blueprint("health", __name__)
@@ -82,6 +84,7 @@ def prometheus_metrics():
     if _has_mailboxes(rt.config):
         registry.register(ImapCollector(rt))
     registry.register(routing_metrics.RoutingCollector(rt))
+    registry.register(service_times.ServiceTimeCollector(rt.redis))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -94,6 +97,7 @@ class RedisCollector:
     def collect(self):
         try:
             values, queues = metrics.read_all(self.redis), queue_counts(self.redis)
+            workers = worker_counts(self.redis)
         except RedisError:
             yield gauge("redis_up", "Whether Redis answered this scrape", None, {(): 0})
             return
@@ -103,6 +107,8 @@ class RedisCollector:
                     {(q,): n for q, (n, _) in queues.items()})
         yield gauge("failed_jobs", "Jobs in an RQ queue's failed registry (replayable)",
                     "queue", {(q,): f for q, (_, f) in queues.items()})
+        yield gauge("workers", "RQ workers alive on a queue (sending heartbeats)", "queue",
+                    workers)
         yield gauge("redis_up", "Whether Redis answered this scrape", None, {(): 1})
 
 
@@ -130,10 +136,16 @@ class ImapCollector:
 
 
 def queue_counts(redis: Redis) -> dict[str, tuple[int, int]]:
-    """queue name -> (jobs waiting, jobs in the failed registry)."""
-    queues = {name: Queue(name, connection=redis) for name in CHANNEL_QUEUES}
+    """queue name -> (jobs waiting, jobs in the failed registry), for every queue."""
+    queues = {name: Queue(name, connection=redis) for name in QUEUES}
     return {name: (q.count, q.failed_job_registry.get_job_count(cleanup=False))
             for name, q in queues.items()}
+
+
+def worker_counts(redis: Redis) -> dict[tuple[str], int]:
+    """(queue name,) -> workers alive on it, for every queue (``Worker.all`` drops the workers
+    whose key expired: killed ones stay in RQ's registry sets until a maintenance pass)."""
+    return {(name,): len(Worker.all(queue=Queue(name, connection=redis))) for name in QUEUES}
 
 
 def gauge(name: str, doc: str, label: str | None, samples: dict) -> GaugeMetricFamily:

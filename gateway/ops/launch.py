@@ -91,11 +91,13 @@ def banner(settings, sources: dict[str, SecretSource]) -> str:
     mailboxes = sum(len(w.channels.mailboxes) for w in config.workspaces)
     bots = sum(len(w.channels.telegram) for w in config.workspaces)
     scrape = "  (Bearer $METRICS_TOKEN)" if settings.metrics_token else ""
+    ops = "(log in with $OPS_TOKEN)" if settings.ops_token else "(off: set OPS_TOKEN to turn it on)"
     api_key, chat_secret = sources["TICKETGATE_API_KEY"], sources["TICKETGATE_CHAT_SECRET"]
     return "\n".join([
         "ticketgate is starting:",
         f"  REST API      {web}/api/v1/tickets",
         f"  health        {web}/healthz   ready: /readyz   metrics: /metrics{scrape}",
+        f"  ops dashboard {web}/ops  {ops}",
         f"  SMTP          {settings.smtp_host}:{settings.smtp_port}  (accepts {addresses})",
         f"  IMAP          {mailboxes} mailbox(es) polled",
         f"  contact form  {web}/contact/{first}",
