@@ -120,10 +120,11 @@ def parse(body: dict) -> dict:
 
 def _saved(session: Session, row: CannedResponse) -> CannedResponse:
     """Flush ``row``; a name another canned response of the workspace has is a 409."""
+    name = row.name
     try:
         session.flush()
     except IntegrityError:
-        raise ApiError(409, "name_taken", f"a canned response named {row.name!r} exists",
+        raise ApiError(409, "name_taken", f"a canned response named {name!r} exists",
                        {"name": "taken by another canned response of the workspace"}) from None
     return row
 
