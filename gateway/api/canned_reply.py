@@ -29,10 +29,12 @@ CANNED_FIELD = Field(None, ge=1, le=wire.MAX_ROW_ID, description="id of a canned
 CANNED_ID = "the id of a canned response (an integer), instead of text and html"
 MESSAGES = {f"canned:{kind}": CANNED_ID
             for kind in ("int_type", "greater_than_equal", "less_than_equal")}
-# The document's rule: text, or canned without a non-empty html.
-ONE_OF = {"oneOf": [{"required": ["text"]},
-                    {"required": ["canned"], "not": {"required": ["html"], "properties": {
-                        "html": {"minLength": 1}}}}]}
+# The document's rule: text without canned, or canned without text and non-empty html.
+ONE_OF = {"oneOf": [
+    {"required": ["text"], "not": {"required": ["canned"]}},
+    {"required": ["canned"], "not": {"anyOf": [
+        {"required": ["text"]},
+        {"required": ["html"], "properties": {"html": {"minLength": 1}}}]}}]}
 
 
 @model_validator(mode="before")
