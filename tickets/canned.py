@@ -10,8 +10,9 @@ value that itself looks like a placeholder (a subject ``{agent.name}``) is print
 
 Missing values render as empty text: a ticket without a customer or whose customer has no name
 (``customer.name``), a reply without ``author`` (``agent.name``). ``agent.name`` is the name of
-the workspace's agent whose id is the reply's ``author``; an author that is no agent id (or an
-agent without a name) is printed as the author text itself.
+the workspace's agent whose id is the reply's ``author`` (the store's agent, else the workspace
+file's not yet seeded into the store); an author that is no agent id (or an agent without a
+name) is printed as the author text itself.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from html import escape
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from config.routing import Routing
 from store.models import Agent, CannedResponse, Customer, Ticket
 
 PLACEHOLDERS = ("customer.name", "ticket.number", "ticket.subject", "agent.name")
@@ -87,21 +89,35 @@ def find(session: Session, workspace_id: int, canned_id: int) -> CannedResponse 
                                                        CannedResponse.id == canned_id))
 
 
-def render_for(session: Session, canned: CannedResponse, ticket: Ticket,
-               author: str) -> Rendered:
-    """The canned response rendered for ``ticket`` as answered by ``author``."""
-    values = values_for(session, ticket, author)
+def render_for(session: Session, canned: CannedResponse, ticket: Ticket, author: str,
+               seeds: Routing | None = None) -> Rendered:
+    """The canned response rendered for ``ticket`` as answered by ``author`` (``seeds``: the
+    workspace file's routing block, whose agents are not in the store until first seeded)."""
+    values = values_for(session, ticket, author, seeds)
     html = render(canned.html, values, html=True) if canned.html else ""
     return Rendered(canned.id, render(canned.text, values), html)
 
 
-def values_for(session: Session, ticket: Ticket, author: str) -> dict[str, str]:
+def values_for(session: Session, ticket: Ticket, author: str,
+               seeds: Routing | None = None) -> dict[str, str]:
     customer = session.get(Customer, ticket.customer_id) if ticket.customer_id else None
-    agent_name = session.scalar(select(Agent.name).where(
-        Agent.workspace_id == ticket.workspace_id, Agent.key == author)) if author else ""
     return {"customer.name": customer.name if customer is not None else "",
             "ticket.number": str(ticket.number), "ticket.subject": ticket.subject or "",
-            "agent.name": agent_name or author}
+            "agent.name": agent_name(session, ticket.workspace_id, author, seeds)}
+
+
+def agent_name(session: Session, workspace_id: int, author: str,
+               seeds: Routing | None = None) -> str:
+    """The name of agent ``author``: the store's row, else the workspace file's seed (not yet
+    in the store), else ``author`` itself."""
+    if not author:
+        return ""
+    stored = session.execute(select(Agent.name).where(Agent.workspace_id == workspace_id,
+                                                      Agent.key == author)).first()
+    if stored is not None:
+        return stored[0] or author
+    seed = next((a for a in (seeds.agents if seeds else ()) if a.id == author), None)
+    return (seed.name if seed is not None else "") or author
 
 
 def count_use(session: Session, workspace_id: int, canned_id: int) -> None:

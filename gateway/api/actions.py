@@ -139,7 +139,7 @@ def post_reply(number: int):
             raise bad_request(attachment_problems)
         draft, target = _draft(body, key), repo.survivor(session, ticket)
         if body.canned is not None:
-            canned_reply.use(session, target, draft, body.canned)
+            canned_reply.use(session, config, target, draft, body.canned)
         draft.attachments = _attachments(body.attachments or [], rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config, target, draft,
                              signing.default_key())

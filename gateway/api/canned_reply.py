@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
+from config.workspaces import WorkspaceConfig
 from gateway.api import params as wire
 from gateway.errors import ApiError, bad_request
 from store.models import Ticket
@@ -57,14 +58,15 @@ def not_both(cls, value: int, info: ValidationInfo) -> int:
     return value
 
 
-def use(session: Session, ticket: Ticket, draft: Draft, canned_id: int) -> None:
+def use(session: Session, config: WorkspaceConfig, ticket: Ticket, draft: Draft,
+        canned_id: int) -> None:
     """Fill ``draft`` with the canned response rendered for ``ticket``."""
     row = templates.find(session, ticket.workspace_id, canned_id)
     if row is None:
         raise ApiError(404, "not_found", f"canned response {canned_id} not found",
                        {"canned": "no canned response of this workspace has this id"})
     try:
-        rendered = templates.render_for(session, row, ticket, draft.author)
+        rendered = templates.render_for(session, row, ticket, draft.author, config.routing)
     except templates.TemplateError as exc:
         raise bad_request({"canned": str(exc)}) from None
     if not rendered.text.strip() or len(rendered.text) > MAX_TEXT \

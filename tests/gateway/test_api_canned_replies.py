@@ -1,18 +1,29 @@
 """Replies made from canned responses (SQLite and PostgreSQL): rendered for the ticket, html
 escaped and sanitized, usage counted once per reply (atomically), refusals."""
+import copy
 import threading
 
 import pytest
 from sqlalchemy import select
 
+from config.workspaces import parse_config
 from gateway.web import create_app
 from store import repo
 from store.models import Agent, CannedResponse, Message, Ticket
+from tests.conftest import TEST_CONFIG
 from tests.gateway.apifactory import add_customer, add_message, add_ticket, auth
 
 CANNED = {"name": "Greeting", "text": "Hi {customer.name}, #{ticket.number} "
           "({ticket.subject}) is on its way. {agent.name} {{not a placeholder}}",
           "html": "<p>Hi <b>{customer.name}</b> &mdash; {agent.name}</p>"}
+
+
+@pytest.fixture
+def test_config():
+    """The test workspaces; demo's file names agent bob, never seeded into the store here."""
+    data = copy.deepcopy(TEST_CONFIG)
+    data["workspaces"][0]["routing"] = {"agents": [{"id": "bob", "name": "Bob From File"}]}
+    return parse_config(data)
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +76,13 @@ def test_an_author_who_is_no_agent_is_printed_as_given_and_none_as_empty(client,
     assert reply(client, {"canned": canned_id, "author": "Bob B."}).get_json()["text"] \
         == "-- Bob B.."
     assert reply(client, {"canned": canned_id}).get_json()["text"] == "-- ."
+
+
+def test_an_agent_of_the_workspace_file_not_yet_in_the_store_is_named(client, ticket):
+    canned_id = client.post("/api/v1/canned", json={"name": "x", "text": "-- {agent.name}"},
+                            headers=auth()).get_json()["id"]
+    assert reply(client, {"canned": canned_id, "author": "bob"}).get_json()["text"] \
+        == "-- Bob From File"
 
 
 def test_a_ticket_without_customer_renders_an_empty_name(runtime, client, canned_id):
