@@ -295,3 +295,19 @@ class OutboxEntry(Base):
     raw_ref: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class CannedResponse(Base):
+    """A ready answer of a workspace (``tickets.canned``): ``text`` and ``html`` are templates
+    with ``{name.field}`` placeholders; ``uses`` counts the replies sent with it."""
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list] = mapped_column(default=list)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,7 @@ from channels.mail.html import sanitize
 from config.workspaces import WorkspaceConfig
 from store import db, repo
 from store.models import Identity, Message, Participant, ThreadKey, Ticket, Workspace, utcnow
-from tickets import sla_clock, threads as threading
+from tickets import canned, sla_clock, threads as threading
 
 MAIL_CHANNELS = ("email", "form")   # answered by email
 NOT_ANSWERABLE = ("spam", "deleted")
@@ -40,6 +40,7 @@ class Draft:
     author: str = ""
     attachments: list[dict] = field(default_factory=list)  # filename, content_type, size, sha256
     idempotency_key: str = ""
+    canned_id: int | None = None  # the canned response it was rendered from (counted)
 
 
 def sender_address(config: WorkspaceConfig) -> str:
@@ -73,6 +74,8 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
         message.native_id = tokens.message_id(token, sender.rpartition("@")[2]).strip("<>")
     session.add(message)
     session.flush()
+    if draft.canned_id is not None:
+        canned.count_use(session, workspace.id, draft.canned_id)
     if message.native_id:
         session.add(ThreadKey(workspace_id=workspace.id, key=threading.mid_key(message.native_id),
                               ticket_id=ticket.id, strong=True))

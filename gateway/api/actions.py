@@ -1,5 +1,5 @@
 """Agent actions of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
-``POST /tickets/<n>/replies`` {text, html?, attachments?, author?},
+``POST /tickets/<n>/replies`` {text | canned, html?, attachments?, author?},
 ``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into, author?}.
 
 The bodies are the models below (``ReplyIn``, ``NoteIn``, ``MergeIn``), validated before the
@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from config import signing
-from gateway.api import params as wire, schemas
+from gateway.api import canned_reply, params as wire, schemas
 from gateway.api.params import TicketNumber, json_body
 from gateway.api.requests import NO_NUL, NOT_BLANK, ONE_LINE, SPACE, ApiRequest, problems
 from gateway.api.spec import operation, reply
@@ -82,10 +82,11 @@ class NoteIn(ApiRequest):
     author: Author = ""
 
 
-class ReplyIn(NoteIn):
-    """``POST /tickets/<n>/replies``; unknown fields are ignored."""
+class ReplyIn(NoteIn, json_schema_extra=canned_reply.ONE_OF):
+    """``POST /tickets/<n>/replies``; unknown fields are ignored; ``text`` or ``canned``."""
     REFUSED = frozenset()
-    MESSAGES = {**NoteIn.MESSAGES, "html": f"a string of at most {MAX_TEXT * 4} characters",
+    MESSAGES = {**NoteIn.MESSAGES, **canned_reply.MESSAGES,
+                "html": f"a string of at most {MAX_TEXT * 4} characters",
                 "attachments": f"a list of at most {MAX_ATTACHMENTS} objects",
                 "attachments[]": "must be an object {filename, content_type, content}",
                 "attachments[].filename": f"a file name of 1-{MAX_FILENAME} characters, no "
@@ -97,6 +98,10 @@ class ReplyIn(NoteIn):
                 "attachments[].content:value_error": f"at most {MAX_ATTACHMENT_BYTES} bytes"}
     html: str = Field("", max_length=MAX_TEXT * 4, pattern=NO_NUL)
     attachments: list[AttachmentIn] | None = Field(None, max_length=MAX_ATTACHMENTS)
+    text: Text = None  # required unless ``canned`` (gateway.api.canned_reply)
+    canned: int = canned_reply.CANNED_FIELD
+    check_text_or_canned = canned_reply.text_or_canned
+    check_not_both = canned_reply.not_both
 
 
 class MergeIn(ApiRequest):
@@ -132,10 +137,12 @@ def post_reply(number: int):
         workspace, ticket = _ticket(session, number)
         if attachment_problems:  # named once the ticket is known, as they always were
             raise bad_request(attachment_problems)
-        draft = _draft(body, key)
+        draft, target = _draft(body, key), repo.survivor(session, ticket)
+        if body.canned is not None:
+            canned_reply.use(session, config, target, draft, body.canned)
         draft.attachments = _attachments(body.attachments or [], rt.blobs)
-        message = _refusable(agent_actions.reply, session, workspace, config,
-                             repo.survivor(session, ticket), draft, signing.default_key())
+        message = _refusable(agent_actions.reply, session, workspace, config, target, draft,
+                             signing.default_key())
         answer, message_id, survivor = message_body(message), message.id, message.ticket_id
         number = session.get(Ticket, survivor).number
     if answer["delivery"]["status"] == "queued":

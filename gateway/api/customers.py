@@ -104,10 +104,11 @@ def text_clause(workspace_id: int | None, q: str):
     return or_(Customer.name.ilike(pattern, escape="\\"), Customer.id.in_(by_identity))
 
 
-def tag_clause(session: Session, tag: str):
-    """The customer's ``tags`` array holds ``tag`` (exactly, case-sensitive as routing is)."""
+def tag_clause(session: Session, tag: str, tags=Customer.tags):
+    """The ``tags`` array (the customer's by default) holds ``tag`` (exactly, case-sensitive
+    as routing is)."""
     elements = getattr(func, JSON_ELEMENTS[session.get_bind().dialect.name])(
-        Customer.tags).table_valued("value")
+        tags).table_valued("value")
     return select(elements.c.value).where(elements.c.value == tag).exists()
 
 

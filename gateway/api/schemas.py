@@ -176,6 +176,19 @@ class Customer(TicketCustomer):
     created_at: Time
 
 
+class Canned(BaseModel):
+    """A canned response (``gateway.api.canned.canned_json``)."""
+    id: int
+    name: str
+    text: str = Field(description="template: {customer.name}, {ticket.number}, "
+                                  "{ticket.subject}, {agent.name}; {{ and }} for braces")
+    html: str = Field(description="template as `text`, sanitized; empty: none")
+    tags: list[str]
+    uses: int = Field(ge=0, description="replies sent with it")
+    created_at: Time
+    updated_at: Time
+
+
 class Offer(BaseModel):
     number: int
     channel: str
@@ -208,6 +221,11 @@ class EntryPage(BaseModel):
 
 class CustomerPage(BaseModel):
     customers: list[Customer]
+    next_cursor: Cursor
+
+
+class CannedPage(BaseModel):
+    canned: list[Canned]
     next_cursor: Cursor
 
 

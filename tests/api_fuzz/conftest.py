@@ -12,6 +12,8 @@ import pytest
 
 from config.workspaces import parse_config
 from gateway.web import create_app
+from store import repo
+from store.models import CannedResponse
 from tests.conftest import DEMO_KEY, TEST_CONFIG
 from tests.gateway.apifactory import add_customer, add_entry, add_message, add_ticket
 
@@ -54,13 +56,24 @@ def edge_secrets(monkeypatch):
 
 @pytest.fixture
 def fuzz_app(sqlite_runtime, api_keys, edge_secrets):
-    """The app with one ticket (number 1, with a message), customer 1 and quarantine entry 1."""
+    """The app with one ticket (number 1, with a message), customer 1, quarantine entry 1 and
+    canned responses 1 and 2."""
     with sqlite_runtime.sessions.begin() as session:
         customer = add_customer(session, "demo", "Carla Customer", "carla@customer.test")
         ticket = add_ticket(session, customer_id=customer.id)
         add_message(session, ticket, "Hello")
         add_entry(session)
+        add_canned(session)
     return create_app(sqlite_runtime)
+
+
+def add_canned(session) -> None:
+    """Canned responses 1 and 2 (2 is the one ``DELETE /canned/{id}`` is pointed at)."""
+    workspace_id = repo.workspace_row(session, "demo").id
+    for name in ("Greeting", "Goodbye"):
+        session.add(CannedResponse(workspace_id=workspace_id, name=name, tags=["fuzz"],
+                                   text=f"{name} {{customer.name}}, #{{ticket.number}}"))
+    session.flush()
 
 
 def bearer() -> dict:

@@ -3,7 +3,7 @@
 ``post(client, endpoint, body)`` sends raw bytes as ``application/json`` with the endpoint's
 credentials (the chat webhook's signature is computed over exactly these bytes), so a test
 sees what the code behind authentication does with the body. Rows of the ``fuzz_app`` fixture:
-ticket 1, customer 1, agent ``alice``.
+ticket 1, customer 1, agent ``alice``, canned responses 1 and 2.
 """
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ API = [Endpoint("reply", "post", "/api/v1/tickets/1/replies", bearer()),
        Endpoint("accept", "post", "/api/v1/tickets/1/accept", bearer()),
        Endpoint("decline", "post", "/api/v1/tickets/1/decline", bearer()),
        Endpoint("put agent", "put", "/api/v1/agents/alice", bearer()),
-       Endpoint("patch customer", "patch", "/api/v1/customers/1", bearer())]
+       Endpoint("patch customer", "patch", "/api/v1/customers/1", bearer()),
+       Endpoint("create canned", "post", "/api/v1/canned", bearer()),
+       Endpoint("put canned", "put", "/api/v1/canned/1", bearer())]
 EDGES = [Endpoint("form json", "post", "/contact/demo/submit.json"),
          Endpoint("form post as json", "post", "/contact/demo"),
          Endpoint("chat webhook", "post", "/hooks/chat/demo", signed=True),

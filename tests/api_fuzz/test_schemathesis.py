@@ -62,8 +62,9 @@ def st_config(chat_session: str) -> SchemathesisConfig:
                    "positive_data_acceptance": {"enabled": not COVERAGE}},
         "dictionaries": {"workspaces": {"values": ["demo"]}, "bots": {"values": ["support"]},
                          "calendars": {"values": ["", "office"]},
+                         "canned-to-delete": {"values": [2]},
                          **{f"cursors-{kind}": {"values": ["", encode_cursor(kind, 10**6)]}
-                            for kind in "tcqe"}},
+                            for kind in "tcqen"}},
         "parameters": {"path.workspace": {"dictionary": "workspaces", "probability": 0.9},
                        "path.bot": {"dictionary": "bots", "probability": 0.9},
                        "body.calendar": {"dictionary": "calendars"}},
@@ -71,7 +72,9 @@ def st_config(chat_session: str) -> SchemathesisConfig:
             *({"include-path": f"/api/v1/{path}",
                "parameters": {"query.cursor": {"dictionary": f"cursors-{kind}"}}}
               for path, kind in (("tickets", "t"), ("customers", "c"), ("quarantine", "q"),
-                                 ("tickets/{number}/events", "e"))),
+                                 ("tickets/{number}/events", "e"), ("canned", "n"))),
+            {"include-name": "DELETE /api/v1/canned/{id}",  # canned 1 stays for the others
+             "parameters": {"path.id": {"dictionary": "canned-to-delete", "probability": 0.9}}},
             {"include-path-regex": EDGE_ONLY,
              "checks": {"positive_data_acceptance": {"enabled": False}}},
             {"include-path-regex": "^/hooks/telegram/",
