@@ -36,9 +36,11 @@ def test_config():
 class Clock:
     """The time the service layer reads (``utcnow`` of the modules that stamp changes)."""
 
-    def __init__(self, monkeypatch):
+    MODULES = ("tickets.actions", "tickets.changes", "store.repo")
+
+    def __init__(self, monkeypatch, modules: tuple[str, ...] = ()):
         self.now = MONDAY
-        for module in ("tickets.actions", "tickets.changes", "store.repo"):
+        for module in (*self.MODULES, *modules):
             monkeypatch.setattr(f"{module}.utcnow", lambda: self.now)
 
     def at(self, offset: timedelta) -> None:
@@ -244,3 +246,23 @@ def test_a_whole_year_is_allowed(runtime, client):
     response = get(client, "/api/v1/reports/summary?from=2024-01-01&to=2024-12-31"
                            "&tz=America/New_York")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("group_by", ["day", "week", "channel", "priority", "agent", "tag"])
+@pytest.mark.parametrize("hours", ["calendar", "business"])
+def test_the_sql_and_the_python_aggregation_agree(runtime, client, clock, group_by, hours):
+    from zoneinfo import ZoneInfo
+
+    from tickets import reports
+    timeline(runtime, client, clock)
+    new_ticket(runtime, timedelta(days=9, hours=20), priority="urgent", tags=["a", "b"],
+               assignee="alice", channel="chat")
+    query = reports.SummaryQuery(MONDAY - timedelta(days=5), MONDAY + timedelta(days=20),
+                                 group_by, ZoneInfo("Asia/Tokyo"), "Asia/Tokyo", hours)
+    with runtime.read_sessions() as session:
+        ws = repo.workspace_row(session, "demo")
+        in_python = reports.summary_in_python(session, ws.id, query)
+        if runtime.sessions.kw["bind"].dialect.name != "postgresql":
+            assert in_python == reports.summary(session, ws.id, query)
+            return
+        assert reports.summary_in_sql(session, ws.id, query) == in_python
