@@ -35,10 +35,10 @@ SELECT 1, n, 'bench', (ARRAY['new','open','resolved','closed','resolved'])[1 + n
     CASE WHEN n % 3 = 0 THEN '["billing","vip"]' ELSE '["t' || (n % 5) || '"]' END::json,
     '', 1, :start + (n * interval '31.5 seconds'), now(), '{}', '{}', '{}', '', '', 0, '[]',
     '', 0, CASE WHEN n % 20 = 0 THEN 1 ELSE 0 END, n % 10 = 0,
-    CASE WHEN n % 10 < 7 THEN 60 + (n * 7919) % 86400 END,
-    CASE WHEN n % 10 < 7 THEN 30 + (n * 7919) % 28800 END,
-    CASE WHEN n % 5 IN (2, 3, 4) THEN 600 + (n * 104729) % 604800 END,
-    CASE WHEN n % 5 IN (2, 3, 4) THEN 300 + (n * 104729) % 201600 END
+    CASE WHEN n % 10 < 7 THEN 60 + (n::bigint * 7919) % 86400 END,
+    CASE WHEN n % 10 < 7 THEN 30 + (n::bigint * 7919) % 28800 END,
+    CASE WHEN n % 5 IN (2, 3, 4) THEN 600 + (n::bigint * 104729) % 604800 END,
+    CASE WHEN n % 5 IN (2, 3, 4) THEN 300 + (n::bigint * 104729) % 201600 END
 FROM generate_series(1, :count) AS n
 """
 
