@@ -72,6 +72,7 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
                       Index("ix_tickets_ws_status", "workspace_id", "status"),
+                      Index("ix_tickets_ws_created", "workspace_id", "created_at"),
                       Index("ix_tickets_waiting", "workspace_id", "queued_at", "id",
                             sqlite_where=text("routing_state = 'waiting'"),
                             postgresql_where=text("routing_state = 'waiting'")))
@@ -113,6 +114,16 @@ class Ticket(Base):
     paused_since: Mapped[datetime | None] = mapped_column()
     paused_s: Mapped[float] = mapped_column(Float, default=0.0)
     sla_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Reporting (tickets.reports): kept as things happen, so a report reads the rows only.
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)   # finished -> active again
+    # Any SLA target ever breached; None: no SLA policy applies to the ticket.
+    sla_breached: Mapped[bool | None] = mapped_column(Boolean)
+    # Seconds from creation to the first reply and to the (last) resolution: wall-clock and on
+    # the SLA policy's business calendar (tickets.sla_clock.elapsed); read only when stamped.
+    first_response_s: Mapped[float | None] = mapped_column(Float)
+    first_response_bs: Mapped[float | None] = mapped_column(Float)
+    resolution_s: Mapped[float | None] = mapped_column(Float)
+    resolution_bs: Mapped[float | None] = mapped_column(Float)
 
 
 class Agent(Base):

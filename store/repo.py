@@ -8,8 +8,8 @@ from sqlalchemy import delete, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.models import (AuditEntry, Contact, Customer, Identity, Participant, Ticket, Workspace,
-                          utcnow)
+from store.models import (FINISHED, AuditEntry, Contact, Customer, Identity, Participant, Ticket,
+                          Workspace, utcnow)
 
 MAX_MERGE_HOPS = 20  # a merge chain longer than this is a data error, not a loop to follow
 
@@ -163,4 +163,6 @@ def audit(session: Session, ticket: Ticket, kind: str, old: str = "", new: str =
 def set_status(session: Session, ticket: Ticket, status: str, actor: str = "system") -> None:
     if ticket.status != status:
         audit(session, ticket, "status", ticket.status, status, actor)
+        if ticket.status in FINISHED and status not in FINISHED:
+            ticket.reopen_count = (ticket.reopen_count or 0) + 1  # for tickets.reports
         ticket.status = status

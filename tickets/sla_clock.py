@@ -37,7 +37,7 @@ def refresh(ticket, routing: Routing, now: datetime) -> list[str]:
     """Recompute due times and breaches; returns the targets breached for the first time."""
     spec = routing.sla_policy(ticket.sla_policy)
     if spec is None:
-        ticket.sla, ticket.sla_check_at = {}, None
+        ticket.sla, ticket.sla_check_at, ticket.sla_breached = {}, None, None
         return []
     calendar = routing.calendar(spec.calendar or "")
     targets = spec.targets(ticket.priority)
@@ -48,6 +48,7 @@ def refresh(ticket, routing: Routing, now: datetime) -> list[str]:
     sla["breaches"] = list(dict.fromkeys([*before, *sla["breaches"]]))
     sla["breached"] = bool(sla["breaches"])
     ticket.sla = sla
+    ticket.sla_breached = sla["breached"]  # indexed copy for tickets.reports
     upcoming = [d for d in (due.first_response_due, due.next_response_due, due.resolution_due)
                 if d is not None and d > now]
     if upcoming:
@@ -55,6 +56,17 @@ def refresh(ticket, routing: Routing, now: datetime) -> list[str]:
     else:
         ticket.sla_check_at = None
     return [name for name in sla["breaches"] if name not in before]
+
+
+def elapsed(ticket, routing: Routing, now: datetime) -> tuple[float, float]:
+    """Seconds since the ticket's creation: wall-clock, and business time on its SLA policy's
+    calendar (always open without one), as ``tickets.reports`` reads them."""
+    spec = routing.sla_policy(ticket.sla_policy)
+    calendar = routing.calendar((spec.calendar if spec else None) or "")
+    start, end = as_utc(ticket.created_at), as_utc(now)
+    if end <= start:
+        return 0.0, 0.0
+    return (end - start).total_seconds(), calendar.business_seconds(start, end)
 
 
 def customer_wrote(ticket, routing: Routing, now: datetime) -> list[str]:
@@ -65,6 +77,7 @@ def customer_wrote(ticket, routing: Routing, now: datetime) -> list[str]:
 def agent_replied(ticket, routing: Routing, now: datetime) -> list[str]:
     if ticket.first_response_at is None:
         ticket.first_response_at = now
+        ticket.first_response_s, ticket.first_response_bs = elapsed(ticket, routing, now)
         service_times.responded(ticket, now)
     ticket.last_agent_at = now
     return refresh(ticket, routing, now)
@@ -83,6 +96,7 @@ def on_status_change(ticket, old: str, new: str, routing: Routing, now: datetime
     service_times.resolved(ticket, old, new, now)
     if new in FINISHED and ticket.resolved_at is None:
         ticket.resolved_at = now
+        ticket.resolution_s, ticket.resolution_bs = elapsed(ticket, routing, now)
     elif new not in FINISHED:
         ticket.resolved_at = None
     return refresh(ticket, routing, now)

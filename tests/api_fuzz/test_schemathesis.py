@@ -77,6 +77,9 @@ def st_config(chat_session: str) -> SchemathesisConfig:
              "parameters": {"path.id": {"dictionary": "canned-to-delete", "probability": 0.9}}},
             {"include-path-regex": EDGE_ONLY,
              "checks": {"positive_data_acceptance": {"enabled": False}}},
+            # `to` after `from`, the range's length and an IANA `tz` are beyond a schema.
+            {"include-path-regex": "^/api/v1/reports/",
+             "checks": {"positive_data_acceptance": {"enabled": False}}},
             {"include-path-regex": "^/hooks/telegram/",
              "headers": {"X-Telegram-Bot-Api-Secret-Token": SECRETS["TG_FUZZ_BOT_SECRET"]}},
             {"include-path-regex": "^/hooks/inbound/", "headers": {"Authorization": basic_auth()}},

@@ -1,6 +1,6 @@
 """canned responses: ready answers per workspace, with placeholders and a usage count
 
-Revision ID: 0009_canned_responses
+Revision ID: 0009
 Revises: 0006
 Create Date: 2026-12-07 16:30:00
 """
@@ -8,8 +8,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_canned_responses'
-down_revision = '0006'  # the head's revision id (its file: 0006_identity_proof.py)
+revision = '0009'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
