@@ -56,9 +56,9 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
     """Store an agent's reply as a queued ``out`` message; the ticket becomes answered."""
     if ticket.status in NOT_ANSWERABLE:
         raise ActionRefused("not_answerable", f"a {ticket.status} ticket gets no reply")
-    existing = _existing(session, workspace.id, "out", draft.idempotency_key)
-    if existing is not None:
-        return existing
+    earlier = existing(session, workspace.id, "out", draft.idempotency_key)
+    if earlier is not None:
+        return earlier
     last = last_inbound(session, ticket.id)
     sender = sender_address(config)
     message = _message(workspace, ticket, "out", draft, from_name=config.name or config.slug,
@@ -87,9 +87,9 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
 
 def note(session: Session, workspace: Workspace, ticket: Ticket, draft: Draft) -> Message:
     """An internal note: stored on the ticket, never sent, no status change."""
-    existing = _existing(session, workspace.id, "note", draft.idempotency_key)
-    if existing is not None:
-        return existing
+    earlier = existing(session, workspace.id, "note", draft.idempotency_key)
+    if earlier is not None:
+        return earlier
     message = _message(workspace, ticket, "note", draft, from_name=draft.author,
                        from_address="")
     session.add(message)
@@ -111,7 +111,8 @@ def _message(workspace: Workspace, ticket: Ticket, direction: str, draft: Draft,
                    received_at=now.isoformat(), sent_at="", created_at=now)
 
 
-def _existing(session: Session, workspace_id: int, direction: str, key: str) -> Message | None:
+def existing(session: Session, workspace_id: int, direction: str,
+             key: str) -> Message | None:
     """The message an earlier request with the same ``Idempotency-Key`` stored."""
     if not key:
         return None

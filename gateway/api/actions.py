@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from config import signing
-from gateway.api import params as wire, schemas
+from gateway.api import collision, params as wire, schemas
 from gateway.api.params import TicketNumber, json_body
 from gateway.api.requests import NO_NUL, NOT_BLANK, ONE_LINE, SPACE, ApiRequest, problems
 from gateway.api.spec import operation, reply
@@ -116,22 +116,33 @@ class ActionHeaders(ApiRequest):
                                  "same key returns the first message")
 
 
+class ReplyHeaders(ActionHeaders, collision.IfMatchHeaders):
+    """A reply's headers: ``Idempotency-Key`` and ``If-Match``."""
+
+
 NUMBER_AND_KEY = dict(path=TicketNumber, headers=ActionHeaders)
+TICKET_CHANGED = reply("If-Match: the ticket changed since that ETag (`ticket_changed`, with "
+                       "what changed since)", schemas.TicketChanged)
 
 
 @bp.post("/tickets/<int:number>/replies")
 @operation("Reply through the ticket's channel: stored at once, delivered by the outbound "
            "worker; the ticket becomes answered",
-           {201: reply("The stored reply with its delivery state", schemas.Message)},
-           body=ReplyIn, errors=(400, 401, 404, 409, 503), **NUMBER_AND_KEY)
+           {201: reply("The stored reply with its delivery state", schemas.Message),
+            412: TICKET_CHANGED},
+           body=ReplyIn, errors=(400, 401, 404, 409, 503), path=TicketNumber,
+           headers=ReplyHeaders)
 def post_reply(number: int):
     body, key, attachment_problems = _request(ReplyIn, later="attachments")
+    wanted = collision.if_match()
     rt = runtime()
     config = rt.config.workspace(g.workspace)
     with rt.sessions.begin() as session:
         workspace, ticket = _ticket(session, number)
         if attachment_problems:  # named once the ticket is known, as they always were
             raise bad_request(attachment_problems)
+        if agent_actions.existing(session, workspace.id, "out", key) is None:
+            collision.guard(session, ticket, wanted)  # a retried request gets its reply
         draft = _draft(body, key)
         draft.attachments = _attachments(body.attachments or [], rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config,
