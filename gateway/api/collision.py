@@ -17,39 +17,34 @@ from flask import request
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from gateway.api.requests import ONE_LINE, ApiRequest
-from gateway.errors import ApiError, bad_request
+from gateway.api.requests import ApiRequest
+from gateway.errors import ApiError
 from store.models import Ticket
 from tickets import versions
 
 MAX_IF_MATCH = 1000  # characters of an If-Match header
-ENTITY_TAG = re.compile(r'\s*(\*|(?:W/)?"[\x21\x23-\x7e]*")\s*(?:,|$)')
+# RFC 9110: "*" or a list of entity-tags (a weak one never matches); one pattern for the
+# document and the validation, so the two cannot disagree.
+TAG = '(?:\\*|(?:W/)?"[\\x21\\x23-\\x7e]*")'
+IF_MATCH = f"^[ \\t]*{TAG}[ \\t]*(?:,[ \\t]*{TAG}[ \\t]*)*$"
 IF_MATCH_RULE = 'a list of ETags ("...") or *'
 
 
 class IfMatchHeaders(ApiRequest):
-    if_match: str = Field("", alias="If-Match", max_length=MAX_IF_MATCH, pattern=ONE_LINE,
+    MESSAGES = {"If-Match": IF_MATCH_RULE}
+    if_match: str = Field(None, alias="If-Match", max_length=MAX_IF_MATCH, pattern=IF_MATCH,
                           description="the ETag of GET /tickets/<n>: refused with 412 "
                                       "ticket_changed when the ticket changed since")
 
 
 def if_match() -> list[str] | None:
-    """The entity tags of the request's ``If-Match`` (None: no header); a 400 when it holds
-    none."""
+    """The entity tags of the request's ``If-Match`` (None: no header); a 400 when it is
+    no list of them."""
     value = request.headers.get("If-Match")
     if value is None:
         return None
-    tags, position = [], 0
-    if len(value) <= MAX_IF_MATCH:
-        while position < len(value):
-            found = ENTITY_TAG.match(value, position)
-            if found is None:
-                break
-            tags.append(found.group(1))
-            position = found.end()
-    if not tags or position < len(value):
-        raise bad_request({"If-Match": IF_MATCH_RULE})
-    return tags
+    IfMatchHeaders.parse({"If-Match": value})
+    return re.findall(TAG, value)
 
 
 def guard(session: Session, ticket: Ticket, wanted: list[str] | None) -> None:
