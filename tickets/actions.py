@@ -18,7 +18,7 @@ from channels.mail.html import sanitize
 from config.workspaces import WorkspaceConfig
 from store import db, repo
 from store.models import Identity, Message, Participant, ThreadKey, Ticket, Workspace, utcnow
-from tickets import sla_clock, threads as threading
+from tickets import recipients, sla_clock, threads as threading
 
 MAIL_CHANNELS = ("email", "form")   # answered by email
 NOT_ANSWERABLE = ("spam", "deleted")
@@ -40,6 +40,10 @@ class Draft:
     author: str = ""
     attachments: list[dict] = field(default_factory=list)  # filename, content_type, size, sha256
     idempotency_key: str = ""
+    # Mail recipients the agent named (None: the default, tickets.recipients); lowercased.
+    to: list[str] | None = None
+    cc: list[str] | None = None
+    bcc: list[str] | None = None
 
 
 def sender_address(config: WorkspaceConfig) -> str:
@@ -63,8 +67,7 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
     sender = sender_address(config)
     message = _message(workspace, ticket, "out", draft, from_name=config.name or config.slug,
                        from_address=sender)
-    to = recipient(session, ticket, last)
-    message.to = [to] if to else []
+    _address(session, config, ticket, last, draft, message)
     message.account = last.account if last is not None else ""
     message.subject = ticket.subject
     message.delivery_status = "queued"
@@ -83,6 +86,19 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
     sla_clock.on_status_change(ticket, old, "answered", config.routing, now)
     sla_clock.agent_replied(ticket, config.routing, now)
     return message
+
+
+def _address(session: Session, config: WorkspaceConfig, ticket: Ticket, last: Message | None,
+             draft: Draft, message: Message) -> None:
+    """To, Cc and Bcc of the reply: the agent's, else the customer and (mail) reply-all."""
+    customer = recipient(session, ticket, last)
+    to = draft.to if draft.to is not None else [customer] if customer else []
+    cc = draft.cc
+    if cc is None:
+        cc = (recipients.reply_all(session, config, ticket, last, to, message.from_address)
+              if ticket.channel in MAIL_CHANNELS else [])
+    chosen = recipients.chosen(to, cc, draft.bcc or [])
+    message.to, message.cc, message.bcc = chosen.to, chosen.cc, chosen.bcc
 
 
 def note(session: Session, workspace: Workspace, ticket: Ticket, draft: Draft) -> Message:
@@ -104,7 +120,7 @@ def _message(workspace: Workspace, ticket: Ticket, direction: str, draft: Draft,
     now = utcnow()
     return Message(workspace_id=workspace.id, ticket_id=ticket.id, direction=direction,
                    channel=ticket.channel, native_id="", dedupe_key=f"{direction}:{key}"[:500],
-                   from_name=from_name[:300], from_address=from_address, to=[], cc=[],
+                   from_name=from_name[:300], from_address=from_address, to=[], cc=[], bcc=[],
                    subject="", text=draft.text, reply_text=draft.text,
                    html=sanitize(draft.html) if draft.html else "",
                    attachments=draft.attachments, classification={}, author=draft.author,

@@ -69,7 +69,8 @@ def etag(session: Session, ticket: Ticket) -> Tag:
     """The ticket's ETag now."""
     target = repo.survivor(session, ticket)
     ids = {target.id, ticket.id}
-    last_message = session.scalar(select(func.max(Message.id)).where(Message.ticket_id == target.id))
+    last_message = session.scalar(select(func.max(Message.id))
+                                  .where(Message.ticket_id == target.id))
     last_event = session.scalar(select(func.max(AuditEntry.id))
                                 .where(AuditEntry.ticket_id.in_(ids)))
     return Tag(version(session, ticket), last_message or 0, last_event or 0)

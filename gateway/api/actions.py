@@ -31,7 +31,7 @@ from gateway.errors import ApiError, bad_request
 from queues import outbound as queue
 from store import repo
 from store.models import Message, Ticket
-from tickets import actions as agent_actions, assign, routing_events
+from tickets import actions as agent_actions, assign, recipients, routing_events
 from tickets.actions import ActionRefused, Draft
 from tickets.wire import delivery_json, message_json
 
@@ -47,10 +47,19 @@ MAX_FILENAME = 255
 FILENAME = f"^[^\\x00-\\x1f\\x7f/]*[^\\x00-\\x1f\\x7f/{SPACE}][^\\x00-\\x1f\\x7f/]*$"
 CONTENT_TYPE = "^[A-Za-z0-9_.+-]{1,50}/[A-Za-z0-9_.+-]{1,50}$"  # type/subtype, no parameters
 BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"  # as b64decode(validate)
+MAX_TO, MAX_CC, MAX_BCC = 10, 20, 20   # recipients an agent may name per list
+MAX_ADDRESS = 254
+# A plain addr-spec (no display name, no comments, ASCII; an IDN domain in its xn-- form): no
+# comma, quote, bracket, space or control character can reach a mail header through it.
+ADDRESS = ("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+           "@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]"
+           "(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+ADDRESS_RULE = "a mail address such as ann@example.com (no name, no brackets)"
 AUTHOR_RULE = f"a string of at most {MAX_AUTHOR} characters, no control characters"
 Author = Annotated[str, Field(max_length=MAX_AUTHOR, pattern=ONE_LINE,
                               description="the agent, as recorded in the audit trail")]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)]
+Address = Annotated[str, Field(max_length=MAX_ADDRESS, pattern=ADDRESS)]
 
 
 def _fits(content: str) -> str:
@@ -94,9 +103,19 @@ class ReplyIn(NoteIn):
                                               "(type/subtype, no parameters)",
                 "attachments[].content": "base64 of the file's bytes",
                 "attachments[].content:string_too_long": f"at most {MAX_ATTACHMENT_BYTES} bytes",
-                "attachments[].content:value_error": f"at most {MAX_ATTACHMENT_BYTES} bytes"}
+                "attachments[].content:value_error": f"at most {MAX_ATTACHMENT_BYTES} bytes",
+                "to": f"a list of 1-{MAX_TO} mail addresses", "to[]": ADDRESS_RULE,
+                "cc": f"a list of at most {MAX_CC} mail addresses", "cc[]": ADDRESS_RULE,
+                "bcc": f"a list of at most {MAX_BCC} mail addresses", "bcc[]": ADDRESS_RULE}
     html: str = Field("", max_length=MAX_TEXT * 4, pattern=NO_NUL)
     attachments: list[AttachmentIn] | None = Field(None, max_length=MAX_ATTACHMENTS)
+    to: list[Address] | None = Field(None, min_length=1, max_length=MAX_TO, description=(
+        "email tickets: instead of the customer"))
+    cc: list[Address] | None = Field(None, max_length=MAX_CC, description=(
+        "email tickets: instead of reply-all's Cc (the other participants of the customer's "
+        "latest mail); [] for none"))
+    bcc: list[Address] | None = Field(None, max_length=MAX_BCC, description=(
+        "email tickets: blind copies (the envelope's only, never a header)"))
 
 
 class MergeIn(ApiRequest):
@@ -144,6 +163,7 @@ def post_reply(number: int):
         if agent_actions.existing(session, workspace.id, "out", key) is None:
             collision.guard(session, ticket, wanted)  # a retried request gets its reply
         draft = _draft(body, key)
+        draft.to, draft.cc, draft.bcc = _recipients(body, config, ticket)
         draft.attachments = _attachments(body.attachments or [], rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config,
                              repo.survivor(session, ticket), draft, signing.default_key())
@@ -262,6 +282,25 @@ def _request(model: type[NoteIn], later: str = "") -> tuple[NoteIn, str, dict[st
 def _draft(body: NoteIn, key: str) -> Draft:
     return Draft(text=body.text, html=getattr(body, "html", "") or "", author=body.author,
                  idempotency_key=key)
+
+
+def _recipients(body: ReplyIn, config, ticket: Ticket):
+    """The named ``to``, ``cc``, ``bcc`` (None: the default): email tickets only, never one
+    of our own addresses (a loop)."""
+    named = {"to": body.to, "cc": body.cc, "bcc": body.bcc}
+    wrong: dict[str, str] = {}
+    sender = agent_actions.sender_address(config)
+    for name, addresses in named.items():
+        if addresses is None:
+            continue
+        if ticket.channel not in agent_actions.MAIL_CHANNELS:
+            wrong[name] = "only replies by email take recipients"
+        for index, address in enumerate(addresses):
+            if recipients.own(config, sender, address):
+                wrong[f"{name}[{index}]"] = "our own address: a reply never goes there"
+    if wrong:
+        raise bad_request(wrong)
+    return tuple(None if a is None else [x.lower() for x in a] for a in named.values())
 
 
 def _attachments(attachments: list[AttachmentIn], blobs) -> list[dict]:

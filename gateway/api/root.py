@@ -4,9 +4,9 @@ The parent ``api`` turns the ``Authorization: Bearer <key>`` header into ``g.wor
 (``gateway.api.auth``; a 401 otherwise) before any view of its children runs: tickets,
 quarantine, actions, agents, offers, patch, customers, presence. Only
 ``GET /api/v1/openapi.json``, the document generated from the views' records
-(``gateway.api.openapi``), is answered without a key: the one view whose record (``gateway.api.spec``) says it is public, as the document says
-too. An unknown path or a wrong method never reaches a blueprint: 404 and 405 come before
-any key is asked for.
+(``gateway.api.openapi``), is answered without a key: the one view whose record
+(``gateway.api.spec``) says it is public, as the document says too. An unknown path or a
+wrong method never reaches a blueprint: 404 and 405 come before any key is asked for.
 """
 from __future__ import annotations
 

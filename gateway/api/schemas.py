@@ -106,6 +106,8 @@ class Message(BaseModel):
     sender: Sender = Field(alias="from")
     to: list[str]
     cc: list[str]
+    bcc: list[str] = Field(description="out messages: the blind copies (sent in the envelope "
+                                       "only); empty otherwise")
     subject: str
     text: str
     reply_text: str = Field(description="the new text, without quoted history and signature")
