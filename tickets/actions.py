@@ -56,8 +56,9 @@ def sender_address(config: WorkspaceConfig) -> str:
 
 
 def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticket: Ticket,
-          draft: Draft, key: str) -> Message:
-    """Store an agent's reply as a queued ``out`` message; the ticket becomes answered."""
+          draft: Draft, key: str, workspaces=()) -> Message:
+    """Store an agent's reply as a queued ``out`` message; the ticket becomes answered.
+    ``workspaces``: all of the deployment's, whose addresses reply-all never copies."""
     if ticket.status in NOT_ANSWERABLE:
         raise ActionRefused("not_answerable", f"a {ticket.status} ticket gets no reply")
     earlier = existing(session, workspace.id, "out", draft.idempotency_key)
@@ -67,7 +68,7 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
     sender = sender_address(config)
     message = _message(workspace, ticket, "out", draft, from_name=config.name or config.slug,
                        from_address=sender)
-    _address(session, config, ticket, last, draft, message)
+    _address(session, config, ticket, last, draft, message, workspaces)
     message.account = last.account if last is not None else ""
     message.subject = ticket.subject
     message.delivery_status = "queued"
@@ -89,14 +90,14 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
 
 
 def _address(session: Session, config: WorkspaceConfig, ticket: Ticket, last: Message | None,
-             draft: Draft, message: Message) -> None:
+             draft: Draft, message: Message, workspaces=()) -> None:
     """To, Cc and Bcc of the reply: the agent's, else the customer and (mail) reply-all."""
     customer = recipient(session, ticket, last)
     to = draft.to if draft.to is not None else [customer] if customer else []
     cc = draft.cc
     if cc is None:
-        cc = (recipients.reply_all(session, config, ticket, last, to, message.from_address)
-              if ticket.channel in MAIL_CHANNELS else [])
+        cc = (recipients.reply_all(session, config, ticket, last, to, message.from_address,
+                                   workspaces) if ticket.channel in MAIL_CHANNELS else [])
     chosen = recipients.chosen(to, cc, draft.bcc or [])
     message.to, message.cc, message.bcc = chosen.to, chosen.cc, chosen.bcc
 

@@ -3,8 +3,8 @@ or whom the agent named (``to``, ``cc``, ``bcc``).
 
 By default (``outbound.reply_all``, on unless the workspace turns it off) the Cc are the To and
 Cc of the customer's latest verified inbound mail (``actions.last_inbound``), once each, minus:
-our own addresses (the workspace's addresses and domains, plus-addressing included, and its
-sender), the reply's To, addresses flagged as bouncing, and unverified senders (an address
+our own addresses (the addresses and domains of every workspace, plus-addressing included,
+and the sender), the reply's To, addresses flagged as bouncing, and unverified senders (an address
 that wrote to this ticket without being verified and is no participant of it, or that is
 only an unproven contact of a customer and no identity). Addresses an agent names are taken
 as named, once each (To before Cc before Bcc); the API refuses our own (a mail loop). Bcc is
@@ -30,8 +30,10 @@ class Recipients:
     bcc: list[str] = field(default_factory=list)
 
 
-def own(config: WorkspaceConfig, sender: str, address: str) -> bool:
-    return config.owns(address) or address.lower() == sender.lower()
+def own(workspaces, sender: str, address: str) -> bool:
+    """Mail to ``address`` comes back to us: one of ``workspaces`` (all of the deployment's:
+    a reply never goes to another of our workspaces either) owns it, or it is our sender."""
+    return address.lower() == sender.lower() or any(w.owns(address) for w in workspaces)
 
 
 def chosen(to: list[str], cc: list[str], bcc: list[str]) -> Recipients:
@@ -49,15 +51,17 @@ def chosen(to: list[str], cc: list[str], bcc: list[str]) -> Recipients:
 
 
 def reply_all(session: Session, config: WorkspaceConfig, ticket: Ticket, last: Message | None,
-              to: list[str], sender: str) -> list[str]:
-    """The default Cc of a reply To ``to`` answering ``last``."""
+              to: list[str], sender: str, workspaces=()) -> list[str]:
+    """The default Cc of a reply To ``to`` answering ``last``; ``workspaces``: all of ours
+    (default: ``config``'s alone)."""
+    workspaces = workspaces or (config,)
     if last is None or not outbound_of(config).reply_all:
         return []
     skip = {a.lower() for a in to}
     candidates = []
     for address in [*(last.to or []), *(last.cc or [])]:
         address = address.strip().lower()
-        if address and "@" in address and address not in skip and not own(config, sender,
+        if address and "@" in address and address not in skip and not own(workspaces, sender,
                                                                           address):
             skip.add(address)
             candidates.append(address)

@@ -163,10 +163,11 @@ def post_reply(number: int):
         if agent_actions.existing(session, workspace.id, "out", key) is None:
             collision.guard(session, ticket, wanted)  # a retried request gets its reply
         draft = _draft(body, key)
-        draft.to, draft.cc, draft.bcc = _recipients(body, config, ticket)
+        draft.to, draft.cc, draft.bcc = _recipients(body, config, ticket, rt.config.workspaces)
         draft.attachments = _attachments(body.attachments or [], rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config,
-                             repo.survivor(session, ticket), draft, signing.default_key())
+                             repo.survivor(session, ticket), draft, signing.default_key(),
+                             rt.config.workspaces)
         answer, message_id, survivor = message_body(message), message.id, message.ticket_id
         number = session.get(Ticket, survivor).number
     if answer["delivery"]["status"] == "queued":
@@ -284,7 +285,7 @@ def _draft(body: NoteIn, key: str) -> Draft:
                  idempotency_key=key)
 
 
-def _recipients(body: ReplyIn, config, ticket: Ticket):
+def _recipients(body: ReplyIn, config, ticket: Ticket, workspaces):
     """The named ``to``, ``cc``, ``bcc`` (None: the default): email tickets only, never one
     of our own addresses (a loop)."""
     named = {"to": body.to, "cc": body.cc, "bcc": body.bcc}
@@ -296,7 +297,7 @@ def _recipients(body: ReplyIn, config, ticket: Ticket):
         if ticket.channel not in agent_actions.MAIL_CHANNELS:
             wrong[name] = "only replies by email take recipients"
         for index, address in enumerate(addresses):
-            if recipients.own(config, sender, address):
+            if recipients.own(workspaces, sender, address):
                 wrong[f"{name}[{index}]"] = "our own address: a reply never goes there"
     if wrong:
         raise bad_request(wrong)

@@ -58,6 +58,7 @@ def known(rt, address: str, *, bouncing: bool = False, contact: bool = False) ->
 def group_ticket(rt):
     mail = group_mail("support@demo.test, Carol <carol@customer.test>, mallory@evil.test",
                       "dave@partner.test, help+x@demo.test, support+1@demo.test, "
+                      "help@acme.test, Help+t@ACME.test, "
                       "bounced@partner.test, eve@claimed.test, ALICE@customer.test")
     assert inbound(rt, mail) == "created"
     known(rt, "bounced@partner.test", bouncing=True)
