@@ -1,5 +1,6 @@
 """Agent actions of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
-``POST /tickets/<n>/replies`` {text, html?, attachments?, author?},
+``POST /tickets/<n>/replies`` {text, html?, attachments?, author?, to?, cc?, bcc?} (email
+recipients, ``tickets.recipients``; ``If-Match``: ``gateway.api.collision``),
 ``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into, author?}.
 
 The bodies are the models below (``ReplyIn``, ``NoteIn``, ``MergeIn``), validated before the
