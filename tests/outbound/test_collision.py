@@ -168,3 +168,15 @@ def test_two_agents_racing_with_one_etag_exactly_one_wins(app, rt, ticket):
 def test_without_if_match_both_replies_go_through(client, ticket):
     assert reply(client, ticket).status_code == 201
     assert reply(client, ticket).status_code == 201
+
+
+def test_the_document_shows_if_match_412_and_presence(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path, method in (("/api/v1/tickets/{number}/replies", "post"),
+                         ("/api/v1/tickets/{number}", "patch")):
+        operation = paths[path][method]
+        assert "412" in operation["responses"]
+        assert "If-Match" in {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert set(paths["/api/v1/tickets/{number}/presence"]) == {"get", "post"}
+    reply_body = paths["/api/v1/tickets/{number}/replies"]["post"]["requestBody"]
+    assert {"to", "cc", "bcc"} <= set(str(reply_body).split("'"))
