@@ -61,6 +61,8 @@ class Outbound(Strict):
     acknowledgement: Acknowledgement = Acknowledgement()
     webhook: Webhook = Webhook()
     max_attempts: int = Field(12, ge=1, description="delivery tries before a reply fails")
+    reply_all: bool = Field(True, description="a reply Cc's the other participants of the "
+                            "customer's latest mail (docs/outbound.md)")
 
 
 def of(workspace) -> Outbound:

@@ -29,15 +29,17 @@ class ApiError(Exception):
     """An error answered as JSON with ``status``; ``fields`` maps a parameter to its problem."""
 
     def __init__(self, status: int, code: str, message: str, fields: dict | None = None,
-                 headers: dict | None = None):
+                 headers: dict | None = None, extra: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.fields, self.headers = fields or {}, headers or {}
+        self.extra = extra or {}  # more members of the error object (e.g. ticket_changed's)
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
-                   headers: dict | None = None):
-    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+                   headers: dict | None = None, extra: dict | None = None):
+    body = {"error": {**(extra or {}), "code": code, "message": message,
+                      "fields": fields or {}}}
     response = jsonify(body)
     response.status_code = status
     response.headers.update(headers or {})
@@ -52,7 +54,7 @@ def bad_request(fields: dict[str, str]) -> ApiError:
 def _api_error(exc: ApiError):
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
     return error_response(exc.status, exc.code, exc.message, exc.fields,
-                          {**headers, **exc.headers})
+                          {**headers, **exc.headers}, exc.extra)
 
 
 def _http_error(exc: HTTPException):

@@ -211,6 +211,7 @@ class Message(Base):
     from_address: Mapped[str] = mapped_column(String(320), default="")
     to: Mapped[list] = mapped_column(default=list)
     cc: Mapped[list] = mapped_column(default=list)
+    bcc: Mapped[list] = mapped_column(default=list)  # out only: envelope, never a header
     subject: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
     reply_text: Mapped[str] = mapped_column(Text, default="")

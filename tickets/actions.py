@@ -18,7 +18,7 @@ from channels.mail.html import sanitize
 from config.workspaces import WorkspaceConfig
 from store import db, repo
 from store.models import Identity, Message, Participant, ThreadKey, Ticket, Workspace, utcnow
-from tickets import canned, sla_clock, threads as threading
+from tickets import canned, recipients, sla_clock, threads as threading
 
 MAIL_CHANNELS = ("email", "form")   # answered by email
 NOT_ANSWERABLE = ("spam", "deleted")
@@ -41,6 +41,10 @@ class Draft:
     attachments: list[dict] = field(default_factory=list)  # filename, content_type, size, sha256
     idempotency_key: str = ""
     canned_id: int | None = None  # the canned response it was rendered from (counted)
+    # Mail recipients the agent named (None: the default, tickets.recipients); lowercased.
+    to: list[str] | None = None
+    cc: list[str] | None = None
+    bcc: list[str] | None = None
 
 
 def sender_address(config: WorkspaceConfig) -> str:
@@ -53,19 +57,19 @@ def sender_address(config: WorkspaceConfig) -> str:
 
 
 def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticket: Ticket,
-          draft: Draft, key: str) -> Message:
-    """Store an agent's reply as a queued ``out`` message; the ticket becomes answered."""
+          draft: Draft, key: str, workspaces=()) -> Message:
+    """Store an agent's reply as a queued ``out`` message; the ticket becomes answered.
+    ``workspaces``: all of the deployment's, whose addresses reply-all never copies."""
     if ticket.status in NOT_ANSWERABLE:
         raise ActionRefused("not_answerable", f"a {ticket.status} ticket gets no reply")
-    existing = _existing(session, workspace.id, "out", draft.idempotency_key)
-    if existing is not None:
-        return existing
+    earlier = existing(session, workspace.id, "out", draft.idempotency_key)
+    if earlier is not None:
+        return earlier
     last = last_inbound(session, ticket.id)
     sender = sender_address(config)
     message = _message(workspace, ticket, "out", draft, from_name=config.name or config.slug,
                        from_address=sender)
-    to = recipient(session, ticket, last)
-    message.to = [to] if to else []
+    _address(session, config, ticket, last, draft, message, workspaces)
     message.account = last.account if last is not None else ""
     message.subject = ticket.subject
     message.delivery_status = "queued"
@@ -88,11 +92,24 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
     return message
 
 
+def _address(session: Session, config: WorkspaceConfig, ticket: Ticket, last: Message | None,
+             draft: Draft, message: Message, workspaces=()) -> None:
+    """To, Cc and Bcc of the reply: the agent's, else the customer and (mail) reply-all."""
+    customer = recipient(session, ticket, last)
+    to = draft.to if draft.to is not None else [customer] if customer else []
+    cc = draft.cc
+    if cc is None:
+        cc = (recipients.reply_all(session, config, ticket, last, to, message.from_address,
+                                   workspaces) if ticket.channel in MAIL_CHANNELS else [])
+    chosen = recipients.chosen(to, cc, draft.bcc or [])
+    message.to, message.cc, message.bcc = chosen.to, chosen.cc, chosen.bcc
+
+
 def note(session: Session, workspace: Workspace, ticket: Ticket, draft: Draft) -> Message:
     """An internal note: stored on the ticket, never sent, no status change."""
-    existing = _existing(session, workspace.id, "note", draft.idempotency_key)
-    if existing is not None:
-        return existing
+    earlier = existing(session, workspace.id, "note", draft.idempotency_key)
+    if earlier is not None:
+        return earlier
     message = _message(workspace, ticket, "note", draft, from_name=draft.author,
                        from_address="")
     session.add(message)
@@ -107,14 +124,15 @@ def _message(workspace: Workspace, ticket: Ticket, direction: str, draft: Draft,
     now = utcnow()
     return Message(workspace_id=workspace.id, ticket_id=ticket.id, direction=direction,
                    channel=ticket.channel, native_id="", dedupe_key=f"{direction}:{key}"[:500],
-                   from_name=from_name[:300], from_address=from_address, to=[], cc=[],
+                   from_name=from_name[:300], from_address=from_address, to=[], cc=[], bcc=[],
                    subject="", text=draft.text, reply_text=draft.text,
                    html=sanitize(draft.html) if draft.html else "",
                    attachments=draft.attachments, classification={}, author=draft.author,
                    received_at=now.isoformat(), sent_at="", created_at=now)
 
 
-def _existing(session: Session, workspace_id: int, direction: str, key: str) -> Message | None:
+def existing(session: Session, workspace_id: int, direction: str,
+             key: str) -> Message | None:
     """The message an earlier request with the same ``Idempotency-Key`` stored."""
     if not key:
         return None

@@ -116,7 +116,8 @@ def message_json(m: Message) -> dict:
     return {
         "id": m.id, "direction": m.direction, "channel": m.channel, "native_id": m.native_id,
         "from": {"name": m.from_name, "address": m.from_address}, "to": m.to or [],
-        "cc": m.cc or [], "subject": m.subject, "text": m.text, "reply_text": m.reply_text,
+        "cc": m.cc or [], "bcc": m.bcc or [], "subject": m.subject, "text": m.text,
+        "reply_text": m.reply_text,
         "html": m.html,
         "attachments": [{k: a.get(k) for k in ATTACHMENT_FIELDS} for a in m.attachments or []],
         "classification": detail.get("kind") or DEFAULT_CLASSIFICATION,

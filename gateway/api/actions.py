@@ -1,5 +1,6 @@
 """Agent actions of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
-``POST /tickets/<n>/replies`` {text | canned, html?, attachments?, author?},
+``POST /tickets/<n>/replies`` {text | canned, html?, attachments?, author?, to?, cc?, bcc?}
+(email recipients, ``tickets.recipients``; ``If-Match``: ``gateway.api.collision``),
 ``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into, author?}.
 
 The bodies are the models below (``ReplyIn``, ``NoteIn``, ``MergeIn``), validated before the
@@ -22,7 +23,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from config import signing
-from gateway.api import canned_reply, params as wire, schemas
+from gateway.api import canned_reply, collision, params as wire, schemas
 from gateway.api.params import TicketNumber, json_body
 from gateway.api.requests import NO_NUL, NOT_BLANK, ONE_LINE, SPACE, ApiRequest, problems
 from gateway.api.spec import operation, reply
@@ -31,7 +32,7 @@ from gateway.errors import ApiError, bad_request
 from queues import outbound as queue
 from store import repo
 from store.models import Message, Ticket
-from tickets import actions as agent_actions, assign, routing_events
+from tickets import actions as agent_actions, assign, recipients, routing_events
 from tickets.actions import ActionRefused, Draft
 from tickets.wire import delivery_json, message_json
 
@@ -47,10 +48,19 @@ MAX_FILENAME = 255
 FILENAME = f"^[^\\x00-\\x1f\\x7f/]*[^\\x00-\\x1f\\x7f/{SPACE}][^\\x00-\\x1f\\x7f/]*$"
 CONTENT_TYPE = "^[A-Za-z0-9_.+-]{1,50}/[A-Za-z0-9_.+-]{1,50}$"  # type/subtype, no parameters
 BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"  # as b64decode(validate)
+MAX_TO, MAX_CC, MAX_BCC = 10, 20, 20   # recipients an agent may name per list
+MAX_ADDRESS = 254
+# A plain addr-spec (no display name, no comments, ASCII; an IDN domain in its xn-- form): no
+# comma, quote, bracket, space or control character can reach a mail header through it.
+ADDRESS = ("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+           "@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]"
+           "(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+ADDRESS_RULE = "a mail address such as ann@example.com (no name, no brackets)"
 AUTHOR_RULE = f"a string of at most {MAX_AUTHOR} characters, no control characters"
 Author = Annotated[str, Field(max_length=MAX_AUTHOR, pattern=ONE_LINE,
                               description="the agent, as recorded in the audit trail")]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)]
+Address = Annotated[str, Field(max_length=MAX_ADDRESS, pattern=ADDRESS)]
 
 
 def _fits(content: str) -> str:
@@ -95,13 +105,23 @@ class ReplyIn(NoteIn, json_schema_extra=canned_reply.ONE_OF):
                                               "(type/subtype, no parameters)",
                 "attachments[].content": "base64 of the file's bytes",
                 "attachments[].content:string_too_long": f"at most {MAX_ATTACHMENT_BYTES} bytes",
-                "attachments[].content:value_error": f"at most {MAX_ATTACHMENT_BYTES} bytes"}
+                "attachments[].content:value_error": f"at most {MAX_ATTACHMENT_BYTES} bytes",
+                "to": f"a list of 1-{MAX_TO} mail addresses", "to[]": ADDRESS_RULE,
+                "cc": f"a list of at most {MAX_CC} mail addresses", "cc[]": ADDRESS_RULE,
+                "bcc": f"a list of at most {MAX_BCC} mail addresses", "bcc[]": ADDRESS_RULE}
     html: str = Field("", max_length=MAX_TEXT * 4, pattern=NO_NUL)
     attachments: list[AttachmentIn] | None = Field(None, max_length=MAX_ATTACHMENTS)
     text: Text = None  # required unless ``canned`` (gateway.api.canned_reply)
     canned: int = canned_reply.CANNED_FIELD
     check_text_or_canned = canned_reply.text_or_canned
     check_not_both = canned_reply.not_both
+    to: list[Address] | None = Field(None, min_length=1, max_length=MAX_TO, description=(
+        "email tickets: instead of the customer"))
+    cc: list[Address] | None = Field(None, max_length=MAX_CC, description=(
+        "email tickets: instead of reply-all's Cc (the other participants of the customer's "
+        "latest mail); [] for none"))
+    bcc: list[Address] | None = Field(None, max_length=MAX_BCC, description=(
+        "email tickets: blind copies (the envelope's only, never a header)"))
 
 
 class MergeIn(ApiRequest):
@@ -121,28 +141,40 @@ class ActionHeaders(ApiRequest):
                                  "same key returns the first message")
 
 
+class ReplyHeaders(ActionHeaders, collision.IfMatchHeaders):
+    """A reply's headers: ``Idempotency-Key`` and ``If-Match``."""
+
+
 NUMBER_AND_KEY = dict(path=TicketNumber, headers=ActionHeaders)
+TICKET_CHANGED = reply("If-Match: the ticket changed since that ETag (`ticket_changed`, with "
+                       "what changed since)", schemas.TicketChanged)
 
 
 @bp.post("/tickets/<int:number>/replies")
 @operation("Reply through the ticket's channel: stored at once, delivered by the outbound "
            "worker; the ticket becomes answered",
-           {201: reply("The stored reply with its delivery state", schemas.Message)},
-           body=ReplyIn, errors=(400, 401, 404, 409, 503), **NUMBER_AND_KEY)
+           {201: reply("The stored reply with its delivery state", schemas.Message),
+            412: TICKET_CHANGED},
+           body=ReplyIn, errors=(400, 401, 404, 409, 503), path=TicketNumber,
+           headers=ReplyHeaders)
 def post_reply(number: int):
     body, key, attachment_problems = _request(ReplyIn, later="attachments")
+    wanted = collision.if_match()
     rt = runtime()
     config = rt.config.workspace(g.workspace)
     with rt.sessions.begin() as session:
         workspace, ticket = _ticket(session, number)
         if attachment_problems:  # named once the ticket is known, as they always were
             raise bad_request(attachment_problems)
+        if agent_actions.existing(session, workspace.id, "out", key) is None:
+            collision.guard(session, ticket, wanted)  # a retried request gets its reply
         draft, target = _draft(body, key), repo.survivor(session, ticket)
         if body.canned is not None:
             canned_reply.use(session, config, target, draft, body.canned)
+        draft.to, draft.cc, draft.bcc = _recipients(body, config, ticket, rt.config.workspaces)
         draft.attachments = _attachments(body.attachments or [], rt.blobs)
         message = _refusable(agent_actions.reply, session, workspace, config, target, draft,
-                             signing.default_key())
+                             signing.default_key(), rt.config.workspaces)
         answer, message_id, survivor = message_body(message), message.id, message.ticket_id
         number = session.get(Ticket, survivor).number
     if answer["delivery"]["status"] == "queued":
@@ -258,6 +290,25 @@ def _request(model: type[NoteIn], later: str = "") -> tuple[NoteIn, str, dict[st
 def _draft(body: NoteIn, key: str) -> Draft:
     return Draft(text=body.text, html=getattr(body, "html", "") or "", author=body.author,
                  idempotency_key=key)
+
+
+def _recipients(body: ReplyIn, config, ticket: Ticket, workspaces):
+    """The named ``to``, ``cc``, ``bcc`` (None: the default): email tickets only, never one
+    of our own addresses (a loop)."""
+    named = {"to": body.to, "cc": body.cc, "bcc": body.bcc}
+    wrong: dict[str, str] = {}
+    sender = agent_actions.sender_address(config)
+    for name, addresses in named.items():
+        if addresses is None:
+            continue
+        if ticket.channel not in agent_actions.MAIL_CHANNELS:
+            wrong[name] = "only replies by email take recipients"
+        for index, address in enumerate(addresses):
+            if recipients.own(workspaces, sender, address):
+                wrong[f"{name}[{index}]"] = "our own address: a reply never goes there"
+    if wrong:
+        raise bad_request(wrong)
+    return tuple(None if a is None else [x.lower() for x in a] for a in named.values())
 
 
 def _attachments(attachments: list[AttachmentIn], blobs) -> list[dict]:

@@ -19,8 +19,8 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
 from config.routing import AGENT_ID
-from gateway.api import params as wire, schemas
-from gateway.api.actions import Author, _notify
+from gateway.api import collision, params as wire, schemas
+from gateway.api.actions import TICKET_CHANGED, Author, _notify
 from gateway.api.agents import ensure_seeded
 from gateway.api.params import TicketNumber, json_body
 from gateway.api.requests import ONE_LINE_NOT_BLANK, ApiRequest
@@ -61,15 +61,19 @@ class TicketPatch(ApiRequest, json_schema_extra=at_least_one_of(*CHANGEABLE)):
 @bp.patch("/tickets/<int:number>")
 @operation("Change status, priority, assignee or tags; each change is audited, routing and the "
            "SLA clock react, a merged ticket forwards to its survivor",
-           {200: reply("The ticket after the change", schemas.Ticket)}, path=TicketNumber,
+           {200: reply("The ticket after the change (with its new `ETag`)", schemas.Ticket),
+            412: TICKET_CHANGED}, path=TicketNumber, headers=collision.IfMatchHeaders,
            body=TicketPatch, errors=(400, 401, 404, 409, 503))
 def patch_ticket(number: int):
     changes, actor = parse(json_body())
+    wanted = collision.if_match()
     rt = runtime()
     config = rt.config.workspace(g.workspace)
     workspace_id = ensure_seeded(current_app, g.workspace)
     with rt.sessions.begin() as session:
-        ticket = repo.survivor(session, _ticket(session, workspace_id, number))
+        addressed = _ticket(session, workspace_id, number)
+        collision.guard(session, addressed, wanted)
+        ticket = repo.survivor(session, addressed)
         try:
             done = ticket_changes.patch_ticket(session, config, ticket, changes, actor)
         except ChangeRefused as exc:
@@ -83,10 +87,13 @@ def patch_ticket(number: int):
 
 
 def ticket_answer(rt, ticket_id: int):
-    """The Ticket as it is now, after the change and routing's reactions (200)."""
+    """The Ticket as it is now, after the change and routing's reactions (200), with its
+    ``ETag``."""
     with rt.read_sessions() as session:
         ticket = session.get(Ticket, ticket_id)
-        return jsonify(ticket_json(ticket, load_relations(session, [ticket])))
+        answer = jsonify(ticket_json(ticket, load_relations(session, [ticket])))
+        answer.headers.update(collision.etag_of(session, ticket))
+        return answer
 
 
 def parse(body: dict) -> tuple[dict, str]:

@@ -106,6 +106,8 @@ class Message(BaseModel):
     sender: Sender = Field(alias="from")
     to: list[str]
     cc: list[str]
+    bcc: list[str] = Field(description="out messages: the blind copies (sent in the envelope "
+                                       "only); empty otherwise")
     subject: str
     text: str
     reply_text: str = Field(description="the new text, without quoted history and signature")
@@ -146,6 +148,53 @@ class AuditEvent(BaseModel):
     new: str
     actor: str = Field(description="the agent or API key, `router`, `sweep` or `system`")
     at: Time
+
+
+
+class TicketNow(BaseModel):
+    """What an ``If-Match`` version is made of, as the ticket has it now."""
+    number: int = Field(description="the ticket changed (a merged ticket's survivor)")
+    status: Status
+    assignee: str | None
+    priority: Priority
+    message_count: int
+    updated_at: Time
+
+
+class MessagePreview(BaseModel):
+    id: int
+    direction: Literal["in", "out", "note"]
+    author: str
+    sender: Sender = Field(alias="from")
+    text: str = Field(description="its first 200 characters")
+    created_at: Time
+
+
+class TicketChangedDetail(ErrorDetail):
+    etag: str = Field(description="the ticket's ETag now: retry with it once you have looked")
+    current: TicketNow
+    messages: list[MessagePreview] | None = Field(
+        description="messages since the If-Match ETag, oldest first (at most 50); null when "
+                    "it was none of ours")
+    events: list[AuditEvent] | None = Field(
+        description="audit entries since the If-Match ETag, oldest first (at most 50)")
+
+
+class TicketChanged(BaseModel):
+    """412 ``ticket_changed``: the ticket is no longer at the If-Match version."""
+    error: TicketChangedDetail
+
+
+class PresenceEntry(BaseModel):
+    agent: str
+    name: str
+    state: Literal["viewing", "typing"]
+    since: Time = Field(description="when the agent took this state")
+    expires_at: Time = Field(description="60 s after the latest renewal")
+
+
+class PresenceList(BaseModel):
+    presence: list[PresenceEntry] = Field(description="typing first, then by agent")
 
 
 class Agent(BaseModel):

@@ -12,7 +12,7 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from gateway.api import params as wire, schemas
+from gateway.api import collision, params as wire, schemas
 from gateway.api.params import PageQuery, TicketNumber, TicketQuery
 from gateway.api.spec import operation, reply
 from gateway.app_runtime import runtime
@@ -106,8 +106,12 @@ def ticket_of(session: Session, number: int) -> Ticket:
 
 @bp.get("/tickets/<int:number>")
 @operation("A ticket with its messages, oldest first",
-           {200: reply("The ticket", schemas.TicketWithMessages)}, path=TicketNumber,
-           errors=(401, 404, 503))
+           {200: reply("The ticket; its `ETag` header is the ticket's version",
+                       schemas.TicketWithMessages)}, path=TicketNumber,
+           errors=(401, 404, 503),
+           description="The `ETag` changes with every message, status, assignee or priority "
+                       "change; send it as `If-Match` with a reply or a PATCH to be refused "
+                       "(412 `ticket_changed`) when someone else acted first.")
 def get_ticket(number: int):
     with runtime().read_sessions() as session:
         ticket = ticket_of(session, number)
@@ -115,7 +119,7 @@ def get_ticket(number: int):
                                    .order_by(Message.received_at, Message.id))
         body = ticket_json(ticket, load_relations(session, [ticket]))
         body["messages"] = [message_json(m) for m in messages]
-        return jsonify(body)
+        return jsonify(body), 200, collision.etag_of(session, ticket)
 
 
 @bp.get("/tickets/<int:number>/events")

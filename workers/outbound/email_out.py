@@ -52,13 +52,18 @@ def prepare(rt, session: Session, message: Message, ticket: Ticket, config, key:
         ticket.subject, ticket.number, config.threading.subject_prefix)
     parts = mail.MailParts(
         workspace=config.slug, from_name=message.from_name, from_address=message.from_address,
-        to=list(message.to), token=token, message_id=message.native_id,
+        to=list(message.to), cc=list(message.cc or []), token=token,
+        message_id=message.native_id,
         subject=subject, text=message.text, html=message.html, automatic=automatic,
         in_reply_to=last.native_id if last is not None and last.channel == "email" else "",
         references=thread_ids(session, ticket.id),
         attachments=[(a["filename"], a["content_type"], rt.blobs.get(a["sha256"]))
                      for a in message.attachments or []])
-    return EmailPlan(mail.build(parts), message.from_address, list(message.to), config.slug,
+    for address in message.bcc or []:  # checked as To and Cc are, though never a header
+        if mail.CONTROL.search(address) or not address.strip():
+            raise mail.Unsendable(f"recipient {address!r} is not a mail address")
+    envelope = list(dict.fromkeys([*message.to, *(message.cc or []), *(message.bcc or [])]))
+    return EmailPlan(mail.build(parts), message.from_address, envelope, config.slug,
                      message.id, kind="acknowledgement" if automatic else "reply")
 
 

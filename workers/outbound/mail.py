@@ -54,6 +54,7 @@ class MailParts:
     references: list[str] = field(default_factory=list)
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)  # name, type, data
     automatic: bool = False
+    cc: list[str] = field(default_factory=list)   # Bcc never gets here: envelope only
 
 
 def reply_subject(subject: str, number: int, prefix: str = "") -> str:
@@ -69,6 +70,8 @@ def build(parts: MailParts) -> EmailMessage:
     message = EmailMessage()
     message["From"] = formataddr((_one_line(parts.from_name), parts.from_address))
     message["To"] = ", ".join(parts.to)
+    if parts.cc:
+        message["Cc"] = ", ".join(parts.cc)
     message["Subject"] = _one_line(parts.subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = f"<{parts.message_id}>"
@@ -92,7 +95,7 @@ def build(parts: MailParts) -> EmailMessage:
 
 def _check_addresses(parts: MailParts) -> None:
     for field_name, address in [("from address", parts.from_address)] + [
-            ("recipient", a) for a in parts.to]:
+            ("recipient", a) for a in [*parts.to, *parts.cc]]:
         if CONTROL.search(address) or not address.strip():
             raise Unsendable(f"{field_name} {address!r} is not a mail address")
 

@@ -3,7 +3,7 @@ resolution (wall-clock and business) per ticket, kept as things happen, and an i
 (workspace, creation time) for the reports (tickets.reports)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07 16:40:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
