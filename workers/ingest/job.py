@@ -23,7 +23,8 @@ from queues.intake import RAW_KEY
 from tickets import assign, routing_events
 from workers.ingest import isolation, pipeline, poison
 from workers.ingest.batch import Item, store_items
-from workers.ingest.normalize import blob_store_io, load_raw, normalize
+from workers.ingest.normalize import normalize
+from workers.ingest.raw_payload import blob_store_io, load_raw
 from workers.outbound.hooks import after_ingest
 from queues.runtime import Runtime, runtime
 

@@ -35,7 +35,7 @@ from rq.job import Job
 from queues.intake import JOB_TIMEOUT_S, RAW_KEY, enqueue_envelopes
 from workers.ingest import isolation
 from workers.ingest.batch import Item, store_items
-from workers.ingest.normalize import load_raw
+from workers.ingest.raw_payload import load_raw
 from workers.ingest.pipeline import Quarantine
 from queues.runtime import Runtime
 
