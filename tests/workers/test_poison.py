@@ -111,7 +111,7 @@ def test_a_lone_message_that_died_twice_is_quarantined_poison(rt):
 def test_a_split_is_done_once_when_the_splitting_attempt_dies(rt):
     job = enqueue(rt, [mail(n) for n in range(1, 5)])
     died(rt, job, times=2)  # the second attempt splits, then dies before it finishes
-    poison._split(rt, job, poison.ATTEMPTS_KEY + job.id, job.args[0])
+    poison._split(poison.Attempt(rt, job, poison.ATTEMPTS_KEY + job.id), job.args[0])
     queue = Queue("email", connection=rt.redis)
     assert queue.count == 3  # the re-queued parent and its halves
     drain(rt)
