@@ -16,6 +16,7 @@ ten of the new mails has a 20 KiB PDF attached.
     .venv/bin/python -m bench.make_run --messages 3000 --clients 16
     .venv/bin/python -m bench.make_run --db postgresql --pg-url postgresql+psycopg://...
     .venv/bin/python -m bench.make_run --steady-rate 100 --seconds 30 --clients 4
+    .venv/bin/python -m bench.make_run --compare --rounds 2   # before issue 12 and now, alternating
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ from store.models import Message
 
 CUSTOMERS = 1000  # with 3,000 mails: about a third are replies
 CORPUS_VERSION = 1
+LOG_FILE = Path(tempfile.gettempdir()) / "ticketgate-make-run.log"  # the launcher's output
 
 
 def corpus(count: int) -> list[bytes]:
@@ -67,19 +69,22 @@ def describe_corpus(raws: list[bytes]) -> str:
 class Launcher:
     """``python -m gateway.ops.launch`` in a var folder of its own; stopped as Ctrl-C would."""
 
-    def __init__(self, var_dir: Path, database_url: str | None, email_workers: int | None):
+    def __init__(self, var_dir: Path, database_url: str | None, email_workers: int | None,
+                 batch_max: int | None = None):
         self.smtp_port, self.web_port = free_port(), free_port()
         self.env = bench_env(TICKETGATE_VAR_DIR=str(var_dir), SMTP_PORT=str(self.smtp_port),
                              PORT=str(self.web_port))
-        for name in ("REDIS_URL", "DATABASE_URL", "BLOB_DIR", "EMAIL_WORKERS"):
+        for name in ("REDIS_URL", "DATABASE_URL", "BLOB_DIR", "EMAIL_WORKERS", "INGEST_BATCH_MAX"):
             self.env.pop(name, None)  # `make run` defaults, whatever this shell has set
         if database_url:
             self.env["DATABASE_URL"] = database_url
         if email_workers:
             self.env["EMAIL_WORKERS"] = str(email_workers)
+        if batch_max:
+            self.env["INGEST_BATCH_MAX"] = str(batch_max)
         self.database_url = database_url or f"sqlite:///{var_dir / 'ticketgate.db'}"
         self.redis_url = f"unix://{var_dir / 'redis' / 'redis.sock'}"
-        self.log = open(var_dir.parent / "launch.log", "wb")
+        self.log = open(LOG_FILE, "wb")
         self.process = subprocess.Popen([sys.executable, "-m", "gateway.ops.launch"],
                                         env=self.env, cwd=PROJECT_DIR, stdout=self.log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
@@ -131,21 +136,26 @@ class Launcher:
                 and not _is_worker(parent))
 
     def cpu_seconds(self) -> float:
-        """CPU time used so far by the whole tree (live processes and reaped children)."""
-        total = 0.0
-        for pid in self.tree():
+        """CPU time used so far by the whole tree's live processes."""
+        return sum(self.cpu_by_process().values())
+
+    def cpu_by_process(self) -> dict[tuple[int, str], float]:
+        """(pid, name) -> CPU seconds used so far, for every process of the tree."""
+        found = {}
+        for pid, parent in self.parents().items():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")
-        return total
+            name = _kind(pid, parent) or "other (shells, honcho)"
+            found[(pid, name)] = sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+        return found
 
     def peak_rss(self) -> list[tuple[str, float]]:
         """(process, peak RSS MiB) for every process of the tree but shells and honcho helpers."""
         rows = []
         for pid, parent in self.parents().items():
-            name = "rq scheduler" if _is_worker(pid) and _is_worker(parent) else _name(_cmdline(pid))
+            name = _kind(pid, parent)
             if name:
                 rows.append((name, _vm_hwm_mib(pid)))
         return sorted(rows)
@@ -158,6 +168,13 @@ class Launcher:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self.log.close()
+
+
+def _kind(pid: int, parent: int) -> str:
+    """What a process of the tree is ("" for shells and honcho's helpers)."""
+    if _is_worker(pid) and _is_worker(parent):
+        return "rq scheduler"
+    return _name(_cmdline(pid))
 
 
 def _is_worker(pid: int) -> bool:
@@ -234,12 +251,29 @@ def fresh_postgres(url: str) -> str:
     return url
 
 
+# --compare: the system before issue 12 (one email worker, a batch = one group-commit job) and
+# `make run` as it is now, in alternating rounds of the same run.
+BEFORE = {"label": "before: 1 email worker, batch = 1 job", "email_workers": 1, "batch_max": 1}
+NOW = {"label": "now: make run defaults", "email_workers": None, "batch_max": None}
+
+
 def run(args) -> None:
     raws = corpus(args.steady_rate * args.seconds if args.steady_rate else args.messages)
     print(describe_corpus(raws))
+    if not args.compare:
+        run_once(args, raws, {"label": "", "email_workers": args.email_workers,
+                              "batch_max": args.batch_max})
+        return
+    for number in range(1, args.rounds + 1):
+        for setup in (BEFORE, NOW):
+            print(f"round {number}, {setup['label']}")
+            run_once(args, raws, setup)
+
+
+def run_once(args, raws: list[bytes], setup: dict) -> None:
     with tempfile.TemporaryDirectory(prefix="ticketgate-make-run-") as tmp:
         url = fresh_postgres(args.pg_url) if args.db == "postgresql" else None
-        launcher = Launcher(Path(tmp) / "var", url, args.email_workers)
+        launcher = Launcher(Path(tmp) / "var", url, setup["email_workers"], setup["batch_max"])
         try:
             workers = launcher.wait_ready()
             figures = measure(args, launcher, raws)
@@ -256,8 +290,8 @@ def run(args) -> None:
 def measure(args, launcher: Launcher, raws: list[bytes]) -> dict:
     engine = make_engine(launcher.database_url)
     load_before = os.getloadavg()
-    machine_before, ours_before = machine_cpu_seconds(), launcher.cpu_seconds()
-    client_before = _own_cpu_seconds()
+    machine_before, client_before = machine_cpu_seconds(), _own_cpu_seconds()
+    processes_before = launcher.cpu_by_process()
     start = time.perf_counter()
     pace = args.clients / args.steady_rate if args.steady_rate else 0.0
     send_all(launcher.smtp_port, raws, args.clients, pace)
@@ -265,12 +299,16 @@ def measure(args, launcher: Launcher, raws: list[bytes]) -> dict:
     done = wait_settled(engine, len(raws))
     elapsed = done - start
     machine = machine_cpu_seconds() - machine_before
-    ours = launcher.cpu_seconds() - ours_before
+    processes = launcher.cpu_by_process()
     client = _own_cpu_seconds() - client_before
+    by_kind: Counter = Counter()
+    for key, seconds in processes.items():
+        by_kind[key[1]] += seconds - processes_before.get(key, 0.0)
+    ours = sum(by_kind.values())
     stored = settled(engine)
     return {"start": start, "sent": sent - start, "elapsed": elapsed, "stored": stored,
             "latencies": latencies_ms(engine), "load": (load_before, os.getloadavg()),
-            "cpu_ours": ours / elapsed, "cpu_client": client / elapsed,
+            "cpu_ours": ours / elapsed, "cpu_client": client / elapsed, "cpu_by_kind": by_kind,
             "cpu_others": max(0.0, machine - ours - client) / elapsed}
 
 
@@ -295,6 +333,9 @@ def report(args, count: int, f: dict) -> None:
     print(f"  machine: load average {before[0]:.1f} before, {after[0]:.1f} after; CPU used "
           f"during the run: `make run` {f['cpu_ours']:.2f} cores, the SMTP clients "
           f"{f['cpu_client']:.2f}, everything else on the machine {f['cpu_others']:.2f}")
+    print(f"  CPU ms per message: {1000 * f['cpu_ours'] * f['elapsed'] / count:.1f} in all: " + ", ".join(
+        f"{name} {1000 * seconds / count:.1f}" for name, seconds in f["cpu_by_kind"].most_common()
+        if seconds * 1000 / count >= 0.05))
     by_kind = Counter(name for name, _ in f["rss"])
     print("  peak RSS MiB: " + ", ".join(
         f"{name} {mib:.0f}" + (f" (x{by_kind[name]})" if by_kind[name] > 1 else "")
@@ -316,6 +357,10 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=2, help="concurrent SMTP connections")
     parser.add_argument("--email-workers", type=int, help="default: `make run`'s (one per core)")
+    parser.add_argument("--batch-max", type=int, help="INGEST_BATCH_MAX (default: 100)")
+    parser.add_argument("--compare", action="store_true",
+                        help="alternate rounds of the system before issue 12 and now")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of --compare")
     parser.add_argument("--steady-rate", type=int, default=0, help="messages/s; 0 = flat out")
     parser.add_argument("--seconds", type=int, default=30, help="duration of a steady run")
     run(parser.parse_args())

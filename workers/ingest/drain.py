@@ -33,6 +33,7 @@ out, and a leader that died before claims nothing.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 
 from redis import Redis
@@ -47,7 +48,9 @@ from queues.intake import INGEST_JOB, RETRY_INTERVALS_S
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH_ENVELOPES = 100  # a leader claims jobs until its batch holds this many envelopes
+# A leader claims jobs until its batch holds this many envelopes; INGEST_BATCH_MAX sets another
+# bound (1: no claiming, a batch is one job, as the edge's group commit made it).
+MAX_BATCH_ENVELOPES = int(os.environ.get("INGEST_BATCH_MAX") or 100)
 MAX_ROUND_JOBS = 32        # jobs claimed per round trip at most
 # A running job's registry entry expires this long after its timeout. A SimpleWorker runs the job
 # in-process (a death penalty stops it at its timeout), so RQ's default 60 s slack only delays

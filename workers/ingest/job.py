@@ -24,7 +24,8 @@ from tickets import assign, routing_events
 from workers.ingest import isolation, pipeline, poison
 from workers.ingest.batch import Item, store_items
 from workers.ingest.normalize import normalize
-from workers.ingest.raw_payload import blob_store_io, load_raw
+from workers.ingest import raw_payload
+from workers.ingest.raw_payload import blob_store_io
 from workers.outbound.hooks import after_ingest
 from queues.runtime import Runtime, runtime
 
@@ -37,7 +38,9 @@ def ingest(envelopes: list[dict]) -> list[str]:
 
 
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
-    items = [prepare(rt, envelope) for envelope in envelopes]
+    waiting = raw_payload.prefetch(rt, envelopes)  # one round trip for the batch's raw bytes
+    items = [prepare(rt, envelope, waiting) for envelope in envelopes]
+    raw_payload.forget(rt, waiting)  # every one is durable in the blob store now
     store_items(rt, items)
     route_items(rt, items)
     after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
@@ -71,7 +74,7 @@ def store_event(rt: Runtime, config: Workspace, event: TicketEvent) -> str:
     return item.outcome
 
 
-def prepare(rt: Runtime, envelope: dict) -> Item:
+def prepare(rt: Runtime, envelope: dict, waiting: dict[str, bytes] | None = None) -> Item:
     """Normalize one envelope; any failure of its own marks it for the quarantine.
 
     Failures of the infrastructure (Redis, the database, the blob store) and RQ's job timeout
@@ -79,7 +82,7 @@ def prepare(rt: Runtime, envelope: dict) -> Item:
     """
     item = Item(envelope=envelope)
     try:
-        _normalize_item(rt, item)
+        _normalize_item(rt, item, waiting)
     except pipeline.Quarantine as exc:
         item.outcome, item.reason, item.detail = "quarantined", exc.reason, exc.detail
     except BaseException as exc:  # noqa: B902 - MessageTooExpensive is a BaseException
@@ -92,11 +95,14 @@ def prepare(rt: Runtime, envelope: dict) -> Item:
     return item
 
 
-def _normalize_item(rt: Runtime, item: Item) -> None:
-    """Raw payload into the blob store, then the channel adapter."""
+def _normalize_item(rt: Runtime, item: Item, waiting: dict[str, bytes] | None) -> None:
+    """Raw payload into the blob store, then the channel adapter. With ``waiting`` (what the
+    batch prefetched from Redis) the payload leaves Redis with the whole batch's
+    (``ingest_with``); what was not in it was not in Redis either."""
     envelope = item.envelope
-    raw = load_raw(envelope, rt)
-    rt.redis.delete(RAW_KEY + envelope["raw_ref"])  # durable in the blob store from now on
+    raw = raw_payload.load_raw(envelope, rt, waiting)
+    if waiting is None:
+        rt.redis.delete(RAW_KEY + envelope["raw_ref"])  # durable in the blob store from now on
     item.config = _workspace(rt, envelope)
     parsed = normalize(envelope, raw, rt)
     if parsed.event is None:  # e.g. a bot command answered already: nothing to store

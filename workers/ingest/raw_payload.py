@@ -12,13 +12,32 @@ from workers.ingest.isolation import Transient
 from workers.ingest.pipeline import Quarantine
 
 
-def load_raw(envelope: dict, runtime) -> bytes:
-    """The raw payload: from the blob store, or moved there from Redis where the edge left it."""
+def prefetch(runtime, envelopes: list[dict]) -> dict[str, bytes]:
+    """The raw payloads the edge left in Redis for ``envelopes`` (by sha256), in one round
+    trip; ``load_raw`` takes them from here and ``forget`` deletes them from Redis at once."""
+    refs = list(dict.fromkeys(e["raw_ref"] for e in envelopes if isinstance(e.get("raw_ref"), str)))
+    if not refs:
+        return {}
+    values = runtime.redis.mget([RAW_KEY + ref for ref in refs])
+    return {ref: value for ref, value in zip(refs, values) if value is not None}
+
+
+def forget(runtime, waiting: dict[str, bytes]) -> None:
+    """Delete the prefetched payloads from Redis: call only once each is in the blob store."""
+    if waiting:
+        runtime.redis.delete(*(RAW_KEY + ref for ref in waiting))
+
+
+def load_raw(envelope: dict, runtime, waiting: dict[str, bytes] | None = None) -> bytes:
+    """The raw payload: from ``waiting`` (prefetched from Redis) or the blob store, else from
+    Redis where the edge left it; a payload that came from Redis is put in the blob store."""
     sha = envelope["raw_ref"]
-    with blob_store_io():
-        if runtime.blobs.exists(sha):
-            return runtime.blobs.get(sha)
-    raw = runtime.redis.get(RAW_KEY + sha)
+    raw = (waiting or {}).get(sha)
+    if raw is None:
+        with blob_store_io():
+            if runtime.blobs.exists(sha):
+                return runtime.blobs.get(sha)
+        raw = runtime.redis.get(RAW_KEY + sha)
     if raw is None:
         raise Quarantine("raw_missing", f"raw payload {sha} is neither in Redis nor in blobs")
     with blob_store_io():
