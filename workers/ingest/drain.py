@@ -13,7 +13,7 @@ Claimed jobs stay RQ jobs, tracked by RQ's own structures at every moment:
 1. ``CLAIM`` (one Lua script, atomic in Redis) moves each claimed id from the queue to the
    queue's intermediate list with ``LMOVE``, exactly as RQ's own safe dequeue does.
 2. One MULTI/EXEC then does for every claimed job what RQ does when a worker starts a job:
-   an execution in the ``StartedJobRegistry`` (expiring ``registry_ttl`` later), status
+   an execution in the ``StartedJobRegistry`` (expiring when the leader's does), status
    ``started``, the job's entry leaves the intermediate list; and counts the job's attempt
    for ``workers.ingest.poison``.
 3. After the leader committed the batch, one MULTI/EXEC finishes every claimed job as RQ
@@ -44,7 +44,7 @@ from rq.job import Job
 from rq.utils import now
 from rq.worker import Worker
 
-from queues.intake import INGEST_JOB, RETRY_INTERVALS_S
+from queues.intake import INGEST_JOB, JOB_TIMEOUT_S, RETRY_INTERVALS_S
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ return claimed
 
 def registry_ttl(job: Job) -> int:
     """Seconds a started job stays in the started registry without its worker finishing it."""
-    return int(job.timeout) + HEARTBEAT_GRACE_S
+    return int(job.timeout or JOB_TIMEOUT_S) + HEARTBEAT_GRACE_S
 
 
 @dataclass
@@ -185,8 +185,9 @@ def _start(redis: Redis, queue: Queue, leader: Job, absorbed: Absorbed) -> None:
     if not absorbed.claimed:
         return
     with redis.pipeline() as pipe:
+        ttl = registry_ttl(leader)  # the batch runs within the leader's timeout
         for item in absorbed.claimed:
-            job, ttl = item.job, registry_ttl(item.job)
+            job = item.job
             item.execution = Execution.create(job, ttl, pipeline=pipe,
                                               worker_name=leader.worker_name or "")
             job.heartbeat(now(), ttl, pipeline=pipe)

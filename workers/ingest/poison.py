@@ -64,16 +64,16 @@ class Attempt:
 def guarded(rt: Runtime, job: Job | None, envelopes: list[dict], work: Work) -> list[str]:
     """Run ``work(rt, envelopes)`` as RQ job ``job``, splitting or quarantining what kills it.
 
-    A job never attempted before first claims the fresh jobs queued behind it
-    (``workers.ingest.drain``); they are one batch with its own envelopes.
+    A job without an attempt record (it never died and is no half of a split) first claims
+    the fresh jobs queued behind it (``workers.ingest.drain``): one batch with its own.
     """
     if job is None:  # called directly (tests, tools): nothing to count
         return work(rt, envelopes)
     attempt = Attempt(rt, job, ATTEMPTS_KEY + job.id)
     deaths, split, recorded = _start_attempt(rt, attempt.key)
-    if not recorded:
-        attempt.absorbed = drain.claim(rt.redis, job, len(envelopes))
     try:
+        if not recorded:
+            attempt.absorbed = drain.claim(rt.redis, job, len(envelopes))
         outcomes = _run(attempt, deaths, split, envelopes + attempt.absorbed.envelopes, work)
     except BaseException as exc:
         transient = isinstance(exc, Exception) and isolation.is_transient(exc)
