@@ -16,13 +16,13 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from queues.intake import Intake, Submission
+from queues.intake import Intake
 from store.models import Message, Ticket
 from tests.integration.mails import customer_mail, reply_to
 from tests.workers import faults
 from tests.workers.test_isolation import mail
 from tests.workers.test_poison import (assert_nothing_failed, died, drain as work_until_done,
-                                       entries, rt, subjects)  # noqa: F401 - rt is a fixture
+                                       entries, subjects)
 from workers.ingest import drain, job as ingest_job, normalize, poison
 from workers.ingest.isolation import Transient
 from workers.run import IngestWorker

@@ -1,8 +1,9 @@
 """The ingest job: a batch of envelopes from a channel queue through the pipeline into the store.
 
-``ingest(envelopes)`` is what the edges enqueue. Every envelope of a job is normalized first
-(raw payload into the blob store, channel adapter), then the batch is stored in one transaction
-(``workers.ingest.batch``). Each envelope ends in exactly one of: created, threaded, edited,
+``ingest(envelopes)`` is what the edges enqueue; the job may take the jobs queued behind it into
+its batch (``workers.ingest.drain``). Every envelope of the batch is normalized first (raw
+payload into the blob store, channel adapter: ``workers.ingest.prepare``), then the batch is
+stored in one transaction (``workers.ingest.batch``). Each envelope ends in exactly one of: created, threaded, edited,
 duplicate, ignored (nothing to store, such as a bot command), quarantined. Whatever fails with
 one message (an adapter's exception, its CPU budget, a pipeline step) quarantines only that
 message (``workers.ingest.isolation``). A transient failure (Redis or the database down) raises, and
@@ -19,13 +20,10 @@ from rq import get_current_job
 from channels.event import TicketEvent
 from config.workspaces import Workspace
 from queues import metrics
-from queues.intake import RAW_KEY
 from tickets import assign, routing_events
 from workers.ingest import isolation, pipeline, poison
 from workers.ingest.batch import Item, store_items
-from workers.ingest.normalize import normalize
-from workers.ingest import raw_payload
-from workers.ingest.raw_payload import blob_store_io
+from workers.ingest.prepare import prepare_batch
 from workers.outbound.hooks import after_ingest
 from queues.runtime import Runtime, runtime
 
@@ -38,9 +36,7 @@ def ingest(envelopes: list[dict]) -> list[str]:
 
 
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
-    waiting = raw_payload.prefetch(rt, envelopes)  # one round trip for the batch's raw bytes
-    items = [prepare(rt, envelope, waiting) for envelope in envelopes]
-    raw_payload.forget(rt, waiting)  # every one is durable in the blob store now
+    items = prepare_batch(rt, envelopes)
     store_items(rt, items)
     route_items(rt, items)
     after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
@@ -72,55 +68,6 @@ def store_event(rt: Runtime, config: Workspace, event: TicketEvent) -> str:
     if item.outcome == "quarantined":
         raise pipeline.Quarantine(item.reason, item.detail)
     return item.outcome
-
-
-def prepare(rt: Runtime, envelope: dict, waiting: dict[str, bytes] | None = None) -> Item:
-    """Normalize one envelope; any failure of its own marks it for the quarantine.
-
-    Failures of the infrastructure (Redis, the database, the blob store) and RQ's job timeout
-    are not the message's: they propagate and the job is retried or split.
-    """
-    item = Item(envelope=envelope)
-    try:
-        _normalize_item(rt, item, waiting)
-    except pipeline.Quarantine as exc:
-        item.outcome, item.reason, item.detail = "quarantined", exc.reason, exc.detail
-    except BaseException as exc:  # noqa: B902 - MessageTooExpensive is a BaseException
-        failure = isolation.message_failure(exc)
-        if failure is None:
-            raise
-        log.warning("message %s failed: %s", envelope.get("raw_ref"),
-                    isolation.clean_text(failure[1][:300]))
-        item.outcome, (item.reason, item.detail) = "quarantined", failure
-    return item
-
-
-def _normalize_item(rt: Runtime, item: Item, waiting: dict[str, bytes] | None) -> None:
-    """Raw payload into the blob store, then the channel adapter. With ``waiting`` (what the
-    batch prefetched from Redis) the payload leaves Redis with the whole batch's
-    (``ingest_with``); what was not in it was not in Redis either."""
-    envelope = item.envelope
-    raw = raw_payload.load_raw(envelope, rt, waiting)
-    if waiting is None:
-        rt.redis.delete(RAW_KEY + envelope["raw_ref"])  # durable in the blob store from now on
-    item.config = _workspace(rt, envelope)
-    parsed = normalize(envelope, raw, rt)
-    if parsed.event is None:  # e.g. a bot command answered already: nothing to store
-        item.outcome = "ignored"
-        return
-    with blob_store_io():
-        for data in parsed.blobs.values():
-            rt.blobs.put(data)
-    item.event = parsed.event
-    envelope["native_id"] = parsed.event.native_id
-
-
-def _workspace(rt: Runtime, envelope: dict) -> Workspace:
-    config = rt.config.workspace(envelope.get("workspace", ""))
-    if config is None:
-        raise pipeline.Quarantine("unknown_workspace",
-                                  f"workspace {envelope.get('workspace')!r} is not configured")
-    return config
 
 
 OUTCOME_METRIC = {"created": "tickets_created", "threaded": "tickets_threaded",

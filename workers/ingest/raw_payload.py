@@ -5,7 +5,9 @@ A failing blob store (its disk) is the infrastructure's failure, not the message
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Iterable
 
 from queues.intake import RAW_KEY
 from workers.ingest.isolation import Transient
@@ -43,6 +45,25 @@ def load_raw(envelope: dict, runtime, waiting: dict[str, bytes] | None = None) -
     with blob_store_io():
         runtime.blobs.put(raw)
     return raw
+
+
+BLOB_WRITERS = 8  # blob writes (each with its fsync) of a batch in flight at once
+_writers: ThreadPoolExecutor | None = None
+
+
+def put_all(runtime, blobs: Iterable[bytes]) -> None:
+    """Put ``blobs`` in the blob store side by side; return once every one is durable."""
+    global _writers
+    blobs = list(blobs)
+    with blob_store_io():
+        if len(blobs) < 2:
+            for data in blobs:
+                runtime.blobs.put(data)
+            return
+        if _writers is None:
+            _writers = ThreadPoolExecutor(BLOB_WRITERS, thread_name_prefix="blob-writer")
+        for done in [_writers.submit(runtime.blobs.put, data) for data in blobs]:
+            done.result()
 
 
 @contextmanager
