@@ -333,7 +333,8 @@ def report(args, count: int, f: dict) -> None:
     print(f"  machine: load average {before[0]:.1f} before, {after[0]:.1f} after; CPU used "
           f"during the run: `make run` {f['cpu_ours']:.2f} cores, the SMTP clients "
           f"{f['cpu_client']:.2f}, everything else on the machine {f['cpu_others']:.2f}")
-    print(f"  CPU ms per message: {1000 * f['cpu_ours'] * f['elapsed'] / count:.1f} in all: " + ", ".join(
+    total_ms = 1000 * f["cpu_ours"] * f["elapsed"] / count
+    print(f"  CPU ms per message: {total_ms:.1f} in all: " + ", ".join(
         f"{name} {1000 * seconds / count:.1f}" for name, seconds in f["cpu_by_kind"].most_common()
         if seconds * 1000 / count >= 0.05))
     by_kind = Counter(name for name, _ in f["rss"])

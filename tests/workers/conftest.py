@@ -9,7 +9,7 @@ from tests.integration.harness import process_env
 
 @pytest.fixture
 def rt(runtime, tmp_path, monkeypatch):
-    """The test runtime, also as the one ``workers.ingest.job.ingest`` builds from the environment."""
+    """The test runtime, also the one ``workers.ingest.job.ingest`` builds from the environment."""
     env = process_env(runtime, tmp_path)
     for name in ("REDIS_URL", "DATABASE_URL", "BLOB_DIR", "TICKETGATE_CONFIG"):
         monkeypatch.setenv(name, env[name])

@@ -3,12 +3,13 @@
 ``ingest(envelopes)`` is what the edges enqueue; the job may take the jobs queued behind it into
 its batch (``workers.ingest.drain``). Every envelope of the batch is normalized first (raw
 payload into the blob store, channel adapter: ``workers.ingest.prepare``), then the batch is
-stored in one transaction (``workers.ingest.batch``). Each envelope ends in exactly one of: created, threaded, edited,
-duplicate, ignored (nothing to store, such as a bot command), quarantined. Whatever fails with
-one message (an adapter's exception, its CPU budget, a pipeline step) quarantines only that
-message (``workers.ingest.isolation``). A transient failure (Redis or the database down) raises, and
-RQ retries the whole job with backoff; unique dedupe keys make the retry harmless. A job that
-dies (timeout, out of memory, SIGKILL) is split in halves by ``workers.ingest.poison``.
+stored in one transaction (``workers.ingest.batch``). Each envelope ends in exactly one of:
+created, threaded, edited, duplicate, ignored (nothing to store, such as a bot command),
+quarantined. Whatever fails with one message (an adapter's exception, its CPU budget, a
+pipeline step) quarantines only that message (``workers.ingest.isolation``). A transient
+failure (Redis or the database down) raises, and RQ retries the whole job with backoff; unique
+dedupe keys make the retry harmless. A job that dies (timeout, out of memory, SIGKILL) is split
+in halves by ``workers.ingest.poison``.
 """
 from __future__ import annotations
 
@@ -45,18 +46,26 @@ def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
 
 
 def route_items(rt: Runtime, items: list[Item]) -> None:
-    """Route the new tickets of the committed batch; on a failure (database down) the ticket
-    stays ``new`` and the sweep routes it (``workers.assignment.sweep``)."""
+    """Route the new tickets of the committed batch, each in its own transaction, and publish
+    each workspace's decisions at once; on a failure (database down) the ticket stays ``new``
+    and the sweep routes it (``workers.assignment.sweep``)."""
+    tickets: dict[Workspace, list[int]] = {}
     for item in items:
-        if item.route is None or item.outcome not in ("created", "threaded"):
-            continue
+        if item.route is not None and item.outcome in ("created", "threaded"):
+            tickets.setdefault(item.config, []).append(item.route)
+    for config, ids in tickets.items():
+        decisions = []
+        for ticket_id in ids:
+            try:
+                decisions += assign.route_all(rt.sessions, config, [ticket_id])
+            except Exception as exc:
+                if isolation.is_job_timeout(exc):
+                    raise  # the job ran out of time, not this ticket: poison.py splits it
+                log.exception("routing ticket %s failed; the sweep will retry", ticket_id)
         try:
-            routing_events.publish(
-                rt, item.config, assign.route_all(rt.sessions, item.config, [item.route]))
-        except Exception as exc:
-            if isolation.is_job_timeout(exc):
-                raise  # the job, not this ticket, ran out of time: workers.ingest.poison splits it
-            log.exception("routing ticket %s failed; the sweep will retry", item.route)
+            routing_events.publish(rt, config, decisions)
+        except Exception:
+            log.exception("publishing %d routing decisions failed", len(decisions))
 
 
 def store_event(rt: Runtime, config: Workspace, event: TicketEvent) -> str:
