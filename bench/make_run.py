@@ -16,7 +16,7 @@ ten of the new mails has a 20 KiB PDF attached.
     .venv/bin/python -m bench.make_run --messages 3000 --clients 16
     .venv/bin/python -m bench.make_run --db postgresql --pg-url postgresql+psycopg://...
     .venv/bin/python -m bench.make_run --steady-rate 100 --seconds 30 --clients 4
-    .venv/bin/python -m bench.make_run --compare --rounds 2   # before issue 12 and now, alternating
+    .venv/bin/python -m bench.make_run --compare --rounds 2   # set up as before, and now
 """
 from __future__ import annotations
 
@@ -251,9 +251,10 @@ def fresh_postgres(url: str) -> str:
     return url
 
 
-# --compare: the system before issue 12 (one email worker, a batch = one group-commit job) and
-# `make run` as it is now, in alternating rounds of the same run.
-BEFORE = {"label": "before: 1 email worker, batch = 1 job", "email_workers": 1, "batch_max": 1}
+# --compare: `make run` set up as before issue 12 (one email worker, a batch = one group-commit
+# job: INGEST_BATCH_MAX=1) and with its defaults now, in alternating rounds of the same run.
+BEFORE = {"label": "as before: 1 email worker, INGEST_BATCH_MAX=1", "email_workers": 1,
+          "batch_max": 1}
 NOW = {"label": "now: make run defaults", "email_workers": None, "batch_max": None}
 
 
@@ -360,7 +361,7 @@ def main() -> None:
     parser.add_argument("--email-workers", type=int, help="default: `make run`'s (one per core)")
     parser.add_argument("--batch-max", type=int, help="INGEST_BATCH_MAX (default: 100)")
     parser.add_argument("--compare", action="store_true",
-                        help="alternate rounds of the system before issue 12 and now")
+                        help="alternate rounds set up as before issue 12 and as now")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of --compare")
     parser.add_argument("--steady-rate", type=int, default=0, help="messages/s; 0 = flat out")
     parser.add_argument("--seconds", type=int, default=30, help="duration of a steady run")
