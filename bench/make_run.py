@@ -17,6 +17,7 @@ ten of the new mails has a 20 KiB PDF attached.
     .venv/bin/python -m bench.make_run --db postgresql --pg-url postgresql+psycopg://...
     .venv/bin/python -m bench.make_run --steady-rate 100 --seconds 30 --clients 4
     .venv/bin/python -m bench.make_run --compare --rounds 2   # set up as before, and now
+    .venv/bin/python -m bench.make_run --peer                 # then django-helpdesk, same mails
 """
 from __future__ import annotations
 
@@ -262,16 +263,26 @@ def run(args) -> None:
     raws = corpus(args.steady_rate * args.seconds if args.steady_rate else args.messages)
     print(describe_corpus(raws))
     if not args.compare:
-        run_once(args, raws, {"label": "", "email_workers": args.email_workers,
-                              "batch_max": args.batch_max})
-        return
-    for number in range(1, args.rounds + 1):
-        for setup in (BEFORE, NOW):
-            print(f"round {number}, {setup['label']}")
-            run_once(args, raws, setup)
+        rates = [run_once(args, raws, {"label": "", "email_workers": args.email_workers,
+                                       "batch_max": args.batch_max})]
+    else:
+        rates = []
+        for number in range(1, args.rounds + 1):
+            for setup in (BEFORE, NOW):
+                print(f"round {number}, {setup['label']}")
+                rate = run_once(args, raws, setup)
+                rates += [rate] if setup is NOW else []
+    if args.peer:
+        from bench.peer_helpdesk import PEER, peer_rate
+        figures = peer_rate(raws)
+        print(f"peer {PEER}, same mails, same machine, right after: {figures['rate']:.0f} msg/s "
+              f"({figures['tickets']} tickets, {figures['followups']} follow-ups, "
+              f"{figures['failed']} failed); ticketgate now / peer: "
+              + ", ".join(f"{rate / figures['rate']:.1f}x" for rate in rates))
 
 
-def run_once(args, raws: list[bytes], setup: dict) -> None:
+def run_once(args, raws: list[bytes], setup: dict) -> float:
+    """One run of `make run` as ``setup`` says; prints its report, returns its msg/s."""
     with tempfile.TemporaryDirectory(prefix="ticketgate-make-run-") as tmp:
         url = fresh_postgres(args.pg_url) if args.db == "postgresql" else None
         launcher = Launcher(Path(tmp) / "var", url, setup["email_workers"], setup["batch_max"])
@@ -286,6 +297,7 @@ def run_once(args, raws: list[bytes], setup: dict) -> None:
             launcher.stop()
         figures["threading"] = threading_check(raws, launcher.database_url)
         report(args, len(raws), figures)
+    return len(raws) / figures["elapsed"]
 
 
 def measure(args, launcher: Launcher, raws: list[bytes]) -> dict:
@@ -363,6 +375,8 @@ def main() -> None:
     parser.add_argument("--compare", action="store_true",
                         help="alternate rounds set up as before issue 12 and as now")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of --compare")
+    parser.add_argument("--peer", action="store_true",
+                        help="then django-helpdesk 2.6.1 on the same mails (peer_helpdesk.py)")
     parser.add_argument("--steady-rate", type=int, default=0, help="messages/s; 0 = flat out")
     parser.add_argument("--seconds", type=int, default=30, help="duration of a steady run")
     run(parser.parse_args())
