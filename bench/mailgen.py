@@ -21,25 +21,35 @@ SAMPLES = [  # (charset, subject, body)
     ("gb2312", "退款问题", "您好，\n我的订单{n}需要退款。谢谢。\n"),
     ("koi8-r", "Вопрос по заказу", "Здравствуйте,\nгде мой заказ {n}?\n"),
 ]
+# Central European mail in ISO-8859-2 (Polish, Czech, Hungarian), for corpora that ask for it.
+LATIN2_SAMPLES = [
+    ("iso-8859-2", "Reklamacja zamówienia", "Dzień dobry,\nzamówienie {n} dotarło uszkodzone.\n"),
+    ("iso-8859-2", "Chybná faktura", "Dobrý den,\nfaktura {n} je chybná, prosím o opravu.\n"),
+    ("iso-8859-2", "Szállítási kérdés", "Jó napot,\nhol tart a {n}. számú rendelésem?\n"),
+]
 REPLY_PREFIXES = ("Re: ", "RE: ", "AW: ", "Re: Re: ")
 ATTACHMENT = bytes(range(256)) * 80  # 20 KiB of binary "document"
 
 
-def generate(count: int, seed: int = 7, customers: int = 3000) -> list[bytes]:
+def generate(count: int, seed: int = 7, customers: int = 3000,
+             samples: list[tuple[str, str, str]] = SAMPLES) -> list[bytes]:
+    """``count`` mails in date order; fewer ``customers`` make more of them replies."""
     rng = random.Random(seed)
     sent: dict[str, list[EmailMessage]] = {}
     out = []
     for n in range(count):
         sender = f"customer{rng.randrange(customers)}@example.net"
         earlier = sent.get(sender)
-        msg = reply(earlier[-1], n, rng) if earlier and rng.random() < 0.5 else fresh(sender, n, rng)
+        msg = (reply(earlier[-1], n, rng) if earlier and rng.random() < 0.5
+               else fresh(sender, n, rng, samples))
         sent.setdefault(sender, []).append(msg)
         out.append(msg.as_bytes(policy=SMTP))  # CRLF line ends, as MTAs send
     return out
 
 
-def fresh(sender: str, n: int, rng: random.Random) -> EmailMessage:
-    charset, subject, body = rng.choice(SAMPLES)
+def fresh(sender: str, n: int, rng: random.Random,
+          samples: list[tuple[str, str, str]] = SAMPLES) -> EmailMessage:
+    charset, subject, body = rng.choice(samples)
     msg = base(sender, subject, n)
     msg.set_content(body.format(n=n), charset=charset)
     if rng.random() < 0.2:

@@ -20,13 +20,10 @@ from config.settings import load_settings
 from config import supervision
 from queues import former_queues
 from queues.channels import CHANNEL_QUEUES, FORMER_NAMES, channel_id
+from workers.ingest.drain import registry_ttl
 
 # How often a worker looks for jobs abandoned by a killed worker and re-queues them (seconds).
 MAINTENANCE_INTERVAL_S = 15
-# A running job's registry entry expires this long after its timeout. A SimpleWorker runs the job
-# in-process (a death penalty stops it at its timeout), so RQ's default 60 s slack only delays
-# the recovery of jobs whose worker was killed.
-HEARTBEAT_GRACE_S = 10
 # An idle worker blocks in dequeue for worker_ttl - 15 s and runs maintenance only between
 # dequeues, so the TTL is tied to the maintenance interval (RQ's default would be 405 s).
 WORKER_TTL_S = MAINTENANCE_INTERVAL_S + 15
@@ -45,7 +42,7 @@ class IngestWorker(SimpleWorker):
     def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:
         if job.timeout is None or job.timeout < 0:
             return super().get_heartbeat_ttl(job, working_time)
-        return int(job.timeout) + HEARTBEAT_GRACE_S
+        return registry_ttl(job)  # the same for the jobs an ingest job claims (drain.py)
 
     def unsubscribe(self) -> None:
         """Stop the pub/sub listener without RQ's up-to-60-s wait at every worker exit.

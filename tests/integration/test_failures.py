@@ -1,4 +1,5 @@
-"""Failures that must lose nothing: Redis down during SMTP, a worker killed mid-job."""
+"""Failures that must lose nothing: Redis down during SMTP, a worker killed mid-job or mid-batch
+(holding further queued jobs it claimed, ``workers/ingest/drain.py``)."""
 from __future__ import annotations
 
 import signal
@@ -86,3 +87,34 @@ def test_worker_killed_mid_job_loses_nothing(sqlite_runtime, tmp_path):
     output, _ = survivor.communicate(timeout=20)
     assert recovered, output.decode(errors="replace")[-3000:]
     assert Queue("email", connection=runtime.redis).count == 0
+
+
+def test_worker_killed_mid_batch_of_claimed_jobs_loses_nothing(sqlite_runtime, tmp_path):
+    """Five mails, five jobs (one SMTP session each); the worker takes all five into one
+    batch and is killed before it commits: RQ re-queues every job, each is stored once."""
+    runtime = sqlite_runtime
+    with smtp_edge(runtime, job_timeout=3) as edge:
+        for number in range(5):
+            with smtplib.SMTP(edge.hostname, edge.port) as client:
+                client.send_message(customer_mail(subject=f"Case {number}",
+                                                  sender=f"c{number}@customer.test"))
+    queue = Queue("email", connection=runtime.redis)
+    assert queue.count == 5
+    env = process_env(runtime, tmp_path)
+    blocker = sqlite3.connect(runtime.settings.database_url.removeprefix("sqlite:///"))
+    blocker.execute("BEGIN IMMEDIATE")  # the worker's transaction now waits on this lock
+    worker = start_worker(env, burst=False)
+    started = StartedJobRegistry("email", connection=runtime.redis)
+    assert wait_for(lambda: started.count == 5, timeout=20), "worker never claimed the jobs"
+    kill_group(worker)  # SIGKILL, mid-batch
+    worker.wait()
+    blocker.rollback()
+    assert stored_messages(runtime) == 0 and queue.count == 0
+    survivor = start_worker(env, burst=False)
+    recovered = wait_for(lambda: stored_messages(runtime) == 5 and queue.count == 0
+                         and started.count == 0, timeout=RECOVERY_DEADLINE_S)
+    kill_group(survivor, signal.SIGTERM)
+    output, _ = survivor.communicate(timeout=20)
+    assert recovered, output.decode(errors="replace")[-3000:]
+    assert stored_messages(runtime) == 5
+    assert queue.failed_job_registry.count == 0

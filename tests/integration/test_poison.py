@@ -88,6 +88,20 @@ def test_message_that_kills_its_worker_ends_quarantined_poison(runtime, api_keys
     assert call("post", f"/api/v1/quarantine/{listed['id']}/replay").status_code == 202
 
 
+def test_a_killer_among_claimed_jobs_ends_quarantined_poison(runtime, tmp_path):
+    """Four jobs of one mail each: the first worker takes them into one batch and dies with
+    it; RQ re-queues all four, each runs alone (it died once), the killer twice more."""
+    intake = Intake(runtime.redis, job_timeout=5)
+    for raw in (mail(1), mail(2), mail(3), mail(4, "kill")):
+        intake.accept("email", "demo", "smtp", raw)
+    deaths = run_fault_workers(runtime, process_env(runtime, tmp_path))
+    assert deaths == 2  # the batch of four, then the killer alone (its second death)
+    assert subjects(runtime) == ["Case 1", "Case 2", "Case 3"]
+    [entry] = entries(runtime)
+    assert entry.reason == "poison"
+    assert Queue("email", connection=runtime.redis).failed_job_registry.count == 0
+
+
 def test_message_whose_adapter_raises_ends_quarantined_error(runtime, api_keys, tmp_path):
     enqueue_batch(runtime, [mail(1), mail(2, "raise"), mail(3)])
     assert run_fault_workers(runtime, process_env(runtime, tmp_path)) == 0

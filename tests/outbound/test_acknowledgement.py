@@ -35,7 +35,8 @@ def ingest(rt, msg) -> list:
 
 def _items(rt, envelope):
     from workers.ingest import job as ingest_module
-    items = [ingest_module.prepare(rt, envelope)]
+    from workers.ingest.prepare import prepare
+    items = [prepare(rt, envelope)]
     ingest_module.store_items(rt, items)
     return items
 

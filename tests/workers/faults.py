@@ -18,7 +18,6 @@ import time
 from workers.ingest.isolation import Transient
 from workers.ingest.normalize import normalize_email
 
-ADAPTER = "tests.workers.faults:email_with_faults"
 KILL_ALLOWED = False  # set only in a worker process of its own (tests/integration/fault_worker.py)
 FAULT = re.compile(rb"^X-Test-Fault: (\w+)", re.MULTILINE)
 
@@ -65,3 +64,6 @@ def remote_down():
 
 FAULTS = {"raise": raise_value_error, "burn": burn_cpu, "sleep": sleep_long,
           "memory": allocate_too_much, "kill": kill_worker, "transient": remote_down}
+
+
+ADAPTER = email_with_faults

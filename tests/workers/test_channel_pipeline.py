@@ -142,8 +142,7 @@ def ignore_everything(raw, envelope, runtime):
 
 
 def test_input_with_nothing_to_store_is_ignored(runtime, monkeypatch):
-    monkeypatch.setitem(normalize.ADAPTERS, "chat",
-                        "tests.workers.test_channel_pipeline:ignore_everything")
+    monkeypatch.setitem(normalize.ADAPTERS, "chat", ignore_everything)
     raw = json.dumps({"command": "/start"}).encode()
     sha = runtime.blobs.put(raw)
     envelope = {"channel": "chat", "workspace": "demo", "account": "bot", "raw_ref": sha,

@@ -113,7 +113,7 @@ def test_pipeline_step_exception_quarantines_only_that_event(runtime):
 def test_quarantined_error_replays_once_the_adapter_is_fixed(runtime, faulty, monkeypatch):
     ingest_with(runtime, queued(runtime, [mail(1, "raise")]))
     [entry] = entries(runtime)
-    monkeypatch.setitem(normalize.ADAPTERS, "email", "workers.ingest.normalize:normalize_email")
+    monkeypatch.setitem(normalize.ADAPTERS, "email", normalize.normalize_email)
     assert replay(["quarantine", "--id", str(entry.id)], runtime, out=io.StringIO()) == 0
     replayed = Queue("email", connection=runtime.redis).jobs[-1]  # after the original job
     assert replayed.args[0][0]["replay_of"] == entry.id

@@ -15,26 +15,12 @@ from sqlalchemy import select
 
 from queues.intake import CHANNEL_QUEUES, Intake, Submission
 from store.models import Message, QuarantineEntry
-from tests.integration.harness import process_env
 from tests.workers import faults
 from tests.workers.test_isolation import mail
 from workers.ingest import normalize, poison
-from queues import runtime as worker_runtime
 from workers.ingest.job import ingest_with
 from workers.ingest.isolation import Transient
 from workers.run import IngestWorker
-
-
-@pytest.fixture
-def rt(runtime, tmp_path, monkeypatch):
-    """The test runtime, also as the one ``workers.ingest.job.ingest`` builds from the environment."""
-    env = process_env(runtime, tmp_path)
-    for name in ("REDIS_URL", "DATABASE_URL", "BLOB_DIR", "TICKETGATE_CONFIG"):
-        monkeypatch.setenv(name, env[name])
-    monkeypatch.setenv("MESSAGE_CPU_BUDGET_S", "0.3")
-    worker_runtime.runtime.cache_clear()
-    yield runtime
-    worker_runtime.runtime.cache_clear()
 
 
 def enqueue(rt, raws: list[bytes], channel: str = "email", job_timeout: int = 60) -> Job:
@@ -111,7 +97,7 @@ def test_a_lone_message_that_died_twice_is_quarantined_poison(rt):
 def test_a_split_is_done_once_when_the_splitting_attempt_dies(rt):
     job = enqueue(rt, [mail(n) for n in range(1, 5)])
     died(rt, job, times=2)  # the second attempt splits, then dies before it finishes
-    poison._split(rt, job, poison.ATTEMPTS_KEY + job.id, job.args[0])
+    poison._split(poison.Attempt(rt, job, poison.ATTEMPTS_KEY + job.id), job.args[0])
     queue = Queue("email", connection=rt.redis)
     assert queue.count == 3  # the re-queued parent and its halves
     drain(rt)

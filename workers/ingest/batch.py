@@ -8,7 +8,7 @@ lost a unique-key race with another worker is retried in a fresh transaction.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -35,6 +35,7 @@ class Item:
     reason: str = ""            # quarantine reason and detail
     detail: str = ""
     route: int | None = None    # id of a ticket to route once the batch committed
+    blobs: list[bytes] = field(default_factory=list)  # attachments to write before storing
 
 
 def store_items(rt: Runtime, items: list[Item]) -> None:

@@ -21,7 +21,7 @@ from channels.common import Parsed, RemoteFile
 from channels.event import Attachment
 from workers.ingest import remote_files
 from workers.ingest.isolation import Transient
-from workers.ingest.normalize import blob_store_io
+from workers.ingest.raw_payload import blob_store_io
 
 log = logging.getLogger(__name__)
 

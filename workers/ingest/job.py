@@ -1,13 +1,15 @@
 """The ingest job: a batch of envelopes from a channel queue through the pipeline into the store.
 
-``ingest(envelopes)`` is what the edges enqueue. Every envelope of a job is normalized first
-(raw payload into the blob store, channel adapter), then the batch is stored in one transaction
-(``workers.ingest.batch``). Each envelope ends in exactly one of: created, threaded, edited,
-duplicate, ignored (nothing to store, such as a bot command), quarantined. Whatever fails with
-one message (an adapter's exception, its CPU budget, a pipeline step) quarantines only that
-message (``workers.ingest.isolation``). A transient failure (Redis or the database down) raises, and
-RQ retries the whole job with backoff; unique dedupe keys make the retry harmless. A job that
-dies (timeout, out of memory, SIGKILL) is split in halves by ``workers.ingest.poison``. An
+``ingest(envelopes)`` is what the edges enqueue; the job may take the jobs queued behind it into
+its batch (``workers.ingest.drain``). Every envelope of the batch is normalized first (raw
+payload into the blob store, channel adapter: ``workers.ingest.prepare``), then the batch is
+stored in one transaction (``workers.ingest.batch``). Each envelope ends in exactly one of:
+created, threaded, edited, duplicate, ignored (nothing to store, such as a bot command),
+quarantined. Whatever fails with one message (an adapter's exception, its CPU budget, a
+pipeline step) quarantines only that message (``workers.ingest.isolation``). A transient
+failure (Redis or the database down) raises, and RQ retries the whole job with backoff; unique
+dedupe keys make the retry harmless. A job that dies (timeout, out of memory, SIGKILL) is split
+in halves by ``workers.ingest.poison``. An
 envelope queued under a channel's former name (``messenger``) is read with the channel's id.
 """
 from __future__ import annotations
@@ -21,11 +23,10 @@ from channels.event import TicketEvent
 from config.workspaces import WorkspaceConfig
 from queues import metrics
 from queues.channels import current_envelope
-from queues.intake import RAW_KEY
 from tickets import assign, routing_events
 from workers.ingest import isolation, pipeline, poison
 from workers.ingest.batch import Item, store_items
-from workers.ingest.normalize import blob_store_io, load_raw, normalize
+from workers.ingest.prepare import prepare_batch
 from workers.outbound.hooks import after_ingest
 from queues.runtime import Runtime, runtime
 
@@ -38,7 +39,7 @@ def ingest(envelopes: list[dict]) -> list[str]:
 
 
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
-    items = [prepare(rt, current_envelope(envelope)) for envelope in envelopes]
+    items = prepare_batch(rt, [current_envelope(envelope) for envelope in envelopes])
     store_items(rt, items)
     route_items(rt, items)
     after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
@@ -47,18 +48,26 @@ def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
 
 
 def route_items(rt: Runtime, items: list[Item]) -> None:
-    """Route the new tickets of the committed batch; on a failure (database down) the ticket
-    stays ``new`` and the sweep routes it (``workers.assignment.sweep``)."""
+    """Route the new tickets of the committed batch, each in its own transaction, and publish
+    each workspace's decisions at once; on a failure (database down) the ticket stays ``new``
+    and the sweep routes it (``workers.assignment.sweep``)."""
+    tickets: dict[WorkspaceConfig, list[int]] = {}
     for item in items:
-        if item.route is None or item.outcome not in ("created", "threaded"):
-            continue
+        if item.route is not None and item.outcome in ("created", "threaded"):
+            tickets.setdefault(item.config, []).append(item.route)
+    for config, ids in tickets.items():
+        decisions = []
+        for ticket_id in ids:
+            try:
+                decisions += assign.route_all(rt.sessions, config, [ticket_id])
+            except Exception as exc:
+                if isolation.is_job_timeout(exc):
+                    raise  # the job ran out of time, not this ticket: poison.py splits it
+                log.exception("routing ticket %s failed; the sweep will retry", ticket_id)
         try:
-            routing_events.publish(
-                rt, item.config, assign.route_all(rt.sessions, item.config, [item.route]))
-        except Exception as exc:
-            if isolation.is_job_timeout(exc):
-                raise  # the job, not this ticket, ran out of time: workers.ingest.poison splits it
-            log.exception("routing ticket %s failed; the sweep will retry", item.route)
+            routing_events.publish(rt, config, decisions)
+        except Exception:
+            log.exception("publishing %d routing decisions failed", len(decisions))
 
 
 def store_event(rt: Runtime, config: WorkspaceConfig, event: TicketEvent) -> str:
@@ -70,52 +79,6 @@ def store_event(rt: Runtime, config: WorkspaceConfig, event: TicketEvent) -> str
     if item.outcome == "quarantined":
         raise pipeline.Quarantine(item.reason, item.detail)
     return item.outcome
-
-
-def prepare(rt: Runtime, envelope: dict) -> Item:
-    """Normalize one envelope; any failure of its own marks it for the quarantine.
-
-    Failures of the infrastructure (Redis, the database, the blob store) and RQ's job timeout
-    are not the message's: they propagate and the job is retried or split.
-    """
-    item = Item(envelope=envelope)
-    try:
-        _normalize_item(rt, item)
-    except pipeline.Quarantine as exc:
-        item.outcome, item.reason, item.detail = "quarantined", exc.reason, exc.detail
-    except BaseException as exc:  # noqa: B902 - MessageTooExpensive is a BaseException
-        failure = isolation.message_failure(exc)
-        if failure is None:
-            raise
-        log.warning("message %s failed: %s", envelope.get("raw_ref"),
-                    isolation.clean_text(failure[1][:300]))
-        item.outcome, (item.reason, item.detail) = "quarantined", failure
-    return item
-
-
-def _normalize_item(rt: Runtime, item: Item) -> None:
-    """Raw payload into the blob store, then the channel adapter."""
-    envelope = item.envelope
-    raw = load_raw(envelope, rt)
-    rt.redis.delete(RAW_KEY + envelope["raw_ref"])  # durable in the blob store from now on
-    item.config = _workspace(rt, envelope)
-    parsed = normalize(envelope, raw, rt)
-    if parsed.event is None:  # e.g. a bot command answered already: nothing to store
-        item.outcome = "ignored"
-        return
-    with blob_store_io():
-        for data in parsed.blobs.values():
-            rt.blobs.put(data)
-    item.event = parsed.event
-    envelope["native_id"] = parsed.event.native_id
-
-
-def _workspace(rt: Runtime, envelope: dict) -> WorkspaceConfig:
-    config = rt.config.workspace(envelope.get("workspace", ""))
-    if config is None:
-        raise pipeline.Quarantine("unknown_workspace",
-                                  f"workspace {envelope.get('workspace')!r} is not configured")
-    return config
 
 
 OUTCOME_METRIC = {"created": "tickets_created", "threaded": "tickets_threaded",

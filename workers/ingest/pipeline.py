@@ -14,6 +14,7 @@ from config.workspaces import WorkspaceConfig
 from store import repo
 from store.models import Customer, Ticket, Workspace
 from workers.ingest import edits, lifecycle, rules_step
+from workers.ingest.identities import claimed_contacts, identity_of, linked_identities
 from tickets import threads
 from workers.ingest.view import BatchView
 
@@ -123,32 +124,6 @@ def keep_contacts(ctx: Context) -> None:
             continue
         if not ctx.view.has_contact(ctx.customer.id, kind, value):
             ctx.view.add_contact(repo.add_contact(ctx.session, ctx.customer, kind, value))
-
-
-LINK_KINDS = ("email", "phone", "telegram", "chat")
-
-
-def linked_identities(event: TicketEvent) -> list[tuple[str, str]]:
-    """The identities the channel proves are the sender's too (``event.links``)."""
-    return _identities(event.links)
-
-
-def claimed_contacts(event: TicketEvent) -> list[tuple[str, str]]:
-    """Ways to reach the sender that nobody proved (``event.contacts``)."""
-    return _identities(event.contacts)
-
-
-def _identities(items: list[str]) -> list[tuple[str, str]]:
-    found = []
-    for item in items:
-        kind, _, value = item.partition(":")
-        if kind in LINK_KINDS and value:
-            found.append((kind, value.lower() if kind == "email" else value))
-    return list(dict.fromkeys(found))
-
-
-def identity_of(event: TicketEvent) -> tuple[str, str]:
-    return repo.identity_key(event.sender.address)
 
 
 def thread(ctx: Context) -> None:

@@ -25,7 +25,7 @@ from channels.event import Attachment
 from config.channels import TelegramBot
 from clients.telegram import BotRunner, MissingToken
 from workers.ingest.isolation import Transient
-from workers.ingest.normalize import blob_store_io
+from workers.ingest.raw_payload import blob_store_io
 from workers.ingest.pipeline import Quarantine
 
 log = logging.getLogger(__name__)

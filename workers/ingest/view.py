@@ -20,6 +20,8 @@ from channels.event import TicketEvent
 from store import repo
 from store.models import Contact, Identity, Message, Participant, ThreadKey, utcnow
 from store.models import AuditEntry
+from tickets import threads
+from workers.ingest.identities import claimed_contacts, identity_of, linked_identities
 
 
 @dataclass
@@ -43,16 +45,14 @@ class BatchView:
     @classmethod
     def load(cls, session: Session, events: list[tuple[int, TicketEvent]]) -> "BatchView":
         """Read what ``events`` (workspace id, event) need: three queries in all."""
-        from workers.ingest import pipeline  # the pipeline uses views: import at call time
-        from tickets import threads
         view = cls(session)
         dedupe = {threads.bounded(e.dedupe_key) for _, e in events}
         rows = session.execute(select(Message.workspace_id, Message.dedupe_key)
                                .where(Message.dedupe_key.in_(dedupe)))
         view.stored = {(workspace_id, key) for workspace_id, key in rows}
         others = {value for _, e in events  # proven links and unproven claims
-                  for _, value in pipeline.linked_identities(e) + pipeline.claimed_contacts(e)}
-        values = {pipeline.identity_of(e)[1] for _, e in events} | others
+                  for _, value in linked_identities(e) + claimed_contacts(e)}
+        values = {identity_of(e)[1] for _, e in events} | others
         for found in session.scalars(select(Identity).where(Identity.value.in_(values))):
             view.identities[(found.workspace_id, found.kind, found.value)] = found
         keys = {k for _, e in events for k in threads.message_keys(e)}

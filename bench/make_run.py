@@ -1,0 +1,386 @@
+"""`make run` as a newcomer runs it, under load: SMTP in, stored out, every process measured.
+
+Starts the real launcher (``python -m gateway.ops.launch``: embedded Redis, SQLite in a fresh
+var folder unless ``--db postgresql``, every Procfile process, one email worker per core unless
+``--email-workers``), sends realistic generated mail over C SMTP connections in date order and
+times from the first SMTP byte to the last message stored. Then it checks that every message
+is stored once and that threading is whole (each reply on its conversation's ticket, one
+ticket per conversation), and reports the peak RSS of every process of the launcher's tree and
+how busy the machine was (the load average and the CPU time others used while it ran).
+
+Corpus: ``bench/mailgen.py`` with its samples plus ISO-8859-2 ones and 1,000 customers, so that
+about a third of 3,000 mails are replies (In-Reply-To, References, quoted text); about one in
+ten of the new mails has a 20 KiB PDF attached.
+
+    .venv/bin/python -m bench.make_run --messages 3000 --clients 2
+    .venv/bin/python -m bench.make_run --messages 3000 --clients 16
+    .venv/bin/python -m bench.make_run --db postgresql --pg-url postgresql+psycopg://...
+    .venv/bin/python -m bench.make_run --steady-rate 100 --seconds 30 --clients 4
+    .venv/bin/python -m bench.make_run --compare --rounds 2   # set up as before, and now
+    .venv/bin/python -m bench.make_run --peer                 # then django-helpdesk, same mails
+"""
+from __future__ import annotations
+
+import argparse
+import email
+import os
+import pickle
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from email.policy import default as default_policy
+from pathlib import Path
+
+import redis
+from rq import Worker
+from sqlalchemy import select, text
+
+from bench.common import PROJECT_DIR, bench_env, free_port, percentile, wait_port
+from bench.mailgen import LATIN2_SAMPLES, SAMPLES, generate
+from bench.pipeline import latencies_ms, send_all, settled, wait_settled
+from store.db import make_engine
+from store.models import Message
+
+CUSTOMERS = 1000  # with 3,000 mails: about a third are replies
+CORPUS_VERSION = 1
+LOG_FILE = Path(tempfile.gettempdir()) / "ticketgate-make-run.log"  # the launcher's output
+
+
+def corpus(count: int) -> list[bytes]:
+    cache = Path(tempfile.gettempdir()) / f"ticketgate-make-run-v{CORPUS_VERSION}-{count}.pickle"
+    if not cache.exists():
+        cache.write_bytes(pickle.dumps(generate(count, customers=CUSTOMERS,
+                                                samples=SAMPLES + LATIN2_SAMPLES)))
+    return pickle.loads(cache.read_bytes())
+
+
+def describe_corpus(raws: list[bytes]) -> str:
+    replies = sum(1 for raw in raws if b"\nIn-Reply-To:" in raw)
+    latin2 = sum(1 for raw in raws if b"iso-8859-2" in raw.lower())
+    attached = sum(1 for raw in raws if b"Content-Disposition: attachment" in raw)
+    size = sum(map(len, raws)) / len(raws) / 1024
+    return (f"{len(raws)} mails: {replies} replies ({replies / len(raws):.0%}), {latin2} in "
+            f"ISO-8859-2, {attached} with an attachment, {size:.1f} KiB on average")
+
+
+class Launcher:
+    """``python -m gateway.ops.launch`` in a var folder of its own; stopped as Ctrl-C would."""
+
+    def __init__(self, var_dir: Path, database_url: str | None, email_workers: int | None,
+                 batch_max: int | None = None):
+        self.smtp_port, self.web_port = free_port(), free_port()
+        self.env = bench_env(TICKETGATE_VAR_DIR=str(var_dir), SMTP_PORT=str(self.smtp_port),
+                             PORT=str(self.web_port))
+        for name in ("REDIS_URL", "DATABASE_URL", "BLOB_DIR", "EMAIL_WORKERS", "INGEST_BATCH_MAX"):
+            self.env.pop(name, None)  # `make run` defaults, whatever this shell has set
+        if database_url:
+            self.env["DATABASE_URL"] = database_url
+        if email_workers:
+            self.env["EMAIL_WORKERS"] = str(email_workers)
+        if batch_max:
+            self.env["INGEST_BATCH_MAX"] = str(batch_max)
+        self.database_url = database_url or f"sqlite:///{var_dir / 'ticketgate.db'}"
+        self.redis_url = f"unix://{var_dir / 'redis' / 'redis.sock'}"
+        self.log = open(LOG_FILE, "wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "gateway.ops.launch"],
+                                        env=self.env, cwd=PROJECT_DIR, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout: float = 90) -> int:
+        """Wait until the SMTP edge listens and every RQ worker registered; return their count."""
+        wait_port(self.smtp_port, timeout)
+        deadline = time.monotonic() + timeout
+        expected = sum(1 for _ in self.workers())
+        while True:
+            try:
+                registered = Worker.count(connection=redis.Redis.from_url(self.redis_url))
+            except redis.RedisError:
+                registered = 0
+            if registered >= expected and expected:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{registered} of {expected} workers registered")
+            time.sleep(0.2)
+            expected = sum(1 for _ in self.workers())
+        time.sleep(2)  # each worker's first maintenance pass and scheduler start
+        return registered
+
+    def tree(self) -> list[int]:
+        """The launcher and every process below it."""
+        return list(self.parents())
+
+    def parents(self) -> dict[int, int]:
+        """Every process of the launcher's tree -> its parent."""
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(parent, []).append(int(entry.name))
+        found, todo = {}, [(self.process.pid, 0)]
+        while todo:
+            pid, parent = todo.pop()
+            found[pid] = parent
+            todo += [(child, pid) for child in children.get(pid, [])]
+        return found
+
+    def workers(self):
+        """The RQ worker processes (not their schedulers, forks with the same command line)."""
+        parents = self.parents()
+        return (pid for pid, parent in parents.items() if _is_worker(pid)
+                and not _is_worker(parent))
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the whole tree's live processes."""
+        return sum(self.cpu_by_process().values())
+
+    def cpu_by_process(self) -> dict[tuple[int, str], float]:
+        """(pid, name) -> CPU seconds used so far, for every process of the tree."""
+        found = {}
+        for pid, parent in self.parents().items():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            name = _kind(pid, parent) or "other (shells, honcho)"
+            found[(pid, name)] = sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+        return found
+
+    def peak_rss(self) -> list[tuple[str, float]]:
+        """(process, peak RSS MiB) for every process of the tree but shells and honcho helpers."""
+        rows = []
+        for pid, parent in self.parents().items():
+            name = _kind(pid, parent)
+            if name:
+                rows.append((name, _vm_hwm_mib(pid)))
+        return sorted(rows)
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.log.close()
+
+
+def _kind(pid: int, parent: int) -> str:
+    """What a process of the tree is ("" for shells and honcho's helpers)."""
+    if _is_worker(pid) and _is_worker(parent):
+        return "rq scheduler"
+    return _name(_cmdline(pid))
+
+
+def _is_worker(pid: int) -> bool:
+    return b"workers.run\0" in _cmdline(pid)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _name(cmdline: bytes) -> str:
+    args = [a.decode(errors="replace") for a in cmdline.split(b"\0") if a]
+    if not args:
+        return ""
+    if "redis-server" in args[0]:
+        return "redis-server"
+    if "-m" in args:
+        module = args[args.index("-m") + 1]
+        rest = args[args.index("-m") + 2:]
+        if module == "workers.run":
+            return f"worker {rest[0]}"
+        return module
+    if "gunicorn" in " ".join(args[:2]):
+        return "web (gunicorn)"
+    return ""
+
+
+def _vm_hwm_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine spent busy (all processes, all cores) since boot."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def threading_check(raws: list[bytes], database_url: str) -> tuple[int, int, int]:
+    """(conversations in the corpus, tickets stored, messages not on their conversation's
+    ticket or sharing a ticket with another conversation)."""
+    root: dict[str, str] = {}
+    for raw in raws:
+        msg = email.message_from_bytes(raw, policy=default_policy)
+        mid = str(msg["Message-ID"]).strip("<>")
+        parent = str(msg.get("In-Reply-To", "")).strip("<>")
+        root[mid] = root.get(parent, parent) if parent else mid
+    with make_engine(database_url).connect() as conn:
+        rows = conn.execute(select(Message.native_id, Message.ticket_id)
+                            .where(Message.direction == "in")).all()
+    ticket_of_root: dict[str, set[int]] = {}
+    roots_of_ticket: dict[int, set[str]] = {}
+    for native_id, ticket_id in rows:
+        conversation = root.get(native_id.strip("<>"), native_id)
+        ticket_of_root.setdefault(conversation, set()).add(ticket_id)
+        roots_of_ticket.setdefault(ticket_id, set()).add(conversation)
+    split = sum(len(t) - 1 for t in ticket_of_root.values())
+    merged = sum(len(r) - 1 for r in roots_of_ticket.values())
+    return len(set(root.values())), len(roots_of_ticket), split + merged
+
+
+def fresh_postgres(url: str) -> str:
+    with make_engine(url).begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    return url
+
+
+# --compare: `make run` set up as before issue 12 (one email worker, a batch = one group-commit
+# job: INGEST_BATCH_MAX=1) and with its defaults now, in alternating rounds of the same run.
+BEFORE = {"label": "as before: 1 email worker, INGEST_BATCH_MAX=1", "email_workers": 1,
+          "batch_max": 1}
+NOW = {"label": "now: make run defaults", "email_workers": None, "batch_max": None}
+
+
+def run(args) -> None:
+    raws = corpus(args.steady_rate * args.seconds if args.steady_rate else args.messages)
+    print(describe_corpus(raws))
+    if not args.compare:
+        rates = [run_once(args, raws, {"label": "", "email_workers": args.email_workers,
+                                       "batch_max": args.batch_max})]
+    else:
+        rates = []
+        for number in range(1, args.rounds + 1):
+            for setup in (BEFORE, NOW):
+                print(f"round {number}, {setup['label']}")
+                rate = run_once(args, raws, setup)
+                rates += [rate] if setup is NOW else []
+    if args.peer:
+        from bench.peer_helpdesk import PEER, peer_rate
+        figures = peer_rate(raws)
+        print(f"peer {PEER}, same mails, same machine, right after: {figures['rate']:.0f} msg/s "
+              f"({figures['tickets']} tickets, {figures['followups']} follow-ups, "
+              f"{figures['failed']} failed); ticketgate now / peer: "
+              + ", ".join(f"{rate / figures['rate']:.1f}x" for rate in rates))
+
+
+def run_once(args, raws: list[bytes], setup: dict) -> float:
+    """One run of `make run` as ``setup`` says; prints its report, returns its msg/s."""
+    with tempfile.TemporaryDirectory(prefix="ticketgate-make-run-") as tmp:
+        url = fresh_postgres(args.pg_url) if args.db == "postgresql" else None
+        launcher = Launcher(Path(tmp) / "var", url, setup["email_workers"], setup["batch_max"])
+        try:
+            workers = launcher.wait_ready()
+            figures = measure(args, launcher, raws)
+            figures["workers"] = workers
+            figures["email_workers"] = sum(1 for pid in launcher.workers()
+                                           if _cmdline(pid).endswith(b"email\0"))
+            figures["rss"] = launcher.peak_rss()
+        finally:
+            launcher.stop()
+        figures["threading"] = threading_check(raws, launcher.database_url)
+        report(args, len(raws), figures)
+    return len(raws) / figures["elapsed"]
+
+
+def measure(args, launcher: Launcher, raws: list[bytes]) -> dict:
+    engine = make_engine(launcher.database_url)
+    load_before = os.getloadavg()
+    machine_before, client_before = machine_cpu_seconds(), _own_cpu_seconds()
+    processes_before = launcher.cpu_by_process()
+    start = time.perf_counter()
+    pace = args.clients / args.steady_rate if args.steady_rate else 0.0
+    send_all(launcher.smtp_port, raws, args.clients, pace)
+    sent = time.perf_counter()
+    done = wait_settled(engine, len(raws))
+    elapsed = done - start
+    machine = machine_cpu_seconds() - machine_before
+    processes = launcher.cpu_by_process()
+    client = _own_cpu_seconds() - client_before
+    by_kind: Counter = Counter()
+    for key, seconds in processes.items():
+        by_kind[key[1]] += seconds - processes_before.get(key, 0.0)
+    ours = sum(by_kind.values())
+    stored = settled(engine)
+    return {"start": start, "sent": sent - start, "elapsed": elapsed, "stored": stored,
+            "latencies": latencies_ms(engine), "load": (load_before, os.getloadavg()),
+            "cpu_ours": ours / elapsed, "cpu_client": client / elapsed, "cpu_by_kind": by_kind,
+            "cpu_others": max(0.0, machine - ours - client) / elapsed}
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(args, count: int, f: dict) -> None:
+    lat = f["latencies"]
+    conversations, tickets, wrong = f["threading"]
+    print(f"db={args.db} clients={args.clients} email workers={f['email_workers']} "
+          f"(RQ workers in all: {f['workers']}) cores={len(os.sched_getaffinity(0))}")
+    print(f"  sent in {f['sent']:.1f} s; all {count} stored after {f['elapsed']:.1f} s: "
+          f"{count / f['elapsed']:.0f} msg/s end to end (first SMTP byte to last stored)")
+    print(f"  stored rows (messages + quarantine): {f['stored']}")
+    print(f"  threading: {conversations} conversations, {tickets} tickets, {wrong} messages "
+          f"off their conversation's ticket: {100 * (1 - wrong / count):.1f} %")
+    print(f"  accept->stored latency: p50 {percentile(lat, 50):.0f} ms, "
+          f"p99 {percentile(lat, 99):.0f} ms, max {max(lat):.0f} ms")
+    (before, after) = f["load"]
+    print(f"  machine: load average {before[0]:.1f} before, {after[0]:.1f} after; CPU used "
+          f"during the run: `make run` {f['cpu_ours']:.2f} cores, the SMTP clients "
+          f"{f['cpu_client']:.2f}, everything else on the machine {f['cpu_others']:.2f}")
+    total_ms = 1000 * f["cpu_ours"] * f["elapsed"] / count
+    print(f"  CPU ms per message: {total_ms:.1f} in all: " + ", ".join(
+        f"{name} {1000 * seconds / count:.1f}" for name, seconds in f["cpu_by_kind"].most_common()
+        if seconds * 1000 / count >= 0.05))
+    by_kind = Counter(name for name, _ in f["rss"])
+    print("  peak RSS MiB: " + ", ".join(
+        f"{name} {mib:.0f}" + (f" (x{by_kind[name]})" if by_kind[name] > 1 else "")
+        for name, mib in _largest_per_kind(f["rss"])))
+
+
+def _largest_per_kind(rows: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    largest: dict[str, float] = {}
+    for name, mib in rows:
+        largest[name] = max(largest.get(name, 0.0), mib)
+    return sorted(largest.items(), key=lambda item: -item[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+                        help="a database this run may wipe (--db postgresql)")
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--clients", type=int, default=2, help="concurrent SMTP connections")
+    parser.add_argument("--email-workers", type=int, help="default: `make run`'s (one per core)")
+    parser.add_argument("--batch-max", type=int, help="INGEST_BATCH_MAX (default: 100)")
+    parser.add_argument("--compare", action="store_true",
+                        help="alternate rounds set up as before issue 12 and as now")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of --compare")
+    parser.add_argument("--peer", action="store_true",
+                        help="then django-helpdesk 2.6.1 on the same mails (peer_helpdesk.py)")
+    parser.add_argument("--steady-rate", type=int, default=0, help="messages/s; 0 = flat out")
+    parser.add_argument("--seconds", type=int, default=30, help="duration of a steady run")
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

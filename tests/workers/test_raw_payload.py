@@ -1,0 +1,40 @@
+"""Raw payloads of a batch (workers/ingest/raw_payload.py): read from Redis in one round trip,
+in the blob store before they leave Redis, and deleted there in one round trip."""
+from __future__ import annotations
+
+from queues.intake import RAW_KEY
+from tests.workers.test_isolation import mail, queued
+from workers.ingest.job import ingest_with
+
+
+class CountingRedis:
+    """The runtime's Redis client, counting the commands the job sends for raw payloads."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, []
+
+    def __getattr__(self, name):
+        attribute = getattr(self.real, name)
+        if name in ("get", "mget", "delete"):
+            def counted(*args, **kwargs):
+                self.calls.append(name)
+                return attribute(*args, **kwargs)
+            return counted
+        return attribute
+
+
+def test_a_batch_moves_its_raw_payloads_in_two_round_trips(runtime, monkeypatch):
+    envelopes = queued(runtime, [mail(n) for n in range(1, 6)])
+    counting = CountingRedis(runtime.redis)
+    monkeypatch.setattr(runtime, "redis", counting)
+    assert ingest_with(runtime, envelopes) == ["created"] * 5
+    assert counting.calls == ["mget", "delete"]
+    for envelope in envelopes:
+        assert runtime.blobs.exists(envelope["raw_ref"])
+        assert not counting.real.exists(RAW_KEY + envelope["raw_ref"])
+
+
+def test_a_payload_neither_in_redis_nor_in_blobs_is_quarantined_raw_missing(runtime):
+    envelopes = queued(runtime, [mail(1), mail(2)])
+    runtime.redis.delete(RAW_KEY + envelopes[1]["raw_ref"])
+    assert ingest_with(runtime, envelopes) == ["created", "quarantined"]
