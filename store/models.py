@@ -51,7 +51,7 @@ class Identity(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    value: Mapped[str] = mapped_column(String(320))
+    value: Mapped[str] = mapped_column(String(320), index=True)  # ingest looks up by value
     bouncing: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -65,7 +65,7 @@ class Contact(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     kind: Mapped[str] = mapped_column(String(20))
-    value: Mapped[str] = mapped_column(String(320))
+    value: Mapped[str] = mapped_column(String(320), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -92,8 +92,8 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     routing_reason: Mapped[dict] = mapped_column(default=dict)
     sla: Mapped[dict] = mapped_column(default=dict)  # due times and breaches, as in the API
     # Routing (tickets.assign): what the rules asked for and where the ticket is in the queue.
@@ -196,7 +196,7 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(4))          # in | out | note
     channel: Mapped[str] = mapped_column(String(20))
     native_id: Mapped[str] = mapped_column(String(998), default="")
-    dedupe_key: Mapped[str] = mapped_column(String(500))
+    dedupe_key: Mapped[str] = mapped_column(String(500), index=True)  # looked up alone
     from_name: Mapped[str] = mapped_column(String(300), default="")
     from_address: Mapped[str] = mapped_column(String(320), default="")
     to: Mapped[list] = mapped_column(default=list)
@@ -234,7 +234,7 @@ class ThreadKey(Base):
     __table_args__ = (UniqueConstraint("workspace_id", "key"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    key: Mapped[str] = mapped_column(String(1000))
+    key: Mapped[str] = mapped_column(String(1000), index=True)  # looked up alone
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     strong: Mapped[bool] = mapped_column(Boolean, default=True)
 
