@@ -69,14 +69,14 @@ def restrict(session: Session, query: Select, q: str) -> Select:
     return query.where(engine.ticket_matches(phrase))
 
 
-def is_engine_object(name: str, kind: str, table: str | None = None) -> bool:
-    """Whether a reflected table, column or index belongs to the search engine (for schema
-    comparisons against the models, which do not describe them)."""
+def not_engine_object(obj, name: str, kind: str, _reflected, _compare_to) -> bool:
+    """Alembic's ``include_object``: False for the search engine's own tables, column and
+    indexes, which the models do not describe (schema comparisons leave them alone)."""
     if kind == "table":
-        return name.startswith(ENGINE_TABLES)
+        return not name.startswith(ENGINE_TABLES)
     if kind == "column":
-        return (table, name) in ENGINE_COLUMNS
-    return kind == "index" and name in ENGINE_INDEXES
+        return (obj.table.name, name) not in ENGINE_COLUMNS
+    return not (kind == "index" and name in ENGINE_INDEXES)
 
 
 def _engine(session: Session):
