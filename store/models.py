@@ -73,6 +73,7 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
                       Index("ix_tickets_ws_status", "workspace_id", "status"),
+                      Index("ix_tickets_ws_assignee", "workspace_id", "assignee", "id"),
                       Index("ix_tickets_waiting", "workspace_id", "queued_at", "id",
                             sqlite_where=text("routing_state = 'waiting'"),
                             postgresql_where=text("routing_state = 'waiting'")))

@@ -74,10 +74,10 @@ def ticket_query(session: Session, workspace_id: int | None, p: wire.TicketList)
         query = query.where(Ticket.assignee == p.assignee)
     if p.customer:
         query = query.where(customer_clause(workspace_id, p.customer))
-    if p.q:
-        query = search.restrict(session, query, p.q)
     if p.after is not None:
         query = query.where(Ticket.id < p.after)
+    if p.q:
+        query = search.restrict(session, query, p.q, p.limit + 1)
     return query.order_by(Ticket.id.desc()).limit(p.limit + 1)
 
 

@@ -2,7 +2,7 @@
 from alembic import context
 
 from config.settings import load_settings
-from store import search
+from store import search_engines
 from store.db import make_engine
 from store.models import Base
 
@@ -11,7 +11,7 @@ engine = make_engine(url)
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata,
                       render_as_batch=url.startswith("sqlite"),
-                      include_object=search.not_engine_object)
+                      include_object=search_engines.not_engine_object)
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()

@@ -5,7 +5,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from store import search
+from store import search_engines
 from store.db import make_engine, session_factory
 from store.migrate import ALEMBIC_INI
 from store.models import Base
@@ -19,7 +19,7 @@ def test_migrated_schema_matches_models(database_url):
     its indexes), which the models do not describe."""
     with make_engine(database_url).connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"include_object": search.not_engine_object})
+            conn, opts={"include_object": search_engines.not_engine_object})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from store import repo, search
+from store import repo, search, search_engines
 from store.models import Message, Ticket
 from tests.gateway.apifactory import add_message, add_ticket
 from tests.workers.events import chat_event, mail_event
@@ -26,15 +26,20 @@ def found(rt, q: str) -> list[int]:
     with rt.read_sessions() as session:
         workspace_id = repo.workspace_row(session, "demo").id
         query = search.restrict(session, select(Ticket).where(
-            Ticket.workspace_id == workspace_id), q)
+            Ticket.workspace_id == workspace_id), q, 1000)
         return [t.number for t in session.scalars(query.order_by(Ticket.id.desc()))]
 
 
-@pytest.fixture(params=["collect", "walk"])
+@pytest.fixture(params=["one chunk", "chunks", "rare"])
 def strategy(request, monkeypatch):
-    """Run a test both ways a page is found: from the matching ids, and walking tickets."""
-    if request.param == "walk":
-        monkeypatch.setattr(search, "PROBE_CAP", 1)
+    """Run a test each way a page is found: the filtered tickets checked in one chunk, in
+    chunks of one, four, sixteen tickets, or after one ticket collected as a rare phrase."""
+    if request.param != "one chunk":
+        monkeypatch.setattr(search, "FIRST_CHUNK", 1)
+    if request.param == "chunks":
+        monkeypatch.setattr(search_engines, "RARE_MATCHES", -1)
+    if request.param == "rare":
+        monkeypatch.setattr(search, "RARE_AFTER", 1)
     return request.param
 
 
@@ -48,10 +53,19 @@ def tickets_with(rt, *texts: str, subject: str = "Question") -> None:
 
 def test_words_match_whole_words_case_folded(runtime, strategy):
     tickets_with(runtime, "Where is my INVOICE?", "invoices are late", "an invoicing tool")
-    assert found(runtime, "invoice") == [2, 1]         # also the longer words it begins
-    assert found(runtime, "invoic") == [3, 2, 1]
-    assert found(runtime, "invoice.") == [1]           # punctuation ends the word
-    assert found(runtime, "voice") == []               # words are matched from their start
+    assert found(runtime, "invoice") == [1]
+    assert found(runtime, "Invoice.") == [1]
+    assert found(runtime, "voice") == []
+
+
+def test_star_after_the_last_word_matches_longer_words(runtime, strategy):
+    tickets_with(runtime, "Where is my INVOICE?", "invoices are late", "an invoicing tool",
+                 "late invoices")
+    assert found(runtime, "invoice*") == [4, 2, 1]
+    assert found(runtime, "invoic*") == [4, 3, 2, 1]
+    assert found(runtime, "late invoic*") == [4]
+    assert found(runtime, "in*") == found(runtime, "in") == []  # too short: a whole word
+    assert found(runtime, "*voice") == found(runtime, "voice*") == []
 
 
 def test_words_must_be_adjacent_and_in_order(runtime, strategy):
@@ -73,7 +87,7 @@ def test_non_ascii_text_folds_case_and_keeps_accents(runtime, strategy):
     assert found(runtime, "müller") == [1]
     assert found(runtime, "STRASSE") == []             # no transliteration
     assert found(runtime, "straße") == [1]
-    assert found(runtime, "přihl") == [2]
+    assert found(runtime, "přihl*") == [2]
     assert found(runtime, "заказ") == [3]
     assert found(runtime, "注文について") == [4]
     assert found(runtime, "résumé") == []              # accents are kept, not stripped
@@ -85,7 +99,8 @@ def test_numbers_and_addresses(runtime, strategy):
     assert found(runtime, "48213977") == [1]
     assert found(runtime, "#48213977") == [1]
     assert found(runtime, "100%") == [2]
-    assert found(runtime, "100") == [3, 2]
+    assert found(runtime, "100") == [2]
+    assert found(runtime, "100*") == [3, 2]
     assert found(runtime, "jane.doe@example.com") == [4]
     assert found(runtime, "example.com") == [4]
 

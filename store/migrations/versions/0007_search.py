@@ -1,7 +1,8 @@
 """search and scale: full-text search of tickets in the database's own engine (SQLite FTS5,
 PostgreSQL tsvector + GIN), built from the stored rows; indexes for the lookups the ingest
 pipeline makes by value alone (dedupe keys, thread keys, identities, contacts) and for the
-ticket list's follow-up and merge links, which scanned whole tables on a big store.
+ticket list's follow-up and merge links and its assignee filter, which scanned whole tables
+on a big store.
 
 SQLite: two external-content FTS5 tables (``message_search`` over ``messages.text``,
 ``ticket_search`` over ``tickets.subject``) kept current by triggers, filled by ``rebuild``.
@@ -33,6 +34,10 @@ LOOKUP_INDEXES = (  # (name, table, column)
     ('ix_tickets_follow_up_of_id', 'tickets', 'follow_up_of_id'),
     ('ix_tickets_merged_into_id', 'tickets', 'merged_into_id'),
 )
+# The ticket list filtered by assignee, newest first, without scanning every ticket.
+ASSIGNEE_INDEX = ('ix_tickets_ws_assignee', 'tickets', ['workspace_id', 'assignee', 'id'])
+# SQLite: a message's ticket without reading the message row (search collects thousands).
+SQLITE_MESSAGE_TICKET = ('ix_messages_search_ticket', 'messages', ['id', 'ticket_id'])
 # SQLite: one FTS5 table per searched column, its content read from the table itself.
 FTS_SOURCES = (('message_search', 'messages', 'text'), ('ticket_search', 'tickets', 'subject'))
 FTS_TOKENIZER = "unicode61 remove_diacritics 0"
@@ -46,9 +51,11 @@ PG_DOCUMENT = ("to_tsvector('simple'::regconfig, regexp_replace(left({column}, "
 def upgrade() -> None:
     for name, table, column in LOOKUP_INDEXES:
         op.create_index(name, table, [column])
+    op.create_index(*ASSIGNEE_INDEX)
     if op.get_bind().dialect.name == 'postgresql':
         _postgres_search()
     else:
+        op.create_index(*SQLITE_MESSAGE_TICKET)
         for fts, table, column in FTS_SOURCES:
             _sqlite_search(fts, table, column)
 
@@ -83,5 +90,7 @@ def downgrade() -> None:
             for event in ('insert', 'delete', 'update'):
                 op.execute(f"DROP TRIGGER {fts}_{event}")
             op.execute(f"DROP TABLE {fts}")
+        op.drop_index(SQLITE_MESSAGE_TICKET[0], SQLITE_MESSAGE_TICKET[1])
+    op.drop_index(ASSIGNEE_INDEX[0], ASSIGNEE_INDEX[1])
     for name, table, _column in reversed(LOOKUP_INDEXES):
         op.drop_index(name, table)
