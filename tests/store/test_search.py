@@ -110,10 +110,10 @@ def test_input_without_letters_or_digits_matches_nothing(runtime, strategy):
     assert [found(runtime, q) for q in ("%", "_", "...", "\u200b")] == [[], [], [], []]
 
 
-@pytest.mark.parametrize("q", HOSTILE)
-def test_query_syntax_is_never_interpreted(runtime, q):
+def test_query_syntax_is_never_interpreted(runtime, strategy):
     tickets_with(runtime, "invoice and refund near (the) end", "zzz")
-    assert found(runtime, q) in ([], [1])
+    for q in HOSTILE:
+        assert found(runtime, q) in ([], [1]), q
 
 
 def test_operator_words_are_plain_words(runtime, strategy):
