@@ -73,7 +73,13 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
                       Index("ix_tickets_ws_status", "workspace_id", "status"),
+                      # the list, newest first: all of a workspace, or one assignee's
+                      Index("ix_tickets_ws_id", "workspace_id", "id"),
                       Index("ix_tickets_ws_assignee", "workspace_id", "assignee", "id"),
+                      *(Index(f"ix_tickets_{link}", link,  # the few that are set
+                              sqlite_where=text(f"{link} IS NOT NULL"),
+                              postgresql_where=text(f"{link} IS NOT NULL"))
+                        for link in ("follow_up_of_id", "merged_into_id")),
                       Index("ix_tickets_waiting", "workspace_id", "queued_at", "id",
                             sqlite_where=text("routing_state = 'waiting'"),
                             postgresql_where=text("routing_state = 'waiting'")))
@@ -93,8 +99,8 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
-    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     routing_reason: Mapped[dict] = mapped_column(default=dict)
     sla: Mapped[dict] = mapped_column(default=dict)  # due times and breaches, as in the API
     # Routing (tickets.assign): what the rules asked for and where the ticket is in the queue.

@@ -1,8 +1,9 @@
 """search and scale: full-text search of tickets in the database's own engine (SQLite FTS5,
 PostgreSQL tsvector + GIN), built from the stored rows; indexes for the lookups the ingest
 pipeline makes by value alone (dedupe keys, thread keys, identities, contacts) and for the
-ticket list's follow-up and merge links and its assignee filter, which scanned whole tables
-on a big store.
+ticket list (newest first by workspace and by assignee, follow-up and merge links), which
+scanned or sorted whole tables on a big store; on SQLite, planner statistics describing the
+shape of a big tickets table (docs/search.md).
 
 SQLite: two external-content FTS5 tables (``message_search`` over ``messages.text``,
 ``ticket_search`` over ``tickets.subject``) kept current by triggers, filled by ``rebuild``.
@@ -19,6 +20,7 @@ Revises: 0006
 Create Date: 2026-12-08 10:00:00
 """
 from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0007_search'
@@ -31,11 +33,22 @@ LOOKUP_INDEXES = (  # (name, table, column)
     ('ix_thread_keys_key', 'thread_keys', 'key'),
     ('ix_identities_value', 'identities', 'value'),
     ('ix_contacts_value', 'contacts', 'value'),
-    ('ix_tickets_follow_up_of_id', 'tickets', 'follow_up_of_id'),
-    ('ix_tickets_merged_into_id', 'tickets', 'merged_into_id'),
 )
-# The ticket list filtered by assignee, newest first, without scanning every ticket.
-ASSIGNEE_INDEX = ('ix_tickets_ws_assignee', 'tickets', ['workspace_id', 'assignee', 'id'])
+# The ticket list: newest first, of a workspace or of an assignee, without sorting them all.
+LIST_INDEXES = (('ix_tickets_ws_id', 'tickets', ['workspace_id', 'id']),
+                ('ix_tickets_ws_assignee', 'tickets', ['workspace_id', 'assignee', 'id']))
+# Follow-ups of a page and merges: few tickets have these links (partial: no NULLs).
+LINKS = ('follow_up_of_id', 'merged_into_id')
+# SQLite: nothing runs ANALYZE, and without statistics the planner takes "workspace_id = ?"
+# for a selective condition, so it listed tickets through (workspace_id, status) and sorted
+# all of them. It is told the shape of a big store instead (sqlite_stat1: rows, then rows per
+# distinct value of each leading column set): a workspace holds every ticket, a status an
+# eighth of them, an assignee a few thousand, a customer three. A later ANALYZE replaces it.
+TICKET_STATS = ((None, '1000000'), ('ix_tickets_ws_id', '1000000 1000000 1'),
+                ('ix_tickets_ws_status', '1000000 1000000 125000'),
+                ('ix_tickets_ws_assignee', '1000000 1000000 5000 1'),
+                ('ix_tickets_customer_id', '1000000 3'),
+                ('sqlite_autoindex_tickets_1', '1000000 1000000 1'))
 # SQLite: a message's ticket without reading the message row (search collects thousands).
 SQLITE_MESSAGE_TICKET = ('ix_messages_search_ticket', 'messages', ['id', 'ticket_id'])
 # SQLite: one FTS5 table per searched column, its content read from the table itself.
@@ -51,13 +64,28 @@ PG_DOCUMENT = ("to_tsvector('simple'::regconfig, regexp_replace(left({column}, "
 def upgrade() -> None:
     for name, table, column in LOOKUP_INDEXES:
         op.create_index(name, table, [column])
-    op.create_index(*ASSIGNEE_INDEX)
+    for index in LIST_INDEXES:
+        op.create_index(*index)
+    for link in LINKS:
+        present = sa.text(f'{link} IS NOT NULL')
+        op.create_index(f'ix_tickets_{link}', 'tickets', [link], sqlite_where=present,
+                        postgresql_where=present)
     if op.get_bind().dialect.name == 'postgresql':
         _postgres_search()
     else:
         op.create_index(*SQLITE_MESSAGE_TICKET)
         for fts, table, column in FTS_SOURCES:
             _sqlite_search(fts, table, column)
+        _sqlite_ticket_stats()
+
+
+def _sqlite_ticket_stats() -> None:
+    op.execute("PRAGMA analysis_limit = 100")
+    op.execute("ANALYZE tickets")  # makes sqlite_stat1 if there is none; quick with the limit
+    op.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'tickets'")
+    for index, stat in TICKET_STATS:
+        op.get_bind().execute(sa.text("INSERT INTO sqlite_stat1 VALUES ('tickets', :i, :s)"),
+                              {"i": index, "s": stat})
 
 
 def _sqlite_search(fts: str, table: str, column: str) -> None:
@@ -91,6 +119,10 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER {fts}_{event}")
             op.execute(f"DROP TABLE {fts}")
         op.drop_index(SQLITE_MESSAGE_TICKET[0], SQLITE_MESSAGE_TICKET[1])
-    op.drop_index(ASSIGNEE_INDEX[0], ASSIGNEE_INDEX[1])
+        op.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'tickets'")
+    for link in LINKS:
+        op.drop_index(f'ix_tickets_{link}', 'tickets')
+    for name, table, _columns in reversed(LIST_INDEXES):
+        op.drop_index(name, table)
     for name, table, _column in reversed(LOOKUP_INDEXES):
         op.drop_index(name, table)
