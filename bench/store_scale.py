@@ -62,7 +62,7 @@ def fresh_database(db: str, size: int) -> str:
     else:
         admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS bench_store_{size}")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS bench_store_{size} WITH (FORCE)")
             conn.exec_driver_sql(f"CREATE DATABASE bench_store_{size}")
         admin.dispose()
     upgrade(url)
@@ -70,13 +70,15 @@ def fresh_database(db: str, size: int) -> str:
 
 
 def existing_size(db: str, size: int) -> int:
-    try:
-        engine = make_engine(store_url(db, size))
-        if db == "sqlite" and not Path(store_url(db, size).removeprefix("sqlite:///")).exists():
-            return 0
-        return stored_tickets(engine)
-    except Exception:
+    if db == "sqlite" and not Path(store_url(db, size).removeprefix("sqlite:///")).exists():
         return 0
+    engine = make_engine(store_url(db, size))
+    try:
+        return stored_tickets(engine)
+    except Exception:  # no such database yet, or not migrated
+        return 0
+    finally:
+        engine.dispose()
 
 
 def prepare_store(db: str, size: int, rebuild: bool) -> str:

@@ -98,6 +98,15 @@ class Sqlite:
         return list(session.scalars(union(tickets, subjects)))
 
 
+def custom_plans(session: Session) -> None:
+    """Plan each chunk for its own ids and phrase, once per transaction: a generic plan
+    (psycopg prepares a statement run five times) would guess both and keep one way for all."""
+    transaction = session.get_transaction()
+    if session.info.get("custom_plans") is not transaction:
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        session.info["custom_plans"] = transaction
+
+
 class Postgres:
     @staticmethod
     def tsquery(phrase):
@@ -125,9 +134,7 @@ class Postgres:
     def matching_among(cls, session: Session, phrase, ids: list[int]) -> list[int]:
         if not ids:
             return []
-        # Plan each chunk for its own ids and phrase: a generic plan (psycopg prepares a
-        # statement run five times) would guess both and keep one way for every chunk.
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        custom_plans(session)
         listed = bindparam("chunk", ids, type_=ARRAY(BigInteger))
         def among(c):
             return c.between(min(ids), max(ids)), c == func.any(listed)
