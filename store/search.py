@@ -12,9 +12,11 @@ How a page is found (newest ticket first, with the list's other filters): a full
 tells which documents hold the words, in no useful order. The filtered tickets are walked
 newest first in chunks that grow fourfold (``FIRST_CHUNK``, at most ``LARGEST_CHUNK``) and
 each chunk is checked against the index in one go, until the page is full: a frequent word
-fills it from the first chunk. When the first chunks found too little, the word is rare among
-them; if at most ``search_engines.RARE_MATCHES`` messages match at all, their tickets are
-collected from the index at once instead of walking on.
+fills it from the first chunk. When the first chunks found too little, the phrase is rare among
+them; from then on, before each chunk, if collecting every match costs less than checking the
+next chunk (at most the engine's ``RARE_MATCHES``, or ``MATCHES_PER_TICKET`` per ticket of the
+next chunk, match in all), the matches' tickets are collected from the index instead: whichever
+way the walk ends, it costs at most a few times the cheaper one.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from store.models import Ticket
 PREFIX_MIN = 3          # characters; a shorter last word matches whole words only
 FIRST_CHUNK = 64        # tickets checked at once first; each next chunk is four times larger
 LARGEST_CHUNK = 8_192   # tickets checked at once at most
-RARE_AFTER = 2          # chunks walked before asking whether the phrase is rare
+RARE_AFTER = 2          # chunks walked before asking whether collecting is cheaper
 WORD_CHAR = re.compile(r"[^\W_]")           # a letter or a digit
 PREFIX = re.compile(r"([^\W_]+)\*\s*$")      # a last word followed by a star
 
@@ -73,14 +75,15 @@ def newest_matches(session: Session, query: Select, phrase: Phrase, wanted: int)
     ids = query.with_only_columns(Ticket.id).order_by(Ticket.id.desc())
     found: list[int] = []
     below, size = None, FIRST_CHUNK
-    for walked in itertools.count():
+    for walked in itertools.count(1):
         chunk = list(session.scalars(ids.where(*_below(below)).limit(size)))
         found += sorted(engine.matching_among(session, phrase, chunk), reverse=True)
         if len(found) >= wanted or len(chunk) < size:
             return found
         below, size = chunk[-1], min(size * 4, LARGEST_CHUNK)
-        if walked + 1 == RARE_AFTER:
-            rare = engine.rare_matches(session, phrase)
+        if walked >= RARE_AFTER:  # collecting beats checking the next chunk?
+            most = max(engine.RARE_MATCHES, int(engine.MATCHES_PER_TICKET * size))
+            rare = engine.rare_matches(session, phrase, most)
             if rare is not None:
                 return found + _newest_of(session, ids.where(Ticket.id < below), rare,
                                           wanted - len(found))

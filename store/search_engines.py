@@ -1,8 +1,8 @@
 """The two full-text engines behind ``store.search``, each answering two questions in SQL:
 
 - ``matching_among(ids)``: which of these tickets (a chunk of the filtered list) match;
-- ``rare_matches()``: every matching ticket, when at most ``RARE_MATCHES`` messages and as
-  many subjects match; None otherwise.
+- ``rare_matches(most)``: every matching ticket, when at most ``most`` messages and as many
+  subjects match; None otherwise.
 
 SQLite: external-content FTS5 tables ``message_search`` (rowid = message id) and
 ``ticket_search`` (rowid = ticket id). Looking up one rowid in FTS5 costs up to a tenth of a
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, aliased
 
 from store.models import Message, Ticket
 
-RARE_MATCHES = 3_000    # at most this many matching messages (and subjects): collect them
 MESSAGE_FTS = table("message_search", column("rowid"))
 TICKET_FTS = table("ticket_search", column("rowid"))
 # The objects migration 0007 made that the models do not describe (the engine owns them).
@@ -53,6 +52,11 @@ def not_engine_object(obj, name: str, kind: str, _reflected, _compare_to) -> boo
 
 
 class Sqlite:
+    RARE_MATCHES = 3_000  # this many matching messages (and subjects) are always worth collecting
+    # Collecting a match (a step in FTS5 and a lookup in a narrow index) costs about a third of
+    # checking a ticket of a chunk (its messages' ids, a step through the matches among them).
+    MATCHES_PER_TICKET = 3
+
     @staticmethod
     def matching(fts, phrase):
         """``fts MATCH`` the phrase as one quoted FTS5 string (its syntax characters inert)."""
@@ -86,10 +90,10 @@ class Sqlite:
             select(Message.ticket_id).where(Message.id.in_(hits)), subjects)))
 
     @classmethod
-    def rare_matches(cls, session: Session, phrase) -> list[int] | None:
+    def rare_matches(cls, session: Session, phrase, most: int) -> list[int] | None:
         for fts in (MESSAGE_FTS, TICKET_FTS):
-            first = select(fts.c.rowid).where(cls.matching(fts, phrase)).limit(RARE_MATCHES + 1)
-            if session.scalar(select(func.count()).select_from(first.subquery())) > RARE_MATCHES:
+            first = select(fts.c.rowid).where(cls.matching(fts, phrase)).limit(most + 1)
+            if session.scalar(select(func.count()).select_from(first.subquery())) > most:
                 return None
         messages = select(MESSAGE_FTS.c.rowid).where(cls.matching(MESSAGE_FTS, phrase))
         subjects = select(TICKET_FTS.c.rowid).where(cls.matching(TICKET_FTS, phrase))
@@ -108,6 +112,11 @@ def custom_plans(session: Session) -> None:
 
 
 class Postgres:
+    RARE_MATCHES = 1_000
+    # A match collected through the GIN index is a heap page fetched at random (the messages of
+    # a chunk lie together): checking a ticket of a chunk costs about half a collected match.
+    MATCHES_PER_TICKET = 0.5
+
     @staticmethod
     def tsquery(phrase):
         """``phraseto_tsquery`` of the phrase, its last word a prefix when asked for."""
@@ -141,14 +150,15 @@ class Postgres:
         return list(session.scalars(cls.matches(phrase, among, among)))
 
     @classmethod
-    def rare_matches(cls, session: Session, phrase) -> list[int] | None:
-        """Judged by the planner's estimate (from the column statistics ANALYZE keeps): a
-        capped count would recheck every message holding all the words of a phrase."""
+    def rare_matches(cls, session: Session, phrase, most: int) -> list[int] | None:
+        """Judged by the planner's estimate (from the column statistics ANALYZE keeps), which
+        counts the messages holding all the words: those the GIN index hands over to be
+        checked. Counting them would cost as much as collecting them."""
         query = cls.tsquery(phrase)
         subject = literal_column(PG_SUBJECT_VECTOR.format(table="tickets"))
         for found in (select(Message.id).where(PG_MESSAGE_VECTOR.op("@@")(query)),
                       select(Ticket.id).where(subject.op("@@")(query))):
-            if cls.estimated_rows(session, found) > RARE_MATCHES:
+            if cls.estimated_rows(session, found) > most:
                 return None
         return list(session.scalars(cls.matches(phrase, lambda c: (), lambda c: ())))
 

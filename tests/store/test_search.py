@@ -37,7 +37,9 @@ def strategy(request, monkeypatch):
     if request.param != "one chunk":
         monkeypatch.setattr(search, "FIRST_CHUNK", 1)
     if request.param == "chunks":
-        monkeypatch.setattr(search_engines, "RARE_MATCHES", -1)
+        for engine in (search_engines.Sqlite, search_engines.Postgres):
+            monkeypatch.setattr(engine, "RARE_MATCHES", -1)
+            monkeypatch.setattr(engine, "MATCHES_PER_TICKET", -1)
     if request.param == "rare":
         monkeypatch.setattr(search, "RARE_AFTER", 1)
     return request.param
