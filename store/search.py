@@ -32,7 +32,7 @@ from store import search_engines
 from store.models import Ticket
 
 PREFIX_MIN = 3          # characters; a shorter last word matches whole words only
-FIRST_CHUNK = 64        # tickets checked at once first; each next chunk is four times larger
+FIRST_CHUNK = 128       # tickets checked at once first; each next chunk is four times larger
 LARGEST_CHUNK = 8_192   # tickets checked at once at most
 RARE_AFTER = 2          # chunks walked before asking whether collecting is cheaper
 WORD_CHAR = re.compile(r"[^\W_]")           # a letter or a digit
