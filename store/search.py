@@ -61,8 +61,8 @@ def parse(q: str) -> Phrase | None:
 
 
 def restrict(session: Session, query: Select, q: str, wanted: int) -> Select:
-    """``query`` (tickets with the list's other filters and cursor) narrowed to the tickets
-    ``q`` matches, at least the ``wanted`` newest of them (all when there are fewer)."""
+    """``query`` (tickets with the list's other filters and cursor) narrowed to the ``wanted``
+    newest tickets ``q`` matches (all, when fewer do)."""
     phrase = parse(q)
     if phrase is None:
         return query.where(false())
@@ -70,7 +70,7 @@ def restrict(session: Session, query: Select, q: str, wanted: int) -> Select:
 
 
 def newest_matches(session: Session, query: Select, phrase: Phrase, wanted: int) -> list[int]:
-    """Ids of the ``wanted`` newest tickets of ``query`` that match (or more, or all)."""
+    """Ids of the ``wanted`` newest tickets of ``query`` that match (all, when fewer do)."""
     engine = search_engines.of(session)
     ids = query.with_only_columns(Ticket.id).order_by(Ticket.id.desc())
     found: list[int] = []
@@ -79,7 +79,7 @@ def newest_matches(session: Session, query: Select, phrase: Phrase, wanted: int)
         chunk = list(session.scalars(ids.where(*_below(below)).limit(size)))
         found += sorted(engine.matching_among(session, phrase, chunk), reverse=True)
         if len(found) >= wanted or len(chunk) < size:
-            return found
+            return found[:wanted]  # newest first: chunks go down the ids
         below, size = chunk[-1], min(size * 4, LARGEST_CHUNK)
         if walked >= RARE_AFTER:  # collecting beats checking the next chunk?
             most = max(engine.RARE_MATCHES, int(engine.MATCHES_PER_TICKET * size))
