@@ -50,7 +50,7 @@ class Identity(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    value: Mapped[str] = mapped_column(String(320))
+    value: Mapped[str] = mapped_column(String(320), index=True)  # ingest looks up by value
     bouncing: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -64,7 +64,7 @@ class Contact(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     kind: Mapped[str] = mapped_column(String(20))
-    value: Mapped[str] = mapped_column(String(320))
+    value: Mapped[str] = mapped_column(String(320), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -73,6 +73,13 @@ class Ticket(Base):
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
                       Index("ix_tickets_ws_status", "workspace_id", "status"),
                       Index("ix_tickets_ws_created", "workspace_id", "created_at"),
+                      # the list, newest first: all of a workspace, or one assignee's
+                      Index("ix_tickets_ws_id", "workspace_id", "id"),
+                      Index("ix_tickets_ws_assignee", "workspace_id", "assignee", "id"),
+                      *(Index(f"ix_tickets_{link}", link,  # the few that are set
+                              sqlite_where=text(f"{link} IS NOT NULL"),
+                              postgresql_where=text(f"{link} IS NOT NULL"))
+                        for link in ("follow_up_of_id", "merged_into_id")),
                       Index("ix_tickets_waiting", "workspace_id", "queued_at", "id",
                             sqlite_where=text("routing_state = 'waiting'"),
                             postgresql_where=text("routing_state = 'waiting'")))
@@ -206,7 +213,7 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(4))          # in | out | note
     channel: Mapped[str] = mapped_column(String(20))
     native_id: Mapped[str] = mapped_column(String(998), default="")
-    dedupe_key: Mapped[str] = mapped_column(String(500))
+    dedupe_key: Mapped[str] = mapped_column(String(500), index=True)  # looked up alone
     from_name: Mapped[str] = mapped_column(String(300), default="")
     from_address: Mapped[str] = mapped_column(String(320), default="")
     to: Mapped[list] = mapped_column(default=list)
@@ -245,7 +252,7 @@ class ThreadKey(Base):
     __table_args__ = (UniqueConstraint("workspace_id", "key"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    key: Mapped[str] = mapped_column(String(1000))
+    key: Mapped[str] = mapped_column(String(1000), index=True)  # looked up alone
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     strong: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -9,7 +9,7 @@ never a 500.
 from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api import collision, params as wire, schemas
@@ -17,6 +17,7 @@ from gateway.api.params import PageQuery, TicketNumber, TicketQuery
 from gateway.api.spec import operation, reply
 from gateway.app_runtime import runtime
 from gateway.errors import ApiError
+from store import search
 from store.models import AuditEntry, Identity, Message, Ticket, Workspace
 from tickets.wire import audit_json, load_relations, message_json, ticket_json
 
@@ -46,14 +47,14 @@ def path_id(value: int, maximum: int) -> int:
 def list_tickets():
     p = wire.ticket_list(request.args)
     with runtime().read_sessions() as session:
-        rows = list(session.scalars(ticket_query(workspace_id_of(session), p)))
+        rows = list(session.scalars(ticket_query(session, workspace_id_of(session), p)))
         page, next_cursor = wire.page(rows, p.limit, wire.TICKET_CURSOR)
         rel = load_relations(session, page)
         return jsonify({"tickets": [ticket_json(t, rel) for t in page],
                         "next_cursor": next_cursor})
 
 
-def ticket_query(workspace_id: int | None, p: wire.TicketList):
+def ticket_query(session: Session, workspace_id: int | None, p: wire.TicketList):
     query = select(Ticket).where(Ticket.workspace_id == workspace_id)
     if p.statuses:
         query = query.where(Ticket.status.in_(p.statuses))
@@ -65,10 +66,10 @@ def ticket_query(workspace_id: int | None, p: wire.TicketList):
         query = query.where(Ticket.assignee == p.assignee)
     if p.customer:
         query = query.where(customer_clause(workspace_id, p.customer))
-    if p.q:
-        query = query.where(text_clause(workspace_id, p.q))
     if p.after is not None:
         query = query.where(Ticket.id < p.after)
+    if p.q:
+        query = search.restrict(session, query, p.q, p.limit + 1)
     return query.order_by(Ticket.id.desc()).limit(p.limit + 1)
 
 
@@ -83,15 +84,6 @@ def customer_clause(workspace_id: int | None, value: str):
         match = (Identity.kind == "email") & (Identity.value == value.lower())
     return Ticket.customer_id.in_(select(Identity.customer_id)
                                   .where(Identity.workspace_id == workspace_id, match))
-
-
-def text_clause(workspace_id: int | None, q: str):
-    """Case-insensitive substring of the subject or of any message text."""
-    pattern = "%" + wire.escape_like(q) + "%"
-    in_messages = select(Message.id).where(Message.ticket_id == Ticket.id,
-                                           Message.workspace_id == workspace_id,
-                                           Message.text.ilike(pattern, escape="\\"))
-    return or_(Ticket.subject.ilike(pattern, escape="\\"), in_messages.exists())
 
 
 def ticket_of(session: Session, number: int) -> Ticket:

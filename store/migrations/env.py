@@ -2,6 +2,7 @@
 from alembic import context
 
 from config.settings import load_settings
+from store import search_engines
 from store.db import make_engine
 from store.models import Base
 
@@ -9,7 +10,8 @@ url = context.config.attributes.get("url") or load_settings().database_url
 engine = make_engine(url)
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=url.startswith("sqlite"))
+                      render_as_batch=url.startswith("sqlite"),
+                      include_object=search_engines.not_engine_object)
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()

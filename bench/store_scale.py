@@ -1,0 +1,238 @@
+"""Cost as the store grows: ingest rate and ticket-list latency, small store beside big store.
+
+Two stores of the same shape are built by bulk load (``bench/store_fill.py``: SQLite
+executemany or PostgreSQL COPY, not the pipeline), e.g. 10,000 and 1,000,000 tickets, and
+kept for later runs (``--rebuild`` to make them again). Then, alternating small and big
+round by round so the machine's drift hits both alike:
+
+- ingest: ``--mails`` new mails per round through the real ingest job (``ingest_with``:
+  raw payload in Redis, email adapter, pipeline, one transaction per batch of 10);
+- list: ``--requests`` ``GET /api/v1/tickets`` per round through the Flask app, drawn from
+  ``bench.store_workload.REQUEST_KINDS`` (filters, searches, deep pages).
+
+Reports the median ingest rate per store and its ratio (target: the big store at least 90 % of
+the small one) and p50/p99 of the list per kind and overall (target: p99 under 50 ms).
+``--explain`` prints the query plans of the ingest path's lookups on the big store.
+
+    .venv/bin/python -m bench.store_scale --db sqlite --sizes 10000,1000000
+    .venv/bin/python -m bench.store_scale --db postgresql --sizes 10000,1000000
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bench.common import PROJECT_DIR, percentile
+from bench.store_fill import SLUG, fill, stored_tickets
+from bench.store_workload import (BATCH, REQUEST_KINDS, MailSource, Requests, Sample,
+                                  envelopes)
+from config.settings import Settings
+from config.workspaces import parse_config
+from gateway.web import create_app
+from queues.runtime import build_runtime
+from store.db import make_engine
+from store.migrate import upgrade
+from workers.ingest.job import ingest_with
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_store_{size}"
+SQLITE_DIR = PROJECT_DIR / "var" / "bench"
+API_KEY_ENV, API_KEY = "TG_BENCH_STORE_KEY", "bench-store-key"
+REUSE_SLACK = 1.05  # a kept store that grew by more than this (earlier runs' ingest): rebuilt
+
+
+def store_url(db: str, size: int) -> str:
+    if db == "sqlite":
+        return f"sqlite:///{SQLITE_DIR / f'store_{size}.db'}"
+    return POSTGRES_URL.format(size=size)
+
+
+def fresh_database(db: str, size: int) -> str:
+    url = store_url(db, size)
+    if db == "sqlite":
+        SQLITE_DIR.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", ".writelock"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    else:
+        admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS bench_store_{size} WITH (FORCE)")
+            conn.exec_driver_sql(f"CREATE DATABASE bench_store_{size}")
+        admin.dispose()
+    upgrade(url)
+    return url
+
+
+def existing_size(db: str, size: int) -> int:
+    if db == "sqlite" and not Path(store_url(db, size).removeprefix("sqlite:///")).exists():
+        return 0
+    engine = make_engine(store_url(db, size))
+    try:
+        return stored_tickets(engine)
+    except Exception:  # no such database yet, or not migrated
+        return 0
+    finally:
+        engine.dispose()
+
+
+def prepare_store(db: str, size: int, rebuild: bool) -> str:
+    found = existing_size(db, size)
+    if not rebuild and size <= found <= size * REUSE_SLACK:
+        print(f"{db} {size:,}: reusing the store ({found:,} tickets)", flush=True)
+        return store_url(db, size)
+    print(f"{db} {size:,}: bulk loading ...", flush=True)
+    url = fresh_database(db, size)
+    seconds = fill(make_engine(url), size, progress=lambda line: print(line, flush=True))
+    print(f"{db} {size:,}: loaded in {seconds:.0f} s", flush=True)
+    return url
+
+
+def runtime_for(url: str, redis_url: str, blob_dir: Path):
+    config = parse_config({"workspaces": [{"slug": SLUG, "name": "Bench",
+                                           "domains": ["bench.test"],
+                                           "api_keys": [{"env": API_KEY_ENV}]}]})
+    settings = Settings(redis_url=redis_url, database_url=url, blob_dir=str(blob_dir),
+                        smtp_port=0)
+    return build_runtime(settings, config)
+
+
+class Store:
+    """One store under test: its runtime, app, mail and requests."""
+
+    def __init__(self, label: str, url: str, redis_url: str, seed: int):
+        self.label = label
+        self.rt = runtime_for(url, redis_url, SQLITE_DIR / "blobs")
+        self.client = create_app(self.rt).test_client()
+        with self.rt.read_sessions() as session:
+            sample = Sample(session, random.Random(seed))
+        self.mail, self.requests = MailSource(sample, seed), Requests(sample, seed)
+        self.rates: list[float] = []
+        self.cpu_rates: list[float] = []  # messages per CPU second of this process
+        self.latencies: dict[str, list[float]] = {kind: [] for kind in REQUEST_KINDS}
+        self.cpu_ms: dict[str, list[float]] = {kind: [] for kind in REQUEST_KINDS}
+
+    def ingest_round(self, count: int, record: bool = True) -> None:
+        raws = self.mail.round(count)
+        started, cpu = time.perf_counter(), time.process_time()
+        for start in range(0, count, BATCH):
+            outcomes = ingest_with(self.rt, envelopes(self.rt.redis, raws[start:start + BATCH]))
+            assert "quarantined" not in outcomes, outcomes
+        if record:
+            self.rates.append(count / (time.perf_counter() - started))
+            self.cpu_rates.append(count / (time.process_time() - cpu))
+
+    def list_round(self, kinds: list[str], record: bool = True) -> None:
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        for kind in kinds:
+            url = self.requests.url(kind)
+            started, cpu = time.perf_counter(), time.process_time()
+            response = self.client.get(url, headers=headers)
+            if record:
+                self.latencies[kind].append((time.perf_counter() - started) * 1000)
+                self.cpu_ms[kind].append((time.process_time() - cpu) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+
+
+def explain_ingest_lookups(url: str) -> None:
+    """The plans of the lookups every ingest batch makes (workers/ingest/view.py and the
+    pipeline's repo calls), on the big store."""
+    engine = make_engine(url)
+    explain = ("EXPLAIN " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN ")
+    with engine.connect() as conn:
+        for label, sql in INGEST_LOOKUPS:
+            print(f"-- {label}")
+            for row in conn.execute(text(explain + sql)):
+                print("   ", row[-1])
+
+
+INGEST_LOOKUPS = (
+    ("dedupe keys", "SELECT workspace_id, dedupe_key FROM messages WHERE dedupe_key IN ('a', 'b')"),
+    ("sender identities", "SELECT * FROM identities WHERE value IN ('a@x', 'b@x')"),
+    ("thread keys", "SELECT * FROM thread_keys WHERE key IN ('mid:a', 'mid:b')"),
+    ("contacts", "SELECT customer_id, kind, value FROM contacts WHERE value IN ('a@x')"),
+    ("participants", "SELECT address FROM participants WHERE ticket_id = 5 AND address IN ('a@x')"),
+    ("ticket by number", "SELECT * FROM tickets WHERE workspace_id = 1 AND number = 42"),
+    ("customer's identity", "SELECT 1 FROM tickets JOIN identities ON identities.customer_id = "
+                            "tickets.customer_id WHERE tickets.id = 5 AND identities.kind = "
+                            "'email' AND identities.value = 'a@x'"),
+    ("follow-ups of a page", "SELECT follow_up_of_id, number FROM tickets "
+                             "WHERE follow_up_of_id IN (1, 2, 3)"),
+)
+
+
+def report(stores: list[Store], loads: list[float]) -> None:
+    small, big = stores[0], stores[-1]
+    print(f"\nload average of the machine during the run: {min(loads):.1f} to {max(loads):.1f} "
+          f"(2 cores)")
+    print("ingest (messages/s, median of rounds; per CPU second of the benchmark process):")
+    for store in stores:
+        rounds = " ".join(f"{r:.0f}" for r in store.rates)
+        print(f"  {store.label:>14}: {statistics.median(store.rates):7.1f}   per CPU s: "
+              f"{statistics.median(store.cpu_rates):7.1f}   rounds: {rounds}")
+    for name, attr in (("wall clock", "rates"), ("CPU", "cpu_rates")):
+        ratio = (statistics.median(getattr(big, attr))
+                 / statistics.median(getattr(small, attr)))
+        print(f"  big / small ({name}): {ratio:.0%} (target at least 90 %)")
+    print("\nGET /api/v1/tickets, wall clock ms (CPU ms of the benchmark process):")
+    print(f"  {'kind':<20}" + "".join(f"{s.label + ' p50':>16}{s.label + ' p99':>22}"
+                                       for s in stores))
+    for kind in (*REQUEST_KINDS, "all"):
+        print(f"  {kind:<20}" + "".join(_cells(s, kind) for s in stores))
+    print("  (target: p99 under 50 ms)")
+
+
+def _cells(store: Store, kind: str) -> str:
+    wall, cpu = ((all_of(getattr(store, attr)) if kind == "all" else getattr(store, attr)[kind])
+                 for attr in ("latencies", "cpu_ms"))
+    return f"{percentile(wall, 50):16.1f}{percentile(wall, 99):12.1f} ({percentile(cpu, 99):5.1f})"
+
+
+def all_of(by_kind: dict[str, list[float]]) -> list[float]:
+    return [v for values in by_kind.values() for v in values]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--sizes", default="10000,1000000", help="tickets, comma separated")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--mails", type=int, default=200, help="mails per ingest round")
+    parser.add_argument("--requests", type=int, default=160, help="list requests per round")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--rebuild", action="store_true", help="bulk load the stores again")
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--explain", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    urls = [prepare_store(args.db, size, args.rebuild) for size in sizes]
+    if args.explain:
+        explain_ingest_lookups(urls[-1])
+    if args.build_only:
+        return
+    os.environ[API_KEY_ENV] = API_KEY
+    stores = [Store(f"{size:,}", url, args.redis_url, seed=17)
+              for size, url in zip(sizes, urls)]
+    rng, loads = random.Random(3), []
+    for store in stores:  # warm up: imports, caches, the first plans
+        store.ingest_round(BATCH * 2, record=False)
+        store.list_round(list(REQUEST_KINDS), record=False)
+    for round_number in range(args.rounds):
+        kinds = [rng.choice(list(REQUEST_KINDS)) for _ in range(args.requests)]
+        for store in stores:
+            store.ingest_round(args.mails)
+            store.list_round(kinds)
+        loads.append(os.getloadavg()[0])
+        print(f"round {round_number + 1}: " + ", ".join(
+            f"{s.label} {s.rates[-1]:.0f} msg/s" for s in stores)
+            + f", load average {loads[-1]:.1f}", flush=True)
+    report(stores, loads)
+
+
+if __name__ == "__main__":
+    main()

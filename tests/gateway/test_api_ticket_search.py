@@ -1,0 +1,69 @@
+"""The ticket list's ``q``: full-text search with the other filters, pages and hostile input."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from store import search
+from tests.gateway.apifactory import add_customer, add_message, add_ticket, get, numbers
+from tests.store.test_search import HOSTILE
+
+
+@pytest.fixture(params=["one chunk", "chunks of one"])
+def chunks(request, monkeypatch):
+    if request.param == "chunks of one":
+        monkeypatch.setattr(search, "FIRST_CHUNK", 1)
+    return request.param
+
+
+def test_search_pages_round_trip(client, runtime, chunks):
+    with runtime.sessions.begin() as session:
+        for n in range(9):
+            add_message(session, add_ticket(session), "refund please" if n % 4 else "hello")
+    pages, cursor = [], None
+    while True:
+        url = "/api/v1/tickets?q=refund&limit=3" + (f"&cursor={cursor}" if cursor else "")
+        body = get(client, url).get_json()
+        pages.append([t["number"] for t in body["tickets"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [[8, 7, 6], [4, 3, 2]]
+
+
+def test_search_combines_with_every_filter(client, runtime, chunks):
+    with runtime.sessions.begin() as session:
+        jane = add_customer(session, "demo", "Jane", "jane@example.com")
+        for status, channel, assignee, customer in (
+                ("open", "email", "ann", jane.id), ("open", "chat", "bob", None),
+                ("closed", "chat", "ann", jane.id), ("deleted", "email", "ann", jane.id)):
+            ticket = add_ticket(session, status=status, channel=channel, assignee=assignee,
+                                customer_id=customer)
+            add_message(session, ticket, "printer on fire")
+        add_message(session, add_ticket(session, status="open"), "nothing to see")
+    search_for = "/api/v1/tickets?q=printer"
+    assert numbers(get(client, search_for)) == [3, 2, 1]
+    assert numbers(get(client, search_for + "&status=open")) == [2, 1]
+    assert numbers(get(client, search_for + "&status=deleted")) == [4]
+    assert numbers(get(client, search_for + "&channel=chat")) == [3, 2]
+    assert numbers(get(client, search_for + "&assignee=ann")) == [3, 1]
+    assert numbers(get(client, search_for + "&customer=jane@example.com")) == [3, 1]
+    assert numbers(get(client, search_for + "&channel=chat&assignee=ann")) == [3]
+
+
+def test_search_is_scoped_to_the_workspace(client, runtime):
+    with runtime.sessions.begin() as session:
+        add_message(session, add_ticket(session, slug="acme"), "secret merger plans")
+        add_message(session, add_ticket(session), "ordinary question")
+    assert numbers(get(client, "/api/v1/tickets?q=merger")) == []
+    assert numbers(get(client, "/api/v1/tickets?q=merger", slug="acme")) == [1]
+
+
+def test_hostile_search_input_is_answered_never_a_500(client, runtime):
+    with runtime.sessions.begin() as session:
+        add_message(session, add_ticket(session), "invoice and refund near (the) end")
+    for q in HOSTILE + ["   ", "%25", "a" * 500]:
+        response = get(client, f"/api/v1/tickets?q={quote(q)}")
+        assert response.status_code == 200, q
+        assert numbers(response) in ([], [1]), q

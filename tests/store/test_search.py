@@ -1,0 +1,162 @@
+"""Full-text search (store.search) on SQLite FTS5 and PostgreSQL tsvector: what a phrase
+matches, both ways of finding a page, and the index kept current by every write path."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from store import repo, search, search_engines
+from store.models import Message, Ticket
+from tests.gateway.apifactory import add_message, add_ticket
+from tests.workers.events import chat_event, mail_event
+from tickets import actions
+from workers.ingest.job import store_event
+
+HOSTILE = ['"', '""', '"invoice', 'invoice"', "*", "invoice*", "*invoice", ":", "text:invoice",
+           "subject:invoice", "(", ")", "(invoice)", "^invoice", "^", "NEAR", "NEAR(a b)",
+           "NEAR(invoice refund, 2)", "AND", "OR", "NOT", "invoice OR refund",
+           "invoice AND refund", "invoice NOT refund", "-invoice", "+invoice", "'", "''",
+           "'invoice':*", "invoice:*", "!invoice", "invoice & refund", "invoice | refund",
+           "invoice <-> refund", "<2>", "\\", "\\\"", "{invoice}", "[a-z]", "%", "_",
+           "a" * 500, "\u200b", "\u202eeciovni", "e\u0301", "🙂", "🙂 invoice"]
+
+
+def found(rt, q: str) -> list[int]:
+    """Ticket numbers ``q`` finds in the demo workspace, newest first."""
+    with rt.read_sessions() as session:
+        workspace_id = repo.workspace_row(session, "demo").id
+        query = search.restrict(session, select(Ticket).where(
+            Ticket.workspace_id == workspace_id), q, 1000)
+        return [t.number for t in session.scalars(query.order_by(Ticket.id.desc()))]
+
+
+@pytest.fixture(params=["one chunk", "chunks", "rare"])
+def strategy(request, monkeypatch):
+    """Run a test each way a page is found: the filtered tickets checked in one chunk, in
+    chunks of one, four, sixteen tickets, or after one ticket collected as a rare phrase."""
+    if request.param != "one chunk":
+        monkeypatch.setattr(search, "FIRST_CHUNK", 1)
+    if request.param == "chunks":
+        for engine in (search_engines.Sqlite, search_engines.Postgres):
+            monkeypatch.setattr(engine, "RARE_MATCHES", -1)
+            monkeypatch.setattr(engine, "MATCHES_PER_TICKET", -1)
+    if request.param == "rare":
+        monkeypatch.setattr(search, "RARE_AFTER", 1)
+    return request.param
+
+
+def tickets_with(rt, *texts: str, subject: str = "Question") -> None:
+    with rt.sessions.begin() as session:
+        for text in texts:
+            add_message(session, add_ticket(session, subject=subject), text)
+
+
+# --- what a phrase matches ---
+
+def test_words_match_whole_words_case_folded(runtime, strategy):
+    tickets_with(runtime, "Where is my INVOICE?", "invoices are late", "an invoicing tool")
+    assert found(runtime, "invoice") == [1]
+    assert found(runtime, "Invoice.") == [1]
+    assert found(runtime, "voice") == []
+
+
+def test_star_after_the_last_word_matches_longer_words(runtime, strategy):
+    tickets_with(runtime, "Where is my INVOICE?", "invoices are late", "an invoicing tool",
+                 "late invoices")
+    assert found(runtime, "invoice*") == [4, 2, 1]
+    assert found(runtime, "invoic*") == [4, 3, 2, 1]
+    assert found(runtime, "late invoic*") == [4]
+    assert found(runtime, "in*") == found(runtime, "in") == []  # too short: a whole word
+    assert found(runtime, "*voice") == found(runtime, "voice*") == []
+
+
+def test_words_must_be_adjacent_and_in_order(runtime, strategy):
+    tickets_with(runtime, "the refund policy is clear", "policy on refund", "refund, policy!")
+    assert found(runtime, "refund policy") == [3, 1]
+    assert found(runtime, '"refund policy"') == [3, 1]
+    assert found(runtime, "policy refund") == []
+
+
+def test_subject_matches_as_well_as_message_text(runtime, strategy):
+    tickets_with(runtime, "nothing here", subject="Payment failed twice")
+    tickets_with(runtime, "my payment failed again")
+    assert found(runtime, "payment failed") == [2, 1]
+
+
+def test_non_ascii_text_folds_case_and_keeps_accents(runtime, strategy):
+    tickets_with(runtime, "Herr MÜLLER aus der Straße", "Nefunguje přihlášení k účtu",
+                 "Где мой ЗАКАЗ?", "注文について 教えて", "resume attached")
+    assert found(runtime, "müller") == [1]
+    assert found(runtime, "STRASSE") == []             # no transliteration
+    assert found(runtime, "straße") == [1]
+    assert found(runtime, "přihl*") == [2]
+    assert found(runtime, "заказ") == [3]
+    assert found(runtime, "注文について") == [4]
+    assert found(runtime, "résumé") == []              # accents are kept, not stripped
+
+
+def test_numbers_and_addresses(runtime, strategy):
+    tickets_with(runtime, "order #48213977 is late", "100% refund", "1000 refunds",
+                 "write to jane.doe@example.com")
+    assert found(runtime, "48213977") == [1]
+    assert found(runtime, "#48213977") == [1]
+    assert found(runtime, "100%") == [2]
+    assert found(runtime, "100") == [2]
+    assert found(runtime, "100*") == [3, 2]
+    assert found(runtime, "jane.doe@example.com") == [4]
+    assert found(runtime, "example.com") == [4]
+
+
+def test_input_without_letters_or_digits_matches_nothing(runtime, strategy):
+    tickets_with(runtime, "100% _ sure")
+    assert [found(runtime, q) for q in ("%", "_", "...", "\u200b")] == [[], [], [], []]
+
+
+def test_query_syntax_is_never_interpreted(runtime, strategy):
+    tickets_with(runtime, "invoice and refund near (the) end", "zzz")
+    for q in HOSTILE:
+        assert found(runtime, q) in ([], [1]), q
+
+
+def test_operator_words_are_plain_words(runtime, strategy):
+    tickets_with(runtime, "invoice or refund", "invoice", "refund", "near the door")
+    assert found(runtime, "invoice OR refund") == [1]
+    assert found(runtime, "NEAR") == [4]
+    assert found(runtime, 'text:"invoice"') == []
+
+
+# --- the index follows every write ---
+
+def test_ingested_messages_are_found(runtime, strategy):
+    store = lambda e: store_event(runtime, runtime.config.workspace("demo"), e)  # noqa: E731
+    store(mail_event("a@x", subject="Printer jammed", text="It makes a grinding noise"))
+    store(mail_event("b@x", in_reply_to=["a@x"], text="Now it smells of smoke"))
+    store(mail_event("c@x", sender="bob@customer.test", subject="Other", text="unrelated"))
+    assert found(runtime, "grinding noise") == [1]
+    assert found(runtime, "smells of smoke") == [1]
+    assert found(runtime, "printer jammed") == [1]
+    assert found(runtime, "unrelated") == [2]
+
+
+def test_edited_message_is_found_by_its_new_text_only(runtime, strategy):
+    store = lambda e: store_event(runtime, runtime.config.workspace("demo"), e)  # noqa: E731
+    store(chat_event("m1", text="my parcel is lost"))
+    assert store(chat_event("m1", text="my parcel arrived", revision="2")) == "edited"
+    assert found(runtime, "arrived") == [1]
+    assert found(runtime, "lost") == []
+
+
+def test_merged_messages_are_found_on_the_survivor(runtime, strategy):
+    tickets_with(runtime, "first question", "second question about zebras")
+    with runtime.sessions.begin() as session:
+        ws = repo.workspace_row(session, "demo")
+        actions.merge(session, ws, repo.ticket_by_number(session, ws.id, 2),
+                      repo.ticket_by_number(session, ws.id, 1))
+    assert found(runtime, "zebras") == [1]
+
+
+def test_deleted_message_is_no_longer_found(runtime, strategy):
+    tickets_with(runtime, "temporary words")
+    with runtime.sessions.begin() as session:
+        session.delete(session.scalar(select(Message)))
+    assert found(runtime, "temporary") == []
