@@ -31,10 +31,10 @@ def test_upgrade_creates_every_table_on_empty_database(database_url):
 
 def test_search_migration_backfills_stored_messages(database_url, redis_url, tmp_path,
                                                     test_config):
-    """Messages stored before 0007 are found after it; its downgrade leaves a working 0006."""
+    """Messages stored before 0012 are found after it; its downgrade leaves a working 0011."""
     config = Config(str(ALEMBIC_INI))
     config.attributes["url"] = database_url
-    command.downgrade(config, "0006")
+    command.downgrade(config, "0011")
     try:
         engine = make_engine(database_url)
         with session_factory(engine).begin() as session:
