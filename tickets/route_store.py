@@ -45,9 +45,14 @@ def total_units(row: Agent, policy: Policy) -> float:
     return row.total or sum(policy.weight(c) * n for c, n in row.capacity.items())
 
 
-def engine_agent(row: Agent, routing: Routing, policy: Policy, now: datetime) -> EngineAgent:
+def engine_agent(row: Agent, routing: Routing, policy: Policy, now: datetime,
+                 available: bool | None = None) -> EngineAgent:
+    """The engine's agent of a row (an ORM row or one of ``tickets.agent_feed.COLUMNS``);
+    ``available``: its calendar's state now, if the caller knows it already."""
+    if available is None:
+        available = routing.calendar(row.calendar).is_open(now)
     return EngineAgent(row.key, dict(row.skills), dict(row.capacity), total_units(row, policy),
-                       row.status, available=routing.calendar(row.calendar).is_open(now),
+                       row.status, available=available,
                        departments=frozenset(row.departments),
                        last_assigned=seconds(row.last_assigned_at) or -math.inf,
                        load={c: n for c, n in (row.load or {}).items() if n})
