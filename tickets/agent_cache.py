@@ -58,7 +58,7 @@ class Entry:
     calendar_of: dict[str, str] = field(default_factory=dict)  # agent key -> calendar name
     followers: Counter = field(default_factory=Counter)  # calendar name -> its agents
     hours: dict[str, Hours] = field(default_factory=dict)  # calendar name -> state
-    recheck: set[str] = field(default_factory=set)  # agent keys to read again
+    reread: set[str] = field(default_factory=set)  # agent keys to read again
     counted_at: float = field(default_factory=time.monotonic)
 
 
@@ -83,8 +83,8 @@ def cached_router(session: Session, routing: Routing, workspace_id: int, now: da
         yield entry.router
     finally:
         entry.router.forget_tickets()
-        entry.recheck |= claimed | written_here(session, workspace_id)
-        for key in entry.recheck:
+        entry.reread |= claimed | written_here(session, workspace_id)
+        for key in entry.reread:
             entry.versions.pop(key, None)
 
 
@@ -98,22 +98,35 @@ def _entry(session: Session, routing: Routing, workspace_id: int) -> Entry:
     return entry
 
 
-def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> None:
+def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> int:
     """Bring the entry's router in step with the store: the agents changed since the last
-    read and those to read again; all of them again if an agent was deleted meanwhile."""
+    read and those to read again; all of them again if an agent was deleted meanwhile.
+    Returns how many agents it changed."""
+    _LOCAL.last = (session.get_bind(), workspace_id)
     count = time.monotonic() - entry.counted_at >= DELETE_CHECK_S
-    changes = read_changes(session.connection(), workspace_id, entry.cursor, entry.recheck,
+    changes = read_changes(session.connection(), workspace_id, entry.cursor, entry.reread,
                            advance=not written_here(session, workspace_id), count=count)
-    entry.cursor, entry.recheck = changes.cursor, set()
+    entry.cursor, entry.reread = changes.cursor, set()
     _follow_calendars(entry, now)
-    for row in changes.rows:
-        if entry.versions.get(row.key) != row.version:
-            _put(entry, row, now)
+    fresh = [row for row in changes.rows if entry.versions.get(row.key) != row.version]
+    for row in fresh:
+        _put(entry, row, now)
     if count:
         entry.counted_at = time.monotonic()
         if changes.count != len(entry.router.index):
             _start_over(entry)
-            sync(session, entry, workspace_id, now)
+            return sync(session, entry, workspace_id, now)
+    return len(fresh)
+
+
+def unchanged_since_last_read(session: Session, routing: Routing, now: datetime) -> bool:
+    """Whether no agent of the workspace this thread last routed in has changed since that
+    read (the cache is brought in step on the way): a decision made then would be made the
+    same now."""
+    bind, workspace_id = getattr(_LOCAL, "last", (None, None))
+    if bind is not session.get_bind():
+        return False
+    return sync(session, _entry(session, routing, workspace_id), workspace_id, now) == 0
 
 
 def _put(entry: Entry, row, now: datetime) -> None:
@@ -133,7 +146,7 @@ def _start_over(entry: Entry) -> None:
     """Forget every agent: the next read returns them all."""
     entry.router, entry.cursor = Router(entry.routing.make_policy()), Cursor()
     entry.versions, entry.calendar_of, entry.followers = {}, {}, Counter()
-    entry.hours, entry.recheck = {}, set()
+    entry.hours, entry.reread = {}, set()
 
 
 def _hours(entry: Entry, name: str, now: datetime) -> Hours:

@@ -18,15 +18,17 @@ next read. A read therefore sees every change committed before it began:
   keeps its cursor (``advance=False``).
 
 What the reader's own transaction wrote may still roll back: :func:`written_here` names those
-agents (noted by the ORM at each flush) so the reader reads them again afterwards (``keys``).
+agents (noted by the ORM at each flush, and by :func:`note_written` for writes in plain SQL)
+so the reader reads them again afterwards (``keys``).
 ticketgate never deletes agents; :func:`read_changes` can count them (``count=True``) so a
 reader notices a delete made behind its back.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Text, and_, event, func, literal, or_, select
+from sqlalchemy import BigInteger, Text, and_, bindparam, event, func, literal, or_, select
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session, object_session
 
@@ -59,26 +61,32 @@ def read_changes(conn: Connection, workspace_id: int, cursor: Cursor, keys=(),
     """The workspace's agents stamped with a change the cursor has not seen, and those named
     in ``keys``, as they are now; the cursor for the next read (the same one unless
     ``advance``); the number of agents if ``count``."""
-    mine = AGENTS.c.workspace_id == workspace_id
-    wanted = and_(mine, AGENTS.c.change_seq >= cursor.from_seq)
-    if cursor.pending:
-        wanted = or_(wanted, and_(mine, AGENTS.c.change_seq.in_(cursor.pending)))
-    if keys:
-        wanted = or_(wanted, and_(mine, AGENTS.c.key.in_(sorted(keys))))
-    horizon = _horizon(conn.dialect.name, workspace_id, count).subquery("horizon")
-    rows = conn.execute(select(*horizon.c, *COLUMNS)
-                        .select_from(horizon.outerjoin(AGENTS, wanted))).all()
+    dialect = conn.dialect.name
+    rows = conn.execute(_statement(dialect, count), {
+        "workspace": workspace_id, "from_seq": cursor.from_seq,
+        "pending": list(cursor.pending), "keys": sorted(keys)}).all()
     first = rows[0]
     following = cursor
-    if advance and conn.dialect.name == "postgresql":
+    if advance and dialect == "postgresql":
         following = _after_snapshot(first.snapshot, first.own)
     elif advance:
         following = Cursor(first.next_seq)
     return Changes([row for row in rows if row.key is not None], following,
-                   first.agents if count else None)
+                   first.agent_count if count else None)
 
 
-def _horizon(dialect: str, workspace_id: int, count: bool):
+@functools.cache
+def _statement(dialect: str, count: bool):
+    """The feed's query, built once: the horizon row left-joined to the wanted agents."""
+    mine = AGENTS.c.workspace_id == bindparam("workspace")
+    wanted = or_(and_(mine, AGENTS.c.change_seq >= bindparam("from_seq")),
+                 and_(mine, AGENTS.c.change_seq.in_(bindparam("pending", expanding=True))),
+                 and_(mine, AGENTS.c.key.in_(bindparam("keys", expanding=True))))
+    horizon = _horizon(dialect, count).subquery("horizon")
+    return select(*horizon.c, *COLUMNS).select_from(horizon.outerjoin(AGENTS, wanted))
+
+
+def _horizon(dialect: str, count: bool):
     """One row saying what the statement's snapshot has seen (and the number of agents)."""
     if dialect == "postgresql":  # pg_current_snapshot is the running statement's snapshot
         columns = [func.pg_current_snapshot().cast(Text).label("snapshot"),
@@ -87,8 +95,8 @@ def _horizon(dialect: str, workspace_id: int, count: bool):
         largest = select(func.coalesce(func.max(AGENTS.c.change_seq), 0)).scalar_subquery()
         columns = [(largest + literal(1, BigInteger)).label("next_seq")]
     if count:
-        columns.append(select(func.count()).where(AGENTS.c.workspace_id == workspace_id)
-                       .scalar_subquery().label("agents"))
+        columns.append(select(func.count()).where(AGENTS.c.workspace_id == bindparam("workspace"))
+                       .scalar_subquery().label("agent_count"))
     return select(*columns)
 
 
@@ -109,14 +117,18 @@ def written_here(session: Session, workspace_id: int) -> set[str]:
     return {key for workspace, key in noted[1] if workspace == workspace_id}
 
 
-@event.listens_for(Agent, "after_insert")
-@event.listens_for(Agent, "after_update")
-def _note_write(_mapper, _conn, agent: Agent) -> None:
-    session = object_session(agent)
-    if session is None:
-        return
+def note_written(session: Session, workspace_id: int, key: str) -> None:
+    """Note that this session's transaction wrote the agent (for :func:`written_here`)."""
     root = session.get_transaction()
     noted = session.info.get(WRITTEN)
     if noted is None or noted[0] is not root:
         noted = session.info[WRITTEN] = (root, set())
-    noted[1].add((agent.workspace_id, agent.key))
+    noted[1].add((workspace_id, key))
+
+
+@event.listens_for(Agent, "after_insert")
+@event.listens_for(Agent, "after_update")
+def _note_flushed(_mapper, _conn, agent: Agent) -> None:
+    session = object_session(agent)
+    if session is not None:
+        note_written(session, agent.workspace_id, agent.key)

@@ -34,10 +34,12 @@ REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
 RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
 
 
-def _router(session: Session, config: WorkspaceConfig, workspace_id: int, now: datetime):
-    """The workspace's router (all agents, cached in this process) claiming in the store."""
-    claim = rs.StoreClaim(session, workspace_id, config.routing.make_policy(), now)
-    return agent_cache.cached_router(session, config.routing, workspace_id, now, claim)
+def _router(session: Session, config: WorkspaceConfig, ticket: Ticket, now: datetime):
+    """The workspace's router (all agents, cached in this process) claiming in the store;
+    ``ticket`` is locked already."""
+    claim = rs.StoreClaim(session, ticket.workspace_id, config.routing.make_policy(), now,
+                          locked=ticket)
+    return agent_cache.cached_router(session, config.routing, ticket.workspace_id, now, claim)
 
 
 def _one_agent_router(session: Session, config: WorkspaceConfig, row: Agent,
@@ -58,14 +60,17 @@ def route(session: Session, config: WorkspaceConfig, ticket_id: int,
 
 def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
     """Route each ticket in a transaction of its own (after the ingest batch committed); a
-    ticket that had to wait gets one :func:`recheck` once its wait committed."""
+    ticket that had to wait gets one :func:`recheck` once its wait committed, unless no agent
+    changed since the wait was decided (the feed of agent changes says so in one query)."""
     decisions = []
     for ticket_id in ticket_ids:
         with sessions.begin() as session:
             decision = route(session, config, ticket_id)
         if decision is not None and decision.kind == "wait":
             with sessions.begin() as session:
-                decision = recheck(session, config, ticket_id) or decision
+                if not agent_cache.unchanged_since_last_read(session, config.routing,
+                                                             utcnow()):
+                    decision = recheck(session, config, ticket_id) or decision
         if decision is not None:
             decisions.append(decision)
     return decisions
@@ -89,7 +94,7 @@ def _decide(session: Session, config: WorkspaceConfig, ticket_id: int, state: st
     if ticket is None or ticket.routing_state != state:
         return None
     request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
-    with _router(session, config, ticket.workspace_id, now) as router:
+    with _router(session, config, ticket, now) as router:
         decision = decide(router, request, now.timestamp())
     if decision.kind == "wait" and not write_wait:
         return None
@@ -140,7 +145,7 @@ def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
     if ticket is None or ticket.routing_state != "waiting":
         return []
     request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
-    with _router(session, config, ticket.workspace_id, now) as router:
+    with _router(session, config, ticket, now) as router:
         router.resume(request, now.timestamp())
         decisions = [d for d in router.tick(now.timestamp()) if d.ticket == request.id]
     if decisions:
