@@ -90,10 +90,10 @@ def _decide(session: Session, config: WorkspaceConfig, ticket_id: int, state: st
     """Lock the ticket; if it is in ``state``, let ``decide(router, request, now)`` decide
     and write the decision back (a "wait" only with ``write_wait``)."""
     now = now or utcnow()
-    ticket = rs.lock_ticket(session, ticket_id)
+    ticket, previous = rs.lock_for_routing(session, ticket_id)
     if ticket is None or ticket.routing_state != state:
         return None
-    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
+    request = rs.request_of(ticket, config.routing, previous)
     with _router(session, config, ticket, now) as router:
         decision = decide(router, request, now.timestamp())
     if decision.kind == "wait" and not write_wait:
@@ -141,10 +141,10 @@ def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
           now: datetime | None = None) -> list[Decision]:
     """Apply the ticket's due ladder rungs (widening, parking, escalating) and try again."""
     now = now or utcnow()
-    ticket = rs.lock_ticket(session, ticket_id)
+    ticket, previous = rs.lock_for_routing(session, ticket_id)
     if ticket is None or ticket.routing_state != "waiting":
         return []
-    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
+    request = rs.request_of(ticket, config.routing, previous)
     with _router(session, config, ticket, now) as router:
         router.resume(request, now.timestamp())
         decisions = [d for d in router.tick(now.timestamp()) if d.ticket == request.id]

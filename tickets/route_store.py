@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import identity_key
 
 from config.routing import Routing
@@ -112,19 +112,21 @@ class StoreClaim:
         return self.take(agent_key, ticket)
 
     def take(self, agent_key: str, ticket: Ticket) -> bool:
-        """Give the (locked) ticket to the agent if the agent has room right now. A refusal
-        rolls back to a savepoint, which drops the agent's row lock: a route that goes on to
-        the next candidate holds no lock another worker could be waiting for (no deadlock).
+        """Give the (locked) ticket to the agent if the agent has room right now. On
+        PostgreSQL a refusal rolls back to a savepoint, which drops the agent's row lock: a
+        route that goes on to the next candidate holds no lock another worker could be
+        waiting for (no deadlock).
         In plain SQL, not through the unit of work (a third of a decision's time): pending
         changes are flushed first, and a loaded copy of the agent is expired afterwards."""
         self.session.flush()
         conn = self.session.connection()
-        savepoint = conn.begin_nested()
+        # SQLite has no row locks, and a refusal has written nothing: no savepoint needed.
+        savepoint = conn.begin_nested() if conn.dialect.name != "sqlite" else None
         agent = self._take(conn, agent_key, ticket)
+        if savepoint is not None:
+            (savepoint.commit if agent else savepoint.rollback)()
         if agent is None:
-            savepoint.rollback()
             return False
-        savepoint.commit()
         note_written(self.session, self.workspace_id, agent_key)
         loaded = self.session.identity_map.get(identity_key(Agent, agent.id))
         if loaded is not None:
@@ -177,19 +179,21 @@ UPDATE_AGENT = (update(AGENTS).where(AGENTS.c.id == bindparam("agent"))
                         last_assigned_at=bindparam("assigned_at")))
 
 
-def previous_agent(session: Session, ticket: Ticket) -> str | None:
-    """The agent who last held this ticket or another ticket of its customer, if any."""
-    if ticket.customer_id is None:
-        return None
-    return session.connection().execute(PREVIOUS_AGENT,
-                                        {"customer": ticket.customer_id}).scalar()
+def lock_for_routing(session: Session, ticket_id: int) -> tuple[Ticket | None, str | None]:
+    """The ticket, locked, and the agent who last held it or another ticket of its customer
+    (if any), in one query."""
+    row = session.execute(LOCK_FOR_ROUTING, {"ticket": ticket_id}).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
-PREVIOUS_AGENT = (select(Agent.__table__.c.key)
-                  .join(Assignment.__table__, Assignment.agent_id == Agent.id)
-                  .join(Ticket.__table__, Ticket.id == Assignment.ticket_id)
-                  .where(Ticket.customer_id == bindparam("customer"))
-                  .order_by(Assignment.started_at.desc()).limit(1))
+_EARLIER = aliased(Ticket)  # the customer's tickets, this one included
+PREVIOUS_AGENT = (select(Agent.key).join(Assignment, Assignment.agent_id == Agent.id)
+                  .join(_EARLIER, _EARLIER.id == Assignment.ticket_id)
+                  .where(_EARLIER.customer_id == Ticket.customer_id)
+                  .order_by(Assignment.started_at.desc()).limit(1)
+                  .correlate(Ticket).scalar_subquery())
+LOCK_FOR_ROUTING = (select(Ticket, PREVIOUS_AGENT).where(Ticket.id == bindparam("ticket"))
+                    .with_for_update(of=Ticket).execution_options(populate_existing=True))
 
 
 def customer_tags(session: Session, ticket: Ticket) -> frozenset[str]:
