@@ -106,11 +106,15 @@ def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> in
     count = time.monotonic() - entry.counted_at >= DELETE_CHECK_S
     changes = read_changes(session.connection(), workspace_id, entry.cursor, entry.reread,
                            advance=not written_here(session, workspace_id), count=count)
-    entry.cursor, entry.reread = changes.cursor, set()
-    _follow_calendars(entry, now)
     fresh = [row for row in changes.rows if entry.versions.get(row.key) != row.version]
-    for row in fresh:
-        _put(entry, row, now)
+    try:
+        _follow_calendars(entry, now)
+        for row in fresh:
+            _put(entry, row, now)
+    except Exception:  # a row the engine refuses: nothing half-applied survives
+        _start_over(entry)
+        raise
+    entry.cursor, entry.reread = changes.cursor, set()
     if count:
         entry.counted_at = time.monotonic()
         if changes.count != len(entry.router.index):
