@@ -4,7 +4,7 @@ agent cache reads the rows changed since it last looked instead of scanning ever
 
 Revision ID: 0008_agent_changes
 Revises: 0006
-Create Date: 2026-12-08 10:00:00
+Create Date: 2026-12-07 16:00:00
 """
 from alembic import op
 import sqlalchemy as sa
