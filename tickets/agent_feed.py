@@ -62,7 +62,8 @@ def read_changes(conn: Connection, workspace_id: int, cursor: Cursor, keys=(),
     in ``keys``, as they are now; the cursor for the next read (the same one unless
     ``advance``); the number of agents if ``count``."""
     dialect = conn.dialect.name
-    rows = conn.execute(_statement(dialect, count), {
+    statement = _statement(dialect, count, bool(cursor.pending), bool(keys))
+    rows = conn.execute(statement, {
         "workspace": workspace_id, "from_seq": cursor.from_seq,
         "pending": list(cursor.pending), "keys": sorted(keys)}).all()
     first = rows[0]
@@ -76,12 +77,16 @@ def read_changes(conn: Connection, workspace_id: int, cursor: Cursor, keys=(),
 
 
 @functools.cache
-def _statement(dialect: str, count: bool):
-    """The feed's query, built once: the horizon row left-joined to the wanted agents."""
+def _statement(dialect: str, count: bool, pending: bool, keys: bool):
+    """The feed's query, built once per shape: the horizon row left-joined to the wanted
+    agents (an IN list only when there is one: a list is rendered at each execution)."""
     mine = AGENTS.c.workspace_id == bindparam("workspace")
-    wanted = or_(and_(mine, AGENTS.c.change_seq >= bindparam("from_seq")),
-                 and_(mine, AGENTS.c.change_seq.in_(bindparam("pending", expanding=True))),
-                 and_(mine, AGENTS.c.key.in_(bindparam("keys", expanding=True))))
+    wanted = and_(mine, AGENTS.c.change_seq >= bindparam("from_seq"))
+    if pending:
+        wanted = or_(wanted, and_(
+            mine, AGENTS.c.change_seq.in_(bindparam("pending", expanding=True))))
+    if keys:
+        wanted = or_(wanted, and_(mine, AGENTS.c.key.in_(bindparam("keys", expanding=True))))
     horizon = _horizon(dialect, count).subquery("horizon")
     return select(*horizon.c, *COLUMNS).select_from(horizon.outerjoin(AGENTS, wanted))
 

@@ -34,9 +34,9 @@ REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
 RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
 
 
-def _router(session: Session, config: WorkspaceConfig, ticket: Ticket, now: datetime):
+def _router(session: Session, config: WorkspaceConfig, ticket, now: datetime):
     """The workspace's router (all agents, cached in this process) claiming in the store;
-    ``ticket`` is locked already."""
+    ``ticket`` (a row of ``route_store.lock_for_routing``) is locked already."""
     claim = rs.StoreClaim(session, ticket.workspace_id, config.routing.make_policy(), now,
                           locked=ticket)
     return agent_cache.cached_router(session, config.routing, ticket.workspace_id, now, claim)
@@ -151,7 +151,8 @@ def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
     if decisions:
         rs.write_back(session, ticket, request, decisions[-1])
     else:  # nothing was due after all (a concurrent change): keep the row's timer honest
-        ticket.routing_next_at = rs.moment(rs.next_rung_at(request))
+        rs.set_columns(session, ticket.id,
+                       {"routing_next_at": rs.moment(rs.next_rung_at(request))})
     return decisions
 
 
