@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from config.workspaces import Workspace as WorkspaceConfig
 from routing.engine import Router
+from routing.ladder import next_rung_at
 from routing.model import PRIORITY_RANK, Decision, Request
 from store import repo
 from store.models import Agent, Assignment, Ticket, utcnow
 from tickets import agent_cache
-from tickets import route_store as rs
+from tickets import route_rows, route_store as rs
 
 log = logging.getLogger(__name__)
 REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
@@ -36,7 +37,7 @@ RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
 
 def _router(session: Session, config: WorkspaceConfig, ticket, now: datetime):
     """The workspace's router (all agents, cached in this process) claiming in the store;
-    ``ticket`` (a row of ``route_store.lock_for_routing``) is locked already."""
+    ``ticket`` (a row of ``route_rows.lock_for_routing``) is locked already."""
     claim = rs.StoreClaim(session, ticket.workspace_id, config.routing.make_policy(), now,
                           locked=ticket)
     return agent_cache.cached_router(session, config.routing, ticket.workspace_id, now, claim)
@@ -90,7 +91,7 @@ def _decide(session: Session, config: WorkspaceConfig, ticket_id: int, state: st
     """Lock the ticket; if it is in ``state``, let ``decide(router, request, now)`` decide
     and write the decision back (a "wait" only with ``write_wait``)."""
     now = now or utcnow()
-    ticket, previous = rs.lock_for_routing(session, ticket_id)
+    ticket, previous = route_rows.lock_for_routing(session, ticket_id)
     if ticket is None or ticket.routing_state != state:
         return None
     request = rs.request_of(ticket, config.routing, previous)
@@ -98,7 +99,7 @@ def _decide(session: Session, config: WorkspaceConfig, ticket_id: int, state: st
         decision = decide(router, request, now.timestamp())
     if decision.kind == "wait" and not write_wait:
         return None
-    rs.write_back(session, ticket, request, decision)
+    route_rows.write_back(session, ticket, request, decision)
     return decision
 
 
@@ -133,7 +134,7 @@ def refill(session: Session, config: WorkspaceConfig, workspace_id: int, agent_k
     decisions = router.on_capacity(agent_key, now.timestamp(), "capacity")
     for decision in decisions:  # the claim locked and loaded each of these tickets
         ticket = session.get(Ticket, int(decision.ticket))
-        rs.write_back(session, ticket, requests[decision.ticket], decision)
+        route_rows.write_back(session, ticket, requests[decision.ticket], decision)
     return decisions
 
 
@@ -141,7 +142,7 @@ def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
           now: datetime | None = None) -> list[Decision]:
     """Apply the ticket's due ladder rungs (widening, parking, escalating) and try again."""
     now = now or utcnow()
-    ticket, previous = rs.lock_for_routing(session, ticket_id)
+    ticket, previous = route_rows.lock_for_routing(session, ticket_id)
     if ticket is None or ticket.routing_state != "waiting":
         return []
     request = rs.request_of(ticket, config.routing, previous)
@@ -149,10 +150,10 @@ def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
         router.resume(request, now.timestamp())
         decisions = [d for d in router.tick(now.timestamp()) if d.ticket == request.id]
     if decisions:
-        rs.write_back(session, ticket, request, decisions[-1])
+        route_rows.write_back(session, ticket, request, decisions[-1])
     else:  # nothing was due after all (a concurrent change): keep the row's timer honest
-        rs.set_columns(session, ticket.id,
-                       {"routing_next_at": rs.moment(rs.next_rung_at(request))})
+        route_rows.set_columns(session, ticket.id,
+                               {"routing_next_at": rs.moment(next_rung_at(request))})
     return decisions
 
 

@@ -1,5 +1,5 @@
-"""The routing engine against the store: engine agents and requests built from rows, the
-atomic claim, and the engine's decisions written back to the ticket.
+"""The routing engine against the store: engine agents and requests built from rows, and the
+atomic claim (a decision's ticket itself is read and written by ``tickets.route_rows``).
 
 The claim is what makes many workers on many machines safe. It locks the ticket row (checking
 the ticket is still routable), then the agent row, recounts the agent's open assignments per
@@ -10,21 +10,18 @@ partial unique index on open assignments backs it up: one open assignment per ti
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from config.routing import Routing
 from routing.index import EPSILON
-from routing.ladder import next_rung_at
-from routing.model import Agent as EngineAgent, Decision, Policy, Request
-from store.models import Agent, Assignment, Customer, Ticket, TicketEvent, utcnow
+from routing.model import Agent as EngineAgent, Policy, Request
+from store.models import Agent, Assignment, Customer, Ticket
 from tickets.agent_feed import note_written
 
 ROUTABLE = ("new", "waiting")
@@ -180,31 +177,6 @@ UPDATE_AGENT = (update(AGENTS).where(AGENTS.c.id == bindparam("agent"))
                         last_assigned_at=bindparam("assigned_at")))
 
 
-def lock_for_routing(session: Session, ticket_id: int) -> tuple[Row | None, str | None]:
-    """The ticket's routing columns, locked, and the agent who last held it or another ticket
-    of its customer (if any), in one query, in plain SQL (the session's pending changes are
-    flushed first; :func:`write_back` writes the decision the same way)."""
-    session.flush()
-    row = session.connection().execute(LOCK_FOR_ROUTING, {"ticket": ticket_id}).first()
-    return (row, row.previous) if row else (None, None)
-
-
-TICKETS = Ticket.__table__
-ROUTING_COLUMNS = tuple(TICKETS.c[name] for name in (
-    "id", "workspace_id", "channel", "skills", "preferred", "priority", "created_at", "sla",
-    "excluded", "department", "routing_step", "routing_step_at", "queued_at",
-    "routing_reason", "routing_state", "assignee"))
-_EARLIER = TICKETS.alias("earlier")  # the customer's tickets, this one included
-PREVIOUS_AGENT = (select(AGENTS.c.key)
-                  .join(ASSIGNMENTS, ASSIGNMENTS.c.agent_id == AGENTS.c.id)
-                  .join(_EARLIER, _EARLIER.c.id == ASSIGNMENTS.c.ticket_id)
-                  .where(_EARLIER.c.customer_id == TICKETS.c.customer_id)
-                  .order_by(ASSIGNMENTS.c.started_at.desc()).limit(1)
-                  .correlate(TICKETS).scalar_subquery())
-LOCK_FOR_ROUTING = (select(*ROUTING_COLUMNS, PREVIOUS_AGENT.label("previous"))
-                    .where(TICKETS.c.id == bindparam("ticket")).with_for_update(of=TICKETS))
-
-
 def customer_tags(session: Session, ticket: Ticket) -> frozenset[str]:
     customer = session.get(Customer, ticket.customer_id) if ticket.customer_id else None
     return frozenset(customer.tags or ()) if customer else frozenset()
@@ -242,57 +214,3 @@ def kept_reason(ticket: Ticket) -> dict:
     raisers that classified it and its ladder."""
     return {k: v for k, v in (ticket.routing_reason or {}).items()
             if k in ("rules", "reasons", "ladder")}
-
-
-def write_back(session: Session, ticket, request: Request, decision: Decision) -> None:
-    """Copy the engine's view of the ticket and the decision's explanation to its row (in
-    plain SQL; ``ticket``: a row of :func:`lock_for_routing` or a Ticket, expired after)."""
-    values, audits = decided(ticket, request, decision)
-    if audits:  # repo.audit's rows, without the ORM's bulk insert (a tenth of a decision)
-        at = utcnow()
-        session.connection().execute(insert(TicketEvent.__table__), [
-            {"ticket_id": ticket.id, "kind": kind, "old": old, "new": new, "actor": "router",
-             "at": at} for kind, old, new in audits])
-    set_columns(session, ticket.id, values)
-
-
-def decided(ticket, request: Request, decision: Decision) -> tuple[dict, list[tuple]]:
-    """The ticket's new routing columns after the decision, and its audit events."""
-    reason = {**kept_reason(ticket), "decision": decision.kind, "agent": decision.agent,
-              "at": moment(decision.at).isoformat(), **decision.explanation}
-    values = {"routing_reason": reason, "routing_step": request.step,
-              "routing_step_at": moment(request.step_entered),
-              "queued_at": moment(request.enqueued), "priority": request.priority}
-    audits = []
-    if request.priority != ticket.priority:
-        audits.append(("priority", ticket.priority, request.priority))
-    if decision.kind == "assign":
-        if ticket.assignee != decision.agent:
-            audits.append(("assignee", ticket.assignee or "", decision.agent))
-        values.update(assignee=decision.agent, routing_state="assigned", routing_next_at=None)
-    elif decision.kind == "offer":  # the assignee is named once the agent accepts
-        audits.append(("offer", "", decision.agent))
-        expires = moment(decision.explanation["offer_expires"])
-        reason["offer_expires"] = expires.isoformat()
-        values.update(routing_state="offered", routing_next_at=expires)
-    elif decision.kind == "park":
-        values.update(routing_state="parked", routing_next_at=None)
-    else:  # wait or escalate: still in the queue
-        values.update(routing_state="waiting", routing_next_at=moment(next_rung_at(request)))
-    return values, audits
-
-
-def set_columns(session: Session, ticket_id: int, values: dict) -> None:
-    """Update the ticket's row in plain SQL; a copy the session has loaded is expired."""
-    session.connection().execute(_ticket_update(tuple(values)), {
-        "ticket": ticket_id, **{f"new_{name}": value for name, value in values.items()}})
-    loaded = session.identity_map.get(identity_key(Ticket, ticket_id))
-    if loaded is not None:
-        session.expire(loaded)
-
-
-@functools.cache
-def _ticket_update(names: tuple[str, ...]):
-    """The UPDATE of these columns of one ticket, built once per set of columns."""
-    return (update(TICKETS).where(TICKETS.c.id == bindparam("ticket"))
-            .values({name: bindparam(f"new_{name}") for name in names}))
