@@ -7,14 +7,17 @@ per call: ``route_all`` of ``--tickets`` T new tickets, alternately general work
 assigned) and vip work (queued, then rechecked in a second transaction); ``refill``: a vip
 agent's ticket is resolved, then ``assign.refill`` hands its room to the best waiting tickets;
 on PostgreSQL (``--url``, wiped first) ``--workers`` P processes route T more tickets at once.
-Each phase ends with an invariant check that aborts a broken run. ``--profile`` N: N routes and
-N refills under cProfile.
+The agent cache keeps in step through the change feed (``tickets.agent_feed``); with ``--scan``
+every routing phase runs again on T more tickets with the cache scanning every agent's version
+before each decision, as it did before the feed (``bench.agent_scan``). Each phase ends with an
+invariant check that aborts a broken run. ``--profile`` N: N routes and N refills under cProfile.
 
-    .venv/bin/python -m bench.routing_store [--agents 1000 --waiting 10000 --tickets 1000]
+    .venv/bin/python -m bench.routing_store [--agents 1000 --waiting 10000 --tickets 1000 --scan]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import multiprocessing
@@ -28,6 +31,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, insert, select, text
 
+from bench.agent_scan import scanning
 from bench.common import PROJECT_DIR, percentile
 from config.workspaces import parse_config
 from routing.index import EPSILON
@@ -153,9 +157,10 @@ def quantiles(values: list[float]) -> dict:
     return {"p50_ms": round(percentile(values, 50), 2), "p99_ms": round(percentile(values, 99), 2)}
 
 
-def route_phase(sessions, config, ticket_ids: list[int]) -> dict:
-    started = time.perf_counter()
-    return summary([route_one(sessions, config, t) for t in ticket_ids], started)
+def route_phase(sessions, config, ticket_ids: list[int], scan: bool = False) -> dict:
+    with scanning() if scan else contextlib.nullcontext():
+        started = time.perf_counter()
+        return summary([route_one(sessions, config, t) for t in ticket_ids], started)
 
 
 def refill_round(sessions, config, ws_id: int, key: str) -> tuple[float, float, int] | None:
@@ -184,20 +189,21 @@ def refill_phase(sessions, config, ws_id: int, vip_keys: list[str], rounds: int,
             "tickets_handed_out": dict(sorted(Counter(n for _, _, n in done).items()))}
 
 
-def parallel_worker(url: str, ticket_ids: list[int], barrier) -> list[tuple]:
+def parallel_worker(url: str, ticket_ids: list[int], barrier, scan: bool) -> list[tuple]:
     config, sessions = workspace_config(), session_factory(make_engine(url))
-    route_one(sessions, config, ticket_ids.pop())  # connected before the clock starts
-    barrier.wait()
-    return [route_one(sessions, config, ticket_id) for ticket_id in ticket_ids]
+    with scanning() if scan else contextlib.nullcontext():
+        route_one(sessions, config, ticket_ids.pop())  # connected before the clock starts
+        barrier.wait()
+        return [route_one(sessions, config, ticket_id) for ticket_id in ticket_ids]
 
 
-def parallel_phase(url: str, ticket_ids: list[int], workers: int) -> dict:
+def parallel_phase(url: str, ticket_ids: list[int], workers: int, scan: bool = False) -> dict:
     """Route disjoint slices at once; a worker's error (a deadlock, say) ends the run."""
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager, ctx.Pool(workers) as pool:
         barrier = manager.Barrier(workers + 1)
-        pending = pool.starmap_async(parallel_worker, [(url, ticket_ids[i::workers], barrier)
-                                                       for i in range(workers)])
+        pending = pool.starmap_async(parallel_worker, [
+            (url, ticket_ids[i::workers], barrier, scan) for i in range(workers)])
         barrier.wait(timeout=120)
         started = time.perf_counter()
         timings = [t for got in pending.get() for t in got]
@@ -245,7 +251,7 @@ def profiled(calls: list, top: int = 12) -> dict:
         path = LIBRARY_PATH.sub("", key[0].replace(f"{PROJECT_DIR}/", ""))
         return (f"{cum * 1000 / per:8.3f} cum {own * 1000 / per:8.3f} own {n / per:7.1f}x "
                 f"{path}:{key[1]}({key[2]})")
-    ours = [k for k in stats if re.match(f"{PROJECT_DIR}/(config|routing|store|workers)/", k[0])]
+    ours = [k for k in stats if re.match(f"{PROJECT_DIR}/(config|routing|store|tickets|workers)/", k[0])]
     return {"calls": per, "ms_per_call_cumulative": [line(k) for k in sorted(
                 ours, key=lambda k: -stats[k][3])[:top]],
             "ms_per_call_own": [line(k) for k in sorted(stats, key=lambda k: -stats[k][2])[:top]]}
@@ -262,8 +268,10 @@ def run(args) -> dict:
             people = Population(session, args.seed, (args.agents * 8 + args.waiting) // 4 + 100)
             vips = people.agents(args.agents)
             people.tickets(args.waiting, "waiting", vip_only=True)
-            warm, single, more, profiled_ids = [people.tickets(n, "new") for n in (
-                20, args.tickets, args.tickets * parallel, args.profile)]
+            warm, single, more, profiled_ids, single_scan, more_scan = [
+                people.tickets(n, "new") for n in (
+                    20, args.tickets, args.tickets * parallel, args.profile,
+                    args.tickets * args.scan, args.tickets * parallel * args.scan)]
         if engine.dialect.name == "postgresql":
             with engine.begin() as conn:  # what autovacuum does soon after such a load
                 conn.execute(text("ANALYZE"))
@@ -272,8 +280,11 @@ def run(args) -> dict:
         route_phase(sessions, config, warm)  # before the clock: connections, caches
         phases = {
             "route": lambda: route_phase(sessions, config, single),
+            "route_scan": lambda: args.scan and route_phase(sessions, config, single_scan, True),
             "refill": lambda: refill_phase(sessions, config, people.ws_id, vips, args.refills, rng),
             "parallel": lambda: parallel_phase(url, more, args.workers) if parallel else None,
+            "parallel_scan": lambda: parallel and args.scan and parallel_phase(
+                url, more_scan, args.workers, True),
             "profile_route": lambda: args.profile and profiled(
                 [lambda t=t: route_one(sessions, config, t) for t in profiled_ids]),
             "profile_refill": lambda: args.profile and profiled([lambda: refill_round(
@@ -292,6 +303,8 @@ def main() -> None:
     for name, default in (("agents", 1_000), ("waiting", 10_000), ("tickets", 1_000),
                           ("refills", 200), ("workers", 4), ("profile", 0), ("seed", 1)):
         parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--scan", action="store_true",
+                        help="also route with the cache scanning every agent (the old way)")
     print(json.dumps(run(parser.parse_args()), indent=1))
 
 

@@ -9,8 +9,10 @@ import random
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, event, text)
+                        String, Text, UniqueConstraint, text)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 STATUSES = ("new", "open", "answered", "postponed", "resolved", "closed", "spam", "deleted")
 FINISHED = ("resolved", "closed", "spam", "deleted")  # hold no agent, no running SLA clock
@@ -133,15 +135,39 @@ class Ticket(Base):
     resolution_bs: Mapped[float | None] = mapped_column(Float)
 
 
+class change_stamp(FunctionElement):  # lower case: a SQL function, used like one
+    """The ``change_seq`` an agent row gets at every insert and update, Core or ORM.
+
+    PostgreSQL: the writing transaction's id (``pg_current_xact_id``), so a reader asks for the
+    ids its last snapshot did not see (``tickets.agent_feed``), whatever order writers commit
+    in. SQLite: one more than the largest so far; writers take turns on the database's write
+    lock, so the numbers grow in commit order."""
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(change_stamp)
+def _next_number(_element, _compiler, **_kw) -> str:
+    return "(SELECT coalesce(max(change_seq), 0) + 1 FROM agents)"
+
+
+@compiles(change_stamp, "postgresql")
+def _transaction_id(_element, _compiler, **_kw) -> str:
+    return "pg_current_xact_id()::text::bigint"
+
+
 class Agent(Base):
     """An agent of a workspace (PRODUCT.md section 7). ``key`` is the id the API shows.
 
     ``load`` (tickets per channel) and ``used`` (weighted units) are recomputed from the active
     assignments while the row is locked, so they never drift from the truth. ``version`` is a
-    new random number at every insert and update (``_new_version``): routing's in-process agent
-    cache (``tickets.agent_cache``) re-reads exactly the rows whose version it has not seen."""
+    new random number at every insert and update (``_new_version``); ``change_seq`` is the
+    writer's place in the agent change feed (:class:`change_stamp`): routing's in-process agent
+    cache (``tickets.agent_cache``) reads only the rows changed since it last looked."""
     __tablename__ = "agents"
-    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "key"),
+                      Index("ix_agents_changes", "workspace_id", "change_seq"),  # the feed
+                      Index("ix_agents_change_seq", "change_seq"))  # SQLite's next stamp
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     key: Mapped[str] = mapped_column(String(100))
@@ -157,17 +183,15 @@ class Agent(Base):
     used: Mapped[float] = mapped_column(Float, default=0.0)
     last_assigned_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    version: Mapped[int] = mapped_column(BigInteger, default=lambda: _new_version())
+    version: Mapped[int] = mapped_column(BigInteger, default=lambda: _new_version(),
+                                         onupdate=lambda: _new_version())
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=change_stamp(),
+                                            onupdate=change_stamp())
 
 
 def _new_version() -> int:
     """Random, not a counter: a row deleted and made again never repeats a version seen."""
     return random.getrandbits(62)
-
-
-@event.listens_for(Agent, "before_update")
-def _bump_version(_mapper, _connection, agent: Agent) -> None:
-    agent.version = _new_version()
 
 
 class Assignment(Base):

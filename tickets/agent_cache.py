@@ -3,44 +3,63 @@ a ticket costs in proportion to the agents that *changed*, not to all agents.
 
 Building a router from the store reads and converts every agent row (about 50 ms per 1,000
 agents). Instead :func:`cached_router` keeps one :class:`routing.engine.Router` per (database,
-workspace) holding engine agents only. Before each decision it reads ``(key, version)`` of the
-workspace's agents (``store.models.Agent.version`` is new at every update: a claim, a release,
-a PUT), re-reads just the rows whose version it has not seen, drops agents that are gone and
-re-evaluates each business-hours calendar once. After the decision the router forgets its
-tickets (the store holds them) and every agent it claimed for is re-read next time, whether
-the claim committed or was rolled back with its transaction. Each thread has its own cache (a
-router is not thread-safe, and a lock around it could deadlock with the store's row locks).
-The cache is only an accelerator: the claim in the store (``tickets.route_store.StoreClaim``)
-still decides, with the rows locked.
+workspace) holding engine agents only. Before each decision it reads the feed of agent changes
+(``tickets.agent_feed``): one indexed query returning the rows written since its last read -
+by any process, committed before this one began - and the rows it must read again. A row is
+read again after a decision of ours may have changed it (a claim, an agent our transaction
+wrote): whether that transaction committed or rolled back, the next decision sees the row as
+the store has it. Each business-hours calendar is evaluated once until its next opening or
+closing. Every ``DELETE_CHECK_S`` the read also counts the agents, so a row deleted behind our
+back (ticketgate never deletes agents) makes the cache start over. Each thread has its own
+cache (a router is not thread-safe, and a lock around it could deadlock with the store's row
+locks). The cache is only an accelerator: the claim in the store
+(``tickets.route_store.StoreClaim``) still decides, with the rows locked.
 """
 from __future__ import annotations
 
 import threading
+import time
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.routing import Routing
 from routing.engine import Router
-from store.models import Agent
 from tickets import route_store as rs
+from tickets.agent_feed import Cursor, read_changes, written_here
 
-CHUNK = 500  # changed agent rows read per query
+DELETE_CHECK_S = 10.0  # seconds between counts of a workspace's agents (a delete elsewhere)
+HOURS_RECHECK = timedelta(hours=1)  # a calendar without a change ahead is evaluated again
 _LOCAL = threading.local()  # .entries: database engine -> {workspace id: Entry}, per thread
+
+
+@dataclass
+class Hours:
+    """A calendar's state: open or not from ``since`` until ``until`` (excluded)."""
+    open: bool
+    since: datetime
+    until: datetime
+
+    def holds_at(self, now: datetime) -> bool:
+        return self.since <= now < self.until
 
 
 @dataclass
 class Entry:
     routing: Routing
     router: Router
+    cursor: Cursor = field(default_factory=Cursor)
     versions: dict[str, int] = field(default_factory=dict)
     calendar_of: dict[str, str] = field(default_factory=dict)  # agent key -> calendar name
-    known_open: dict[str, bool] = field(default_factory=dict)  # calendar -> every agent follows
+    followers: Counter = field(default_factory=Counter)  # calendar name -> its agents
+    hours: dict[str, Hours] = field(default_factory=dict)  # calendar name -> state
+    reread: set[str] = field(default_factory=set)  # agent keys to read again
+    counted_at: float = field(default_factory=time.monotonic)
 
 
 @contextmanager
@@ -48,14 +67,9 @@ def cached_router(session: Session, routing: Routing, workspace_id: int, now: da
                   claim) -> Iterator[Router]:
     """The workspace's cached router, in step with the store as of now, claiming with
     ``claim``. Afterwards (whatever happened) its tickets are forgotten and every agent it
-    claimed for is re-read next time, so a claim rolled back with its transaction leaves no
-    trace."""
-    if not hasattr(_LOCAL, "entries"):
-        _LOCAL.entries = weakref.WeakKeyDictionary()
-    entries = _LOCAL.entries.setdefault(session.get_bind(), {})
-    entry = entries.get(workspace_id)
-    if entry is None or (entry.routing is not routing and entry.routing != routing):
-        entry = entries[workspace_id] = Entry(routing, Router(routing.make_policy()))
+    claimed for or this transaction wrote is read again next time, so a claim rolled back
+    with its transaction leaves no trace."""
+    entry = _entry(session, routing, workspace_id)
     sync(session, entry, workspace_id, now)
     claimed: set[str] = set()
 
@@ -69,38 +83,100 @@ def cached_router(session: Session, routing: Routing, workspace_id: int, now: da
         yield entry.router
     finally:
         entry.router.forget_tickets()
-        for key in claimed:
+        entry.reread |= claimed | written_here(session, workspace_id)
+        for key in entry.reread:
             entry.versions.pop(key, None)
 
 
-def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> None:
-    table = Agent.__table__  # a Core query: cheaper per row than through the ORM
-    current = dict(session.connection().execute(
-        select(table.c.key, table.c.version).where(table.c.workspace_id == workspace_id)).all())
-    router, policy = entry.router, entry.router.policy
-    for key in [k for k in entry.versions if k not in current]:
-        router.drop_agent(key)
-        del entry.versions[key], entry.calendar_of[key]
-    changed = [key for key, version in current.items() if entry.versions.get(key) != version]
-    for start in range(0, len(changed), CHUNK):
-        for row in session.scalars(select(Agent).where(
-                Agent.workspace_id == workspace_id, Agent.key.in_(changed[start:start + CHUNK]))):
-            router.put_agent(rs.engine_agent(row, entry.routing, policy, now))
-            entry.versions[row.key], entry.calendar_of[row.key] = row.version, row.calendar
-    _follow_calendars(entry, now)
+def _entry(session: Session, routing: Routing, workspace_id: int) -> Entry:
+    if not hasattr(_LOCAL, "entries"):
+        _LOCAL.entries = weakref.WeakKeyDictionary()
+    entries = _LOCAL.entries.setdefault(session.get_bind(), {})
+    entry = entries.get(workspace_id)
+    if entry is None or (entry.routing is not routing and entry.routing != routing):
+        entry = entries[workspace_id] = Entry(routing, Router(routing.make_policy()))
+    return entry
+
+
+def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> int:
+    """Bring the entry's router in step with the store: the agents changed since the last
+    read and those to read again; all of them again if an agent was deleted meanwhile.
+    Returns how many agents it changed."""
+    _LOCAL.last = (session.get_bind(), workspace_id)
+    count = time.monotonic() - entry.counted_at >= DELETE_CHECK_S
+    changes = read_changes(session.connection(), workspace_id, entry.cursor, entry.reread,
+                           advance=not written_here(session, workspace_id), count=count)
+    fresh = [row for row in changes.rows if entry.versions.get(row.key) != row.version]
+    try:
+        _follow_calendars(entry, now)
+        for row in fresh:
+            _put(entry, row, now)
+    except Exception:  # a row the engine refuses: nothing half-applied survives
+        _start_over(entry)
+        raise
+    entry.cursor, entry.reread = changes.cursor, set()
+    if count:
+        entry.counted_at = time.monotonic()
+        if changes.count != len(entry.router.index):
+            _start_over(entry)
+            return sync(session, entry, workspace_id, now)
+    return len(fresh)
+
+
+def unchanged_since_last_read(session: Session, routing: Routing, now: datetime) -> bool:
+    """Whether no agent of the workspace this thread last routed in has changed since that
+    read (the cache is brought in step on the way): a decision made then would be made the
+    same now."""
+    bind, workspace_id = getattr(_LOCAL, "last", (None, None))
+    if bind is not session.get_bind():
+        return False
+    return sync(session, _entry(session, routing, workspace_id), workspace_id, now) == 0
+
+
+def _put(entry: Entry, row, now: datetime) -> None:
+    router = entry.router
+    available = _hours(entry, row.calendar, now).open
+    router.put_agent(rs.engine_agent(row, entry.routing, router.policy, now, available))
+    entry.versions[row.key] = row.version
+    before = entry.calendar_of.get(row.key)
+    if before != row.calendar:
+        if before is not None:
+            entry.followers[before] -= 1
+        entry.followers[row.calendar] += 1
+        entry.calendar_of[row.key] = row.calendar
+
+
+def _start_over(entry: Entry) -> None:
+    """Forget every agent: the next read returns them all."""
+    entry.router, entry.cursor = Router(entry.routing.make_policy()), Cursor()
+    entry.versions, entry.calendar_of, entry.followers = {}, {}, Counter()
+    entry.hours, entry.reread = {}, set()
+
+
+def _hours(entry: Entry, name: str, now: datetime) -> Hours:
+    """The calendar's state at ``now``, evaluated again only past its next change."""
+    hours = entry.hours.get(name)
+    if hours is None or not hours.holds_at(now):
+        calendar = entry.routing.calendar(name)
+        until = calendar.next_change(now) or now + HOURS_RECHECK
+        hours = entry.hours[name] = Hours(calendar.is_open(now), now, until)
+    return hours
 
 
 def _follow_calendars(entry: Entry, now: datetime) -> None:
-    """Each agent's availability from its calendar; each calendar is evaluated once, and only
-    the agents of a calendar whose state is not theirs are touched."""
-    open_now = {name: entry.routing.calendar(name).is_open(now)
-                for name in set(entry.calendar_of.values())}
-    if all(entry.known_open.get(name) == state for name, state in open_now.items()):
+    """Each agent's availability from its calendar: only the agents of a calendar that
+    opened or closed since the last decision are touched."""
+    changed = set()
+    for name, followers in entry.followers.items():
+        before = entry.hours.get(name)
+        if followers and (before is None or not before.holds_at(now)):
+            if before is None or _hours(entry, name, now).open != before.open:
+                changed.add(name)
+    if not changed:
         return
     index = entry.router.index
     for key, name in entry.calendar_of.items():
         agent = index.agents[key]
-        if agent.available != open_now[name]:
-            agent.available = open_now[name]
+        if name in changed and agent.available != entry.hours[name].open:
+            agent.available = entry.hours[name].open
             index.refresh(agent)
-    entry.known_open = open_now

@@ -23,21 +23,24 @@ from sqlalchemy.orm import Session
 
 from config.workspaces import WorkspaceConfig
 from routing.engine import Router
+from routing.ladder import next_rung_at
 from routing.model import PRIORITY_RANK, Decision, Request
 from store import repo
 from store.models import Agent, Assignment, Ticket, utcnow
 from tickets import agent_cache
-from tickets import route_store as rs
+from tickets import route_rows, route_store as rs
 
 log = logging.getLogger(__name__)
 REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
 RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
 
 
-def _router(session: Session, config: WorkspaceConfig, workspace_id: int, now: datetime):
-    """The workspace's router (all agents, cached in this process) claiming in the store."""
-    claim = rs.StoreClaim(session, workspace_id, config.routing.make_policy(), now)
-    return agent_cache.cached_router(session, config.routing, workspace_id, now, claim)
+def _router(session: Session, config: WorkspaceConfig, ticket, now: datetime):
+    """The workspace's router (all agents, cached in this process) claiming in the store;
+    ``ticket`` (a row of ``route_rows.lock_for_routing``) is locked already."""
+    claim = rs.StoreClaim(session, ticket.workspace_id, config.routing.make_policy(), now,
+                          locked=ticket)
+    return agent_cache.cached_router(session, config.routing, ticket.workspace_id, now, claim)
 
 
 def _one_agent_router(session: Session, config: WorkspaceConfig, row: Agent,
@@ -58,14 +61,17 @@ def route(session: Session, config: WorkspaceConfig, ticket_id: int,
 
 def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
     """Route each ticket in a transaction of its own (after the ingest batch committed); a
-    ticket that had to wait gets one :func:`recheck` once its wait committed."""
+    ticket that had to wait gets one :func:`recheck` once its wait committed, unless no agent
+    changed since the wait was decided (the feed of agent changes says so in one query)."""
     decisions = []
     for ticket_id in ticket_ids:
         with sessions.begin() as session:
             decision = route(session, config, ticket_id)
         if decision is not None and decision.kind == "wait":
             with sessions.begin() as session:
-                decision = recheck(session, config, ticket_id) or decision
+                if not agent_cache.unchanged_since_last_read(session, config.routing,
+                                                             utcnow()):
+                    decision = recheck(session, config, ticket_id) or decision
         if decision is not None:
             decisions.append(decision)
     return decisions
@@ -85,15 +91,15 @@ def _decide(session: Session, config: WorkspaceConfig, ticket_id: int, state: st
     """Lock the ticket; if it is in ``state``, let ``decide(router, request, now)`` decide
     and write the decision back (a "wait" only with ``write_wait``)."""
     now = now or utcnow()
-    ticket = rs.lock_ticket(session, ticket_id)
+    ticket, previous = route_rows.lock_for_routing(session, ticket_id)
     if ticket is None or ticket.routing_state != state:
         return None
-    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
-    with _router(session, config, ticket.workspace_id, now) as router:
+    request = rs.request_of(ticket, config.routing, previous)
+    with _router(session, config, ticket, now) as router:
         decision = decide(router, request, now.timestamp())
     if decision.kind == "wait" and not write_wait:
         return None
-    rs.write_back(session, ticket, request, decision)
+    route_rows.write_back(session, ticket, request, decision)
     return decision
 
 
@@ -128,7 +134,7 @@ def refill(session: Session, config: WorkspaceConfig, workspace_id: int, agent_k
     decisions = router.on_capacity(agent_key, now.timestamp(), "capacity")
     for decision in decisions:  # the claim locked and loaded each of these tickets
         ticket = session.get(Ticket, int(decision.ticket))
-        rs.write_back(session, ticket, requests[decision.ticket], decision)
+        route_rows.write_back(session, ticket, requests[decision.ticket], decision)
     return decisions
 
 
@@ -136,17 +142,18 @@ def climb(session: Session, config: WorkspaceConfig, ticket_id: int,
           now: datetime | None = None) -> list[Decision]:
     """Apply the ticket's due ladder rungs (widening, parking, escalating) and try again."""
     now = now or utcnow()
-    ticket = rs.lock_ticket(session, ticket_id)
+    ticket, previous = route_rows.lock_for_routing(session, ticket_id)
     if ticket is None or ticket.routing_state != "waiting":
         return []
-    request = rs.request_of(ticket, config.routing, rs.previous_agent(session, ticket))
-    with _router(session, config, ticket.workspace_id, now) as router:
+    request = rs.request_of(ticket, config.routing, previous)
+    with _router(session, config, ticket, now) as router:
         router.resume(request, now.timestamp())
         decisions = [d for d in router.tick(now.timestamp()) if d.ticket == request.id]
     if decisions:
-        rs.write_back(session, ticket, request, decisions[-1])
+        route_rows.write_back(session, ticket, request, decisions[-1])
     else:  # nothing was due after all (a concurrent change): keep the row's timer honest
-        ticket.routing_next_at = rs.moment(rs.next_rung_at(request))
+        route_rows.set_columns(session, ticket.id,
+                               {"routing_next_at": rs.moment(next_rung_at(request))})
     return decisions
 
 

@@ -1,5 +1,5 @@
-"""The routing engine against the store: engine agents and requests built from rows, the
-atomic claim, and the engine's decisions written back to the ticket.
+"""The routing engine against the store: engine agents and requests built from rows, and the
+atomic claim (a decision's ticket itself is read and written by ``tickets.route_rows``).
 
 The claim is what makes many workers on many machines safe. It locks the ticket row (checking
 the ticket is still routable), then the agent row, recounts the agent's open assignments per
@@ -11,17 +11,18 @@ partial unique index on open assignments backs it up: one open assignment per ti
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from config.routing import Routing
 from routing.index import EPSILON
-from routing.ladder import next_rung_at
-from routing.model import Agent as EngineAgent, Decision, Policy, Request
-from store import repo
+from routing.model import Agent as EngineAgent, Policy, Request
 from store.models import Agent, Assignment, Customer, Ticket
+from tickets.agent_feed import note_written
 
 ROUTABLE = ("new", "waiting")
 
@@ -45,9 +46,14 @@ def total_units(row: Agent, policy: Policy) -> float:
     return row.total or sum(policy.weight(c) * n for c, n in row.capacity.items())
 
 
-def engine_agent(row: Agent, routing: Routing, policy: Policy, now: datetime) -> EngineAgent:
+def engine_agent(row: Agent, routing: Routing, policy: Policy, now: datetime,
+                 available: bool | None = None) -> EngineAgent:
+    """The engine's agent of a row (an ORM row or one of ``tickets.agent_feed.COLUMNS``);
+    ``available``: its calendar's state now, if the caller knows it already."""
+    if available is None:
+        available = routing.calendar(row.calendar).is_open(now)
     return EngineAgent(row.key, dict(row.skills), dict(row.capacity), total_units(row, policy),
-                       row.status, available=routing.calendar(row.calendar).is_open(now),
+                       row.status, available=available,
                        departments=frozenset(row.departments),
                        last_assigned=seconds(row.last_assigned_at) or -math.inf,
                        load={c: n for c, n in (row.load or {}).items() if n})
@@ -88,58 +94,87 @@ class StoreClaim:
     """``claim(agent_key, ticket_id) -> bool`` for :class:`routing.engine.Router`."""
 
     def __init__(self, session: Session, workspace_id: int, policy: Policy, now: datetime,
-                 skip_locked: bool = False, check_presence: bool = True, offers: bool = True):
+                 skip_locked: bool = False, check_presence: bool = True, offers: bool = True,
+                 locked=None):
         self.session, self.workspace_id, self.policy = session, workspace_id, policy
         self.now, self.skip_locked, self.check_presence = now, skip_locked, check_presence
         self.offers = offers  # False: a manual hand-over, never an offer
+        self.locked = locked  # a ticket (row) this transaction has locked already
 
     def __call__(self, agent_key: str, ticket_id: str) -> bool:
-        ticket = lock_ticket(self.session, int(ticket_id), self.skip_locked)
+        ticket = self.locked
+        if ticket is None or str(ticket.id) != ticket_id:
+            ticket = lock_ticket(self.session, int(ticket_id), self.skip_locked)
         if ticket is None or ticket.routing_state not in ROUTABLE:
             return False
         return self.take(agent_key, ticket)
 
     def take(self, agent_key: str, ticket: Ticket) -> bool:
-        """Give the (locked) ticket to the agent if the agent has room right now. A refusal
-        rolls back to a savepoint, which drops the agent's row lock: a route that goes on to
-        the next candidate holds no lock another worker could be waiting for (no deadlock)."""
-        savepoint = self.session.begin_nested()
-        if self._take(agent_key, ticket):
-            savepoint.commit()
-            return True
-        savepoint.rollback()
-        return False
-
-    def _take(self, agent_key: str, ticket: Ticket) -> bool:
-        agent = lock_agent(self.session, self.workspace_id, agent_key)
-        if agent is None or (self.check_presence and agent.status != "online"):
-            return False
-        recount(self.session, agent, self.policy)
-        if not has_room(agent, ticket.channel, self.policy):
-            return False
-        offer = self.offers and ticket.channel in self.policy.offer_channels
-        self.session.add(Assignment(
-            workspace_id=self.workspace_id, ticket_id=ticket.id, agent_id=agent.id,
-            channel=ticket.channel, units=self.policy.weight(ticket.channel),
-            started_at=self.now, accepted_at=None if offer else self.now,
-            offer_expires_at=self.now + timedelta(seconds=self.policy.offer_timeout_s)
-            if offer else None))
-        agent.load = {**agent.load, ticket.channel: agent.load.get(ticket.channel, 0) + 1}
-        agent.used += self.policy.weight(ticket.channel)
-        agent.last_assigned_at = self.now
+        """Give the (locked) ticket to the agent if the agent has room right now. On
+        PostgreSQL a refusal rolls back to a savepoint, which drops the agent's row lock: a
+        route that goes on to the next candidate holds no lock another worker could be
+        waiting for (no deadlock).
+        In plain SQL, not through the unit of work (a third of a decision's time): pending
+        changes are flushed first, and a loaded copy of the agent is expired afterwards."""
         self.session.flush()
+        conn = self.session.connection()
+        # SQLite has no row locks, and a refusal has written nothing: no savepoint needed.
+        savepoint = conn.begin_nested() if conn.dialect.name != "sqlite" else None
+        agent = self._take(conn, agent_key, ticket)
+        if savepoint is not None:
+            (savepoint.commit if agent else savepoint.rollback)()
+        if agent is None:
+            return False
+        note_written(self.session, self.workspace_id, agent_key)
+        loaded = self.session.identity_map.get(identity_key(Agent, agent.id))
+        if loaded is not None:
+            self.session.expire(loaded)
         return True
 
+    def _take(self, conn, agent_key: str, ticket: Ticket) -> Room | None:
+        row = conn.execute(LOCK_AGENT, {"workspace": self.workspace_id, "key": agent_key}).first()
+        if row is None or (self.check_presence and row.status != "online"):
+            return None
+        load = dict(conn.execute(OPEN_LOAD, {"agent": row.id}).all())
+        agent = Room(row.id, row.capacity, row.total, load,
+                     sum(self.policy.weight(c) * n for c, n in load.items()))
+        channel = ticket.channel
+        if not has_room(agent, channel, self.policy):
+            return None
+        offer = self.offers and channel in self.policy.offer_channels
+        conn.execute(INSERT_ASSIGNMENT, {
+            "workspace_id": self.workspace_id, "ticket_id": ticket.id, "agent_id": agent.id,
+            "channel": channel, "units": self.policy.weight(channel), "started_at": self.now,
+            "accepted_at": None if offer else self.now, "end_reason": "",
+            "offer_expires_at": self.now + timedelta(seconds=self.policy.offer_timeout_s)
+            if offer else None})
+        conn.execute(UPDATE_AGENT, {
+            "agent": agent.id, "new_load": {**load, channel: load.get(channel, 0) + 1},
+            "new_used": agent.used + self.policy.weight(channel), "assigned_at": self.now})
+        return agent
 
-def previous_agent(session: Session, ticket: Ticket) -> str | None:
-    """The agent who last held this ticket or another ticket of its customer, if any."""
-    if ticket.customer_id is None:
-        return None
-    return session.scalar(
-        select(Agent.key).join(Assignment, Assignment.agent_id == Agent.id)
-        .join(Ticket, Ticket.id == Assignment.ticket_id)
-        .where(Ticket.customer_id == ticket.customer_id)
-        .order_by(Assignment.started_at.desc()).limit(1))
+
+@dataclass
+class Room:
+    """What the claim needs of a locked agent row, its load counted from open assignments."""
+    id: int
+    capacity: dict
+    total: float
+    load: dict
+    used: float
+
+
+AGENTS, ASSIGNMENTS = Agent.__table__, Assignment.__table__
+LOCK_AGENT = (select(AGENTS.c.id, AGENTS.c.status, AGENTS.c.capacity, AGENTS.c.total)
+              .where(AGENTS.c.workspace_id == bindparam("workspace"),
+                     AGENTS.c.key == bindparam("key")).with_for_update())
+OPEN_LOAD = (select(ASSIGNMENTS.c.channel, func.count())
+             .where(ASSIGNMENTS.c.agent_id == bindparam("agent"),
+                    ASSIGNMENTS.c.ended_at.is_(None)).group_by(ASSIGNMENTS.c.channel))
+INSERT_ASSIGNMENT = insert(ASSIGNMENTS)
+UPDATE_AGENT = (update(AGENTS).where(AGENTS.c.id == bindparam("agent"))
+                .values(load=bindparam("new_load"), used=bindparam("new_used"),
+                        last_assigned_at=bindparam("assigned_at")))
 
 
 def customer_tags(session: Session, ticket: Ticket) -> frozenset[str]:
@@ -179,32 +214,3 @@ def kept_reason(ticket: Ticket) -> dict:
     raisers that classified it and its ladder."""
     return {k: v for k, v in (ticket.routing_reason or {}).items()
             if k in ("rules", "reasons", "ladder")}
-
-
-def write_back(session: Session, ticket: Ticket, request: Request, decision: Decision) -> None:
-    """Copy the engine's view of the ticket and the decision's explanation to the row."""
-    ticket.routing_reason = {**kept_reason(ticket), "decision": decision.kind,
-                             "agent": decision.agent, "at": moment(decision.at).isoformat(),
-                             **decision.explanation}
-    ticket.routing_step = request.step
-    ticket.routing_step_at = moment(request.step_entered)
-    ticket.queued_at = moment(request.enqueued)
-    if request.priority != ticket.priority:
-        repo.audit(session, ticket, "priority", ticket.priority, request.priority, "router")
-        ticket.priority = request.priority
-    if decision.kind == "assign":
-        if ticket.assignee != decision.agent:
-            repo.audit(session, ticket, "assignee", ticket.assignee or "", decision.agent,
-                       "router")
-        ticket.assignee, ticket.routing_state, ticket.routing_next_at = (
-            decision.agent, "assigned", None)
-    elif decision.kind == "offer":  # the assignee is named once the agent accepts
-        repo.audit(session, ticket, "offer", "", decision.agent, "router")
-        expires = moment(decision.explanation["offer_expires"])
-        ticket.routing_reason["offer_expires"] = expires.isoformat()
-        ticket.routing_state, ticket.routing_next_at = "offered", expires
-    elif decision.kind == "park":
-        ticket.routing_state, ticket.routing_next_at = "parked", None
-    else:  # wait or escalate: still in the queue
-        ticket.routing_state = "waiting"
-        ticket.routing_next_at = moment(next_rung_at(request))
