@@ -2,16 +2,16 @@
 writing transaction's id on PostgreSQL, a growing number on SQLite), indexed, so routing's
 agent cache reads the rows changed since it last looked instead of scanning every agent
 
-Revision ID: 0008_agent_changes
-Revises: 0006
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 16:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008_agent_changes'
-down_revision = '0006'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
