@@ -17,7 +17,7 @@ from sqlalchemy.orm.util import identity_key
 
 from routing.ladder import next_rung_at
 from routing.model import Decision, Request
-from store.models import Agent, Assignment, Ticket, TicketEvent, utcnow
+from store.models import Agent, Assignment, AuditEntry, Ticket, utcnow
 from tickets.route_store import kept_reason, moment
 
 TICKETS, AGENTS, ASSIGNMENTS = Ticket.__table__, Agent.__table__, Assignment.__table__
@@ -37,7 +37,7 @@ PREVIOUS_AGENT = (select(AGENTS.c.key)
                   .correlate(TICKETS).scalar_subquery())
 LOCK_FOR_ROUTING = (select(*ROUTING_COLUMNS, PREVIOUS_AGENT.label("previous"))
                     .where(TICKETS.c.id == bindparam("ticket")).with_for_update(of=TICKETS))
-AUDIT = insert(TicketEvent.__table__)
+AUDIT = insert(AuditEntry.__table__)
 
 
 def lock_for_routing(session: Session, ticket_id: int) -> tuple[Row | None, str | None]:
