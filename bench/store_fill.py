@@ -20,8 +20,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
 from bench.store_corpus import Corpus
-from store.models import (Customer, Identity, Message, Participant, Ticket, ThreadKey,
-                          TicketEvent, Workspace)
+from store.models import (AuditEntry, Customer, Identity, Message, Participant, Ticket, ThreadKey,
+                          Workspace)
 
 SLUG = "bench"
 CHUNK = 10_000            # tickets generated and written per transaction
@@ -32,7 +32,7 @@ STATUSES = (("closed", 50), ("resolved", 20), ("open", 12), ("new", 5), ("answer
             ("postponed", 4), ("spam", 2), ("deleted", 1))
 CHANNELS = (("email", 70), ("chat", 12), ("telegram", 10), ("form", 8))
 MESSAGE_COUNTS = ((1, 25), (2, 20), (3, 20), (4, 15), (5, 10), (6, 10))
-TABLES = (Workspace, Customer, Identity, Ticket, Message, ThreadKey, Participant, TicketEvent)
+TABLES = (Workspace, Customer, Identity, Ticket, Message, ThreadKey, Participant, AuditEntry)
 
 
 def pick(rng: random.Random, weighted) -> object:
@@ -62,7 +62,7 @@ class Generator:
                 Customer: customers, Identity: identities}
 
     def chunk(self, first: int, count: int) -> dict:
-        rows = {Ticket: [], Message: [], ThreadKey: [], Participant: [], TicketEvent: []}
+        rows = {Ticket: [], Message: [], ThreadKey: [], Participant: [], AuditEntry: []}
         for index in range(first, first + count):
             self.ticket(index, rows)
         return rows
@@ -88,7 +88,7 @@ class Generator:
                                       "address": customer_email(customer)})
         for kind, old, new in (("created", "", "new"), ("status", "new", status)):
             self.event_id += 1
-            rows[TicketEvent].append({"id": self.event_id, "ticket_id": ticket_id, "kind": kind,
+            rows[AuditEntry].append({"id": self.event_id, "ticket_id": ticket_id, "kind": kind,
                                       "old": old, "new": new, "actor": "system", "at": created})
 
     def message(self, index: int, position: int, channel: str, customer: int, subject: str,
