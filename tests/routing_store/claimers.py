@@ -7,11 +7,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from config.workspaces import parse_config
 from store.db import make_engine, session_factory
-from store.models import Ticket
+from store.models import Assignment, Ticket
 from tickets import agents, assign, offers, changes as ticket_changes
 from tickets.offers import OfferRefused
 from tickets.changes import ChangeRefused
@@ -93,11 +94,16 @@ class Worker:
         self.stats["blinked"] += 1
 
     def answer(self, ticket_id: int) -> None:
-        """The agent the ticket is offered to (if it is) accepts or declines."""
+        """The agent a ticket is offered to accepts or declines: ``ticket_id`` if it is
+        offered, else one of the tickets on offer now (so answers happen whenever offers
+        exist, not only when a random pick lands on one of the few)."""
         def act(session):
             ticket = session.get(Ticket, ticket_id)
             found = offers.pending_offer(session, ticket)
             if found is None:
+                ticket = self.offered_ticket(session)
+                found = ticket and offers.pending_offer(session, ticket)
+            if not found:
                 return None
             if self.rnd.random() < 0.5:
                 offers.accept(session, ticket, found[1].key)
@@ -110,3 +116,8 @@ class Worker:
             return
         self.stats["answered" if after is not None else "not_offered"] += 1
         self.react(after or [])
+
+    def offered_ticket(self, session) -> Ticket | None:
+        ids = sorted(session.scalars(select(Assignment.ticket_id).where(
+            Assignment.ended_at.is_(None), Assignment.accepted_at.is_(None))))
+        return session.get(Ticket, self.rnd.choice(ids)) if ids else None
