@@ -32,5 +32,5 @@ def test_the_banner_says_how_many_workers_run(tmp_path):
     env = {"TICKETGATE_VAR_DIR": str(tmp_path / "var"), "REDIS_URL": "redis://h:1/0"}
     _, sources = prepare_environment(env)
     text = banner(load_settings(env), sources, worker_counts({"EMAIL_WORKERS": "5"}))
-    assert "workers       email 5, form 1, chat 1, messenger 1, outbound 1 process(es)" in text
+    assert "workers       email 5, form 1, chat 1, telegram 1, outbound 1 process(es)" in text
     assert "EMAIL_WORKERS" in text
