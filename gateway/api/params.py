@@ -186,7 +186,8 @@ class TicketQuery(PageQuery):
     assignee: str = text_query("agent id")
     customer: str = text_query("email address, customer id, or kind:value of another identity",
                                CUSTOMER_PATTERN)
-    q: str = text_query("case-insensitive substring of the subject or of any message text")
+    q: str = text_query("words of the subject or of any message text, in order; a trailing * "
+                        "matches word starts (docs/api.md)")
 
 
 class TicketNumber(BaseModel):
