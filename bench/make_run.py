@@ -39,7 +39,8 @@ import redis
 from rq import Worker
 from sqlalchemy import select, text
 
-from bench.common import PROJECT_DIR, bench_env, free_port, percentile, wait_port
+from bench.common import (PROJECT_DIR, bench_env, cpu_seconds, free_port, machine_cpu_seconds,
+                          peak_rss_mb, percentile, process_tree, wait_port)
 from bench.mailgen import LATIN2_SAMPLES, SAMPLES, generate
 from bench.pipeline import latencies_ms, send_all, settled, wait_settled
 from store.db import make_engine
@@ -115,20 +116,7 @@ class Launcher:
 
     def parents(self) -> dict[int, int]:
         """Every process of the launcher's tree -> its parent."""
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                children.setdefault(parent, []).append(int(entry.name))
-        found, todo = {}, [(self.process.pid, 0)]
-        while todo:
-            pid, parent = todo.pop()
-            found[pid] = parent
-            todo += [(child, pid) for child in children.get(pid, [])]
-        return found
+        return process_tree(self.process.pid)
 
     def workers(self):
         """The RQ worker processes (not their schedulers, forks with the same command line)."""
@@ -144,12 +132,9 @@ class Launcher:
         """(pid, name) -> CPU seconds used so far, for every process of the tree."""
         found = {}
         for pid, parent in self.parents().items():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            name = _kind(pid, parent) or "other (shells, honcho)"
-            found[(pid, name)] = sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+            seconds = cpu_seconds(pid)
+            if seconds is not None:
+                found[(pid, _kind(pid, parent) or "other (shells, honcho)")] = seconds
         return found
 
     def peak_rss(self) -> list[tuple[str, float]]:
@@ -158,7 +143,7 @@ class Launcher:
         for pid, parent in self.parents().items():
             name = _kind(pid, parent)
             if name:
-                rows.append((name, _vm_hwm_mib(pid)))
+                rows.append((name, peak_rss_mb(pid)))
         return sorted(rows)
 
     def stop(self) -> None:
@@ -204,23 +189,6 @@ def _name(cmdline: bytes) -> str:
     if "gunicorn" in " ".join(args[:2]):
         return "web (gunicorn)"
     return ""
-
-
-def _vm_hwm_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
-
-
-def machine_cpu_seconds() -> float:
-    """CPU time the whole machine spent busy (all processes, all cores) since boot."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def threading_check(raws: list[bytes], database_url: str) -> tuple[int, int, int]:

@@ -36,14 +36,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
@@ -56,7 +54,10 @@ from rq import Queue, Worker
 from rq.suspension import resume, suspend
 from sqlalchemy import func, make_url, select, text
 
-from bench.common import PROJECT_DIR, bench_env, free_port, wait_port
+from bench.common import PROJECT_DIR, bench_env, free_port, process_tree, wait_port
+from bench.cpu_meter import CpuMeter, cores_busy
+from bench.netns import (APT_PACKAGES, PREFIX, Network, build_network, check_prerequisites,
+                         remove_leftovers, tear_down)
 from bench.pipeline import mails, send_all
 from config import supervision
 from gateway.ops.embedded_redis import server_binary, wait_ready
@@ -65,107 +66,13 @@ from store.migrate import upgrade
 from store.models import Message, QuarantineEntry
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PREFIX = "tgmh"               # bridge tgmh<pid>, namespaces tgmh<pid>h<i>, veths tgmh<pid>v<i>
-SUBNET = "10.213.{}"          # + pid % 256: the bridge is .1, host i is .(i + 1), a /24
-APT_PACKAGES = ("iproute2", "socat")
 MONITOR_APP = "tgbench-monitor"  # application_name of this script's own PostgreSQL sessions
-SAMPLE_INTERVAL_S = 0.5       # how often CPU counters are read from /proc
 SETTLE_POLL_S = 0.2           # how often the store is asked how many messages it has
 DRAIN_TIMEOUT_S = 900         # longest a backlog may take to be stored
 START_TIMEOUT_S = 90          # longest the workers may take to start (a busy machine is slow)
 STOP_GRACE_S = 15             # seconds a worker gets to stop before SIGKILL
 FLAT_GAIN = 0.5               # a step of N that gains less than half the ideal speed-up: flat
 SATURATED = 0.85              # a resource busier than this share of its capacity is the limit
-
-
-# ---------------------------------------------------------------- prerequisites and network
-
-def check_prerequisites(install: bool) -> None:
-    if os.geteuid() != 0:
-        sys.exit("bench.multihost makes network namespaces: run it as root")
-    missing = [tool for tool in ("ip", "socat") if shutil.which(tool) is None]
-    if missing and install:
-        subprocess.run(["apt-get", "update", "-q"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", *APT_PACKAGES], check=True)
-    elif missing:
-        sys.exit(f"missing {', '.join(missing)}: apt-get install -y {' '.join(APT_PACKAGES)} "
-                 "(or run with --install-prerequisites)")
-
-
-def ip(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
-    if check and done.returncode:
-        raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
-
-
-@dataclass(frozen=True)
-class Network:
-    """A bridge on this machine and one namespace per host, each with a veth on the bridge."""
-    tag: str
-    subnet: str
-    hosts: int
-
-    @property
-    def bridge_ip(self) -> str:
-        return f"{self.subnet}.1"
-
-    def namespace(self, i: int) -> str:
-        return f"{self.tag}h{i}"
-
-    def host_ip(self, i: int) -> str:
-        return f"{self.subnet}.{i + 1}"
-
-
-def build_network(hosts: int) -> Network:
-    pid = os.getpid()
-    net = Network(tag=f"{PREFIX}{pid}", subnet=SUBNET.format(pid % 256), hosts=hosts)
-    ip("link", "add", net.tag, "type", "bridge")
-    ip("addr", "add", f"{net.bridge_ip}/24", "dev", net.tag)
-    ip("link", "set", net.tag, "up")
-    for i in range(1, hosts + 1):
-        add_host(net, i)
-    return net
-
-
-def add_host(net: Network, i: int) -> None:
-    ns, veth = net.namespace(i), f"{net.tag}v{i}"
-    ip("netns", "add", ns)
-    ip("link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
-    ip("link", "set", veth, "master", net.tag, "up")
-    ip("-n", ns, "addr", "add", f"{net.host_ip(i)}/24", "dev", "eth0")
-    ip("-n", ns, "link", "set", "eth0", "up")
-    ip("-n", ns, "link", "set", "lo", "up")
-
-
-def tear_down(net: Network) -> None:
-    """Deleting a namespace deletes its veth pair; then the bridge."""
-    for i in range(1, net.hosts + 1):
-        ip("netns", "del", net.namespace(i), check=False)
-    ip("link", "del", net.tag, check=False)
-
-
-def remove_leftovers() -> None:
-    """Namespaces, bridges and folders of earlier runs whose process is gone (SIGKILL)."""
-    for name in ip("netns", "list").split():
-        match = re.fullmatch(rf"{PREFIX}(\d+)h\d+", name)
-        if match and not alive(int(match.group(1))):
-            ip("netns", "del", name, check=False)
-    for name in re.findall(rf"\d+: ({PREFIX}\d+)[:@]", ip("-o", "link", "show", "type", "bridge")):
-        if not alive(int(name[len(PREFIX):])):
-            ip("link", "del", name, check=False)
-    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
-        match = re.fullmatch(rf"{PREFIX}(\d+)-.*", folder.name)
-        if match and not alive(int(match.group(1))):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 # ---------------------------------------------------------------- services on the host side
@@ -239,95 +146,6 @@ def wait_suspended(conn: redis.Redis, count: int, workers: list[subprocess.Popen
         if any(w.poll() is not None for w in workers) or time.monotonic() > deadline:
             raise RuntimeError("workers did not start (their logs are in the run's folder)")
         time.sleep(0.2)
-
-
-# ---------------------------------------------------------------- CPU from /proc
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of one live process (fields 14 and 15 of /proc/<pid>/stat)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def with_descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                todo.extend(int(c) for c in children.read_text().split())
-            except OSError:
-                pass
-    return found
-
-
-def machine_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores, from the first line of /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values[:8]) - idle, sum(values[:8])
-
-
-@dataclass
-class Snapshot:
-    at: float
-    machine: tuple[int, int]
-    seen: dict[str, dict[int, float]]
-
-
-class CpuMeter:
-    """Reads the CPU of named groups of processes every SAMPLE_INTERVAL_S, keeping the last
-    value seen of every pid, so a process that ends between two snapshots still counts."""
-
-    def __init__(self, groups: dict):
-        self.groups = groups
-        self.seen: dict[str, dict[int, float]] = {name: {} for name in groups}
-        self.lock = threading.Lock()
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stopped.wait(SAMPLE_INTERVAL_S):
-            self.sample()
-
-    def sample(self) -> None:
-        for name, pids in self.groups.items():
-            for pid in pids():
-                value = cpu_seconds(pid)
-                if value is not None:
-                    with self.lock:
-                        self.seen[name][pid] = value
-
-    def snapshot(self) -> Snapshot:
-        self.sample()
-        with self.lock:
-            seen = {name: dict(values) for name, values in self.seen.items()}
-        return Snapshot(time.perf_counter(), machine_jiffies(), seen)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc):
-        self.stopped.set()
-        self.thread.join()
-
-
-def cores_busy(first: Snapshot, last: Snapshot) -> dict[str, float]:
-    """Average cores each group kept busy between two snapshots; 'machine': all of them."""
-    wall = last.at - first.at
-    busy = {name: sum(v - first.seen[name].get(pid, 0.0) for pid, v in values.items()) / wall
-            for name, values in last.seen.items()}
-    (busy0, total0), (busy1, total1) = first.machine, last.machine
-    busy["machine"] = (busy1 - busy0) / max(1, total1 - total0) * os.cpu_count()
-    return busy
 
 
 class PostgresBackends:
@@ -472,7 +290,7 @@ def run_round(bench: Bench, hosts: int, conn: redis.Redis, engine) -> Round:
     suspend(conn)
     workers = start_workers(None if bench.args.on_host else bench.net, hosts,
                             bench.args.workers_per_host, bench.worker_env(), bench.folder)
-    bench.meter_groups["workers"] = lambda: [p for w in workers for p in with_descendants(w.pid)]
+    bench.meter_groups["workers"] = lambda: [p for w in workers for p in process_tree(w.pid)]
     try:
         send_all(bench.smtp_port, bench.raws, bench.args.clients)  # the backlog, via the edge
         jobs = Queue("email", connection=conn).count
@@ -628,7 +446,7 @@ def start_services(stack: ExitStack, args, net: Network, folder: Path,
     bench = Bench(args, net, folder, raws, expected_threads(raws), redis_port, forward_port,
                   smtp_port)
     bench.meter_groups.update(redis=lambda: [redis_server.pid],
-                              forwarder=lambda: with_descendants(forwarder.pid),
+                              forwarder=lambda: process_tree(forwarder.pid),
                               bench=lambda: [os.getpid()])
     return bench
 

@@ -21,20 +21,18 @@ does not distort), their ratios (target: at least 90 %), and clean messages lost
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 import redis
 from rq import Worker
 from sqlalchemy import func, select, text
 
-from bench.common import PROJECT_DIR, bench_env, free_port, wait_port
+from bench.common import PROJECT_DIR, bench_env, cpu_seconds, free_port, wait_port
 from bench.pipeline import mails, send_all, wait_settled
 from store.db import make_engine
 from store.migrate import upgrade
@@ -82,13 +80,9 @@ def start_system(args, env: dict) -> list[subprocess.Popen]:
 
 
 def worker_cpu_s(procs: list[subprocess.Popen]) -> float:
-    """CPU seconds (user + system) the worker processes used so far: the machine's load does
-    not inflate it, unlike wall time."""
-    total = 0
-    for proc in procs[1:]:  # procs[0] is the SMTP edge
-        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total / os.sysconf("SC_CLK_TCK")
+    """CPU seconds the worker processes used so far (procs[0] is the SMTP edge): the machine's
+    load does not inflate it, unlike wall time."""
+    return sum(cpu_seconds(proc.pid) or 0.0 for proc in procs[1:])
 
 
 def one_round(args, raws: list[bytes]) -> dict:

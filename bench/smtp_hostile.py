@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
 import smtplib
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import redis
 
-from bench.common import PROJECT_DIR, bench_env, free_port, peak_rss_mb, wait_port
+from bench.common import PROJECT_DIR, bench_env, cpu_seconds, free_port, peak_rss_mb, wait_port
 from tests.integration.mails import customer_mail
 
 MESSAGES_PER_CONNECTION = 20
@@ -79,11 +78,6 @@ def loud_phase(edge_pid: int, port: int, seconds: float, hostile: int) -> tuple[
     stats = results.get(timeout=120)
     attacker.join(60)
     return normal, stats
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def reset_peak_rss(pid: int) -> None:

@@ -18,7 +18,6 @@ import argparse
 import http.client
 import json
 import multiprocessing
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 import redis
 import yaml
 
-from bench.common import PROJECT_DIR, bench_env, free_port, percentile, wait_port
+from bench.common import PROJECT_DIR, bench_env, free_port, percentile, tree_cpu_seconds, wait_port
 from gateway.edges.chat.intake import sign  # imported here: client processes fork with it loaded
 
 CHAT_SECRET = "bench-chat-secret"
@@ -128,30 +127,13 @@ def drive(port: int, channel: str, procs: int, threads: int, seconds: float) -> 
             "p99_ms": percentile(latencies, 99) * 1000, "errors": int(errors)}
 
 
-def cpu_seconds(master: int) -> float:
-    """CPU time (user + system) of a gunicorn master and its workers so far.
-
-    Less sensitive than req/s to other load on the machine: it counts only the server's work.
-    """
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if master in (pid, ppid):
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def measured(server: subprocess.Popen, args) -> dict:
     """One round against ``server``: client-side rate and latency, server-side CPU/request."""
-    before = cpu_seconds(server.pid)
+    before = tree_cpu_seconds(server.pid)
     result = drive(server.port, args.channel, args.client_procs, args.client_threads,
                    args.seconds)
     requests = result["rate"] * args.seconds
-    result["cpu_ms"] = (cpu_seconds(server.pid) - before) * 1000 / max(requests, 1)
+    result["cpu_ms"] = (tree_cpu_seconds(server.pid) - before) * 1000 / max(requests, 1)
     return result
 
 

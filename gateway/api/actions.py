@@ -3,11 +3,12 @@
 (email recipients, ``tickets.recipients``; ``If-Match``: ``gateway.api.collision``),
 ``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into, author?}.
 
-The bodies are the models below (``ReplyIn``, ``NoteIn``, ``MergeIn``), validated before the
-ticket is looked up (a reply's attachments once it is found: an unknown ticket is a 404 whatever
-they hold); as always, these endpoints ignore fields they do not know (a note refuses ``html``).
-A ticket of another workspace is a 404. A reply is stored at once (201, ``delivery.status`` queued) and its delivery enqueued on the
-``outbound`` queue after the commit; when Redis is down at that moment the message stays queued
+The bodies are the models of ``gateway.api.action_input`` (``ReplyIn``, ``NoteIn``,
+``MergeIn``), validated before the ticket is looked up (a reply's attachments once it is found:
+an unknown ticket is a 404 whatever they hold); as always, these endpoints ignore fields they do
+not know (a note refuses ``html``). A ticket of another workspace is a 404. A reply is stored
+at once (201, ``delivery.status`` queued) and its delivery enqueued on the ``outbound`` queue
+after the commit; when Redis is down at that moment the message stays queued
 and the outbound sweep enqueues it later (nothing is lost). An ``Idempotency-Key`` header makes
 a retried request return the message the first one stored.
 """
@@ -15,17 +16,18 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Annotated
 
 from flask import Blueprint, g, jsonify, request
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from config import signing
 from gateway.api import canned_reply, collision, params as wire, schemas
+from gateway.api.action_input import (NUMBER_AND_KEY, TICKET_CHANGED, ActionHeaders, AttachmentIn,
+                                      MergeIn, NoteIn, ReplyHeaders, ReplyIn)
 from gateway.api.params import TicketNumber, json_body
-from gateway.api.requests import NO_NUL, NOT_BLANK, ONE_LINE, SPACE, ApiRequest, problems
+from gateway.api.requests import problems
 from gateway.api.spec import operation, reply
 from gateway.app_runtime import runtime
 from gateway.errors import ApiError, bad_request
@@ -38,118 +40,6 @@ from tickets.wire import delivery_json, message_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("actions", __name__)
-MAX_TEXT = 100_000                    # characters of a reply or note
-MAX_ATTACHMENTS = 10
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_AUTHOR = 100
-MAX_IDEMPOTENCY_KEY = 200
-MAX_FILENAME = 255
-# Attachment names and types become MIME headers of the outbound mail: one line, no controls.
-FILENAME = f"^[^\\x00-\\x1f\\x7f/]*[^\\x00-\\x1f\\x7f/{SPACE}][^\\x00-\\x1f\\x7f/]*$"
-CONTENT_TYPE = "^[A-Za-z0-9_.+-]{1,50}/[A-Za-z0-9_.+-]{1,50}$"  # type/subtype, no parameters
-BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"  # as b64decode(validate)
-MAX_TO, MAX_CC, MAX_BCC = 10, 20, 20   # recipients an agent may name per list
-MAX_ADDRESS = 254
-# A plain addr-spec (no display name, no comments, ASCII; an IDN domain in its xn-- form): no
-# comma, quote, bracket, space or control character can reach a mail header through it.
-ADDRESS = ("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-           "@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]"
-           "(?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-ADDRESS_RULE = "a mail address such as ann@example.com (no name, no brackets)"
-AUTHOR_RULE = f"a string of at most {MAX_AUTHOR} characters, no control characters"
-Author = Annotated[str, Field(max_length=MAX_AUTHOR, pattern=ONE_LINE,
-                              description="the agent, as recorded in the audit trail")]
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)]
-Address = Annotated[str, Field(max_length=MAX_ADDRESS, pattern=ADDRESS)]
-
-
-def _fits(content: str) -> str:
-    """At most ``MAX_ATTACHMENT_BYTES`` once decoded (``content`` is canonical base64)."""
-    if len(content) // 4 * 3 - content[-2:].count("=") > MAX_ATTACHMENT_BYTES:
-        raise ValueError("too large")
-    return content
-
-
-class AttachmentIn(ApiRequest):
-    IGNORED_UNKNOWN = True
-    filename: str = Field(max_length=MAX_FILENAME, pattern=FILENAME,
-                          description="one line: no '/', no control characters (CR, LF, NUL)")
-    content_type: str = Field("application/octet-stream", pattern=CONTENT_TYPE,
-                              description="type/subtype without parameters")
-    content: Annotated[str, Field(max_length=(MAX_ATTACHMENT_BYTES + 2) // 3 * 4,
-                                  pattern=BASE64, json_schema_extra={
-                                      "contentEncoding": "base64"}), AfterValidator(_fits)]
-
-
-class NoteIn(ApiRequest):
-    """``POST /tickets/<n>/notes``; unknown fields are ignored, ``html`` is refused."""
-    IGNORED_UNKNOWN = True
-    REFUSED = frozenset({"html"})
-    MESSAGES = {"text": "required: a non-empty string",
-                "text:string_too_long": f"at most {MAX_TEXT} characters",
-                "html": "not accepted here", "author": AUTHOR_RULE}
-    text: Text
-    author: Author = ""
-
-
-class ReplyIn(NoteIn, json_schema_extra=canned_reply.ONE_OF):
-    """``POST /tickets/<n>/replies``; unknown fields are ignored; ``text`` or ``canned``."""
-    REFUSED = frozenset()
-    MESSAGES = {**NoteIn.MESSAGES, **canned_reply.MESSAGES,
-                "html": f"a string of at most {MAX_TEXT * 4} characters",
-                "attachments": f"a list of at most {MAX_ATTACHMENTS} objects",
-                "attachments[]": "must be an object {filename, content_type, content}",
-                "attachments[].filename": f"a file name of 1-{MAX_FILENAME} characters, no "
-                                          "'/', no control characters (CR, LF, NUL)",
-                "attachments[].content_type": "a MIME type such as application/pdf "
-                                              "(type/subtype, no parameters)",
-                "attachments[].content": "base64 of the file's bytes",
-                "attachments[].content:string_too_long": f"at most {MAX_ATTACHMENT_BYTES} bytes",
-                "attachments[].content:value_error": f"at most {MAX_ATTACHMENT_BYTES} bytes",
-                "to": f"a list of 1-{MAX_TO} mail addresses", "to[]": ADDRESS_RULE,
-                "cc": f"a list of at most {MAX_CC} mail addresses", "cc[]": ADDRESS_RULE,
-                "bcc": f"a list of at most {MAX_BCC} mail addresses", "bcc[]": ADDRESS_RULE}
-    html: str = Field("", max_length=MAX_TEXT * 4, pattern=NO_NUL)
-    attachments: list[AttachmentIn] | None = Field(None, max_length=MAX_ATTACHMENTS)
-    text: Text = None  # required unless ``canned`` (gateway.api.canned_reply)
-    canned: int = canned_reply.CANNED_FIELD
-    check_text_or_canned = canned_reply.text_or_canned
-    check_not_both = canned_reply.not_both
-    to: list[Address] | None = Field(None, min_length=1, max_length=MAX_TO, description=(
-        "email tickets: instead of the customer"))
-    cc: list[Address] | None = Field(None, max_length=MAX_CC, description=(
-        "email tickets: instead of reply-all's Cc (the other participants of the customer's "
-        "latest mail); [] for none"))
-    bcc: list[Address] | None = Field(None, max_length=MAX_BCC, description=(
-        "email tickets: blind copies (the envelope's only, never a header)"))
-
-
-class MergeIn(ApiRequest):
-    """``POST /tickets/<n>/merge``; unknown fields are ignored."""
-    IGNORED_UNKNOWN = True
-    MESSAGES = {"into": "must be the number of a ticket of this workspace",
-                "author": AUTHOR_RULE}
-    into: int = Field(ge=1, le=wire.MAX_TICKET_NUMBER)
-    author: Author = ""
-
-
-class ActionHeaders(ApiRequest):
-    MESSAGES = {"Idempotency-Key": f"at most {MAX_IDEMPOTENCY_KEY} characters, no control "
-                                   "characters"}
-    idempotency_key: str = Field("", alias="Idempotency-Key", max_length=MAX_IDEMPOTENCY_KEY,
-                                 pattern=ONE_LINE, description="a retried request with the "
-                                 "same key returns the first message")
-
-
-class ReplyHeaders(ActionHeaders, collision.IfMatchHeaders):
-    """A reply's headers: ``Idempotency-Key`` and ``If-Match``."""
-
-
-NUMBER_AND_KEY = dict(path=TicketNumber, headers=ActionHeaders)
-TICKET_CHANGED = reply("If-Match: the ticket changed since that ETag (`ticket_changed`, with "
-                       "what changed since)", schemas.TicketChanged)
-
-
 @bp.post("/tickets/<int:number>/replies")
 @operation("Reply through the ticket's channel: stored at once, delivered by the outbound "
            "worker; the ticket becomes answered",
@@ -179,7 +69,7 @@ def post_reply(number: int):
         number = session.get(Ticket, survivor).number
     if answer["delivery"]["status"] == "queued":
         _enqueue_delivery(rt, message_id)
-    _notify(rt, config, number, {"kind": "reply", "message_id": message_id})
+    notify_change(rt, config, number, {"kind": "reply", "message_id": message_id})
     return jsonify(answer), 201
 
 
@@ -195,7 +85,7 @@ def post_note(number: int):
         target = repo.survivor(session, ticket)
         message = agent_actions.note(session, workspace, target, draft)
         answer, number = message_body(message), target.number
-    _notify(rt, rt.config.workspace(g.workspace), number,
+    notify_change(rt, rt.config.workspace(g.workspace), number,
             {"kind": "note", "message_id": answer["id"]})
     return jsonify(answer), 201
 
@@ -220,7 +110,7 @@ def post_merge(number: int):
         with rt.sessions.begin() as session:
             decisions = assign.refill(session, config, workspace.id, freed)
         routing_events.publish(rt, config, decisions)
-    _notify(rt, rt.config.workspace(g.workspace), survivor.number,
+    notify_change(rt, rt.config.workspace(g.workspace), survivor.number,
             {"kind": "merged", "from": source.number})
     return jsonify(answer), 200
 
@@ -240,7 +130,8 @@ def _enqueue_delivery(rt, message_id: int) -> None:
         log.warning("delivery of message %s not enqueued (%s); the sweep will", message_id, exc)
 
 
-def _notify(rt, config, number: int, change: dict) -> None:
+def notify_change(rt, config, number: int, change: dict) -> None:
+    """Enqueue the webhook event of a committed change; Redis down loses only the event."""
     try:
         queue.notify_webhook(rt.redis, config, number, change)
     except RedisError as exc:

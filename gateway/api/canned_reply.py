@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from config.workspaces import WorkspaceConfig
 from gateway.api import params as wire
+from gateway.api.requests import MAX_TEXT
 from gateway.errors import ApiError, bad_request
 from store.models import Ticket
 from tickets import canned as templates
 from tickets.actions import Draft
 
-MAX_TEXT = 100_000         # characters of a reply's text (gateway.api.actions.MAX_TEXT)
 MAX_HTML = MAX_TEXT * 4
 CANNED_FIELD = Field(None, ge=1, le=wire.MAX_ROW_ID, description="id of a canned response "
                      "of the workspace, rendered for the ticket as the text (and html)")

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from config.routing import AGENT_ID
 from gateway.api import schemas
-from gateway.api.actions import _notify
+from gateway.api.actions import notify_change
 from gateway.api.agents import AgentId, agent_row, ensure_seeded
 from gateway.api.params import TicketNumber, json_body
 from gateway.api.patch import _ticket, ticket_answer
@@ -91,7 +91,7 @@ def decline(number: int):
         ticket = _ticket(session, workspace_id, number)
         after = _answered(offers.decline, session, config, ticket, agent)
         ticket_id = ticket.id
-    _notify(rt, config, number, {"kind": "offer_declined", "agent": agent})
+    notify_change(rt, config, number, {"kind": "offer_declined", "agent": agent})
     routing_events.publish(rt, config, reactions.run(rt.sessions, after))
     return ticket_answer(rt, ticket_id)
 

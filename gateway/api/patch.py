@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from config.routing import AGENT_ID
 from gateway.api import collision, params as wire, schemas
-from gateway.api.actions import TICKET_CHANGED, Author, _notify
+from gateway.api.action_input import TICKET_CHANGED, Author
+from gateway.api.actions import notify_change
 from gateway.api.agents import ensure_seeded
 from gateway.api.params import TicketNumber, json_body
 from gateway.api.requests import ONE_LINE_NOT_BLANK, ApiRequest
@@ -82,7 +83,7 @@ def patch_ticket(number: int):
         ticket_id, number = ticket.id, ticket.number
     routing_events.publish(rt, config, reactions.run(rt.sessions, done.reactions))
     if done.changes:
-        _notify(rt, config, number, {"kind": "updated", "changes": done.changes})
+        notify_change(rt, config, number, {"kind": "updated", "changes": done.changes})
     return ticket_answer(rt, ticket_id)
 
 

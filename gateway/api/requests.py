@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from gateway.errors import ApiError, bad_request
 
 MAX_FIELD_NAME = 100  # characters of an unknown field's name repeated in an error
+MAX_TEXT = 100_000    # characters of a reply's or a note's text (html: four times that)
 # Character classes shared by the request models' patterns (JSON Schema and pydantic alike).
 # Whitespace as Python's str.strip() sees it (\s of JSON Schema lacks \x1c-\x1f and \x85).
 SPACE = "\\s\\x1c-\\x1f\\x85"
