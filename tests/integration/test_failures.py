@@ -72,14 +72,7 @@ def test_worker_killed_mid_job_loses_nothing(sqlite_runtime, tmp_path):
         with smtplib.SMTP(edge.hostname, edge.port) as client:
             client.send_message(customer_mail())
     env = process_env(runtime, tmp_path)
-    blocker = sqlite3.connect(runtime.settings.database_url.removeprefix("sqlite:///"))
-    blocker.execute("BEGIN IMMEDIATE")  # the worker's transaction now waits on this lock
-    worker = start_worker(env, burst=False)
-    started = StartedJobRegistry("email", connection=runtime.redis)
-    assert wait_for(lambda: started.count == 1, timeout=20), "worker never started the job"
-    kill_group(worker)  # SIGKILL, mid-job
-    worker.wait()
-    blocker.rollback()
+    kill_worker_mid_job(runtime, env, jobs=1)
     assert stored_messages(runtime) == 0
     survivor = start_worker(env, burst=False)
     recovered = wait_for(lambda: stored_messages(runtime) == 1, timeout=RECOVERY_DEADLINE_S)
@@ -101,14 +94,7 @@ def test_worker_killed_mid_batch_of_claimed_jobs_loses_nothing(sqlite_runtime, t
     queue = Queue("email", connection=runtime.redis)
     assert queue.count == 5
     env = process_env(runtime, tmp_path)
-    blocker = sqlite3.connect(runtime.settings.database_url.removeprefix("sqlite:///"))
-    blocker.execute("BEGIN IMMEDIATE")  # the worker's transaction now waits on this lock
-    worker = start_worker(env, burst=False)
-    started = StartedJobRegistry("email", connection=runtime.redis)
-    assert wait_for(lambda: started.count == 5, timeout=20), "worker never claimed the jobs"
-    kill_group(worker)  # SIGKILL, mid-batch
-    worker.wait()
-    blocker.rollback()
+    started = kill_worker_mid_job(runtime, env, jobs=5)
     assert stored_messages(runtime) == 0 and queue.count == 0
     survivor = start_worker(env, burst=False)
     recovered = wait_for(lambda: stored_messages(runtime) == 5 and queue.count == 0
@@ -118,3 +104,17 @@ def test_worker_killed_mid_batch_of_claimed_jobs_loses_nothing(sqlite_runtime, t
     assert recovered, output.decode(errors="replace")[-3000:]
     assert stored_messages(runtime) == 5
     assert queue.failed_job_registry.count == 0
+
+
+def kill_worker_mid_job(runtime, env: dict, jobs: int) -> StartedJobRegistry:
+    """Start a worker, let it take ``jobs`` jobs into its batch, SIGKILL it before it commits
+    (its transaction waits on a lock held here), release the lock; the started registry."""
+    blocker = sqlite3.connect(runtime.settings.database_url.removeprefix("sqlite:///"))
+    blocker.execute("BEGIN IMMEDIATE")  # the worker's transaction now waits on this lock
+    worker = start_worker(env, burst=False)
+    started = StartedJobRegistry("email", connection=runtime.redis)
+    assert wait_for(lambda: started.count == jobs, timeout=20), "worker never took the jobs"
+    kill_group(worker)  # SIGKILL, mid-job
+    worker.wait()
+    blocker.rollback()
+    return started
