@@ -13,7 +13,9 @@ import argparse
 import logging
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import SimpleWorker
+from sqlalchemy import text
 
 from config.logs import configure_logging
 from config.settings import load_settings
@@ -52,22 +54,29 @@ class IngestWorker(SimpleWorker):
         it goes back to waiting up to 60 s (RQ's listen timeout) for a new subscription, and
         redis-py 8's ``stop()`` joins it without a timeout: a burst worker then lingered a
         minute after "done, quitting" (the flaky racing test). So: flag first, then
-        UNSUBSCRIBE (its reply ends the thread's read), then a bounded join.
+        UNSUBSCRIBE (its reply ends the thread's read), then a bounded join. A listener that
+        sees the flag first closes its connection itself, which ends the subscription on the
+        server: UNSUBSCRIBE is then skipped (it would open a new connection) or, if the close
+        races the write, its connection error is expected.
         """
         if not self.pubsub_thread:
             return
         self.log.info("Worker %s: unsubscribing from channel %s", self.name,
                       self.pubsub_channel_name)
         self.pubsub_thread.stop(timeout=0)
-        self.pubsub.unsubscribe()
+        if self.pubsub_thread.is_alive() and self.pubsub.connection is not None:
+            try:
+                self.pubsub.unsubscribe()
+            except (RedisConnectionError, OSError, AttributeError) as exc:
+                self.log.debug("listener closed its connection first: %s", exc)
         self.pubsub_thread.join(timeout=LISTENER_JOIN_S)
 
 
 def warm_up() -> None:
-    """Import the jobs and open the store before the first job, not during it (about 0.5 s)."""
+    """Import the jobs and connect to the store before the first job, not during it (about 0.5 s)."""
     from workers.ingest.job import runtime
-    with runtime().sessions.begin():
-        pass
+    with runtime().sessions.begin() as session:
+        session.execute(text("SELECT 1"))
 
 
 def main(argv=None) -> None:

@@ -6,6 +6,7 @@ and redis-py 8 joins that thread without a timeout, so a burst worker could ling
 """
 from __future__ import annotations
 
+import json
 import time
 
 from workers.run import LISTENER_JOIN_S, IngestWorker
@@ -44,3 +45,16 @@ def test_unsubscribe_is_bounded_when_the_listener_already_went_idle(redis_conn):
     started = time.monotonic()
     worker.unsubscribe()
     assert time.monotonic() - started < LISTENER_JOIN_S + 3
+
+
+def test_unsubscribe_after_the_listener_closed_its_connection_opens_none(redis_conn):
+    """The listener saw the stop flag first and closed its connection (which ends the
+    subscription on the server): unsubscribing must not open a new connection to send an
+    UNSUBSCRIBE nobody needs, nor fail on the closed one."""
+    worker = subscribed_worker(redis_conn)
+    worker.pubsub_thread.stop(timeout=0)
+    redis_conn.publish(worker.pubsub_channel_name, json.dumps({"command": "none"}))
+    assert wait_for(lambda: not worker.pubsub_thread.is_alive()), "listener never woke"
+    assert worker.pubsub.connection is None
+    worker.unsubscribe()
+    assert worker.pubsub.connection is None
