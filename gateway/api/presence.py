@@ -24,6 +24,7 @@ from gateway.api.spec import operation, reply
 from gateway.api.tickets import ticket_of
 from gateway.app_runtime import runtime
 from gateway.errors import ApiError
+from store import repo
 from store.models import Agent
 from tickets import presence
 
@@ -48,7 +49,7 @@ def post_presence(number: int):
     rt = runtime()
     ensure_seeded(current_app, g.workspace)
     with rt.read_sessions() as session:
-        ticket_number = ticket_of(session, number).number
+        ticket_number = _survivor_number(session, number)
         if session.scalar(select(Agent.id).where(Agent.workspace_id == _workspace_id(),
                                                  Agent.key == body.agent)) is None:
             raise ApiError(404, "agent_not_found", f"no agent {body.agent!r} in this workspace",
@@ -64,8 +65,13 @@ def post_presence(number: int):
 def get_presence(number: int):
     rt = runtime()
     with rt.read_sessions() as session:
-        ticket_number = ticket_of(session, number).number
+        ticket_number = _survivor_number(session, number)
     return _answer(rt, ticket_number)
+
+
+def _survivor_number(session, number: int) -> int:
+    """Presence of a merged ticket is its survivor's, where replies to it land."""
+    return repo.survivor(session, ticket_of(session, number)).number
 
 
 def _workspace_id() -> int:

@@ -67,6 +67,18 @@ def test_entries_expire_60_s_after_the_latest_renewal(rt, client, ticket):
     assert 0 < rt.redis.ttl(entries) <= 60 and 0 < rt.redis.ttl(states) <= 60
 
 
+def test_a_merged_tickets_presence_is_its_survivors(client, rt, ticket):
+    assert inbound(rt, first_mail(subject="Another", sender="bob@customer.test")) == "created"
+    assert post(client, {"agent": "ann", "state": "viewing"}, number=1).status_code == 200
+    assert client.post("/api/v1/tickets/1/merge", json={"into": 2},
+                       headers=auth()).status_code == 200
+    assert post(client, {"agent": "bob", "state": "typing"}, number=1).status_code == 200
+    on_survivor = client.get("/api/v1/tickets/2/presence", headers=auth()).get_json()
+    on_merged = client.get("/api/v1/tickets/1/presence", headers=auth()).get_json()
+    assert [p["agent"] for p in on_survivor["presence"]] == ["bob"]
+    assert on_merged == on_survivor
+
+
 def test_workspaces_do_not_see_each_other(client, rt, ticket):
     assert post(client, {"agent": "ann", "state": "viewing"}).status_code == 200
     assert client.get("/api/v1/tickets/1/presence", headers=auth("acme")).status_code == 404
