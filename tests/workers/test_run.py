@@ -58,3 +58,20 @@ def test_unsubscribe_after_the_listener_closed_its_connection_opens_none(redis_c
     assert worker.pubsub.connection is None
     worker.unsubscribe()
     assert worker.pubsub.connection is None
+
+
+def test_a_channel_worker_loads_the_language_model_before_its_first_job(tmp_path, monkeypatch):
+    from queues.runtime import runtime
+    from routing import language
+    from workers.run import warm_up
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/store.db")
+    monkeypatch.setenv("BLOB_DIR", str(tmp_path / "blobs"))
+    monkeypatch.setattr(language, "_identifiers", {})
+    runtime.cache_clear()
+    try:
+        warm_up("outbound")
+        assert language._identifiers == {}
+        warm_up("email")
+        assert frozenset() in language._identifiers
+    finally:
+        runtime.cache_clear()
