@@ -148,7 +148,7 @@ def check_sla(rt: Runtime, session, config: WorkspaceConfig, ticket_id: int,
     ticket = route_store.lock_ticket(session, ticket_id)
     if ticket is None or ticket.sla_check_at is None or as_utc(ticket.sla_check_at) > now:
         return False, []
-    breached = sla_clock.refresh(ticket, config.routing, now)
+    breached = sla_clock.flag_breaches(ticket, config.routing, now)
     decisions = []
     for target in breached:
         repo.audit(session, ticket, "sla_breach", "", target, "sweep")
@@ -165,11 +165,9 @@ def escalate(rt: Runtime, session, config: WorkspaceConfig, ticket: Ticket, targ
     if "raise_priority" in actions and ticket.priority != "urgent":
         higher = PRIORITIES[PRIORITY_RANK[ticket.priority] + 1]
         repo.audit(session, ticket, "priority", ticket.priority, higher, "sweep")
-        ticket.priority = higher
-        # One rule for every priority change (PATCH too): due times follow the new targets.
-        for newly in sla_clock.refresh(ticket, config.routing, now):
-            repo.audit(session, ticket, "sla_breach", "", newly, "sweep")
-            metrics.incr(rt.redis, "sla_breaches", newly)
+        # The rule of every priority change (tickets.sla_clock.reprioritize): a target the
+        # new priority has already missed is flagged by the next pass, like any breach.
+        sla_clock.reprioritize(ticket, higher, config.routing, now)
     if ("reroute" in actions and target == "first_response" and ticket.assignee
             and ticket.routing_state == "assigned"):
         ticket.excluded = list(dict.fromkeys([*(ticket.excluded or []), ticket.assignee]))

@@ -78,4 +78,4 @@ def _raise(ctx, item: RuleInput) -> None:
     priority, _reasons = raise_priority(routing.priority, item, ticket.priority)
     if priority != ticket.priority:
         repo.audit(ctx.session, ticket, "priority", ticket.priority, priority, "rules")
-        ticket.priority = priority
+        sla_clock.reprioritize(ticket, priority, routing, item.at)
