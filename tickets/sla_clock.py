@@ -13,8 +13,8 @@ whatever a later change does to its due time. Every other change (a customer mes
 a status or priority change) recomputes the due times and leaves a passed one to the sweep's
 next pass, so a breach is handled the same way whoever moved the clock.
 
-A priority change (``reprioritize``: a PATCH, a customer message that raises it, the sweep's
-``raise_priority``) follows one rule: the due times are those of the new priority's targets,
+A priority change (``reprioritize``: a PATCH, a customer message that raises it, a ladder's
+``escalate`` rung, the sweep's ``raise_priority``) follows one rule: the due times are those of the new priority's targets,
 counted from the clock's start as always (creation for first response and resolution, the
 customer's unanswered message for next response), the time postponed still added back.
 

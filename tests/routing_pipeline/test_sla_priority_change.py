@@ -2,23 +2,26 @@
 the sweep's ``raise_priority`` on a breach), on SQLite and PostgreSQL: the due times are the new
 priority's targets counted from the ticket's creation, the time postponed still added; a breach
 is flagged by the sweep alone (audited, escalated), once per target, however often the priority
-moves its due time afterwards."""
+moves its due time afterwards. A ladder's ``escalate`` rung follows the same rule."""
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from config.workspaces import parse_config
+from routing.calendar import as_utc
 from store.models import AuditEntry, Ticket
 from tests.conftest import TEST_CONFIG
 from tests.gateway.apifactory import add_ticket, auth, get
 from tests.gateway.test_api_reports import MONDAY, Clock
+from tests.workers.events import mail_event
 from tickets import sla_clock
 from tickets.wire import iso
 from workers.assignment import sweep
+from workers.ingest.job import store_event
 
 ALL_DAY = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 PAUSE = timedelta(minutes=10)  # every ticket here is postponed from minute 5 to minute 15
@@ -143,3 +146,30 @@ def test_a_target_a_raise_has_missed_is_flagged_and_escalated_by_the_next_pass(
                                                     ("", "resolution", "sweep")]
     assert trail(runtime, number, "priority") == [("medium", "high", "sweep"),
                                                   ("high", "urgent", "sweep")]
+
+
+def test_a_priority_a_ladder_escalates_moves_the_due_times_as_well(runtime):
+    data = copy.deepcopy(TEST_CONFIG)
+    data["workspaces"][0]["routing"] = {
+        "calendars": {"always": {"timezone": "UTC", "hours": ALL_DAY}},
+        "agents": [{"id": "ann", "skills": {}, "capacity": {"email": 1}, "status": "offline"}],
+        "rules": [{"name": "exports", "match": {"subject": "Export"}, "then": {"ladder": "up"}}],
+        "ladders": {"up": [{"action": "escalate", "after_s": 60}]},
+        "sla": {"default": {"calendar": "always",
+                            "medium": {"first_response": "30m", "resolution": "3d"},
+                            "high": {"first_response": "20m", "resolution": "1d"}}}}
+    runtime.config = parse_config(data)
+    store_event(runtime, runtime.config.workspace("demo"),
+                mail_event("a@x", subject="Export", text="The export of my orders fails."))
+    waiting = stored(runtime, 1)
+    assert (waiting.routing_state, waiting.priority) == ("waiting", "medium")
+    created = waiting.created_at.replace(tzinfo=timezone.utc)
+
+    now = datetime.now(timezone.utc) + timedelta(minutes=2)  # before the SLA's own check
+    assert as_utc(waiting.sla_check_at) > now
+    assert sweep.sweep(runtime, now=now)["climbed"] == 1
+    raised = stored(runtime, 1)
+    assert raised.priority == "high"
+    assert raised.sla["resolution_due"] == iso(created + timedelta(days=1))
+    assert raised.sla["first_response_due"] == iso(created + timedelta(minutes=20))
+    assert trail(runtime, 1, "priority") == [("medium", "high", "router")]

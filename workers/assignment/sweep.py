@@ -67,7 +67,7 @@ def sweep_workspace(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
         done["climbed"] = _each(rt, config, _ids(rt, workspace_id,
                                                  Ticket.routing_state == "waiting",
                                                  Ticket.routing_next_at <= now),
-                                lambda s, t: _decided(assign.climb(s, config, t, now)))
+                                lambda s, t: climb(s, config, t, now))
         done["offers_expired"] = expire_offers(rt, config, workspace_id, now)
         done["refilled"] = refill_all(rt, config, workspace_id, now)
     done["breaches"] = _each(rt, config, _ids(rt, workspace_id, Ticket.sla_check_at <= now),
@@ -84,6 +84,16 @@ def sweep_workspace(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
                                                column <= cutoff),
                               lambda s, t, new=new: finish(s, config, t, new, cutoff, now))
     return done
+
+
+def climb(session, config: WorkspaceConfig, ticket_id: int, now: datetime) -> Outcome:
+    """Apply the ticket's due ladder rungs; an ``escalate`` rung's raised priority moves the
+    SLA due times as every priority change does (``tickets.sla_clock.reprioritize``)."""
+    decisions = assign.climb(session, config, ticket_id, now)
+    if any(d.kind == "escalate" for d in decisions):
+        ticket = session.get(Ticket, ticket_id)  # the row as the climb wrote it
+        sla_clock.reprioritize(ticket, ticket.priority, config.routing, now)
+    return _decided(decisions)
 
 
 def _decided(decisions) -> Outcome:
