@@ -14,9 +14,10 @@ a status or priority change) recomputes the due times and leaves a passed one to
 next pass, so a breach is handled the same way whoever moved the clock.
 
 A priority change (``reprioritize``: a PATCH, a customer message that raises it, a ladder's
-``escalate`` rung, the sweep's ``raise_priority``) follows one rule: the due times are those of the new priority's targets,
-counted from the clock's start as always (creation for first response and resolution, the
-customer's unanswered message for next response), the time postponed still added back.
+``escalate`` rung, the sweep's ``raise_priority``) follows one rule: the due times are those of
+the new priority's targets, counted from the clock's start as always (creation for first
+response and resolution, the customer's unanswered message for next response), the time
+postponed still added back.
 
 The first reply and each resolution are also counted for the service-time histograms
 (``tickets.service_times``).

@@ -1,4 +1,4 @@
-"""The pipeline's rules step (PRODUCT.md section 6: ... lifecycle -> rules -> route -> store).
+"""The pipeline's rules step (docs/routing.md; ... lifecycle -> rules -> route -> store).
 
 A new ticket gets what the workspace's rules and priority raisers say (required and preferred
 skills, priority, tags, department, status, ladder, SLA policy) plus its detected language, and
