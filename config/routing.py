@@ -1,4 +1,4 @@
-"""The ``routing`` block of a workspace (PRODUCT.md sections 6-7): agents, rules, priority
+"""The ``routing`` block of a workspace (docs/routing.md): agents, rules, priority
 raisers, language detection, calendars, SLA policies, relaxation ladders, automation.
 
     routing:

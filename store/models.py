@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models of the core store (PRODUCT.md section 8).
+"""SQLAlchemy 2 models of the core store (docs/architecture.md).
 
 Uniqueness is how exactly-once is enforced: a message is unique per workspace + dedupe key, a
 thread key per workspace + key, a ticket number per workspace.
@@ -157,7 +157,7 @@ def _transaction_id(_element, _compiler, **_kw) -> str:
 
 
 class Agent(Base):
-    """An agent of a workspace (PRODUCT.md section 7). ``key`` is the id the API shows.
+    """An agent of a workspace (docs/routing.md). ``key`` is the id the API shows.
 
     ``load`` (tickets per channel) and ``used`` (weighted units) are recomputed from the active
     assignments while the row is locked, so they never drift from the truth. ``version`` is a

@@ -1,4 +1,4 @@
-"""What agents do to a ticket (PRODUCT.md section 9): reply, add a note, merge.
+"""What agents do to a ticket (docs/api.md, docs/outbound.md): reply, add a note, merge.
 
 Store side only, inside the caller's transaction; the API validates input first, and enqueues
 the delivery of a reply after the commit (``queues.outbound``). A reply is stored at once

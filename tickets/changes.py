@@ -14,7 +14,8 @@ and the routing reactions to run after the commit (``tickets.reactions``):
   manager may hand work to an agent who is away); a full agent refuses (``agent_full``). A
   finished ticket only records the name: it holds no capacity.
 - assignee ``None``: the assignment ends and the ticket goes back to routing (routing on).
-- priority: recorded; a waiting ticket keeps its place in the priority-ordered queue.
+- priority: recorded; the SLA due times follow the new priority (``tickets.sla_clock.
+  reprioritize``); a waiting ticket keeps its place in the priority-ordered queue.
 
 :class:`ChangeRefused` leaves the session half changed: the caller rolls back.
 """
@@ -174,8 +175,7 @@ def change_priority(session: Session, config: WorkspaceConfig, ticket: Ticket, p
         return
     repo.audit(session, ticket, "priority", ticket.priority, priority, actor)
     done.record("priority", ticket.priority, priority)
-    ticket.priority = priority
-    sla_clock.refresh(ticket, config.routing, now)  # targets depend on the priority
+    sla_clock.reprioritize(ticket, priority, config.routing, now)  # due times follow it
 
 
 def change_tags(session: Session, ticket: Ticket, tags: list[str], actor: str,

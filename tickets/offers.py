@@ -1,4 +1,4 @@
-"""Offer-and-accept (PRODUCT.md section 7): on the channels in ``policy.offer_channels`` (chat
+"""Offer-and-accept (docs/routing.md): on the channels in ``policy.offer_channels`` (chat
 and Telegram, when a workspace turns it on) the router *offers* a ticket to the best agent,
 who accepts or declines within ``policy.offer_timeout_s``.
 

@@ -1,4 +1,4 @@
-"""The summary report (PRODUCT.md section 9, ``GET /api/v1/reports/summary``).
+"""The summary report (docs/api.md, ``GET /api/v1/reports/summary``).
 
 A report reads only the ticket rows: everything it counts is kept on them as it happens
 (``tickets.sla_clock`` stamps the seconds to the first agent reply and to the last resolution,

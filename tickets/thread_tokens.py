@@ -1,4 +1,4 @@
-"""Threading rules by signed tokens (PRODUCT.md section 6), for ``tickets.threads.find_ticket``.
+"""Threading rules by signed tokens (docs/threading.md), for ``tickets.threads.find_ticket``.
 
 Our outbound mail carries a token signed for its ticket (``channels.tokens``) in three places:
 the reply address ``support+<token>@``, our Message-ID ``<tg.<token>.…@>``, and a hidden body

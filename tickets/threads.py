@@ -1,4 +1,4 @@
-"""Threading: which existing ticket an inbound event belongs to (PRODUCT.md section 6).
+"""Threading: which existing ticket an inbound event belongs to (docs/threading.md).
 
 First match wins: the signed reply address ``support+<token>@`` -> In-Reply-To / References
 against stored Message-IDs (strong keys always match; keys we only saw referenced match only a

@@ -1,4 +1,4 @@
-"""The wire format of the REST API (PRODUCT.md section 9): Ticket, Message, quarantine Entry.
+"""The wire format of the REST API (docs/api.md): Ticket, Message, quarantine Entry.
 
 Field names here are a stable contract. ``load_relations`` fetches what a page of tickets refers
 to (customers, their identities, numbers of merged/follow-up tickets) in three queries however

@@ -2,7 +2,7 @@
 
 Mail clients prefix replies and forwards in the user's language ("AW:", "回复：", "Re[2]:"),
 sometimes stacked ("RE: AW: Fwd:"). ``normalize`` strips them so two subjects of one thread
-compare equal. The ticket token is *stable* (PRODUCT.md): ``[#12]``, or ``[ACME#12]`` when a
+compare equal. The ticket token is *stable* (docs/threading.md): ``[#12]``, or ``[ACME#12]`` when a
 workspace configures the prefix ``ACME``.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Agent actions of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
+"""Agent actions of the REST API (docs/api.md), under /api/v1 (``gateway.api.root``):
 ``POST /tickets/<n>/replies`` {text | canned, html?, attachments?, author?, to?, cc?, bcc?}
 (email recipients, ``tickets.recipients``; ``If-Match``: ``gateway.api.collision``),
 ``POST /tickets/<n>/notes`` {text, author?}, ``POST /tickets/<n>/merge`` {into, author?}.

@@ -1,4 +1,4 @@
-"""Agents of the REST API (PRODUCT.md sections 7 and 9), under /api/v1 (``gateway.api.root``):
+"""Agents of the REST API (docs/api.md, docs/routing.md), under /api/v1 (``gateway.api.root``):
 ``GET /agents`` -> ``{"agents": [Agent]}``, ``GET /agents/<id>``, ``PUT /agents/<id>`` (201
 created, 200 replaced).
 

@@ -1,4 +1,4 @@
-"""Customers of the REST API (PRODUCT.md sections 6 and 9), under /api/v1 (``gateway.api.root``):
+"""Customers of the REST API (docs/api.md), under /api/v1 (``gateway.api.root``):
 ``GET /customers?q=&tag=&limit=&cursor=`` -> ``{"customers": [Customer], "next_cursor"}``,
 ``GET /customers/<id>`` and ``PATCH /customers/<id>`` (``tags``, the new list, and ``name``).
 

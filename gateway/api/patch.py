@@ -1,6 +1,6 @@
-"""``PATCH /api/v1/tickets/<number>`` (PRODUCT.md section 9, under ``gateway.api.root``): change status, priority,
-assignee (an agent id, or null) and tags (the new list), optionally naming the ``author``
-recorded in the audit trail (default ``api``).
+"""``PATCH /api/v1/tickets/<number>`` (docs/api.md, under ``gateway.api.root``): change status,
+priority, assignee (an agent id, or null) and tags (the new list), optionally naming the
+``author`` recorded in the audit trail (default ``api``).
 
 Validation comes first: an unknown field is a 400 naming it, a bad value a 400 naming its
 field, an empty patch a 400. The change itself is ``tickets.changes.patch_ticket``

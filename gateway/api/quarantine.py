@@ -1,4 +1,4 @@
-"""The quarantine of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
+"""The quarantine of the REST API (docs/api.md), under /api/v1 (``gateway.api.root``):
 ``GET /quarantine`` lists the key's workspace's entries, newest first (keyset-paginated like
 the tickets), ``POST /quarantine/<id>/replay`` puts an entry's stored envelope back on its
 channel queue (202 with the entry; 409 ``not_replayable`` when its channel has no queue).

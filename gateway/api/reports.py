@@ -1,4 +1,4 @@
-"""Reports of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
+"""Reports of the REST API (docs/api.md), under /api/v1 (``gateway.api.root``):
 ``GET /reports/summary`` answers the key's workspace's summary report (``tickets.reports``) as
 JSON, or as CSV when the client accepts ``text/csv`` rather than JSON.
 

@@ -142,11 +142,13 @@ class Entry(BaseModel):
 
 class AuditEvent(BaseModel):
     id: int
-    kind: str = Field(description="status, priority, assignee, tags, offer, sla_breach, "
-                                  "merged_into, merged_from, follow_up, message_edited, rules, ...")
+    kind: str = Field(description="created, threaded, status, priority, assignee, tags, offer, "
+                                  "sla_breach, merged_into, merged_from, follow_up, "
+                                  "message_edited (docs/api.md)")
     old: str
     new: str
-    actor: str = Field(description="the agent or API key, `router`, `sweep` or `system`")
+    actor: str = Field(description="the PATCH's or reply's `author`, `rules`, `router`, "
+                                   "`sweep` or `system`")
     at: Time
 
 

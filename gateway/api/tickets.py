@@ -1,5 +1,5 @@
-"""Tickets of the REST API (PRODUCT.md section 9), under /api/v1 (``gateway.api.root``):
-the list, one ticket with its messages, its audit trail.
+"""Tickets of the REST API (docs/api.md), under /api/v1 (``gateway.api.root``): the list, one
+ticket with its messages (its audit trail: ``gateway.api.ticket_events``).
 
 The key's workspace (``g.workspace``, set by the root blueprint) is the only one seen: a ticket of
 another workspace is a plain 404. Lists are keyset-paginated by id, newest first, with an opaque
@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api import collision, params as wire, schemas
-from gateway.api.params import PageQuery, TicketNumber, TicketQuery
+from gateway.api.params import TicketNumber, TicketQuery
 from gateway.api.spec import operation, reply
 from gateway.app_runtime import runtime
 from gateway.errors import ApiError
 from store import search
-from store.models import AuditEntry, Identity, Message, Ticket, Workspace
-from tickets.wire import audit_json, load_relations, message_json, ticket_json
+from store.models import Identity, Message, Ticket, Workspace
+from tickets.wire import load_relations, message_json, ticket_json
 
 bp = Blueprint("tickets", __name__)
 HIDDEN_STATUS = "deleted"                    # left out of lists unless asked for by status
@@ -113,18 +113,3 @@ def get_ticket(number: int):
         body["messages"] = [message_json(m) for m in messages]
         return jsonify(body), 200, collision.etag_of(session, ticket)
 
-
-@bp.get("/tickets/<int:number>/events")
-@operation("The ticket's audit trail (every status, assignee, priority, tag, routing and SLA "
-           "change), oldest first", {200: reply("A page", schemas.EventPage)},
-           path=TicketNumber, query=PageQuery, errors=(400, 401, 404, 503))
-def list_ticket_events(number: int):
-    """The ticket's audit trail, oldest first: who changed what and when."""
-    p = wire.entry_list(request.args, wire.EVENT_CURSOR)
-    with runtime().read_sessions() as session:
-        query = select(AuditEntry).where(AuditEntry.ticket_id == ticket_of(session, number).id)
-        if p.after is not None:
-            query = query.where(AuditEntry.id > p.after)
-        rows = list(session.scalars(query.order_by(AuditEntry.id).limit(p.limit + 1)))
-        page, next_cursor = wire.page(rows, p.limit, wire.EVENT_CURSOR)
-        return jsonify({"events": [audit_json(e) for e in page], "next_cursor": next_cursor})

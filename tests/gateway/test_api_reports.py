@@ -120,7 +120,7 @@ def timeline(runtime, client, clock) -> dict[str, int]:
         from tickets import sla_clock
         ws = repo.workspace_row(session, "demo")
         ticket = repo.ticket_by_number(session, ws.id, numbers["waiting"])
-        sla_clock.refresh(ticket, runtime.config.workspace("demo").routing, clock.now)
+        sla_clock.flag_breaches(ticket, runtime.config.workspace("demo").routing, clock.now)
     return numbers
 
 

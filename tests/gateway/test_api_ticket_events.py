@@ -3,6 +3,7 @@ cursor-paginated; and the ticket list filtered by the channel a ticket reports (
 also reached as ``messenger``, its queue's former name)."""
 from __future__ import annotations
 
+from store import repo
 from tests.gateway.apifactory import add_entry, add_ticket, auth, get
 
 
@@ -57,6 +58,50 @@ def test_a_cursor_of_another_list_is_refused(client, runtime):
     response = get(client, f"/api/v1/tickets/{number}/events?cursor={cursor}")
     assert response.status_code == 400
     assert list(response.get_json()["error"]["fields"]) == ["cursor"]
+
+
+def test_a_walk_through_the_pages_sees_every_event_once_even_while_new_ones_come(client, runtime):
+    with runtime.sessions.begin() as session:
+        ticket = add_ticket(session, status="open")
+        for n in range(7):
+            repo.audit(session, ticket, "tags", str(n), str(n + 1), "alice")
+        number, ticket_id = ticket.number, ticket.id
+    seen, cursor = [], ""
+    while True:
+        body = get(client, f"/api/v1/tickets/{number}/events?limit=3&cursor={cursor}").get_json()
+        seen += [e["new"] for e in body["events"]]
+        if len(seen) == 3:  # an entry written between two pages comes on a later one
+            with runtime.sessions.begin() as session:
+                repo.audit(session, session.get(type(ticket), ticket_id), "tags", "7", "8", "bob")
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [str(n) for n in range(1, 9)]
+
+
+def test_events_need_the_workspace_key(client, runtime):
+    with runtime.sessions.begin() as session:
+        number = add_ticket(session).number
+    assert client.get(f"/api/v1/tickets/{number}/events").status_code == 401
+    wrong = {"Authorization": "Bearer not-a-key"}
+    assert client.get(f"/api/v1/tickets/{number}/events", headers=wrong).status_code == 401
+
+
+def test_a_bad_limit_or_cursor_is_a_400_naming_it(client, runtime):
+    with runtime.sessions.begin() as session:
+        number = add_ticket(session).number
+    for query, field in (("limit=0", "limit"), ("limit=201", "limit"), ("limit=x", "limit"),
+                         ("cursor=bm90LWEtY3Vyc29y", "cursor"), ("cursor=%00", "cursor")):
+        response = get(client, f"/api/v1/tickets/{number}/events?{query}")
+        assert response.status_code == 400, query
+        assert list(response.get_json()["error"]["fields"]) == [field], query
+
+
+def test_the_audit_trail_is_in_the_openapi_document(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    operation = document["paths"]["/api/v1/tickets/{number}/events"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"number", "limit", "cursor"}
+    assert {"200", "400", "401", "404"} <= set(operation["responses"])
 
 
 def test_telegram_tickets_are_listed_by_the_channel_they_report(client, runtime):

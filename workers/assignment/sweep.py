@@ -67,7 +67,7 @@ def sweep_workspace(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
         done["climbed"] = _each(rt, config, _ids(rt, workspace_id,
                                                  Ticket.routing_state == "waiting",
                                                  Ticket.routing_next_at <= now),
-                                lambda s, t: _decided(assign.climb(s, config, t, now)))
+                                lambda s, t: climb(s, config, t, now))
         done["offers_expired"] = expire_offers(rt, config, workspace_id, now)
         done["refilled"] = refill_all(rt, config, workspace_id, now)
     done["breaches"] = _each(rt, config, _ids(rt, workspace_id, Ticket.sla_check_at <= now),
@@ -84,6 +84,16 @@ def sweep_workspace(rt: Runtime, config: WorkspaceConfig, workspace_id: int,
                                                column <= cutoff),
                               lambda s, t, new=new: finish(s, config, t, new, cutoff, now))
     return done
+
+
+def climb(session, config: WorkspaceConfig, ticket_id: int, now: datetime) -> Outcome:
+    """Apply the ticket's due ladder rungs; an ``escalate`` rung's raised priority moves the
+    SLA due times as every priority change does (``tickets.sla_clock.reprioritize``)."""
+    decisions = assign.climb(session, config, ticket_id, now)
+    if any(d.kind == "escalate" for d in decisions):
+        ticket = session.get(Ticket, ticket_id)  # the row as the climb wrote it
+        sla_clock.reprioritize(ticket, ticket.priority, config.routing, now)
+    return _decided(decisions)
 
 
 def _decided(decisions) -> Outcome:
@@ -148,7 +158,7 @@ def check_sla(rt: Runtime, session, config: WorkspaceConfig, ticket_id: int,
     ticket = route_store.lock_ticket(session, ticket_id)
     if ticket is None or ticket.sla_check_at is None or as_utc(ticket.sla_check_at) > now:
         return False, []
-    breached = sla_clock.refresh(ticket, config.routing, now)
+    breached = sla_clock.flag_breaches(ticket, config.routing, now)
     decisions = []
     for target in breached:
         repo.audit(session, ticket, "sla_breach", "", target, "sweep")
@@ -165,11 +175,9 @@ def escalate(rt: Runtime, session, config: WorkspaceConfig, ticket: Ticket, targ
     if "raise_priority" in actions and ticket.priority != "urgent":
         higher = PRIORITIES[PRIORITY_RANK[ticket.priority] + 1]
         repo.audit(session, ticket, "priority", ticket.priority, higher, "sweep")
-        ticket.priority = higher
-        # One rule for every priority change (PATCH too): due times follow the new targets.
-        for newly in sla_clock.refresh(ticket, config.routing, now):
-            repo.audit(session, ticket, "sla_breach", "", newly, "sweep")
-            metrics.incr(rt.redis, "sla_breaches", newly)
+        # The rule of every priority change (tickets.sla_clock.reprioritize): a target the
+        # new priority has already missed is flagged by the next pass, like any breach.
+        sla_clock.reprioritize(ticket, higher, config.routing, now)
     if ("reroute" in actions and target == "first_response" and ticket.assignee
             and ticket.routing_state == "assigned"):
         ticket.excluded = list(dict.fromkeys([*(ticket.excluded or []), ticket.assignee]))

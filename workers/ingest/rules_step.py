@@ -1,4 +1,4 @@
-"""The pipeline's rules step (PRODUCT.md section 6: ... lifecycle -> rules -> route -> store).
+"""The pipeline's rules step (docs/routing.md; ... lifecycle -> rules -> route -> store).
 
 A new ticket gets what the workspace's rules and priority raisers say (required and preferred
 skills, priority, tags, department, status, ladder, SLA policy) plus its detected language, and
@@ -78,4 +78,4 @@ def _raise(ctx, item: RuleInput) -> None:
     priority, _reasons = raise_priority(routing.priority, item, ticket.priority)
     if priority != ticket.priority:
         repo.audit(ctx.session, ticket, "priority", ticket.priority, priority, "rules")
-        ticket.priority = priority
+        sla_clock.reprioritize(ticket, priority, routing, item.at)
