@@ -1,0 +1,113 @@
+"""What one ticket adds to a report's row, and a row's running total from rollup blocks, ticket
+rows and log rows (``tickets.report_rollup``).
+
+:func:`figures` is the per-ticket definition the module docstring of ``tickets.reports``
+states (a ticket row, or a ``report_log`` row: same column names). A :class:`Tally` counts
+exactly and keeps the seconds of one hours mode as exact sums and bucket histograms
+(``tickets.report_buckets``), so its percentiles are estimates within the buckets' precision.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+
+from routing.calendar import as_utc
+from tickets import report_buckets
+
+RESOLVED = ("resolved", "closed")
+ACTIVE_NOT = ("resolved", "closed", "spam", "deleted")  # store.models.FINISHED
+COUNTS = ("created", "resolved", "reopened", "backlog", "met", "breached")
+SECONDS = {"calendar": ("first_response_s", "resolution_s"),
+           "business": ("first_response_bs", "resolution_bs")}
+PERCENTILES = (0.5, 0.9)
+
+
+def figures(row) -> tuple[tuple[int, ...], dict[str, float | None]]:
+    """The ticket's counts (in ``COUNTS`` order) and its seconds by column name (None: not
+    counted: no reply yet, or not resolved now)."""
+    resolved = row.status in RESOLVED
+    breached = row.sla_breached
+    counts = (1, int(resolved), int((row.reopen_count or 0) > 0),
+              int(row.status not in ACTIVE_NOT), int(resolved and breached is False),
+              int(breached is True))
+    seconds = {"first_response_s": row.first_response_s,
+               "first_response_bs": row.first_response_bs,
+               "resolution_s": row.resolution_s if resolved else None,
+               "resolution_bs": row.resolution_bs if resolved else None}
+    return counts, seconds
+
+
+def group_keys(row, query) -> list[str]:
+    """The groups of ``query.group_by`` a ticket row (or log row) counts in."""
+    by = query.group_by
+    if by in ("day", "week"):
+        local = as_utc(row.created_at).astimezone(query.tz).date()
+        if by == "week":
+            local -= timedelta(days=local.weekday())  # ISO weeks start on Monday
+        return [local.isoformat()]
+    if by == "tag":
+        return list(dict.fromkeys(row.tags or [])) or [""]
+    return [{"channel": row.channel, "priority": row.priority,
+             "agent": row.assignee}[by] or ""]
+
+
+def stats(count, p50, p90, mean) -> dict:
+    """A row's ``first_response`` or ``resolution`` object, seconds to the millisecond."""
+    return {"count": count, "p50_s": _seconds(p50), "p90_s": _seconds(p90),
+            "mean_s": _seconds(mean)}
+
+
+def _seconds(value) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
+def block_columns(hours: str) -> tuple[str, ...]:
+    """The ``report_blocks`` columns a report in ``hours`` reads."""
+    b = "b" if hours == "business" else ""
+    return (*COUNTS, f"first_{b}sum", f"resolution_{b}sum", f"first_{b}hist",
+            f"resolution_{b}hist")
+
+
+@dataclass
+class Tally:
+    counts: list[int] = field(default_factory=lambda: [0] * len(COUNTS))
+    sums: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    histograms: list[np.ndarray] = field(
+        default_factory=lambda: [report_buckets.empty(), report_buckets.empty()])
+
+    def add_ticket(self, row, hours: str, sign: int = 1) -> None:
+        """A ticket row (or a log row, with its sign)."""
+        counts, seconds = figures(row)
+        for i, count in enumerate(counts):
+            self.counts[i] += sign * count
+        for i, column in enumerate(SECONDS[hours]):
+            if seconds[column] is not None:
+                self.sums[i] += sign * seconds[column]
+                self.histograms[i][report_buckets.bucket(seconds[column])] += sign
+
+    def add_block(self, values) -> None:
+        """A block's values in ``block_columns`` order."""
+        for i in range(len(COUNTS)):
+            self.counts[i] += values[i]
+        first_sum, resolution_sum, first_hist, resolution_hist = values[len(COUNTS):]
+        self.sums[0] += first_sum
+        self.sums[1] += resolution_sum
+        report_buckets.add_into(self.histograms[0], first_hist)
+        report_buckets.add_into(self.histograms[1], resolution_hist)
+
+    def as_row(self, group: str) -> dict:
+        created, resolved, reopened, backlog, met, breached = self.counts
+        first, resolution = (self._stats(i) for i in (0, 1))
+        return {"group": group, "created": created, "resolved": resolved, "reopened": reopened,
+                "backlog": backlog, "first_response": first, "resolution": resolution,
+                "sla": {"met": met, "breached": breached}}
+
+    def _stats(self, i: int) -> dict:
+        histogram = self.histograms[i]
+        count = int(histogram.sum())
+        if count <= 0:
+            return stats(0, None, None, None)
+        p50, p90 = (report_buckets.percentile(histogram, f) for f in PERCENTILES)
+        return stats(count, p50, p90, self.sums[i] / count)
