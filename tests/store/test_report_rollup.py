@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from store import repo
 from store.db import make_engine, session_factory
 from store.migrate import ALEMBIC_INI
-from store.models import ReportLog, Ticket
+from store.models import AuditEntry, ReportLog, Ticket
 from tickets import report_fold, report_rollup, reports
 from tickets.reports import GROUPS, HOURS, SummaryQuery
 
@@ -92,6 +92,7 @@ def live(sessions, rng: random.Random, count: int = 240, rounds: int = 3) -> Non
         for ticket in session.scalars(select(Ticket).where(
                 Ticket.id.in_([t.id for t in made[:count // 10]]))):
             if ticket.id not in targets:
+                session.execute(delete(AuditEntry).where(AuditEntry.ticket_id == ticket.id))
                 session.delete(ticket)
 
 
