@@ -49,31 +49,38 @@ def decode(blob: bytes | None) -> dict[int, int]:
     return dict(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist()))
 
 
-def add_into(histogram: np.ndarray, blob: bytes | None) -> None:
-    """Add the bytes' counts into a histogram array."""
-    if blob:
-        pairs = np.frombuffer(blob, dtype=PAIR).reshape(-1, 2)
-        histogram[pairs[:, 0]] += pairs[:, 1]  # each bucket once in a blob (encode)
+def summed(blobs: list[bytes], groups: list[int], size: int) -> np.ndarray:
+    """A ``size`` x ``BUCKETS`` array: histogram bytes ``blobs[i]`` added into row
+    ``groups[i]``."""
+    pairs = np.frombuffer(b"".join(blobs), dtype=PAIR).reshape(-1, 2)
+    rows = np.repeat(np.array(groups, dtype=np.int64),
+                     [len(blob) // (2 * PAIR.itemsize) for blob in blobs])
+    flat = np.bincount(rows * BUCKETS + pairs[:, 0], weights=pairs[:, 1],
+                       minlength=size * BUCKETS)
+    return flat.astype(np.int64).reshape(size, BUCKETS)
+
+
+def percentiles(histograms: np.ndarray, fractions) -> list[list[float | None]]:
+    """``percentile_cont(f)`` for each ``f`` of the values each row of ``histograms`` counts,
+    estimated (None without any value): each of the two nearest ranks' values placed evenly
+    within its bucket, then interpolated between them."""
+    histograms = np.atleast_2d(histograms)
+    totals = histograms.sum(axis=1)
+    cumulative = np.cumsum(histograms, axis=1)
+    positions = np.array(fractions, dtype=float)[None, :] * (totals[:, None] - 1)
+    lows = np.floor(positions)
+    ranks = np.concatenate([lows, np.minimum(lows + 1, totals[:, None] - 1)], axis=1)
+    index = np.minimum((cumulative[:, None, :] <= ranks[:, :, None]).sum(axis=2), BUCKETS - 1)
+    counts = np.maximum(np.take_along_axis(histograms, index, axis=1), 1)
+    before = np.take_along_axis(cumulative, index, axis=1) - counts
+    low = np.where(index == 0, 0.0, RATIO ** (index - 1.0))
+    high = np.where(index == 0, 1.0, RATIO ** index.astype(float))
+    values = low + (high - low) * (ranks - before + 0.5) / counts
+    width = len(fractions)
+    found = values[:, :width] + (values[:, width:] - values[:, :width]) * (positions - lows)
+    return [[float(v) for v in row] if total > 0 else [None] * width
+            for row, total in zip(found, totals)]
 
 
 def percentile(histogram: np.ndarray, fraction: float) -> float | None:
-    """``percentile_cont(fraction)`` of the values counted, estimated; None without any."""
-    total = int(histogram.sum())
-    if total <= 0:
-        return None
-    cumulative = np.cumsum(histogram)
-    position = fraction * (total - 1)
-    low = math.floor(position)
-    high = min(low + 1, total - 1)
-    at_low = _value_at_rank(histogram, cumulative, low)
-    at_high = _value_at_rank(histogram, cumulative, high)
-    return at_low + (at_high - at_low) * (position - low)
-
-
-def _value_at_rank(histogram: np.ndarray, cumulative: np.ndarray, rank: int) -> float:
-    """The ``rank``-th smallest value (from 0), placed evenly within its bucket."""
-    index = int(np.searchsorted(cumulative, rank, side="right"))
-    count = int(histogram[index])
-    before = int(cumulative[index]) - count
-    low, high = bounds(index)
-    return low + (high - low) * (rank - before + 0.5) / count
+    return percentiles(histogram, (fraction,))[0][0]

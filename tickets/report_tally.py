@@ -72,10 +72,14 @@ def block_columns(hours: str) -> tuple[str, ...]:
 
 @dataclass
 class Tally:
+    """One row's running total: counts, and for first response and resolution the sum of the
+    seconds, a histogram array of the values added one by one and the histogram bytes of the
+    blocks, added at the end (:func:`as_rows`)."""
     counts: list[int] = field(default_factory=lambda: [0] * len(COUNTS))
     sums: list[float] = field(default_factory=lambda: [0.0, 0.0])
     histograms: list[np.ndarray] = field(
         default_factory=lambda: [report_buckets.empty(), report_buckets.empty()])
+    blobs: tuple[list[bytes], list[bytes]] = field(default_factory=lambda: ([], []))
 
     def add_ticket(self, row, hours: str, sign: int = 1) -> None:
         """A ticket row (or a log row, with its sign)."""
@@ -94,20 +98,37 @@ class Tally:
         first_sum, resolution_sum, first_hist, resolution_hist = values[len(COUNTS):]
         self.sums[0] += first_sum
         self.sums[1] += resolution_sum
-        report_buckets.add_into(self.histograms[0], first_hist)
-        report_buckets.add_into(self.histograms[1], resolution_hist)
+        for blobs, blob in zip(self.blobs, (first_hist, resolution_hist)):
+            if blob:
+                blobs.append(blob)
 
-    def as_row(self, group: str) -> dict:
-        created, resolved, reopened, backlog, met, breached = self.counts
-        first, resolution = (self._stats(i) for i in (0, 1))
-        return {"group": group, "created": created, "resolved": resolved, "reopened": reopened,
-                "backlog": backlog, "first_response": first, "resolution": resolution,
-                "sla": {"met": met, "breached": breached}}
 
-    def _stats(self, i: int) -> dict:
-        histogram = self.histograms[i]
-        count = int(histogram.sum())
-        if count <= 0:
-            return stats(0, None, None, None)
-        p50, p90 = (report_buckets.percentile(histogram, f) for f in PERCENTILES)
-        return stats(count, p50, p90, self.sums[i] / count)
+def as_rows(tallies: dict[str, Tally]) -> list[dict]:
+    """The report's rows, one per group with tickets, ordered by group; the histograms of
+    every group added and read at once (numpy)."""
+    groups = [group for group in sorted(tallies) if tallies[group].counts[0] > 0]
+    first, resolution = (_times(tallies, groups, i) for i in (0, 1))
+    rows = []
+    for n, group in enumerate(groups):
+        created, resolved, reopened, backlog, met, breached = tallies[group].counts
+        rows.append({"group": group, "created": created, "resolved": resolved,
+                     "reopened": reopened, "backlog": backlog, "first_response": first[n],
+                     "resolution": resolution[n], "sla": {"met": met, "breached": breached}})
+    return rows
+
+
+def _times(tallies: dict[str, Tally], groups: list[str], i: int) -> list[dict]:
+    if not groups:
+        return []
+    histograms = np.stack([tallies[group].histograms[i] for group in groups])
+    blobs, owners = [], []
+    for n, group in enumerate(groups):
+        blobs += tallies[group].blobs[i]
+        owners += [n] * len(tallies[group].blobs[i])
+    if blobs:
+        histograms += report_buckets.summed(blobs, owners, len(groups))
+    counts = histograms.sum(axis=1).tolist()
+    found = report_buckets.percentiles(histograms, PERCENTILES)
+    return [stats(count, *values, tallies[group].sums[i] / count) if count > 0
+            else stats(0, None, None, None)
+            for group, count, values in zip(groups, counts, found)]

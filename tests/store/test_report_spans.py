@@ -83,7 +83,9 @@ def test_bucket_percentiles_are_within_two_percent_or_a_second():
 def test_histograms_travel_as_bytes():
     counts = {0: 3, 7: 1, 1023: 2}
     assert report_buckets.decode(report_buckets.encode(counts)) == counts
-    histogram = report_buckets.empty()
-    report_buckets.add_into(histogram, report_buckets.encode(counts))
-    assert histogram[7] == 1 and int(np.sum(histogram)) == 6
+    blob = report_buckets.encode(counts)
+    histograms = report_buckets.summed([blob, blob, blob], [0, 1, 1], 2)
+    assert histograms[1][7] == 2 and int(np.sum(histograms)) == 18
     assert report_buckets.percentile(report_buckets.empty(), 0.5) is None
+    assert report_buckets.percentiles(histograms, (0.0, 1.0))[1] == [
+        report_buckets.percentile(histograms[1], f) for f in (0.0, 1.0)]
