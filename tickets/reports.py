@@ -77,8 +77,10 @@ def summary(session: Session, workspace_id: int, query: SummaryQuery,
 
 
 def cohort_size(session: Session, workspace_id: int, query: SummaryQuery, limit: int) -> int:
-    """The tickets of the report, counted up to ``limit``."""
-    some = select(literal(1)).where(_cohort(workspace_id, query)).limit(limit).subquery()
+    """The tickets of the report, counted up to ``limit``: along the ``(workspace_id,
+    created_at)`` index (ordered by it), never a table scan that may start anywhere."""
+    some = (select(literal(1)).where(_cohort(workspace_id, query))
+            .order_by(Ticket.created_at).limit(limit).subquery())
     return session.scalar(select(func.count()).select_from(some))
 
 
