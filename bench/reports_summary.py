@@ -61,6 +61,28 @@ def fill(engine, count: int) -> None:
         conn.execute(text(FILL), {"start": YEAR_START, "count": count})
 
 
+def trigger_cost(engine, count: int) -> None:
+    """What the report log's triggers add to writing tickets: the same INSERT of ``count``
+    tickets, an UPDATE of a reported column (status) and one of another (updated_at), with the
+    triggers disabled and enabled, on a fresh schema each time."""
+    print("| triggers | insert ms | update status ms | update updated_at ms |\n"
+          "| --- | --- | --- | --- |")
+    for enabled in (False, True, False, True):
+        fill(engine, 0)
+        with engine.begin() as conn:
+            if not enabled:
+                conn.execute(text("ALTER TABLE tickets DISABLE TRIGGER USER"))
+        timings = []
+        for statement in (FILL, "UPDATE tickets SET status = 'open' WHERE status = 'new'",
+                          "UPDATE tickets SET updated_at = now()"):
+            with engine.begin() as conn:
+                started = time.perf_counter()
+                conn.execute(text(statement), {"start": YEAR_START, "count": count})
+                timings.append((time.perf_counter() - started) * 1000)
+        print(f"| {'on' if enabled else 'off'} | " + " | ".join(f"{t:.0f}" for t in timings)
+              + " |", flush=True)
+
+
 def fold(engine) -> int:
     folded = fold_all(session_factory(engine))
     vacuum(engine)
@@ -114,8 +136,12 @@ def main() -> None:
                         help="rounds of the per-ticket query (seconds each over a year)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the database as a previous run left it (no fill)")
+    parser.add_argument("--trigger-cost", action="store_true",
+                        help="only measure what the triggers add to writing --tickets tickets")
     args = parser.parse_args()
     engine = make_engine(args.url)
+    if args.trigger_cost:
+        return trigger_cost(engine, args.tickets)
     if not args.reuse:
         started = time.perf_counter()
         fill(engine, args.tickets)
