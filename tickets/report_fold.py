@@ -9,7 +9,9 @@ row's figures (``tickets.report_tally.figures``, signed) to its blocks at every 
 exactly the rows it folded, in the same transaction: a row committed meanwhile stays for the
 next fold, and a report reads the rows not yet folded beside the blocks
 (``tickets.report_rollup``), so a report never depends on when the fold ran. Run by the
-summary report before it reads (``tickets.reports``), and by ``python -m tickets.report_fold``.
+summary report before it reads and by each pass of the sweep (``workers.assignment.sweep``),
+``PASS_ROWS`` at most each, and by ``python -m tickets.report_fold`` (all of it: after the
+migration on a big store).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from tickets.report_spans import DIM_LEVEL, LEVEL_SHIFT, TOP_LEVEL, quarter_of, 
 from tickets.report_tally import COUNTS, figures
 
 FOLD_BATCH = 50_000   # log rows read, folded and deleted at a time
+PASS_ROWS = 5_000     # log rows a sweep pass or a report folds at most (about a second)
 CHUNK = 2_000         # keys or ids per IN list
 FOLD_LOCK = "report_fold"
 # The seconds of a ticket -> the block columns of their sum and histogram.
@@ -77,15 +80,23 @@ def fold(session: Session, limit: int = FOLD_BATCH) -> int:
     return len(rows)
 
 
-def fold_all(sessions, limit: int = FOLD_BATCH) -> int:
-    """Fold the whole log, a transaction per ``limit`` rows; how many rows were folded."""
+def fold_all(sessions, limit: int = FOLD_BATCH, most: int | None = None) -> int:
+    """Fold the log, a transaction per ``limit`` rows, at most ``most`` rows (None: all);
+    how many rows were folded."""
     folded = 0
-    while True:
+    while most is None or folded < most:
         with sessions.begin() as session:
-            done = fold(session, limit)
+            done = fold(session, limit if most is None else min(limit, most - folded))
         folded += done
         if done < limit:
-            return folded
+            break
+    return folded
+
+
+def fold_a_pass(sessions) -> int:
+    """What a sweep pass or a report folds: at most ``PASS_ROWS`` rows (the migration's
+    backfill of a big store is many passes, or one ``python -m tickets.report_fold``)."""
+    return fold_all(sessions, PASS_ROWS, PASS_ROWS)
 
 
 def dims_of(row) -> list[tuple[str, str]]:

@@ -6,8 +6,9 @@ whole range (one row per group and block). Edges are read from the ticket rows t
 and the log rows not yet folded that fall in the blocks are added with their sign; all three
 in one snapshot (PostgreSQL: a REPEATABLE READ transaction of its own; SQLite's read
 transactions are snapshots), so the counts are exactly those of the ticket rows. Before
-reading, the pending log is folded (``tickets.report_fold``) in a transaction of its own;
-a fold that fails (the database busy) leaves the log to be read as it is.
+reading, the pending log is folded (``tickets.report_fold``, a pass of at most
+``PASS_ROWS`` rows) in a transaction of its own; what a fold leaves (the rest of a big
+backlog, the database busy) is read as it is.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def fold_pending(engine) -> None:
         with snapshot(engine) as session:
             if session.scalar(select(LOG.c.id).limit(1)) is None:
                 return
-        report_fold.fold_all(session_factory(engine.execution_options(readonly=False)))
+        report_fold.fold_a_pass(session_factory(engine.execution_options(readonly=False)))
     except SQLAlchemyError as error:  # the report reads the log rows instead
         log.warning("report log not folded: %s", error)
 

@@ -207,3 +207,13 @@ def test_the_migration_logs_the_tickets_already_there(database_url):
         check_every_query(engine, workspace_id(engine), fold=True)
     finally:
         engine.dispose()
+
+
+def test_a_pass_folds_a_bounded_part_of_the_log(engine, monkeypatch):
+    with session_factory(engine).begin() as session:
+        make_tickets(session, random.Random(6), 20)
+    monkeypatch.setattr(report_fold, "PASS_ROWS", 7)
+    assert report_fold.fold_a_pass(session_factory(engine)) == 7
+    assert log_size(engine) == 13
+    assert report_fold.fold_all(session_factory(engine), limit=5) == 13
+    assert log_size(engine) == 0

@@ -54,7 +54,7 @@ def sweep(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
             for name, count in sweep_workspace(rt, config, workspace_id, now).items():
                 done[name] = done.get(name, 0) + count
     done["stalled_replies"] = outbound_sweep.requeue_stalled(rt)
-    done["report_log_folded"] = report_fold.fold_all(rt.sessions)
+    done["report_log_folded"] = report_fold.fold_a_pass(rt.sessions)
     return done
 
 

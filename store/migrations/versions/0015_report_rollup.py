@@ -4,8 +4,8 @@ the transaction of each ticket change: insert-only, so writers never wait on one
 (tickets.report_fold, tickets.report_rollup, docs/architecture.md).
 
 Every counted ticket already there (not merged, spam or deleted) is logged once, folded by
-the first summary report or by ``python -m tickets.report_fold`` (about a minute per million
-tickets; reports are right meanwhile, only slower).
+the sweep a pass at a time or at once by ``python -m tickets.report_fold`` (a few minutes per
+million tickets; reports are right meanwhile, only slower).
 
 SQLite drops a table's triggers when a batch migration rebuilds it: a later revision that
 rebuilds ``tickets`` must run ``create_triggers`` of this one again.
