@@ -69,9 +69,21 @@ def upgrade() -> None:
         *(sa.Column(name, sa.LargeBinary(), nullable=False) for name in (
             'first_hist', 'first_bhist', 'resolution_hist', 'resolution_bhist')),
         sa.UniqueConstraint('workspace_id', 'dim', 'span', 'value'))
+    if op.get_bind().dialect.name != 'sqlite':
+        _histograms_inline()
     create_triggers()
     op.execute(f"INSERT INTO report_log ({LOG_COLUMNS}) SELECT {_values('tickets', 1)} "
                f"FROM tickets WHERE {COUNTED.format(row='tickets')}")
+
+
+def _histograms_inline() -> None:
+    """Keep a block's histograms in its row, uncompressed, up to a page: PostgreSQL would
+    otherwise compress rows over 2 kB and move their bytes to the TOAST table, which a
+    year's report then decompresses and fetches again (a third of its time on the server)."""
+    op.execute("ALTER TABLE report_blocks SET (toast_tuple_target = 8160)")
+    op.execute("ALTER TABLE report_blocks " + ", ".join(
+        f"ALTER COLUMN {name} SET STORAGE MAIN" for name in (
+            'first_hist', 'first_bhist', 'resolution_hist', 'resolution_bhist')))
 
 
 def create_triggers() -> None:
