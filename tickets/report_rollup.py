@@ -25,7 +25,7 @@ from store.db import session_factory
 from store.models import ReportBlock, ReportLog, Ticket
 from tickets import report_fold
 from tickets.report_spans import DIM_LEVEL, Edge, cover, periods
-from tickets.report_tally import Tally, as_rows, block_columns, group_keys
+from tickets.report_tally import LEFT_OUT, Tally, as_rows, block_columns, group_keys
 
 log = logging.getLogger(__name__)
 CHUNK = 5_000  # spans per IN list
@@ -33,7 +33,6 @@ BLOCKS, LOG = ReportBlock.__table__, ReportLog.__table__
 TICKET_COLUMNS = ("created_at", "channel", "priority", "assignee", "tags", "status",
                   "reopen_count", "sla_breached", "first_response_s", "first_response_bs",
                   "resolution_s", "resolution_bs")
-LEFT_OUT = ("spam", "deleted")
 
 
 def summary(engine, workspace_id: int, query, fold: bool | None = None) -> list[dict]:

@@ -17,6 +17,7 @@ from routing.calendar import as_utc
 from tickets import report_buckets
 
 RESOLVED = ("resolved", "closed")
+LEFT_OUT = ("spam", "deleted")  # with merged tickets: not in any report
 ACTIVE_NOT = ("resolved", "closed", "spam", "deleted")  # store.models.FINISHED
 COUNTS = ("created", "resolved", "reopened", "backlog", "met", "breached")
 SECONDS = {"calendar": ("first_response_s", "resolution_s"),

@@ -40,14 +40,12 @@ from sqlalchemy.orm import Session
 
 from store.models import Ticket
 from tickets import report_rollup
-from tickets.report_tally import group_keys, stats as _stats
+from tickets.report_tally import ACTIVE_NOT, LEFT_OUT, RESOLVED, group_keys
+from tickets.report_tally import stats as _stats
 
 EXACT_MAX = 5_000  # tickets: a range with more is read from the rollup (percentiles within 2 %)
 GROUPS = ("day", "week", "channel", "priority", "agent", "tag")
 HOURS = ("calendar", "business")
-RESOLVED = ("resolved", "closed")
-LEFT_OUT = ("spam", "deleted")
-ACTIVE_NOT = ("resolved", "closed", "spam", "deleted")  # store.models.FINISHED
 FIGURES = ("count", "p50_s", "p90_s", "mean_s")
 CSV_COLUMNS = ("group", "created", "resolved", "reopened", "backlog",
                *(f"first_response_{f}" for f in FIGURES), *(f"resolution_{f}" for f in FIGURES),
