@@ -9,7 +9,7 @@ import random
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, text)
+                        LargeBinary, SmallInteger, String, Text, UniqueConstraint, text)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -134,6 +134,60 @@ class Ticket(Base):
     resolution_s: Mapped[float | None] = mapped_column(Float)
     resolution_bs: Mapped[float | None] = mapped_column(Float)
 
+
+
+class ReportLog(Base):
+    """A ticket as the reports count it, before (``sign`` -1) or after (+1) a change: written by
+    database triggers on ``tickets`` in the changing transaction (migration 0015), only when a
+    reported column changed and only for a counted ticket (not merged, spam or deleted). Rows
+    are only ever inserted here; ``tickets.report_fold`` moves them into ``report_blocks``."""
+    __tablename__ = "report_log"
+    __table_args__ = (Index("ix_report_log_ws_created", "workspace_id", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(BigInteger)
+    ticket_id: Mapped[int] = mapped_column(BigInteger)  # no key: the ticket may be deleted
+    sign: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str | None] = mapped_column(String(10))
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    tags: Mapped[list | None] = mapped_column(JSON)
+    reopen_count: Mapped[int | None] = mapped_column(Integer)
+    sla_breached: Mapped[bool | None] = mapped_column(Boolean)
+    first_response_s: Mapped[float | None] = mapped_column(Float)
+    first_response_bs: Mapped[float | None] = mapped_column(Float)
+    resolution_s: Mapped[float | None] = mapped_column(Float)
+    resolution_bs: Mapped[float | None] = mapped_column(Float)
+
+
+class ReportBlock(Base):
+    """The report's figures of the counted tickets created in one span of time, per group
+    (``tickets.report_fold``): ``span`` packs a level and a block, the quarter hours
+    ``[block * 2**level, (block + 1) * 2**level)`` since the Unix epoch; ``dim`` is ``all`` or
+    a ``group_by``, ``value`` the group. Seconds as sums and log-spaced histograms
+    (``tickets.report_buckets``), wall-clock and business."""
+    __tablename__ = "report_blocks"
+    __table_args__ = (UniqueConstraint("workspace_id", "dim", "span", "value"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(BigInteger)
+    dim: Mapped[str] = mapped_column(String(10))
+    span: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[str] = mapped_column(Text)
+    created: Mapped[int] = mapped_column(BigInteger, default=0)
+    resolved: Mapped[int] = mapped_column(BigInteger, default=0)
+    reopened: Mapped[int] = mapped_column(BigInteger, default=0)
+    backlog: Mapped[int] = mapped_column(BigInteger, default=0)
+    met: Mapped[int] = mapped_column(BigInteger, default=0)
+    breached: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    first_bsum: Mapped[float] = mapped_column(Float, default=0.0)
+    resolution_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    resolution_bsum: Mapped[float] = mapped_column(Float, default=0.0)
+    first_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    first_bhist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    resolution_hist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    resolution_bhist: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 class change_stamp(FunctionElement):  # lower case: a SQL function, used like one
     """The ``change_seq`` an agent row gets at every insert and update, Core or ORM.

@@ -7,7 +7,8 @@ room (an agent's business hours began), flags SLA breaches and
 escalates them per ``automation.on_breach`` (notify through the outbound webhook, raise the
 priority, re-route away from the agent who missed the first response), auto-resolves answered
 tickets the customer left silent and auto-closes resolved ones. It also re-enqueues stalled
-outbound replies (``workers.outbound.sweep``).
+outbound replies (``workers.outbound.sweep``) and folds the report log into the report rollup
+(``tickets.report_fold``), so the log stays small whether anyone reads a report or not.
 
 Every step works one ticket per transaction and locks the ticket, so two sweeps (or a sweep
 and a worker) never do anything twice; a Redis lock still keeps one sweep active at a time.
@@ -28,7 +29,8 @@ from routing.calendar import as_utc  # SQLite gives datetimes back naive (in UTC
 from routing.model import PRIORITIES, PRIORITY_RANK, Decision
 from store import repo
 from store.models import Agent, Ticket, Workspace, utcnow
-from tickets import assign, offers, reactions, route_store, routing_events, sla_clock
+from tickets import (assign, offers, reactions, report_fold, route_store, routing_events,
+                     sla_clock)
 from queues.outbound import notify_webhook
 from workers.outbound import sweep as outbound_sweep
 from queues.runtime import Runtime, runtime
@@ -52,6 +54,7 @@ def sweep(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
             for name, count in sweep_workspace(rt, config, workspace_id, now).items():
                 done[name] = done.get(name, 0) + count
     done["stalled_replies"] = outbound_sweep.requeue_stalled(rt)
+    done["report_log_folded"] = report_fold.fold_a_pass(rt.sessions)
     return done
 
 
