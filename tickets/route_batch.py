@@ -1,0 +1,214 @@
+"""Routing many tickets in one transaction: the new tickets of an ingest batch, or those of
+them that have to wait, rechecked together (``tickets.assign.route_all``).
+
+One transaction locks the tickets at once (``route_rows.lock_many``), brings the workspace's
+cached router in step once (one read of the agent feed), lets the engine decide each ticket in
+the given order as :func:`tickets.assign.route` would (the router forgets each ticket after its
+decision, every decision has its own time, a customer's previous agent is the one given their
+ticket earlier in the batch), claims through :class:`BatchClaim`, and writes the
+tickets, the assignments, the agents and the audit rows back with multi-row statements before
+its one commit. A crash before the commit leaves every ticket ``new`` and nothing claimed.
+
+The claim keeps each promise of ``tickets.route_store.StoreClaim``: an agent is locked, and
+its open assignments counted, before it gets a ticket; the assignments and the agent's new
+load are written once per agent at the end (the agent stays locked until the commit, so the
+count in memory stays true). Locks, so that no two transactions can wait for each other:
+
+- tickets are locked with SKIP LOCKED (a ticket another transaction holds is left to the
+  one-ticket path, after this transaction);
+- the transaction waits for an agent's lock only while it holds no agent lock; any later agent
+  is asked for with SKIP LOCKED, and one held elsewhere ends the transaction there
+  (:class:`AgentBusy`): the decisions made so far commit, and the ticket that met the lock is
+  decided again first in the next transaction, which may wait for it (if it was the first
+  ticket, the next transaction is the one-ticket path's: it lets go of an agent that refused
+  the ticket before it asks for the next).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from config.workspaces import WorkspaceConfig
+from routing.model import Decision, Policy
+from store.models import Agent, utcnow
+from tickets import agent_cache, route_rows
+from tickets import route_store as rs
+from tickets.agent_feed import note_written
+
+AGENTS = Agent.__table__
+LOCK_COLUMNS = (AGENTS.c.id, AGENTS.c.status, AGENTS.c.capacity, AGENTS.c.total,
+                AGENTS.c.load, AGENTS.c.version)
+_MINE = (AGENTS.c.workspace_id == bindparam("workspace"), AGENTS.c.key == bindparam("key"))
+LOCK_AGENT_WAIT = select(*LOCK_COLUMNS).where(*_MINE).with_for_update()
+LOCK_AGENT_SKIP = select(*LOCK_COLUMNS).where(*_MINE).with_for_update(skip_locked=True)
+AGENT_EXISTS = select(AGENTS.c.id).where(*_MINE)
+UPDATE_AGENT = (update(AGENTS).where(AGENTS.c.id == bindparam("agent"))
+                .values(load=bindparam("new_load"), used=bindparam("new_used"),
+                        last_assigned_at=bindparam("assigned_at"),
+                        version=bindparam("new_version")))
+
+
+def new_version() -> int:
+    """A new random ``version`` for an agent row, as every write gives it (store.models)."""
+    return random.getrandbits(62)
+
+
+class AgentBusy(Exception):
+    """An agent is locked by another transaction while this one holds an agent lock."""
+
+
+@dataclass
+class Held:
+    """An agent row this transaction locked: its limits, its load counted from its open
+    assignments plus this transaction's claims, and whether the cached router's agent was the
+    row when it was locked (same version, the load column equal to the count)."""
+    id: int
+    key: str
+    status: str
+    capacity: dict
+    total: float
+    load: dict
+    used: float
+    in_step: bool
+    version: int = field(default_factory=new_version)  # what the row gets at the end
+    assigned_at: datetime | None = None  # of this transaction's last claim (None: none)
+
+
+class BatchClaim:
+    """``claim(agent_key, ticket_id) -> bool`` for the router, on tickets locked already;
+    :meth:`write` stores the claims (before the commit)."""
+
+    def __init__(self, session: Session, workspace_id: int, policy: Policy, tickets: dict,
+                 known: dict[str, int]):
+        self.session, self.workspace_id, self.policy = session, workspace_id, policy
+        self.tickets = tickets  # ticket id (str) -> its locked row
+        self.known = known  # agent key -> the version the cached router holds
+        self.now = utcnow()  # the time of the decision under way
+        self.held: dict[str, Held] = {}
+        self.assignments: list[dict] = []
+
+    def __call__(self, agent_key: str, ticket_id: str) -> bool:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None or ticket.routing_state not in rs.ROUTABLE:
+            return False
+        agent = self.held.get(agent_key) or self._lock(agent_key)
+        channel = ticket.channel
+        if agent is None or agent.status != "online" or not rs.has_room(agent, channel,
+                                                                          self.policy):
+            return False
+        weight, now = self.policy.weight(channel), self.now
+        offer = channel in self.policy.offer_channels
+        self.assignments.append({
+            "workspace_id": self.workspace_id, "ticket_id": ticket.id, "agent_id": agent.id,
+            "channel": channel, "units": weight, "started_at": now,
+            "accepted_at": None if offer else now, "end_reason": "",
+            "offer_expires_at": now + timedelta(seconds=self.policy.offer_timeout_s)
+            if offer else None})
+        agent.load[channel] = agent.load.get(channel, 0) + 1
+        agent.used += weight
+        agent.assigned_at = now
+        return True
+
+    def _lock(self, key: str) -> Held | None:
+        conn, where = self.session.connection(), {"workspace": self.workspace_id, "key": key}
+        row = conn.execute(LOCK_AGENT_SKIP if self.held else LOCK_AGENT_WAIT, where).first()
+        if row is None:
+            if self.held and conn.execute(AGENT_EXISTS, where).first() is not None:
+                raise AgentBusy(key)
+            return None
+        load = {c: n for c, n in conn.execute(rs.OPEN_LOAD, {"agent": row.id}).all() if n}
+        in_step = (self.known.get(key) == row.version
+                   and {c: n for c, n in (row.load or {}).items() if n} == load)
+        held = self.held[key] = Held(row.id, key, row.status, row.capacity, row.total, load,
+                                     sum(self.policy.weight(c) * n for c, n in load.items()),
+                                     in_step)
+        return held
+
+    def claimed(self) -> list[Held]:
+        return [held for held in self.held.values() if held.assigned_at is not None]
+
+    def confirmed(self) -> dict[str, int]:
+        """The versions the claimed agents' rows get, for those the router held as the row."""
+        return {held.key: held.version for held in self.claimed() if held.in_step}
+
+    def write(self) -> None:
+        """Insert the assignments and set each claimed agent's load, in a statement each."""
+        if not self.assignments:
+            return
+        conn = self.session.connection()
+        conn.execute(rs.INSERT_ASSIGNMENT, self.assignments)
+        claimed = self.claimed()
+        conn.execute(UPDATE_AGENT, [
+            {"agent": held.id, "new_load": held.load, "new_used": held.used,
+             "assigned_at": held.assigned_at, "new_version": held.version}
+            for held in claimed])
+        for held in claimed:
+            note_written(self.session, self.workspace_id, held.key)
+            loaded = self.session.identity_map.get(identity_key(Agent, held.id))
+            if loaded is not None:
+                self.session.expire(loaded)
+
+
+@dataclass
+class Outcome:
+    """What one batch transaction did: its decisions; ``alone``: a ticket to decide next in a
+    transaction of its own (its first decision met an agent busy elsewhere after another agent
+    refused it: the one-ticket path lets go of a refusing agent's lock, so it may wait);
+    ``later``: the tickets left for another batch transaction (after an agent busy elsewhere,
+    of another workspace); ``locked_elsewhere``: those another transaction held locked (for the
+    one-ticket path, which waits for them)."""
+    decisions: list[Decision] = field(default_factory=list)
+    alone: int | None = None
+    later: list[int] = field(default_factory=list)
+    locked_elsewhere: list[int] = field(default_factory=list)
+
+
+def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], state: str,
+           decide_one, write_wait: bool = True) -> Outcome:
+    """Lock the tickets; decide each one in ``state`` with ``decide_one(router, request,
+    now)`` in the order given, and write the decisions back (the waits only with
+    ``write_wait``)."""
+    outcome = Outcome()
+    rows = route_rows.lock_many(session, ticket_ids)
+    outcome.locked_elsewhere = [t for t in ticket_ids if t not in rows]
+    todo = [rows[t] for t in ticket_ids if t in rows and rows[t].routing_state == state]
+    if not todo:
+        return outcome
+    workspace_id = todo[0].workspace_id
+    outcome.later = [row.id for row in todo if row.workspace_id != workspace_id]
+    todo = [row for row in todo if row.workspace_id == workspace_id]
+    routing = config.routing
+    claim = BatchClaim(session, workspace_id, routing.make_policy(),
+                       {str(row.id): row for row in todo}, {})
+    done, handed = [], {}  # handed: customer id -> agent given their last ticket here
+    with agent_cache.cached_router(session, routing, workspace_id, utcnow(), claim,
+                                   claim.confirmed) as router:
+        claim.known = agent_cache.known_versions(session, routing, workspace_id)
+        for place, row in enumerate(todo):
+            previous = handed.get(row.customer_id, row.previous) if row.customer_id \
+                else row.previous
+            request = rs.request_of(row, routing, previous)
+            claim.now = now = utcnow()
+            try:
+                decision = decide_one(router, request, now.timestamp())
+            except AgentBusy:
+                rest = [r.id for r in todo[place:]]
+                if place == 0:  # nothing decided here: no progress unless it may wait
+                    outcome.alone, rest = rest[0], rest[1:]
+                outcome.later[:0] = rest
+                break
+            finally:
+                router.forget_tickets()
+            if write_wait or decision.kind != "wait":
+                done.append((row, request, decision))
+            if decision.agent is not None:  # the customer's agent for their next ticket
+                handed[row.customer_id] = decision.agent
+    claim.write()
+    route_rows.write_many(session, done)
+    outcome.decisions = [decision for _row, _request, decision in done]
+    return outcome
