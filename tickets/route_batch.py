@@ -25,27 +25,25 @@ count in memory stays true). Locks, so that no two transactions can wait for eac
 """
 from __future__ import annotations
 
+import functools
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from config.workspaces import WorkspaceConfig
 from routing.model import Decision, Policy
-from store.models import Agent, utcnow
+from store.models import Agent, Assignment, utcnow
 from tickets import agent_cache, route_rows
 from tickets import route_store as rs
 from tickets.agent_feed import note_written
 
-AGENTS = Agent.__table__
-LOCK_COLUMNS = (AGENTS.c.id, AGENTS.c.status, AGENTS.c.capacity, AGENTS.c.total,
-                AGENTS.c.load, AGENTS.c.version)
+AGENTS, ASSIGNMENTS = Agent.__table__, Assignment.__table__
 _MINE = (AGENTS.c.workspace_id == bindparam("workspace"), AGENTS.c.key == bindparam("key"))
-LOCK_AGENT_WAIT = select(*LOCK_COLUMNS).where(*_MINE).with_for_update()
-LOCK_AGENT_SKIP = select(*LOCK_COLUMNS).where(*_MINE).with_for_update(skip_locked=True)
 AGENT_EXISTS = select(AGENTS.c.id).where(*_MINE)
 UPDATE_AGENT = (update(AGENTS).where(AGENTS.c.id == bindparam("agent"))
                 .values(load=bindparam("new_load"), used=bindparam("new_used"),
@@ -56,6 +54,24 @@ UPDATE_AGENT = (update(AGENTS).where(AGENTS.c.id == bindparam("agent"))
 def new_version() -> int:
     """A new random ``version`` for an agent row, as every write gives it (store.models)."""
     return random.getrandbits(62)
+
+
+@functools.cache
+def lock_agent(dialect: str, wait: bool):
+    """Lock an agent row and read, in the same statement, the channels of its open
+    assignments (``open_channels``: "email,email,chat")."""
+    listed = (func.string_agg if dialect == "postgresql" else func.group_concat)(
+        ASSIGNMENTS.c.channel, literal_column("','"))
+    channels = (select(listed).where(ASSIGNMENTS.c.agent_id == AGENTS.c.id,
+                                     ASSIGNMENTS.c.ended_at.is_(None))
+                .correlate(AGENTS).scalar_subquery())
+    return (select(AGENTS.c.id, AGENTS.c.status, AGENTS.c.capacity, AGENTS.c.total,
+                   AGENTS.c.load, AGENTS.c.version, channels.label("open_channels"))
+            .where(*_MINE).with_for_update(of=AGENTS, skip_locked=not wait))
+
+
+def counted(channels: str | None) -> dict[str, int]:
+    return dict(Counter(channels.split(","))) if channels else {}
 
 
 class AgentBusy(Exception):
@@ -115,15 +131,22 @@ class BatchClaim:
         return True
 
     def _lock(self, key: str) -> Held | None:
+        """Lock the agent (waiting only if no other agent is held) and count its open
+        assignments. The count read with the lock comes from the statement's snapshot, taken
+        before any wait for the lock: when it differs from the row's load (a transaction that
+        held the lock changed the agent's assignments, or a load that drifted) they are
+        counted again, as the one-ticket claim always does."""
         conn, where = self.session.connection(), {"workspace": self.workspace_id, "key": key}
-        row = conn.execute(LOCK_AGENT_SKIP if self.held else LOCK_AGENT_WAIT, where).first()
+        row = conn.execute(lock_agent(conn.dialect.name, not self.held), where).first()
         if row is None:
             if self.held and conn.execute(AGENT_EXISTS, where).first() is not None:
                 raise AgentBusy(key)
             return None
-        load = {c: n for c, n in conn.execute(rs.OPEN_LOAD, {"agent": row.id}).all() if n}
-        in_step = (self.known.get(key) == row.version
-                   and {c: n for c, n in (row.load or {}).items() if n} == load)
+        column = {c: n for c, n in (row.load or {}).items() if n}
+        load = counted(row.open_channels)
+        if load != column:
+            load = {c: n for c, n in conn.execute(rs.OPEN_LOAD, {"agent": row.id}).all() if n}
+        in_step = self.known.get(key) == row.version and column == load
         held = self.held[key] = Held(row.id, key, row.status, row.capacity, row.total, load,
                                      sum(self.policy.weight(c) * n for c, n in load.items()),
                                      in_step)

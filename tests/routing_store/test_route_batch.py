@@ -58,7 +58,7 @@ def add_tickets(rt, slug: str, tickets=TICKETS, customer_of=CUSTOMER_OF) -> list
     with rt.sessions.begin() as session:
         seed_agents(session, repo.workspace_row(session, slug).id, config.routing)
         customers = [add_customer(session, slug, f"C{n}", f"c{n}@{slug}.test").id
-                     for n in range(2)]
+                     for n in range(2)] if customer_of else []
         return [add_ticket(session, slug, routing_state="new", channel=channel,
                            skills=required, preferred=preferred, priority=priority,
                            customer_id=customers[customer_of[n]] if n in customer_of else None).id
@@ -222,3 +222,27 @@ def test_a_wait_is_rechecked_when_an_agent_changed_meanwhile(rt_client, monkeypa
         assert set(session.scalars(select(Ticket.channel).where(
             Ticket.routing_state == "waiting"))) == {"chat"}
     check_invariants(rt)
+
+
+ALONE = [{"id": "alice", "capacity": {"email": 2}, "status": "online"}]
+
+
+@pytest.mark.parametrize("test_config", [twin_config(ALONE)])
+def test_the_claim_counts_open_assignments_not_a_load_that_drifted(rt_client):
+    """A load column that disagrees with the open assignments (written by hand, say) does
+    not let the batch put alice over capacity: her assignments are counted again."""
+    rt, _client = rt_client
+    config = rt.config.workspace("demo")
+    full = assign.route_all(rt.sessions, config, add_tickets(rt, "demo", TICKETS[1:3], {}))
+    assert [d.agent for d in full] == ["alice", None]  # no chat capacity: the chat one waits
+    with rt.sessions.begin() as session:
+        alice = session.scalar(select(Agent).where(Agent.key == "alice",
+                                                   Agent.workspace_id == repo.workspace_row(
+                                                       session, "demo").id))
+        alice.load, alice.used = {}, 0.0
+    more = assign.route_all(rt.sessions, config, add_tickets(rt, "demo", TICKETS[9:] * 2, {}))
+    assert [d.kind for d in more].count("assign") == 1  # one more fitted, not two
+    assert "alice" in more[1].explanation["claims_refused"]
+    with rt.read_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Assignment).where(
+            Assignment.ended_at.is_(None))) == 2

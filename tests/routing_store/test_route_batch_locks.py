@@ -191,3 +191,43 @@ def test_processes_routing_the_same_tickets_give_each_one_decision(crowd):
         load = Counter(c for _, a, c in held if a == agent.id)
         assert {c: n for c, n in agent.load.items() if n} == dict(load), agent.key
         assert all(n <= agent.capacity.get(c, 0) for c, n in load.items()), agent.key
+
+
+ALONE = [{"id": "alice", "capacity": {"email": 2}, "status": "online"}]
+
+
+@pytest.mark.parametrize("test_config", [parse_config(config_data(ALONE))])
+def test_assignments_committed_while_the_batch_waited_for_the_agent_are_counted(rt_client):
+    """The batch reads alice's open assignments in the statement that locks her, from a
+    snapshot taken before it waited for her lock; the transaction it waited for gave her
+    another ticket, so they are counted again: she does not go over capacity."""
+    rt, _client = rt_client
+    postgres_only(rt)
+    config = rt.config.workspace("demo")
+    first, other_ticket, last = add_tickets(rt, "demo", [("email", {}, {}, "medium")] * 3, {})
+    assert [d.agent for d in assign.route_all(rt.sessions, config, [first])] == ["alice"]
+    elsewhere = session_factory(make_engine(rt.settings.database_url))()
+    elsewhere.begin()
+    alice = elsewhere.scalar(select(Agent).where(Agent.key == "alice").with_for_update())
+    elsewhere.add(Assignment(workspace_id=alice.workspace_id, ticket_id=other_ticket,
+                             agent_id=alice.id, channel="email", units=1.0))
+    alice.load, alice.used = {"email": 2}, 2.0
+    elsewhere.flush()
+    try:
+        thread, done = route_in_thread(rt, [last])
+        wait_for(lambda: waiting_for_a_lock(rt) > 0)
+        elsewhere.commit()
+    finally:
+        elsewhere.close()
+    thread.join(timeout=WAIT_S)
+    assert [(d.kind, d.explanation.get("claims_refused")) for d in done["decisions"]] == [
+        ("wait", ["alice"])]
+    with rt.read_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Assignment).where(
+            Assignment.ended_at.is_(None))) == 2
+
+
+def waiting_for_a_lock(rt) -> int:
+    with rt.read_sessions() as session:
+        return session.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE "
+                                   "wait_event_type = 'Lock' AND datname = current_database()"))
