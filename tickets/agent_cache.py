@@ -93,6 +93,17 @@ def cached_router(session: Session, routing: Routing, workspace_id: int, now: da
             entry.versions.update(confirmed())
 
 
+def read_again(session: Session, routing: Routing, workspace_id: int, now: datetime,
+               keys) -> None:
+    """Bring the workspace's router in step again, reading these agents as the store has
+    them whatever the router holds (it took tickets for them that did not stand)."""
+    entry = _entry(session, routing, workspace_id)
+    entry.reread |= set(keys)
+    for key in keys:
+        entry.versions.pop(key, None)
+    sync(session, entry, workspace_id, now)
+
+
 def known_versions(session: Session, routing: Routing, workspace_id: int) -> dict[str, int]:
     """The version of each agent row the workspace's cached router holds (as of its last
     read, live): a claim that finds the same version on the locked row knows the router's

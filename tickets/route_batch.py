@@ -56,18 +56,35 @@ def new_version() -> int:
     return random.getrandbits(62)
 
 
+def _open_channels(dialect: str):
+    """The channels of the agent row's open assignments as one string ("email,email,chat")."""
+    listed = (func.string_agg if dialect == "postgresql" else func.group_concat)(
+        ASSIGNMENTS.c.channel, literal_column("','"))
+    return (select(listed).where(ASSIGNMENTS.c.agent_id == AGENTS.c.id,
+                                 ASSIGNMENTS.c.ended_at.is_(None))
+            .correlate(AGENTS).scalar_subquery().label("open_channels"))
+
+
+def _locking(dialect: str, where, skip_locked: bool):
+    return (select(AGENTS.c.id, AGENTS.c.key, AGENTS.c.status, AGENTS.c.capacity,
+                   AGENTS.c.total, AGENTS.c.load, AGENTS.c.version, _open_channels(dialect))
+            .where(*where).with_for_update(of=AGENTS, skip_locked=skip_locked))
+
+
 @functools.cache
 def lock_agent(dialect: str, wait: bool):
     """Lock an agent row and read, in the same statement, the channels of its open
-    assignments (``open_channels``: "email,email,chat")."""
-    listed = (func.string_agg if dialect == "postgresql" else func.group_concat)(
-        ASSIGNMENTS.c.channel, literal_column("','"))
-    channels = (select(listed).where(ASSIGNMENTS.c.agent_id == AGENTS.c.id,
-                                     ASSIGNMENTS.c.ended_at.is_(None))
-                .correlate(AGENTS).scalar_subquery())
-    return (select(AGENTS.c.id, AGENTS.c.status, AGENTS.c.capacity, AGENTS.c.total,
-                   AGENTS.c.load, AGENTS.c.version, channels.label("open_channels"))
-            .where(*_MINE).with_for_update(of=AGENTS, skip_locked=not wait))
+    assignments."""
+    return _locking(dialect, _MINE, skip_locked=not wait)
+
+
+@functools.cache
+def lock_agents(dialect: str):
+    """Lock the agent rows ``keys`` that no other transaction holds, in key order, with the
+    channels of their open assignments."""
+    return _locking(dialect, (AGENTS.c.workspace_id == bindparam("workspace"),
+                              AGENTS.c.key.in_(bindparam("keys", expanding=True))),
+                    skip_locked=True).order_by(AGENTS.c.key)
 
 
 def counted(channels: str | None) -> dict[str, int]:
@@ -94,10 +111,23 @@ class Held:
     version: int = field(default_factory=new_version)  # what the row gets at the end
     assigned_at: datetime | None = None  # of this transaction's last claim (None: none)
 
+    def __post_init__(self):
+        self.counted, self.counted_used = dict(self.load), self.used  # when locked
+
+    def reset(self) -> None:
+        """Forget this transaction's claims on the agent (it stays locked)."""
+        self.load, self.used, self.assigned_at = dict(self.counted), self.counted_used, None
+
 
 class BatchClaim:
     """``claim(agent_key, ticket_id) -> bool`` for the router, on tickets locked already;
-    :meth:`write` stores the claims (before the commit)."""
+    :meth:`write` stores the claims (before the commit).
+
+    ``deferred``: the first pass over a batch takes the cached router's word: each claim is
+    noted and granted, then :meth:`settle` locks every agent named at once and checks the
+    claims in order against the agents' open assignments. The cached router is right unless
+    another process changed an agent since the batch read the feed; then nothing of that pass
+    stands and the batch is decided again, each claim locking and counting its agent first."""
 
     def __init__(self, session: Session, workspace_id: int, policy: Policy, tickets: dict,
                  known: dict[str, int]):
@@ -107,17 +137,45 @@ class BatchClaim:
         self.now = utcnow()  # the time of the decision under way
         self.held: dict[str, Held] = {}
         self.assignments: list[dict] = []
+        self.deferred = True
+        self.noted: list[tuple] = []  # deferred claims: (agent key, ticket row, time)
 
     def __call__(self, agent_key: str, ticket_id: str) -> bool:
         ticket = self.tickets.get(ticket_id)
         if ticket is None or ticket.routing_state not in rs.ROUTABLE:
             return False
+        if self.deferred:
+            self.noted.append((agent_key, ticket, self.now))
+            return True
         agent = self.held.get(agent_key) or self._lock(agent_key)
+        return agent is not None and self._take(agent, ticket, self.now)
+
+    def settle(self) -> bool:
+        """Lock the agents of the deferred claims and grant the claims in order if each
+        agent is online with room; else (or if an agent is held elsewhere) grant none,
+        keeping the agents locked, and claim one decision at a time from now on."""
+        self.deferred = False
+        wanted = sorted({key for key, _ticket, _at in self.noted} - set(self.held))
+        if wanted:
+            conn = self.session.connection()
+            for row in conn.execute(lock_agents(conn.dialect.name),
+                                    {"workspace": self.workspace_id, "keys": wanted}):
+                self._hold(conn, row)
+        for key, ticket, at in self.noted:
+            agent = self.held.get(key)
+            if agent is None or not self._take(agent, ticket, at):
+                for held in self.held.values():
+                    held.reset()
+                self.assignments = []
+                return False
+        return True
+
+    def _take(self, agent: Held, ticket, now: datetime) -> bool:
+        """Give the ticket to the (locked) agent if it is online with room."""
         channel = ticket.channel
-        if agent is None or agent.status != "online" or not rs.has_room(agent, channel,
-                                                                          self.policy):
+        if agent.status != "online" or not rs.has_room(agent, channel, self.policy):
             return False
-        weight, now = self.policy.weight(channel), self.now
+        weight = self.policy.weight(channel)
         offer = channel in self.policy.offer_channels
         self.assignments.append({
             "workspace_id": self.workspace_id, "ticket_id": ticket.id, "agent_id": agent.id,
@@ -131,25 +189,29 @@ class BatchClaim:
         return True
 
     def _lock(self, key: str) -> Held | None:
-        """Lock the agent (waiting only if no other agent is held) and count its open
-        assignments. The count read with the lock comes from the statement's snapshot, taken
-        before any wait for the lock: when it differs from the row's load (a transaction that
-        held the lock changed the agent's assignments, or a load that drifted) they are
-        counted again, as the one-ticket claim always does."""
+        """Lock the agent, waiting only if no other agent is held."""
         conn, where = self.session.connection(), {"workspace": self.workspace_id, "key": key}
         row = conn.execute(lock_agent(conn.dialect.name, not self.held), where).first()
         if row is None:
             if self.held and conn.execute(AGENT_EXISTS, where).first() is not None:
                 raise AgentBusy(key)
             return None
+        return self._hold(conn, row)
+
+    def _hold(self, conn, row) -> Held:
+        """The locked agent with its open assignments counted. The count read with the lock
+        comes from the statement's snapshot, taken before any wait for the lock: when it
+        differs from the row's load (a transaction that held the lock changed the agent's
+        assignments, or a load that drifted) they are counted again, as the one-ticket claim
+        always does."""
         column = {c: n for c, n in (row.load or {}).items() if n}
         load = counted(row.open_channels)
         if load != column:
             load = {c: n for c, n in conn.execute(rs.OPEN_LOAD, {"agent": row.id}).all() if n}
-        in_step = self.known.get(key) == row.version and column == load
-        held = self.held[key] = Held(row.id, key, row.status, row.capacity, row.total, load,
-                                     sum(self.policy.weight(c) * n for c, n in load.items()),
-                                     in_step)
+        in_step = self.known.get(row.key) == row.version and column == load
+        held = self.held[row.key] = Held(
+            row.id, row.key, row.status, row.capacity, row.total, load,
+            sum(self.policy.weight(c) * n for c, n in load.items()), in_step)
         return held
 
     def claimed(self) -> list[Held]:
@@ -208,30 +270,42 @@ def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], sta
     routing = config.routing
     claim = BatchClaim(session, workspace_id, routing.make_policy(),
                        {str(row.id): row for row in todo}, {})
-    done, handed = [], {}  # handed: customer id -> agent given their last ticket here
-    with agent_cache.cached_router(session, routing, workspace_id, utcnow(), claim,
+    now = utcnow()
+    with agent_cache.cached_router(session, routing, workspace_id, now, claim,
                                    claim.confirmed) as router:
         claim.known = agent_cache.known_versions(session, routing, workspace_id)
-        for place, row in enumerate(todo):
-            previous = handed.get(row.customer_id, row.previous) if row.customer_id \
-                else row.previous
-            request = rs.request_of(row, routing, previous)
-            claim.now = now = utcnow()
-            try:
-                decision = decide_one(router, request, now.timestamp())
-            except AgentBusy:
-                rest = [r.id for r in todo[place:]]
-                if place == 0:  # nothing decided here: no progress unless it may wait
-                    outcome.alone, rest = rest[0], rest[1:]
-                outcome.later[:0] = rest
-                break
-            finally:
-                router.forget_tickets()
-            if write_wait or decision.kind != "wait":
-                done.append((row, request, decision))
-            if decision.agent is not None:  # the customer's agent for their next ticket
-                handed[row.customer_id] = decision.agent
+        done = _each(router, claim, todo, routing, decide_one, outcome)
+        if not claim.settle():  # the router's view was stale: its claims are void
+            agent_cache.read_again(session, routing, workspace_id, now,
+                                   {key for key, _ticket, _at in claim.noted})
+            done = _each(router, claim, todo, routing, decide_one, outcome)
     claim.write()
+    done = [d for d in done if write_wait or d[2].kind != "wait"]
     route_rows.write_many(session, done)
     outcome.decisions = [decision for _row, _request, decision in done]
     return outcome
+
+
+def _each(router, claim: BatchClaim, todo: list, routing, decide_one, outcome: Outcome):
+    """Decide each ticket in order: (row, request, decision) of each decided; an agent busy
+    elsewhere ends the pass (the rest go to ``outcome``)."""
+    done, handed = [], {}  # handed: customer id -> agent given their last ticket here
+    for place, row in enumerate(todo):
+        previous = handed.get(row.customer_id, row.previous) if row.customer_id \
+            else row.previous
+        request = rs.request_of(row, routing, previous)
+        claim.now = now = utcnow()
+        try:
+            decision = decide_one(router, request, now.timestamp())
+        except AgentBusy:
+            rest = [r.id for r in todo[place:]]
+            if place == 0:  # nothing decided here: no progress unless it may wait
+                outcome.alone, rest = rest[0], rest[1:]
+            outcome.later[:0] = rest
+            break
+        finally:
+            router.forget_tickets()
+        done.append((row, request, decision))
+        if decision.agent is not None:  # the customer's agent for their next ticket
+            handed[row.customer_id] = decision.agent
+    return done
