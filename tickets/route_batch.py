@@ -5,17 +5,20 @@ One transaction locks the tickets at once (``route_rows.lock_many``), brings the
 cached router in step once (one read of the agent feed), lets the engine decide each ticket in
 the given order as :func:`tickets.assign.route` would (the router forgets each ticket after its
 decision, every decision has its own time, a customer's previous agent is the one given their
-ticket earlier in the batch), claims through :class:`BatchClaim`, and writes the
-tickets, the assignments, the agents and the audit rows back with multi-row statements before
-its one commit. A crash before the commit leaves every ticket ``new`` and nothing claimed.
+ticket earlier in the batch), claims through :class:`BatchClaim`, and writes the tickets, the
+assignments, the agents and the audit rows back with multi-row statements before its one
+commit. A crash before the commit leaves every ticket ``new`` and nothing claimed.
 
-The claim keeps each promise of ``tickets.route_store.StoreClaim``: an agent is locked, and
-its open assignments counted, before it gets a ticket; the assignments and the agent's new
-load are written once per agent at the end (the agent stays locked until the commit, so the
-count in memory stays true). Locks, so that no two transactions can wait for each other:
+The claim keeps each promise of ``tickets.route_store.StoreClaim``: a ticket goes to an agent
+only once the agent is locked and its open assignments counted show room. The first pass
+takes the cached router's word and checks every claim at the end, all its agents locked in
+one statement; if the router's view was stale the pass is void and the batch is decided again,
+each claim locking and counting its agent first (:meth:`BatchClaim.settle`). Agents stay locked
+until the commit, so the counts kept in memory stay true, and each is written once. Locks, so
+that no two transactions can wait for each other:
 
 - tickets are locked with SKIP LOCKED (a ticket another transaction holds is left to the
-  one-ticket path, after this transaction);
+  one-ticket path, after this transaction), and so are the agents of the first pass;
 - the transaction waits for an agent's lock only while it holds no agent lock; any later agent
   is asked for with SKIP LOCKED, and one held elsewhere ends the transaction there
   (:class:`AgentBusy`): the decisions made so far commit, and the ticket that met the lock is
