@@ -20,7 +20,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import case, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config.workspaces import WorkspaceConfig
@@ -67,15 +67,23 @@ def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
     ``BATCH_MAX`` in one transaction (``tickets.route_batch``). The tickets that had to wait
     get one :func:`recheck` together once their waits committed, unless no agent changed
     since the waits were decided (the feed of agent changes says so in one query). A batch
-    the database refuses (a deadlock, a lock timeout) is routed again ticket by ticket."""
+    the database refuses (a deadlock, a lock timeout) is routed again ticket by ticket. If the
+    database fails once decisions have committed, those are returned (the caller publishes
+    them) and the rest stays to the sweep; before that, the error is raised."""
     ticket_ids = list(dict.fromkeys(ticket_ids))
     decided = {}
-    for decision in _batches(sessions, config, ticket_ids, "new", _arrival):
-        decided[decision.ticket] = decision
-    waits = [int(d.ticket) for d in decided.values() if d.kind == "wait"]
-    if waits:
-        for decision in _rechecked(sessions, config, waits):
+    try:
+        for decision in _batches(sessions, config, ticket_ids, "new", _arrival):
             decided[decision.ticket] = decision
+        waits = [int(d.ticket) for d in decided.values() if d.kind == "wait"]
+        if waits:
+            for decision in _rechecked(sessions, config, waits):
+                decided[decision.ticket] = decision
+    except SQLAlchemyError:  # the database failed: what committed is returned, to publish
+        if not decided:
+            raise
+        log.exception("routing stopped after %d of %d tickets; the sweep routes the rest",
+                      len(decided), len(ticket_ids))
     return [decided[str(t)] for t in ticket_ids if str(t) in decided]
 
 

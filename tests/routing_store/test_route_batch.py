@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from config.workspaces import parse_config
 from store import repo
@@ -269,3 +270,19 @@ def test_the_claim_counts_open_assignments_not_a_load_that_drifted(rt_client):
     with rt.read_sessions() as session:
         assert session.scalar(select(func.count()).select_from(Assignment).where(
             Assignment.ended_at.is_(None))) == 2
+
+
+@pytest.mark.parametrize("test_config", [twin_config()])
+def test_decisions_committed_before_the_database_failed_are_returned(rt_client, monkeypatch):
+    """The caller publishes what committed; what did not stays to the sweep."""
+    rt, _client = rt_client
+    config = rt.config.workspace("demo")
+
+    def database_down(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    monkeypatch.setattr(assign, "_rechecked", database_down)
+    decisions = assign.route_all(rt.sessions, config, add_tickets(rt, "demo"))
+    assert len(decisions) == len(TICKETS) and "wait" in {d.kind for d in decisions}
+    monkeypatch.setattr(assign, "_batches", database_down)
+    with pytest.raises(OperationalError):  # nothing committed: the caller hears of it
+        assign.route_all(rt.sessions, config, add_tickets(rt, "demo", TICKETS[:1], {}))
