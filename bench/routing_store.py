@@ -2,17 +2,22 @@
 
 ``--agents`` A (5 languages + 45 product skills; chat 2, telegram 2, email 6, form 4, 12 units;
 90 % online) hold open assignments and ``--waiting`` W tickets wait, all bulk-inserted; a fifth
-of the agents form the full ``vip`` department, the backlog is vip work. Timed, a transaction
-per call: ``route_all`` of ``--tickets`` T new tickets, alternately general work (mostly
-assigned) and vip work (queued, then rechecked in a second transaction); ``refill``: a vip
-agent's ticket is resolved, then ``assign.refill`` hands its room to the best waiting tickets;
-on PostgreSQL (``--url``, wiped first) ``--workers`` P processes route T more tickets at once.
-The agent cache keeps in step through the change feed (``tickets.agent_feed``); with ``--scan``
-every routing phase runs again on T more tickets with the cache scanning every agent's version
-before each decision, as it did before the feed (``bench.agent_scan``). Each phase ends with an
-invariant check that aborts a broken run. ``--profile`` N: N routes and N refills under cProfile.
+of the agents form the full ``vip`` department, the backlog is vip work. Timed, on ``--tickets``
+T new tickets each, alternately general work (mostly assigned) and vip work (queued):
+``route``, a transaction per ticket (``assign.route``; a wait rechecked in a second transaction
+if an agent changed, as ``route_all`` did before batches); ``batch_N`` for each N of ``--batch``:
+``assign.route_all`` of N tickets at a time (one transaction per batch, the waits rechecked
+together); ``refill``: a vip agent's ticket is resolved, then ``assign.refill`` hands its room
+to the best waiting tickets; on PostgreSQL (``--url``, wiped first) ``--workers`` P processes
+route T more tickets at once, a transaction per ticket and in batches of the first N. The agent
+cache keeps in step through the change feed (``tickets.agent_feed``); with ``--scan`` the
+one-per-transaction phases run again on T more tickets with the cache scanning every agent's
+version before each decision, as it did before the feed (``bench.agent_scan``). Each phase ends
+with an invariant check that aborts a broken run. ``--profile`` N: N routes and N refills under
+cProfile, and N tickets routed in batches of the first N of ``--batch``.
 
-    .venv/bin/python -m bench.routing_store [--agents 1000 --waiting 10000 --tickets 1000 --scan]
+    .venv/bin/python -m bench.routing_store [--agents 1000 --waiting 10000 --tickets 1000 \
+        --batch 10,100 --scan]
 """
 from __future__ import annotations
 
@@ -38,7 +43,7 @@ from routing.index import EPSILON
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
 from store.models import Agent, Assignment, Customer, Ticket, Workspace, utcnow
-from tickets import assign, route_store as rs
+from tickets import agent_cache, assign, route_store as rs
 
 LANGS = [f"lang:{code}" for code in ("en", "cs", "de", "fr", "es")]
 PRODUCTS = [f"p{n:02d}" for n in range(45)]
@@ -135,11 +140,27 @@ class Population:
 
 
 def route_one(sessions, config, ticket_id: int) -> tuple[float, str, float]:
-    """Route as the workers do (a wait gets its recheck in a second transaction): (wall ms,
-    decision kind, CPU ms of this thread)."""
+    """Route in a transaction of its own (a wait gets its recheck in a second transaction if
+    an agent changed): (wall ms, decision kind, CPU ms of this thread)."""
     started, cpu = time.perf_counter(), time.thread_time()
-    kinds = [d.kind for d in assign.route_all(sessions, config, [ticket_id])] or ["none"]
-    return (time.perf_counter() - started) * 1000, kinds[0], (time.thread_time() - cpu) * 1000
+    with sessions.begin() as session:
+        decision = assign.route(session, config, ticket_id)
+    if decision is not None and decision.kind == "wait":
+        with sessions.begin() as session:
+            if not agent_cache.unchanged_since_last_read(session, config.routing, utcnow()):
+                decision = assign.recheck(session, config, ticket_id) or decision
+    kind = decision.kind if decision else "none"
+    return (time.perf_counter() - started) * 1000, kind, (time.thread_time() - cpu) * 1000
+
+
+def route_batch(sessions, config, ticket_ids: list[int]) -> list[tuple[float, str, float]]:
+    """Route the tickets in one ``route_all`` (one transaction, the waits rechecked
+    together): per ticket (wall ms of the whole call: when its decision is committed, its
+    kind, the call's CPU ms shared out per ticket)."""
+    started, cpu = time.perf_counter(), time.thread_time()
+    kinds = {d.ticket: d.kind for d in assign.route_all(sessions, config, ticket_ids)}
+    wall, cpu = (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000
+    return [(wall, kinds.get(str(t), "none"), cpu / len(ticket_ids)) for t in ticket_ids]
 
 
 def summary(timings: list[tuple[float, str, float]], started: float) -> dict:
@@ -147,9 +168,10 @@ def summary(timings: list[tuple[float, str, float]], started: float) -> dict:
     every, wall_s = [ms for ms, _, _ in timings], time.perf_counter() - started
     kinds = sorted({kind for _, kind, _ in timings})
     by_kind = {kind: [ms for ms, k, _ in timings if k == kind] for kind in kinds}
+    cpu = [ms for _, _, ms in timings]
     return {"decisions": len(every), "decisions_per_s": round(len(every) / wall_s, 1),
             **quantiles(every), "max_ms": round(max(every), 2),
-            "client_cpu": quantiles([cpu for _, _, cpu in timings]),
+            "client_cpu": {**quantiles(cpu), "mean_ms": round(sum(cpu) / len(cpu), 3)},
             "by_kind": {k: {"count": len(v), **quantiles(v)} for k, v in by_kind.items()}}
 
 
@@ -161,6 +183,15 @@ def route_phase(sessions, config, ticket_ids: list[int], scan: bool = False) -> 
     with scanning() if scan else contextlib.nullcontext():
         started = time.perf_counter()
         return summary([route_one(sessions, config, t) for t in ticket_ids], started)
+
+
+def batch_phase(sessions, config, ticket_ids: list[int], size: int) -> dict:
+    """Batches of ``size``; latencies are per batch call (a decision is committed with its
+    batch), CPU per decision."""
+    started = time.perf_counter()
+    timings = [t for start in range(0, len(ticket_ids), size)
+               for t in route_batch(sessions, config, ticket_ids[start:start + size])]
+    return {"batch": size, **summary(timings, started)}
 
 
 def refill_round(sessions, config, ws_id: int, key: str) -> tuple[float, float, int] | None:
@@ -189,25 +220,32 @@ def refill_phase(sessions, config, ws_id: int, vip_keys: list[str], rounds: int,
             "tickets_handed_out": dict(sorted(Counter(n for _, _, n in done).items()))}
 
 
-def parallel_worker(url: str, ticket_ids: list[int], barrier, scan: bool) -> list[tuple]:
+def parallel_worker(url: str, ticket_ids: list[int], barrier, scan: bool,
+                    batch: int = 0) -> list[tuple]:
     config, sessions = workspace_config(), session_factory(make_engine(url))
     with scanning() if scan else contextlib.nullcontext():
         route_one(sessions, config, ticket_ids.pop())  # connected before the clock starts
         barrier.wait()
+        if batch:
+            return [t for start in range(0, len(ticket_ids), batch)
+                    for t in route_batch(sessions, config, ticket_ids[start:start + batch])]
         return [route_one(sessions, config, ticket_id) for ticket_id in ticket_ids]
 
 
-def parallel_phase(url: str, ticket_ids: list[int], workers: int, scan: bool = False) -> dict:
-    """Route disjoint slices at once; a worker's error (a deadlock, say) ends the run."""
+def parallel_phase(url: str, ticket_ids: list[int], workers: int, scan: bool = False,
+                   batch: int = 0) -> dict:
+    """Route disjoint slices at once (in batches of ``batch`` if given); a worker's error (a
+    deadlock, say) ends the run."""
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager, ctx.Pool(workers) as pool:
         barrier = manager.Barrier(workers + 1)
         pending = pool.starmap_async(parallel_worker, [
-            (url, ticket_ids[i::workers], barrier, scan) for i in range(workers)])
+            (url, ticket_ids[i::workers], barrier, scan, batch) for i in range(workers)])
         barrier.wait(timeout=120)
         started = time.perf_counter()
         timings = [t for got in pending.get() for t in got]
-        return {"workers": workers, **summary(timings, started)}
+        return {"workers": workers, **({"batch": batch} if batch else {}),
+                **summary(timings, started)}
 
 
 def verify(sessions, config) -> dict:
@@ -239,12 +277,12 @@ def fits(agent: Agent, load: Counter, policy) -> bool:
             and all(n <= agent.capacity.get(c, 0) for c, n in load.items()))
 
 
-def profiled(calls: list, top: int = 12) -> dict:
+def profiled(calls: list, top: int = 12, per: int = 0) -> dict:
     """Run the calls under cProfile: the costliest project functions (cumulative) and the
-    costliest functions of all by own time, in ms per call."""
+    costliest functions of all by own time, in ms per call (or per ``per``: decisions)."""
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [call() for call in calls])
-    stats, per = pstats.Stats(profiler).stats, len(calls)  # key -> (cc, calls, own, cum, _)
+    stats, per = pstats.Stats(profiler).stats, per or len(calls)  # key -> (cc, n, own, cum, _)
 
     def line(key) -> str:
         _, n, own, cum, _ = stats[key]
@@ -259,6 +297,7 @@ def profiled(calls: list, top: int = 12) -> dict:
 
 def run(args) -> dict:
     config, rng = workspace_config(), random.Random(args.seed)
+    sizes = args.batch
     with tempfile.TemporaryDirectory() as tmp:
         url = fresh_store(args.url, tmp)
         engine = make_engine(url)
@@ -268,10 +307,13 @@ def run(args) -> dict:
             people = Population(session, args.seed, (args.agents * 8 + args.waiting) // 4 + 100)
             vips = people.agents(args.agents)
             people.tickets(args.waiting, "waiting", vip_only=True)
-            warm, single, more, profiled_ids, single_scan, more_scan = [
+            warm, single, more, profiled_ids, single_scan, more_scan, more_batch = [
                 people.tickets(n, "new") for n in (
                     20, args.tickets, args.tickets * parallel, args.profile,
-                    args.tickets * args.scan, args.tickets * parallel * args.scan)]
+                    args.tickets * args.scan, args.tickets * parallel * args.scan,
+                    args.tickets * parallel * bool(sizes))]
+            batched = {size: people.tickets(args.tickets, "new") for size in sizes}
+            profiled_batch = people.tickets(args.profile * bool(sizes), "new")
         if engine.dialect.name == "postgresql":
             with engine.begin() as conn:  # what autovacuum does soon after such a load
                 conn.execute(text("ANALYZE"))
@@ -280,13 +322,20 @@ def run(args) -> dict:
         route_phase(sessions, config, warm)  # before the clock: connections, caches
         phases = {
             "route": lambda: route_phase(sessions, config, single),
+            **{f"batch_{size}": lambda size=size: batch_phase(sessions, config, batched[size],
+                                                              size) for size in sizes},
             "route_scan": lambda: args.scan and route_phase(sessions, config, single_scan, True),
             "refill": lambda: refill_phase(sessions, config, people.ws_id, vips, args.refills, rng),
             "parallel": lambda: parallel_phase(url, more, args.workers) if parallel else None,
+            "parallel_batch": lambda: parallel and sizes and parallel_phase(
+                url, more_batch, args.workers, batch=sizes[0]),
             "parallel_scan": lambda: parallel and args.scan and parallel_phase(
                 url, more_scan, args.workers, True),
             "profile_route": lambda: args.profile and profiled(
                 [lambda t=t: route_one(sessions, config, t) for t in profiled_ids]),
+            "profile_batch": lambda: args.profile and sizes and profiled(
+                [lambda b=b: route_batch(sessions, config, b) for b in chunks(
+                    profiled_batch, sizes[0])], per=len(profiled_batch)),
             "profile_refill": lambda: args.profile and profiled([lambda: refill_round(
                 sessions, config, people.ws_id, rng.choice(vips))] * args.profile)}
         for name, phase in phases.items():
@@ -296,6 +345,10 @@ def run(args) -> dict:
     return result
 
 
+def chunks(values: list, size: int) -> list[list]:
+    return [values[start:start + size] for start in range(0, len(values), size)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="PostgreSQL URL (its schema public is DROPPED); "
@@ -303,6 +356,8 @@ def main() -> None:
     for name, default in (("agents", 1_000), ("waiting", 10_000), ("tickets", 1_000),
                           ("refills", 200), ("workers", 4), ("profile", 0), ("seed", 1)):
         parser.add_argument(f"--{name}", type=int, default=default)
+    parser.add_argument("--batch", type=lambda v: [int(n) for n in v.split(",") if n],
+                        default=[], help="batch sizes to route with route_all, e.g. 10,100")
     parser.add_argument("--scan", action="store_true",
                         help="also route with the cache scanning every agent (the old way)")
     print(json.dumps(run(parser.parse_args()), indent=1))

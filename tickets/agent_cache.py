@@ -64,11 +64,14 @@ class Entry:
 
 @contextmanager
 def cached_router(session: Session, routing: Routing, workspace_id: int, now: datetime,
-                  claim) -> Iterator[Router]:
+                  claim, confirmed=None) -> Iterator[Router]:
     """The workspace's cached router, in step with the store as of now, claiming with
     ``claim``. Afterwards (whatever happened) its tickets are forgotten and every agent it
     claimed for or this transaction wrote is read again next time, so a claim rolled back
-    with its transaction leaves no trace."""
+    with its transaction leaves no trace. ``confirmed()``: {agent key: version} of agents
+    whose row, once this transaction commits, is what the router holds of them already (its
+    own claims on a row nobody else changed); the next read compares the row's version with
+    it and converts the row again only when they differ (a rollback, a later change)."""
     entry = _entry(session, routing, workspace_id)
     sync(session, entry, workspace_id, now)
     claimed: set[str] = set()
@@ -86,6 +89,26 @@ def cached_router(session: Session, routing: Routing, workspace_id: int, now: da
         entry.reread |= claimed | written_here(session, workspace_id)
         for key in entry.reread:
             entry.versions.pop(key, None)
+        if confirmed is not None:
+            entry.versions.update(confirmed())
+
+
+def read_again(session: Session, routing: Routing, workspace_id: int, now: datetime,
+               keys) -> None:
+    """Bring the workspace's router in step again, reading these agents as the store has
+    them whatever the router holds (it took tickets for them that did not stand)."""
+    entry = _entry(session, routing, workspace_id)
+    entry.reread |= set(keys)
+    for key in keys:
+        entry.versions.pop(key, None)
+    sync(session, entry, workspace_id, now)
+
+
+def known_versions(session: Session, routing: Routing, workspace_id: int) -> dict[str, int]:
+    """The version of each agent row the workspace's cached router holds (as of its last
+    read, live): a claim that finds the same version on the locked row knows the router's
+    agent is the row."""
+    return _entry(session, routing, workspace_id).versions
 
 
 def _entry(session: Session, routing: Routing, workspace_id: int) -> Entry:

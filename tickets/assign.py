@@ -1,4 +1,5 @@
-"""Assigning tickets to agents (PRODUCT.md section 7), one short transaction per decision.
+"""Assigning tickets to agents (PRODUCT.md section 7) in short transactions: one per decision,
+or one for the new tickets of an ingest batch (``route_all``, ``tickets.route_batch``).
 
 A ticket's ``routing_state``: "" (not routed: routing is off, spam, automatic mail), ``new``
 (to route), ``waiting`` (in the pending queue), ``parked`` (out of the automatic queue),
@@ -19,6 +20,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import case, select
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from config.workspaces import WorkspaceConfig
@@ -28,10 +30,11 @@ from routing.model import PRIORITY_RANK, Decision, Request
 from store import repo
 from store.models import Agent, Assignment, Ticket, utcnow
 from tickets import agent_cache
-from tickets import route_rows, route_store as rs
+from tickets import route_batch, route_rows, route_store as rs
 
 log = logging.getLogger(__name__)
 REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
+BATCH_MAX = 100  # new tickets routed in one transaction (route_all)
 RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
 
 
@@ -60,21 +63,72 @@ def route(session: Session, config: WorkspaceConfig, ticket_id: int,
 
 
 def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
-    """Route each ticket in a transaction of its own (after the ingest batch committed); a
-    ticket that had to wait gets one :func:`recheck` once its wait committed, unless no agent
-    changed since the wait was decided (the feed of agent changes says so in one query)."""
-    decisions = []
-    for ticket_id in ticket_ids:
-        with sessions.begin() as session:
-            decision = route(session, config, ticket_id)
-        if decision is not None and decision.kind == "wait":
+    """Route the new tickets (after the ingest batch committed) in order, up to
+    ``BATCH_MAX`` in one transaction (``tickets.route_batch``). The tickets that had to wait
+    get one :func:`recheck` together once their waits committed, unless no agent changed
+    since the waits were decided (the feed of agent changes says so in one query). A batch
+    the database refuses (a deadlock, a lock timeout) is routed again ticket by ticket. If the
+    database fails once decisions have committed, those are returned (the caller publishes
+    them) and the rest stays to the sweep; before that, the error is raised."""
+    ticket_ids = list(dict.fromkeys(ticket_ids))
+    decided = {}
+    try:
+        for decision in _batches(sessions, config, ticket_ids, "new", _arrival):
+            decided[decision.ticket] = decision
+        waits = [int(d.ticket) for d in decided.values() if d.kind == "wait"]
+        if waits:
+            for decision in _rechecked(sessions, config, waits):
+                decided[decision.ticket] = decision
+    except SQLAlchemyError:  # the database failed: what committed is returned, to publish
+        if not decided:
+            raise
+        log.exception("routing stopped after %d of %d tickets; the sweep routes the rest",
+                      len(decided), len(ticket_ids))
+    return [decided[str(t)] for t in ticket_ids if str(t) in decided]
+
+
+def _arrival(router: Router, request: Request, now: float) -> Decision:
+    return router.route(request, now, "arrival")
+
+
+def _rechecked(sessions, config: WorkspaceConfig, ticket_ids: list[int]) -> list[Decision]:
+    """:func:`recheck` of the waiting tickets, in batches, if an agent changed since."""
+    with sessions.begin() as session:
+        if agent_cache.unchanged_since_last_read(session, config.routing, utcnow()):
+            return []
+    return list(_batches(sessions, config, ticket_ids, "waiting", Router.retry,
+                         write_wait=False))
+
+
+def _batches(sessions, config: WorkspaceConfig, ticket_ids: list[int], state: str, decide,
+             write_wait: bool = True):
+    """The decisions of the tickets in ``state``, made in batch transactions; a ticket
+    another transaction held locked goes through the one-ticket path afterwards."""
+    single = route if state == "new" else recheck
+    pending, alone = list(ticket_ids), []
+    while pending:
+        batch, pending = pending[:BATCH_MAX], pending[BATCH_MAX:]
+        try:
             with sessions.begin() as session:
-                if not agent_cache.unchanged_since_last_read(session, config.routing,
-                                                             utcnow()):
-                    decision = recheck(session, config, ticket_id) or decision
+                outcome = route_batch.decide(session, config, batch, state, decide, write_wait)
+        except (OperationalError, IntegrityError) as exc:
+            log.warning("routing %d tickets at once failed (%s); one at a time", len(batch),
+                        exc)
+            alone += batch
+            continue
+        yield from outcome.decisions
+        if outcome.alone is not None:
+            with sessions.begin() as session:
+                decision = single(session, config, outcome.alone)
+            if decision is not None:
+                yield decision
+        pending[:0] = outcome.later
+        alone += outcome.locked_elsewhere
+    for ticket_id in alone:
+        with sessions.begin() as session:
+            decision = single(session, config, ticket_id)
         if decision is not None:
-            decisions.append(decision)
-    return decisions
+            yield decision
 
 
 def recheck(session: Session, config: WorkspaceConfig, ticket_id: int,

@@ -1,8 +1,9 @@
 """A routing decision's ticket in plain SQL: locked together with the customer's previous
-agent, then written back with its audit events.
+agent, then written back with its audit events; one ticket, or the tickets of a batch at once
+(one locking query, multi-row writes).
 
-Routing runs a short transaction per decision, and the unit of work cost about half of one;
-these statements are built once. The session's pending changes are flushed before the lock,
+Routing runs short transactions, and the unit of work cost about half of a decision; these
+statements are built once. The session's pending changes are flushed before the lock,
 and a copy of the ticket the session has loaded is expired after the write, so a caller that
 holds the ticket as an object reads the decision from the row.
 """
@@ -37,6 +38,9 @@ PREVIOUS_AGENT = (select(AGENTS.c.key)
                   .correlate(TICKETS).scalar_subquery())
 LOCK_FOR_ROUTING = (select(*ROUTING_COLUMNS, PREVIOUS_AGENT.label("previous"))
                     .where(TICKETS.c.id == bindparam("ticket")).with_for_update(of=TICKETS))
+LOCK_MANY = (select(*ROUTING_COLUMNS, TICKETS.c.customer_id, PREVIOUS_AGENT.label("previous"))
+             .where(TICKETS.c.id.in_(bindparam("tickets", expanding=True)))
+             .order_by(TICKETS.c.id).with_for_update(of=TICKETS, skip_locked=True))
 AUDIT = insert(AuditEntry.__table__)
 
 
@@ -46,6 +50,16 @@ def lock_for_routing(session: Session, ticket_id: int) -> tuple[Row | None, str 
     session.flush()
     row = session.connection().execute(LOCK_FOR_ROUTING, {"ticket": ticket_id}).first()
     return (row, row.previous) if row else (None, None)
+
+
+def lock_many(session: Session, ticket_ids) -> dict[int, Row]:
+    """The tickets' routing columns (as :func:`lock_for_routing`, and ``customer_id``) by
+    id, locked. A ticket
+    another transaction holds locked is left out (SKIP LOCKED): a batch never waits for a
+    ticket while it holds others, so it cannot close a cycle of waits."""
+    session.flush()
+    rows = session.connection().execute(LOCK_MANY, {"tickets": list(ticket_ids)})
+    return {row.id: row for row in rows}
 
 
 def write_back(session: Session, ticket, request: Request, decision: Decision) -> None:
@@ -59,6 +73,27 @@ def write_back(session: Session, ticket, request: Request, decision: Decision) -
             {"ticket_id": ticket.id, "kind": kind, "old": old, "new": new, "actor": "router",
              "at": at} for kind, old, new in audits])
     set_columns(session, ticket.id, values)
+
+
+def write_many(session: Session, done) -> None:
+    """:func:`write_back` of many decisions ``(ticket, request, decision)`` in a statement
+    per kind of write: one multi-row INSERT of the audit rows, an UPDATE executed for many
+    rows per set of columns."""
+    audits, updates = [], {}
+    at = utcnow()
+    for ticket, request, decision in done:
+        values, events = decided(ticket, request, decision)
+        audits += [{"ticket_id": ticket.id, "kind": kind, "old": old, "new": new,
+                    "actor": "router", "at": at} for kind, old, new in events]
+        updates.setdefault(tuple(values), []).append({
+            "ticket": ticket.id, **{f"new_{name}": value for name, value in values.items()}})
+    conn = session.connection()
+    if audits:
+        conn.execute(AUDIT, audits)
+    for names, rows in updates.items():
+        conn.execute(_ticket_update(names), rows)
+    for ticket, _request, _decision in done:
+        _expire(session, ticket.id)
 
 
 def decided(ticket, request: Request, decision: Decision) -> tuple[dict, list[tuple]]:
@@ -91,6 +126,11 @@ def set_columns(session: Session, ticket_id: int, values: dict) -> None:
     """Update these columns of the ticket's row; a copy the session has loaded is expired."""
     session.connection().execute(_ticket_update(tuple(values)), {
         "ticket": ticket_id, **{f"new_{name}": value for name, value in values.items()}})
+    _expire(session, ticket_id)
+
+
+def _expire(session: Session, ticket_id: int) -> None:
+    """A copy of the ticket the session has loaded reads the row again when next used."""
     loaded = session.identity_map.get(identity_key(Ticket, ticket_id))
     if loaded is not None:
         session.expire(loaded)

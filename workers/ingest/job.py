@@ -48,22 +48,22 @@ def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
 
 
 def route_items(rt: Runtime, items: list[Item]) -> None:
-    """Route the new tickets of the committed batch, each in its own transaction, and publish
-    each workspace's decisions at once; on a failure (database down) the ticket stays ``new``
-    and the sweep routes it (``workers.assignment.sweep``)."""
+    """Route the new tickets of the committed batch (one transaction per workspace,
+    ``assign.route_all``) and publish each workspace's decisions at once; on a failure
+    (database down) the tickets stay ``new`` and the sweep routes them
+    (``workers.assignment.sweep``)."""
     tickets: dict[WorkspaceConfig, list[int]] = {}
     for item in items:
         if item.route is not None and item.outcome in ("created", "threaded"):
             tickets.setdefault(item.config, []).append(item.route)
     for config, ids in tickets.items():
         decisions = []
-        for ticket_id in ids:
-            try:
-                decisions += assign.route_all(rt.sessions, config, [ticket_id])
-            except Exception as exc:
-                if isolation.is_job_timeout(exc):
-                    raise  # the job ran out of time, not this ticket: poison.py splits it
-                log.exception("routing ticket %s failed; the sweep will retry", ticket_id)
+        try:
+            decisions += assign.route_all(rt.sessions, config, ids)
+        except Exception as exc:
+            if isolation.is_job_timeout(exc):
+                raise  # the job ran out of time, not these tickets: poison.py splits it
+            log.exception("routing tickets %s failed; the sweep will retry", ids)
         try:
             routing_events.publish(rt, config, decisions)
         except Exception:

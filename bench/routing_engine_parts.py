@@ -1,0 +1,74 @@
+"""Where the engine's part of a routing decision goes as the agents grow: CPU per decision of
+finding the eligible agents, ranking them and explaining the near misses, and of a whole
+``Router.route`` (each claim granted, the ticket forgotten afterwards, as a batch does).
+
+Agents and tickets are drawn as in ``bench.routing_store`` (5 languages, 45 products, a
+language and a product required, 0-2 products preferred), in memory: no store.
+
+    .venv/bin/python -m bench.routing_engine_parts [--agents 1000,10000 --tickets 500]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from bench.routing_store import CAPACITY, LANGS, PRODUCTS, TOTAL_UNITS
+from routing.engine import Router
+from routing.model import Agent, Policy, Request
+from routing.scoring import best_candidate, near_misses
+
+
+def population(count: int, rng: random.Random) -> Router:
+    router = Router(Policy())
+    for n in range(count):
+        skills = {lang: rng.randint(3, 5) for lang in rng.sample(LANGS, rng.choice((1, 2)))}
+        skills.update({p: rng.randint(1, 5) for p in rng.sample(PRODUCTS, rng.randint(4, 6))})
+        status = "online" if rng.random() < 0.9 else "away"
+        router.put_agent(Agent(f"a{n:05d}", skills, dict(CAPACITY), TOTAL_UNITS, status,
+                               load={"email": rng.randint(0, 3)}))
+    return router
+
+
+def tickets(count: int, rng: random.Random) -> list[tuple[dict, dict]]:
+    return [({rng.choice(LANGS): 3, rng.choice(PRODUCTS): rng.randint(1, 3)},
+             {p: 1.0 for p in rng.sample(PRODUCTS, rng.randint(0, 2))}) for _ in range(count)]
+
+
+def per_decision(router: Router, work: list, part: str) -> float:
+    """CPU µs per ticket of finding the candidates and then ``part``."""
+    index, policy = router.index, router.policy
+    started = time.thread_time()
+    for n, (required, preferred) in enumerate(work):
+        request = Request(str(n), "email", dict(required), dict(preferred))
+        if part == "route":
+            router.route(request, 1000.0 + n)
+            router.forget_tickets()
+            continue
+        candidates = index.candidates("email", required, set())
+        if part == "rank":
+            best_candidate(index, request, required, candidates, policy.surplus_weight,
+                           policy.load_bands)
+        elif part == "near_misses":
+            near_misses(index, request, required, candidates, policy.near_misses)
+    return (time.thread_time() - started) / len(work) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=lambda v: [int(n) for n in v.split(",")],
+                        default=[1000, 10000])
+    parser.add_argument("--tickets", type=int, default=500)
+    args = parser.parse_args()
+    for count in args.agents:
+        rng = random.Random(1)
+        router, work = population(count, rng), tickets(args.tickets, rng)
+        found = per_decision(router, work, "candidates")
+        print(f"{count} agents: candidates {found:.0f} µs, ranking "
+              f"{per_decision(router, work, 'rank') - found:.0f} µs, near misses "
+              f"{per_decision(router, work, 'near_misses') - found:.0f} µs; Router.route "
+              f"{per_decision(router, work, 'route'):.0f} µs per decision")
+
+
+if __name__ == "__main__":
+    main()
