@@ -1,4 +1,4 @@
-"""Assigning tickets to agents (PRODUCT.md section 7) in short transactions: one per decision,
+"""Assigning tickets to agents in short transactions: one per decision,
 or one for the new tickets of an ingest batch (``route_all``, ``tickets.route_batch``).
 
 A ticket's ``routing_state``: "" (not routed: routing is off, spam, automatic mail), ``new``
