@@ -192,12 +192,12 @@ def _add(group: _Group, row) -> None:
 def _python_row(key: str, group: _Group) -> dict:
     return {"group": key, "created": group.created, "resolved": group.resolved,
             "reopened": group.reopened, "backlog": group.backlog,
-            "first_response": _python_stats(group.first),
-            "resolution": _python_stats(group.resolution),
+            "first_response": stats_of(group.first),
+            "resolution": stats_of(group.resolution),
             "sla": {"met": group.met, "breached": group.breached}}
 
 
-def _python_stats(values: list[float]) -> dict:
+def stats_of(values: list[float]) -> dict:
     if not values:
         return _stats(0, None, None, None)
     ordered = sorted(values)
@@ -221,15 +221,15 @@ def as_csv(rows: list[dict]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row["group"]), row["created"], row["resolved"], row["reopened"],
+        writer.writerow([csv_cell(row["group"]), row["created"], row["resolved"], row["reopened"],
                          row["backlog"],
-                         *(_cell(row["first_response"][f]) for f in FIGURES),
-                         *(_cell(row["resolution"][f]) for f in FIGURES),
+                         *(csv_cell(row["first_response"][f]) for f in FIGURES),
+                         *(csv_cell(row["resolution"][f]) for f in FIGURES),
                          row["sla"]["met"], row["sla"]["breached"]])
     return out.getvalue()
 
 
-def _cell(value) -> str:
+def csv_cell(value) -> str:
     if value is None:
         return ""
     text = str(value)

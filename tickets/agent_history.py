@@ -1,0 +1,84 @@
+"""The agents' status and capacity over time, for the agents report's occupancy.
+
+``record`` adds one ``AgentState`` row when an agent is created (seeded from the workspace file
+or by ``PUT /api/v1/agents/<id>``) and each time its status, channel capacities or total
+change; a PUT that changes none of them (or only its name, skills, calendar) writes nothing.
+The rows are few (one per change an administrator or an agent's client makes, never one per
+assignment: the load over time is the assignments' own ``started_at``/``ended_at``).
+
+``spans`` turns them into the stretches of time each agent was online with a given capacity.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from routing.calendar import as_utc
+from routing.model import Policy
+from store.models import Agent, AgentState
+from tickets.route_store import total_units
+
+Shape = tuple[str, dict, float]  # status, capacity, total: what a state row records
+
+
+def shape_of(row: Agent) -> Shape:
+    return row.status, dict(row.capacity or {}), float(row.total or 0.0)
+
+
+def record(session: Session, row: Agent, at: datetime, before: Shape | None = None) -> None:
+    """The (flushed) agent's state from ``at`` on, unless it is ``before``'s."""
+    now = shape_of(row)
+    if now == before:
+        return
+    status, capacity, total = now
+    session.add(AgentState(workspace_id=row.workspace_id, agent_id=row.id, status=status,
+                           capacity=capacity, total=total, at=at))
+
+
+@dataclass(frozen=True)
+class Span:
+    """An agent online from ``start`` to ``end`` (epoch seconds) able to hold ``units``."""
+    start: float
+    end: float
+    units: float
+
+
+def spans(session: Session, agent_ids: list[int], start: datetime, end: datetime,
+          policy: Policy) -> dict[int, list[Span]]:
+    """Agent id -> its online spans within ``[start, end)``, oldest first. Capacity in
+    weighted units as routing counts it (``total``, else the channels' capacities weighted
+    by the workspace's policy); a span of no capacity is left out."""
+    if not agent_ids:
+        return {}
+    states: dict[int, list[AgentState]] = {}
+    for state in session.scalars(_states(agent_ids, start, end)):
+        states.setdefault(state.agent_id, []).append(state)
+    lo, hi = as_utc(start).timestamp(), as_utc(end).timestamp()
+    return {agent_id: _online(rows, lo, hi, policy) for agent_id, rows in states.items()}
+
+
+def _states(agent_ids: list[int], start: datetime, end: datetime):
+    """Each agent's last state before ``start`` (what it was when the range began) and every
+    state within the range."""
+    last_before = (select(AgentState.agent_id, func.max(AgentState.at))
+                   .where(AgentState.agent_id.in_(agent_ids), AgentState.at <= start)
+                   .group_by(AgentState.agent_id))
+    return (select(AgentState)
+            .where(AgentState.agent_id.in_(agent_ids),
+                   or_(tuple_(AgentState.agent_id, AgentState.at).in_(last_before),
+                       (AgentState.at > start) & (AgentState.at < end)))
+            .order_by(AgentState.agent_id, AgentState.at, AgentState.id))
+
+
+def _online(rows: list[AgentState], lo: float, hi: float, policy: Policy) -> list[Span]:
+    found = []
+    for state, following in zip(rows, [*rows[1:], None]):
+        begin = max(lo, as_utc(state.at).timestamp())
+        finish = hi if following is None else min(hi, as_utc(following.at).timestamp())
+        units = total_units(state, policy)
+        if state.status == "online" and units > 0 and finish > begin:
+            found.append(Span(begin, finish, units))
+    return found
