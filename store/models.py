@@ -211,7 +211,8 @@ class AgentState(Base):
     __table_args__ = (Index("ix_agent_states_agent", "agent_id", "at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
-    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    # The history goes with the agent (no API deletes one; an operator may).
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(10))
     capacity: Mapped[dict] = mapped_column(default=dict)
     total: Mapped[float] = mapped_column(Float, default=0.0)

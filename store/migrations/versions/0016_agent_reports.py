@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column('workspace_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
                   sa.ForeignKey('workspaces.id'), nullable=False),
         sa.Column('agent_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
-                  sa.ForeignKey('agents.id'), nullable=False),
+                  sa.ForeignKey('agents.id', ondelete='CASCADE'), nullable=False),
         sa.Column('status', sa.String(10), nullable=False),
         sa.Column('capacity', sa.JSON(), nullable=False),
         sa.Column('total', sa.Float(), nullable=False),
@@ -64,6 +64,10 @@ def downgrade() -> None:
     op.drop_index('ix_messages_replies', 'messages')
     op.drop_index('ix_tickets_ws_resolved', 'tickets')
     op.drop_index('ix_tickets_ws_first_response', 'tickets')
-    with op.batch_alter_table('tickets') as batch:
-        batch.drop_column('resolved_by')
-        batch.drop_column('first_response_by')
+    for column in ('resolved_by', 'first_response_by'):
+        # SQLite drops a column in place (3.35+): a batch would copy the table and lose the
+        # search triggers 0012 put on it.
+        if op.get_bind().dialect.name == 'sqlite':
+            op.execute(f'ALTER TABLE tickets DROP COLUMN {column}')
+        else:
+            op.drop_column('tickets', column)
