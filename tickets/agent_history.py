@@ -10,10 +10,12 @@ assignment: the load over time is the assignments' own ``started_at``/``ended_at
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import Text, cast, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from routing.calendar import as_utc
@@ -53,11 +55,29 @@ def spans(session: Session, agent_ids: list[int], start: datetime, end: datetime
     by the workspace's policy); a span of no capacity is left out."""
     if not agent_ids:
         return {}
-    states: dict[int, list[AgentState]] = {}
-    for state in session.scalars(_states(agent_ids, start, end)):
-        states.setdefault(state.agent_id, []).append(state)
+    states: dict[int, list[tuple]] = {}
+    units = _Units(policy)
+    for agent_id, status, capacity, total, at in session.execute(_states(agent_ids, start, end)):
+        states.setdefault(agent_id, []).append((status, units(capacity, total),
+                                                as_utc(at).timestamp()))
     lo, hi = as_utc(start).timestamp(), as_utc(end).timestamp()
-    return {agent_id: _online(rows, lo, hi, policy) for agent_id, rows in states.items()}
+    return {agent_id: _online(rows, lo, hi) for agent_id, rows in states.items()}
+
+
+class _Units:
+    """Weighted capacity of a state row's (capacity JSON text, total), each distinct one
+    computed once: agents change status far more often than capacity."""
+
+    def __init__(self, policy: Policy):
+        self.policy, self.known = policy, {}
+
+    def __call__(self, capacity: str | None, total: float | None) -> float:
+        key = (capacity, total)
+        if key not in self.known:
+            channels = json.loads(capacity) if capacity else {}
+            self.known[key] = total_units(SimpleNamespace(capacity=channels, total=total),
+                                          self.policy)
+        return self.known[key]
 
 
 def _states(agent_ids: list[int], start: datetime, end: datetime):
@@ -66,19 +86,20 @@ def _states(agent_ids: list[int], start: datetime, end: datetime):
     last_before = (select(AgentState.agent_id, func.max(AgentState.at))
                    .where(AgentState.agent_id.in_(agent_ids), AgentState.at <= start)
                    .group_by(AgentState.agent_id))
-    return (select(AgentState)
+    return (select(AgentState.agent_id, AgentState.status, cast(AgentState.capacity, Text),
+                   AgentState.total, AgentState.at)
             .where(AgentState.agent_id.in_(agent_ids),
                    or_(tuple_(AgentState.agent_id, AgentState.at).in_(last_before),
                        (AgentState.at > start) & (AgentState.at < end)))
             .order_by(AgentState.agent_id, AgentState.at, AgentState.id))
 
 
-def _online(rows: list[AgentState], lo: float, hi: float, policy: Policy) -> list[Span]:
+def _online(rows: list[tuple], lo: float, hi: float) -> list[Span]:
+    """Spans of (status, units, since) rows, oldest first, within ``[lo, hi)``."""
     found = []
-    for state, following in zip(rows, [*rows[1:], None]):
-        begin = max(lo, as_utc(state.at).timestamp())
-        finish = hi if following is None else min(hi, as_utc(following.at).timestamp())
-        units = total_units(state, policy)
-        if state.status == "online" and units > 0 and finish > begin:
+    for (status, units, since), following in zip(rows, [*rows[1:], None]):
+        begin = max(lo, since)
+        finish = hi if following is None else min(hi, following[2])
+        if status == "online" and units > 0 and finish > begin:
             found.append(Span(begin, finish, units))
     return found
