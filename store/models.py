@@ -219,6 +219,20 @@ class AgentState(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AgentHour(Base):
+    """An agent's online seconds and load (seconds x load / capacity while online) in one UTC
+    hour (hours since the epoch), rolled up as states and assignments end
+    (``tickets.agent_hours``)."""
+    __tablename__ = "agent_hours"
+    __table_args__ = (UniqueConstraint("agent_id", "hour"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    hour: Mapped[int] = mapped_column(BigInteger)
+    online_s: Mapped[float] = mapped_column(Float, default=0.0)
+    load_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 class Assignment(Base):
     """One ticket held by one agent. At most one open row (``ended_at`` null) per ticket: the
     partial unique index is the store's guarantee of "never two agents for one ticket". An
@@ -229,7 +243,9 @@ class Assignment(Base):
                             sqlite_where=text("ended_at IS NULL"),
                             postgresql_where=text("ended_at IS NULL")),
                       Index("ix_assignments_agent_open", "agent_id", "ended_at"),
-                      Index("ix_assignments_ticket", "ticket_id", "started_at"))
+                      Index("ix_assignments_ticket", "ticket_id", "started_at"),
+                      # the agents report's assigned tickets (tickets.agent_reports)
+                      Index("ix_assignments_agent_accepted", "agent_id", "accepted_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

@@ -1,10 +1,11 @@
 """The agents' status and capacity over time, for the agents report's occupancy.
 
-``record`` adds one ``AgentState`` row when an agent is created (seeded from the workspace file
-or by ``PUT /api/v1/agents/<id>``) and each time its status, channel capacities or total
-change; a PUT that changes none of them (or only its name, skills, calendar) writes nothing.
-The rows are few (one per change an administrator or an agent's client makes, never one per
-assignment: the load over time is the assignments' own ``started_at``/``ended_at``).
+One ``AgentState`` row when an agent is created (seeded from the workspace file or by
+``PUT /api/v1/agents/<id>``) and each time its status, channel capacities or total change
+(``tickets.agent_hours.state_changed``); a PUT that changes none of them (or only its name,
+skills, calendar) writes nothing. The rows are few: one per change an administrator or an
+agent's client makes, never one per assignment (the load over time is the assignments' own
+``started_at``/``ended_at``).
 
 ``spans`` turns them into the stretches of time each agent was online with a given capacity.
 """
@@ -20,24 +21,15 @@ from sqlalchemy.orm import Session
 
 from routing.calendar import as_utc
 from routing.model import Policy
-from store.models import Agent, AgentState
+from store.models import AgentState
 from tickets.route_store import total_units
 
 Shape = tuple[str, dict, float]  # status, capacity, total: what a state row records
 
 
-def shape_of(row: Agent) -> Shape:
+def shape_of(row) -> Shape:
+    """Of an Agent or AgentState row."""
     return row.status, dict(row.capacity or {}), float(row.total or 0.0)
-
-
-def record(session: Session, row: Agent, at: datetime, before: Shape | None = None) -> None:
-    """The (flushed) agent's state from ``at`` on, unless it is ``before``'s."""
-    now = shape_of(row)
-    if now == before:
-        return
-    status, capacity, total = now
-    session.add(AgentState(workspace_id=row.workspace_id, agent_id=row.id, status=status,
-                           capacity=capacity, total=total, at=at))
 
 
 @dataclass(frozen=True)

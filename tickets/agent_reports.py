@@ -22,8 +22,9 @@ Zendesk's "assigned tickets", "solved tickets" and "agent replies"):
   lowered under its load, a manager's hand-over).
 
 Who: the first reply's author and the assignee at the last resolution are stamped on the
-ticket as they happen (``tickets.sla_clock``); assignments and replies carry their agent; the
-agents' status and capacity over time are ``agent_states`` rows (``tickets.agent_history``).
+ticket as they happen (``tickets.sla_clock``); assignments and replies carry their agent.
+Occupancy is counted by whole UTC hours, those starting in the range: the hours rolled up as
+states and assignments ended (``tickets.agent_hours``), plus what is still going on.
 Rows: every agent of the workspace, plus any other author or assignee name a figure carries
 (``""``: a reply or resolution naming nobody), ordered by agent id. Merged, spam and deleted tickets
 are left out of the ticket figures, as in the summary report; ``assigned`` and the load count
@@ -33,24 +34,25 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Float, and_, case, cast, distinct, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from routing.calendar import as_utc
 from routing.model import Policy
 from store.models import REPLY_ROWS, Agent, Assignment, Message, Ticket
-from tickets import agent_history
-from tickets.occupancy import occupancy
-from tickets.reports import FIGURES, LEFT_OUT, RESOLVED, csv_cell, stats_of
+from tickets import agent_hours
+from tickets.reports import FIGURES, LEFT_OUT, RESOLVED, csv_cell, stats_of, time_stats
 
 COUNTS = ("assigned", "resolved", "handled", "replies")
 CSV_COLUMNS = ("agent", "name", *COUNTS, *(f"first_response_{f}" for f in FIGURES),
                *(f"resolution_{f}" for f in FIGURES), "sla_met", "sla_breached", "online_s",
                "occupancy")
+HOUR_S = agent_hours.HOUR_S
 
 
 @dataclass(frozen=True)
@@ -65,15 +67,16 @@ class AgentQuery:
 @dataclass
 class _Figures:
     name: str = ""
+    assigned: int = 0
+    resolved: int = 0
+    both: int = 0  # resolved tickets also assigned in the range
     replies: int = 0
     met: int = 0
     breached: int = 0
     online_s: float = 0.0
-    occupancy: float | None = None
-    assigned: set = field(default_factory=set)
-    resolved: set = field(default_factory=set)
-    first: list = field(default_factory=list)
-    resolution: list = field(default_factory=list)
+    load_s: float = 0.0
+    first: dict | None = None
+    resolution: dict | None = None
 
 
 def agents_report(session: Session, workspace_id: int, query: AgentQuery, policy: Policy,
@@ -81,12 +84,12 @@ def agents_report(session: Session, workspace_id: int, query: AgentQuery, policy
     """The report's rows, ordered by agent id."""
     agents = {row.id: row for row in session.execute(
         select(Agent.id, Agent.key, Agent.name).where(Agent.workspace_id == workspace_id))}
-    figures: dict[str, _Figures] = {row.key: _Figures(row.name) for row in agents.values()}
-    figures = defaultdict(_Figures, figures)
+    figures = defaultdict(_Figures, {row.key: _Figures(row.name) for row in agents.values()})
     _count_replies(session, workspace_id, query, figures)
     _first_responses(session, workspace_id, query, figures)
     _resolutions(session, workspace_id, query, figures)
-    _holding(session, agents, query, policy, min(as_utc(now), query.end), figures)
+    _assigned(session, agents, query, figures)
+    _occupancy(session, agents, query, policy, now, figures)
     return [_row(key, figures[key]) for key in sorted(figures)]
 
 
@@ -108,61 +111,91 @@ def _kept(workspace_id: int):
 
 def _first_responses(session: Session, workspace_id: int, query: AgentQuery, figures) -> None:
     seconds = Ticket.first_response_bs if query.hours == "business" else Ticket.first_response_s
-    rows = session.execute(select(Ticket.first_response_by, seconds).where(
+    found = _time_stats(session, Ticket.first_response_by, seconds, (
         *_kept(workspace_id), Ticket.first_response_at >= query.start,
         Ticket.first_response_at < query.end, Ticket.first_response_by.is_not(None)))
-    for author, value in rows:
-        if value is not None:
-            figures[author].first.append(value)
+    for agent, value in found.items():
+        figures[agent].first = value
+
+
+def _resolved_in(workspace_id: int, query: AgentQuery):
+    return (*_kept(workspace_id), Ticket.status.in_(RESOLVED), Ticket.resolved_at >= query.start,
+            Ticket.resolved_at < query.end, Ticket.resolved_by.is_not(None))
 
 
 def _resolutions(session: Session, workspace_id: int, query: AgentQuery, figures) -> None:
     seconds = Ticket.resolution_bs if query.hours == "business" else Ticket.resolution_s
-    rows = session.execute(select(Ticket.id, Ticket.resolved_by, seconds, Ticket.sla_breached)
-                           .where(*_kept(workspace_id), Ticket.status.in_(RESOLVED),
-                                  Ticket.resolved_at >= query.start,
-                                  Ticket.resolved_at < query.end,
-                                  Ticket.resolved_by.is_not(None)))
-    for ticket_id, agent, value, breached in rows:
-        found = figures[agent]
-        found.resolved.add(ticket_id)
-        if value is not None:
-            found.resolution.append(value)
-        found.met += breached is False
-        found.breached += breached is True
-
-
-def _holding(session: Session, agents: dict, query: AgentQuery, policy: Policy,
-             until: datetime, figures) -> None:
-    """Assigned tickets and occupancy, from the assignments open at some time in the range."""
-    held: dict[int, list] = defaultdict(list)
-    lo, hi = query.start.timestamp(), until.timestamp()
+    conditions = _resolved_in(workspace_id, query)
+    for agent, value in _time_stats(session, Ticket.resolved_by, seconds, conditions).items():
+        figures[agent].resolution = value
+    also_assigned = exists().where(
+        Assignment.ticket_id == Ticket.id, Assignment.agent_id == Agent.id,
+        Agent.workspace_id == workspace_id, Agent.key == Ticket.resolved_by,
+        Assignment.accepted_at >= query.start, Assignment.accepted_at < query.end)
     rows = session.execute(
-        select(Assignment.agent_id, Assignment.ticket_id, Assignment.units,
-               Assignment.started_at, Assignment.ended_at, Assignment.accepted_at)
-        .where(Assignment.agent_id.in_(list(agents)), Assignment.started_at < query.end,
-               or_(Assignment.ended_at.is_(None), Assignment.ended_at >= query.start)))
-    for agent_id, ticket_id, units, started, ended, accepted in rows:
-        if accepted is not None and query.start <= as_utc(accepted) < query.end:
-            figures[agents[agent_id].key].assigned.add(ticket_id)
-        start = max(lo, as_utc(started).timestamp())
-        end = min(hi, as_utc(ended).timestamp() if ended is not None else hi)
-        held[agent_id].append((start, end, units or 0.0))
-    spans = agent_history.spans(session, list(agents), query.start, until, policy) \
-        if until > query.start else {}
+        select(Ticket.resolved_by, func.count(),
+               func.count(case((Ticket.sla_breached.is_(False), 1))),
+               func.count(case((Ticket.sla_breached.is_(True), 1))),
+               func.count(case((also_assigned, 1))))
+        .where(*conditions).group_by(Ticket.resolved_by))
+    for agent, resolved, met, breached, both in rows:
+        found = figures[agent]
+        found.resolved, found.met, found.breached, found.both = resolved, met, breached, both
+
+
+def _time_stats(session: Session, who, seconds, conditions) -> dict[str, dict]:
+    """Per ``who``: count, percentiles and mean of ``seconds`` (nulls left out). PostgreSQL
+    aggregates; other stores read the values (as ``tickets.reports`` does)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            select(who, func.count(seconds), func.percentile_cont(0.5).within_group(seconds),
+                   func.percentile_cont(0.9).within_group(seconds), func.avg(cast(seconds, Float)))
+            .where(*conditions).group_by(who))
+        return {key: time_stats(*values) for key, *values in rows}
+    values: dict[str, list[float]] = defaultdict(list)
+    for key, value in session.execute(select(who, seconds).where(*conditions)):
+        values[key].extend([] if value is None else [value])
+    return {key: stats_of(found) for key, found in values.items()}
+
+
+def _assigned(session: Session, agents: dict, query: AgentQuery, figures) -> None:
+    """Tickets handed to each agent in the range: assignments accepted in it."""
+    rows = session.execute(
+        select(Assignment.agent_id, func.count(distinct(Assignment.ticket_id)))
+        .where(Assignment.agent_id.in_(list(agents)),
+               and_(Assignment.accepted_at >= query.start, Assignment.accepted_at < query.end))
+        .group_by(Assignment.agent_id))
+    for agent_id, count in rows:
+        figures[agents[agent_id].key].assigned = count
+
+
+def _occupancy(session: Session, agents: dict, query: AgentQuery, policy: Policy,
+               now: datetime, figures) -> None:
+    """Online time and load over the whole UTC hours starting in the range: rolled up, plus
+    what is still going on up to now."""
+    first = math.ceil(query.start.timestamp() / HOUR_S)
+    last = math.ceil(query.end.timestamp() / HOUR_S)
+    ids = list(agents)
+    rolled = agent_hours.rolled_up(session, ids, first, last)
+    start = datetime.fromtimestamp(first * HOUR_S, timezone.utc)
+    until = min(as_utc(now), datetime.fromtimestamp(last * HOUR_S, timezone.utc))
+    going_on = agent_hours.live(session, ids, start, until, policy)
     for agent_id, agent in agents.items():
-        found = occupancy(spans.get(agent_id, []), held.get(agent_id, []))
-        figures[agent.key].online_s, figures[agent.key].occupancy = found.online_s, found.ratio
+        online, load = rolled.get(agent_id, (0.0, 0.0))
+        live_online, live_load = going_on.get(agent_id, (0.0, 0.0))
+        found = figures[agent.key]
+        found.online_s, found.load_s = online + live_online, load + live_load
 
 
 def _row(key: str, found: _Figures) -> dict:
-    return {"agent": key, "name": found.name, "assigned": len(found.assigned),
-            "resolved": len(found.resolved), "handled": len(found.assigned | found.resolved),
-            "replies": found.replies, "first_response": stats_of(found.first),
-            "resolution": stats_of(found.resolution),
+    occupancy = found.load_s / found.online_s if found.online_s > 0 else None
+    return {"agent": key, "name": found.name, "assigned": found.assigned,
+            "resolved": found.resolved, "handled": found.assigned + found.resolved - found.both,
+            "replies": found.replies, "first_response": found.first or stats_of([]),
+            "resolution": found.resolution or stats_of([]),
             "sla": {"met": found.met, "breached": found.breached},
             "online_s": round(found.online_s, 3),
-            "occupancy": None if found.occupancy is None else round(found.occupancy, 4)}
+            "occupancy": None if occupancy is None else round(occupancy, 4)}
 
 
 def as_csv(rows: list[dict]) -> str:

@@ -20,7 +20,7 @@ from config.routing import AgentSpec, Routing
 from config.workspaces import WorkspaceConfig
 from routing.rules_schema import CHANNELS
 from store.models import Agent, utcnow
-from tickets import agent_history, reactions
+from tickets import agent_hours, reactions
 from tickets.reactions import Reaction
 
 MAX_SKILLS = 200         # skills (languages included) of one agent
@@ -81,9 +81,9 @@ def seed_agents(session: Session, workspace_id: int, routing: Routing) -> int:
         session.add(row)
         rows.append(row)
     session.flush()
-    now = utcnow()
+    now, policy = utcnow(), routing.make_policy()
     for row in rows:
-        agent_history.record(session, row, now)
+        agent_hours.state_changed(session, row, now, policy)
     return len(fresh)
 
 
@@ -114,11 +114,10 @@ def put_agent(session: Session, config: WorkspaceConfig, workspace_id: int, key:
         row = Agent(workspace_id=workspace_id, key=key, load={}, used=0.0)
         session.add(row)
     before = row.status
-    shape = None if created else agent_history.shape_of(row)
     _copy(checked, row)
     row.updated_at = utcnow()
     session.flush()
-    agent_history.record(session, row, row.updated_at, shape)
+    agent_hours.state_changed(session, row, row.updated_at, config.routing.make_policy())
     return row, created, reaction(config, workspace_id, key, before, row.status)
 
 

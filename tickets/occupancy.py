@@ -1,4 +1,4 @@
-"""An agent's occupancy: the time-weighted mean of its load over its capacity while online.
+"""The load an agent held over its capacity, integrated over its online spans.
 
 Pure arithmetic over epoch seconds. The load at a moment is the sum of the weighted units of
 the assignments open then (offers included: they hold capacity, as in routing); the capacity
@@ -10,26 +10,17 @@ span boundary, whatever the number of spans.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 
 Held = tuple[float, float, float]  # start, end (epoch seconds), weighted units
 
 
-@dataclass(frozen=True)
-class Occupancy:
-    online_s: float
-    ratio: float | None  # None: never online with capacity in the range
-
-
-def occupancy(spans, held: list[Held]) -> Occupancy:
-    """``spans``: the agent's online spans (start, end, units), not overlapping."""
+def weighted_load(spans, held: list[Held]) -> float:
+    """Seconds x load / capacity summed over ``spans`` (start, end, units; not overlapping)."""
+    if not spans or not held:
+        return 0.0
     integral = LoadIntegral(held)
-    online = sum(span.end - span.start for span in spans)
-    if online <= 0:
-        return Occupancy(0.0, None)
-    weighted = sum((integral.at(span.end) - integral.at(span.start)) / span.units
-                   for span in spans)
-    return Occupancy(online, weighted / online)
+    return sum((integral.at(span.end) - integral.at(span.start)) / span.units
+               for span in spans)
 
 
 class LoadIntegral:

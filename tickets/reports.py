@@ -120,11 +120,11 @@ def _row(values) -> dict:
     (group, created, resolved, reopened, backlog, *rest) = values
     first, resolution, (met, breached) = rest[0:4], rest[4:8], rest[8:10]
     return {"group": group, "created": created, "resolved": resolved, "reopened": reopened,
-            "backlog": backlog, "first_response": _stats(*first),
-            "resolution": _stats(*resolution), "sla": {"met": met, "breached": breached}}
+            "backlog": backlog, "first_response": time_stats(*first),
+            "resolution": time_stats(*resolution), "sla": {"met": met, "breached": breached}}
 
 
-def _stats(count, p50, p90, mean) -> dict:
+def time_stats(count, p50, p90, mean) -> dict:
     return {"count": count, "p50_s": _seconds(p50), "p90_s": _seconds(p90),
             "mean_s": _seconds(mean)}
 
@@ -199,9 +199,9 @@ def _python_row(key: str, group: _Group) -> dict:
 
 def stats_of(values: list[float]) -> dict:
     if not values:
-        return _stats(0, None, None, None)
+        return time_stats(0, None, None, None)
     ordered = sorted(values)
-    return _stats(len(ordered), percentile(ordered, 0.5), percentile(ordered, 0.9),
+    return time_stats(len(ordered), percentile(ordered, 0.5), percentile(ordered, 0.9),
                   math.fsum(ordered) / len(ordered))
 
 

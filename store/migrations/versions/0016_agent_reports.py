@@ -1,6 +1,6 @@
 """agents report: who sent each ticket's first reply and who held it at its last resolution,
-the agents' status and capacity over time (agent_states), and the indexes the report reads
-through (tickets.agent_reports)
+the agents' status and capacity over time (agent_states), their online time and load per hour
+(agent_hours), and the indexes the report reads through (tickets.agent_reports)
 
 Revision ID: 0016
 Revises: 0013
@@ -41,6 +41,18 @@ def upgrade() -> None:
         sa.Column('total', sa.Float(), nullable=False),
         sa.Column('at', sa.DateTime(timezone=True), nullable=False))
     op.create_index('ix_agent_states_agent', 'agent_states', ['agent_id', 'at'])
+    op.create_table(
+        'agent_hours',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), primary_key=True),
+        sa.Column('workspace_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                  sa.ForeignKey('workspaces.id'), nullable=False),
+        sa.Column('agent_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                  sa.ForeignKey('agents.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('hour', sa.BigInteger(), nullable=False),
+        sa.Column('online_s', sa.Float(), nullable=False),
+        sa.Column('load_s', sa.Float(), nullable=False),
+        sa.UniqueConstraint('agent_id', 'hour'))
+    op.create_index('ix_assignments_agent_accepted', 'assignments', ['agent_id', 'accepted_at'])
     _backfill()
 
 
@@ -59,6 +71,8 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_assignments_agent_accepted', 'assignments')
+    op.drop_table('agent_hours')
     op.drop_index('ix_agent_states_agent', 'agent_states')
     op.drop_table('agent_states')
     op.drop_index('ix_messages_replies', 'messages')
