@@ -81,6 +81,12 @@ SELECT 1, id, 1 + number % {AGENTS}, 'email', 1, created_at + interval '30 secon
     'resolved', created_at + interval '30 seconds'
 FROM tickets
 """
+HOUR_ROWS = f"""
+INSERT INTO agent_hours (workspace_id, agent_id, hour, online_s, load_s)
+SELECT 1, a, (extract(epoch FROM :start)::bigint / 3600) + d * 24 + h, 3600,
+    ((a * 7919 + d * 104729 + h) % 3600)::float
+FROM generate_series(1, {AGENTS}) AS a, generate_series(0, 365) AS d, generate_series(8, 16) AS h
+"""
 
 
 def fill(engine, count: int) -> None:
@@ -95,6 +101,7 @@ def fill(engine, count: int) -> None:
         conn.execute(text(TICKET_ROWS), {"start": YEAR_START, "count": count})
         conn.execute(text(REPLY_ROWS))
         conn.execute(text(ASSIGNMENT_ROWS))
+        conn.execute(text(HOUR_ROWS), {"start": YEAR_START})
         conn.execute(text("ANALYZE"))
 
 

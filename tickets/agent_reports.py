@@ -39,7 +39,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 
-from sqlalchemy import Float, and_, case, cast, distinct, exists, func, select, text
+from sqlalchemy import Float, and_, case, cast, distinct, func, select, text
 from sqlalchemy.orm import Session
 
 from routing.calendar import as_utc
@@ -87,7 +87,7 @@ def agents_report(session: Session, workspace_id: int, query: AgentQuery, policy
     figures = defaultdict(_Figures, {row.key: _Figures(row.name) for row in agents.values()})
     _count_replies(session, workspace_id, query, figures)
     _first_responses(session, workspace_id, query, figures)
-    _resolutions(session, workspace_id, query, figures)
+    _resolutions(session, workspace_id, list(agents), query, figures)
     _assigned(session, agents, query, figures)
     _occupancy(session, agents, query, policy, now, figures)
     return [_row(key, figures[key]) for key in sorted(figures)]
@@ -123,20 +123,24 @@ def _resolved_in(workspace_id: int, query: AgentQuery):
             Ticket.resolved_at < query.end, Ticket.resolved_by.is_not(None))
 
 
-def _resolutions(session: Session, workspace_id: int, query: AgentQuery, figures) -> None:
+def _resolutions(session: Session, workspace_id: int, agent_ids: list[int], query: AgentQuery,
+                 figures) -> None:
     seconds = Ticket.resolution_bs if query.hours == "business" else Ticket.resolution_s
     conditions = _resolved_in(workspace_id, query)
     for agent, value in _time_stats(session, Ticket.resolved_by, seconds, conditions).items():
         figures[agent].resolution = value
-    also_assigned = exists().where(
-        Assignment.ticket_id == Ticket.id, Assignment.agent_id == Agent.id,
-        Agent.workspace_id == workspace_id, Agent.key == Ticket.resolved_by,
-        Assignment.accepted_at >= query.start, Assignment.accepted_at < query.end)
+    assigned = (select(Assignment.ticket_id, Agent.key)
+                .join(Agent, Agent.id == Assignment.agent_id)
+                .where(Assignment.agent_id.in_(agent_ids),  # through (agent_id, accepted_at)
+                       Assignment.accepted_at >= query.start, Assignment.accepted_at < query.end)
+                .distinct().subquery())
     rows = session.execute(
         select(Ticket.resolved_by, func.count(),
                func.count(case((Ticket.sla_breached.is_(False), 1))),
                func.count(case((Ticket.sla_breached.is_(True), 1))),
-               func.count(case((also_assigned, 1))))
+               func.count(assigned.c.ticket_id))
+        .outerjoin(assigned, and_(assigned.c.ticket_id == Ticket.id,
+                                  assigned.c.key == Ticket.resolved_by))
         .where(*conditions).group_by(Ticket.resolved_by))
     for agent, resolved, met, breached, both in rows:
         found = figures[agent]
