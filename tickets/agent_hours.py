@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from routing.calendar import as_utc
 from routing.model import Policy
+from store import repo
 from store.models import Agent, AgentHour, AgentState, Assignment
 from tickets import agent_history
 from tickets.route_store import total_units
@@ -46,11 +47,13 @@ def by_hour(start: float, end: float, weight: float, into: dict[int, float]) -> 
         start = stop
 
 
-def state_changed(session: Session, row: Agent, at: datetime, policy: Policy) -> None:
-    """The (flushed, locked or new) agent's state from ``at`` on: a new ``AgentState`` unless
-    it is the latest one's; the one it replaces is rolled up."""
-    previous = session.scalar(select(AgentState).where(AgentState.agent_id == row.id)
-                              .order_by(AgentState.at.desc(), AgentState.id.desc()).limit(1))
+def state_changed(session: Session, row: Agent, at: datetime, policy: Policy,
+                  created: bool = False) -> None:
+    """The (flushed, locked or just ``created``) agent's state from ``at`` on: a new
+    ``AgentState`` unless it is the latest one's; the one it replaces is rolled up."""
+    previous = None if created else session.scalar(
+        select(AgentState).where(AgentState.agent_id == row.id)
+        .order_by(AgentState.at.desc(), AgentState.id.desc()).limit(1))
     if previous is not None:
         if agent_history.shape_of(previous) == agent_history.shape_of(row):
             return
@@ -58,6 +61,15 @@ def state_changed(session: Session, row: Agent, at: datetime, policy: Policy) ->
     status, capacity, total = agent_history.shape_of(row)
     session.add(AgentState(workspace_id=row.workspace_id, agent_id=row.id, status=status,
                            capacity=capacity, total=total, at=at))
+
+
+def states_created(session: Session, rows: list[Agent], at: datetime) -> None:
+    """The first state of each of the (flushed) new agents, in one statement (a seeded file
+    may list thousands)."""
+    repo.insert_rows(session, AgentState, [
+        {"workspace_id": row.workspace_id, "agent_id": row.id, "status": status,
+         "capacity": capacity, "total": total, "at": at}
+        for row in rows for status, capacity, total in [agent_history.shape_of(row)]])
 
 
 def _state_replaced(session: Session, previous: AgentState, units: float,

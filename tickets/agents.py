@@ -81,9 +81,7 @@ def seed_agents(session: Session, workspace_id: int, routing: Routing) -> int:
         session.add(row)
         rows.append(row)
     session.flush()
-    now, policy = utcnow(), routing.make_policy()
-    for row in rows:
-        agent_hours.state_changed(session, row, now, policy)
+    agent_hours.states_created(session, rows, utcnow())
     return len(fresh)
 
 
@@ -117,7 +115,8 @@ def put_agent(session: Session, config: WorkspaceConfig, workspace_id: int, key:
     _copy(checked, row)
     row.updated_at = utcnow()
     session.flush()
-    agent_hours.state_changed(session, row, row.updated_at, config.routing.make_policy())
+    agent_hours.state_changed(session, row, row.updated_at, config.routing.make_policy(),
+                              created)
     return row, created, reaction(config, workspace_id, key, before, row.status)
 
 
