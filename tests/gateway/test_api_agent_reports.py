@@ -226,3 +226,25 @@ def test_invalid_parameters_are_named(sqlite_runtime, api_keys, query, fields):
     response = get(client, f"/api/v1/reports/agents?{query}")
     assert response.status_code == 400
     assert sorted(response.get_json()["error"]["fields"]) == fields
+
+
+def test_a_capacity_change_while_holding_and_an_open_assignment_count_exactly(runtime, client,
+                                                                             clock):
+    """alice (2 emails) holds one from 08:30; at 09:15 she gets room for 4; it is resolved at
+    10:00; another is hers from 10:30, still open when the report is read."""
+    put_agent(client, "alice", "online", 2)
+    first, second = new_ticket(runtime), new_ticket(runtime)
+    clock.at(timedelta(minutes=30))
+    assign(client, first, "alice")
+    clock.at(timedelta(minutes=75))
+    put_agent(client, "alice", "online", 4)
+    clock.at(timedelta(hours=2))
+    set_status(client, first, "resolved")
+    clock.at(timedelta(hours=2, minutes=30))
+    assign(client, second, "alice")
+    response = get(client, "/api/v1/reports/agents?from=2024-05-06T08:00:00Z"
+                           "&to=2024-05-06T11:00:00Z")
+    [alice] = response.get_json()["rows"]
+    # 45 min at 1/2, 45 min at 1/4, 30 min at 1/4 over 3 h online
+    assert alice["online_s"] == 3 * HOUR
+    assert alice["occupancy"] == round((0.75 * 0.5 + 0.75 * 0.25 + 0.5 * 0.25) / 3, 4)
