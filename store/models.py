@@ -16,6 +16,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 STATUSES = ("new", "open", "answered", "postponed", "resolved", "closed", "spam", "deleted")
 FINISHED = ("resolved", "closed", "spam", "deleted")  # hold no agent, no running SLA clock
+# An agent's reply (tickets.actions: dedupe key "out:..."), never an acknowledgement ("ack:").
+REPLY_ROWS = "direction = 'out' AND dedupe_key LIKE 'out:%'"
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
 
 
@@ -84,7 +86,10 @@ class Ticket(Base):
                         for link in ("follow_up_of_id", "merged_into_id")),
                       Index("ix_tickets_waiting", "workspace_id", "queued_at", "id",
                             sqlite_where=text("routing_state = 'waiting'"),
-                            postgresql_where=text("routing_state = 'waiting'")))
+                            postgresql_where=text("routing_state = 'waiting'")),
+                      # the agents report (tickets.agent_reports): first responses, resolutions
+                      Index("ix_tickets_ws_first_response", "workspace_id", "first_response_at"),
+                      Index("ix_tickets_ws_resolved", "workspace_id", "resolved_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     number: Mapped[int] = mapped_column(Integer)
@@ -133,6 +138,10 @@ class Ticket(Base):
     first_response_bs: Mapped[float | None] = mapped_column(Float)
     resolution_s: Mapped[float | None] = mapped_column(Float)
     resolution_bs: Mapped[float | None] = mapped_column(Float)
+    # Who (agent key) sent the first reply and held the ticket at its last resolution
+    # (tickets.sla_clock; "" none named); None: not yet, or unknown (before migration 0016).
+    first_response_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
 
 
 
@@ -248,6 +257,36 @@ def _new_version() -> int:
     return random.getrandbits(62)
 
 
+class AgentState(Base):
+    """The agent's status and capacity from ``at`` on: one row each time an agent is created or
+    its status, channel capacities or total change (``tickets.agent_history``), so the agents
+    report knows when each agent was online and how much it could hold."""
+    __tablename__ = "agent_states"
+    __table_args__ = (Index("ix_agent_states_agent", "agent_id", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    # The history goes with the agent (no API deletes one; an operator may).
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))
+    capacity: Mapped[dict] = mapped_column(default=dict)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentHour(Base):
+    """An agent's online seconds and load (seconds x load / capacity while online) in one UTC
+    hour (hours since the epoch), rolled up as states and assignments end
+    (``tickets.agent_hours``)."""
+    __tablename__ = "agent_hours"
+    __table_args__ = (UniqueConstraint("agent_id", "hour"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"))
+    hour: Mapped[int] = mapped_column(BigInteger)
+    online_s: Mapped[float] = mapped_column(Float, default=0.0)
+    load_s: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 class Assignment(Base):
     """One ticket held by one agent. At most one open row (``ended_at`` null) per ticket: the
     partial unique index is the store's guarantee of "never two agents for one ticket". An
@@ -258,7 +297,9 @@ class Assignment(Base):
                             sqlite_where=text("ended_at IS NULL"),
                             postgresql_where=text("ended_at IS NULL")),
                       Index("ix_assignments_agent_open", "agent_id", "ended_at"),
-                      Index("ix_assignments_ticket", "ticket_id", "started_at"))
+                      Index("ix_assignments_ticket", "ticket_id", "started_at"),
+                      # the agents report's assigned tickets (tickets.agent_reports)
+                      Index("ix_assignments_agent_accepted", "agent_id", "accepted_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
@@ -284,7 +325,10 @@ class Participant(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("workspace_id", "dedupe_key"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "dedupe_key"),
+                      # agents' replies by time (tickets.agent_reports): replies only, small
+                      Index("ix_messages_replies", "workspace_id", "created_at", "author",
+                            sqlite_where=text(REPLY_ROWS), postgresql_where=text(REPLY_ROWS)))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -88,7 +88,7 @@ def reply(session: Session, workspace: Workspace, config: WorkspaceConfig, ticke
     repo.set_status(session, ticket, "answered", actor=draft.author or "api")
     now = utcnow()
     sla_clock.on_status_change(ticket, old, "answered", config.routing, now)
-    sla_clock.agent_replied(ticket, config.routing, now)
+    sla_clock.agent_replied(ticket, config.routing, now, draft.author)
     return message
 
 

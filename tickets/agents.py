@@ -20,7 +20,7 @@ from config.routing import AgentSpec, Routing
 from config.workspaces import WorkspaceConfig
 from routing.rules_schema import CHANNELS
 from store.models import Agent, utcnow
-from tickets import reactions
+from tickets import agent_hours, reactions
 from tickets.reactions import Reaction
 
 MAX_SKILLS = 200         # skills (languages included) of one agent
@@ -74,11 +74,14 @@ def seed_agents(session: Session, workspace_id: int, routing: Routing) -> int:
     """Insert the workspace file's agents the store lacks; returns how many were inserted."""
     known = set(session.scalars(select(Agent.key).where(Agent.workspace_id == workspace_id)))
     fresh = [spec for spec in routing.agents if spec.id not in known]
+    rows = []
     for spec in fresh:
         row = Agent(workspace_id=workspace_id, key=spec.id, load={}, used=0.0)
         _copy(spec, row)
         session.add(row)
+        rows.append(row)
     session.flush()
+    agent_hours.states_created(session, rows, utcnow())
     return len(fresh)
 
 
@@ -112,6 +115,8 @@ def put_agent(session: Session, config: WorkspaceConfig, workspace_id: int, key:
     _copy(checked, row)
     row.updated_at = utcnow()
     session.flush()
+    agent_hours.state_changed(session, row, row.updated_at, config.routing.make_policy(),
+                              created)
     return row, created, reaction(config, workspace_id, key, before, row.status)
 
 

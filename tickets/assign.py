@@ -29,7 +29,7 @@ from routing.ladder import next_rung_at
 from routing.model import PRIORITY_RANK, Decision, Request
 from store import repo
 from store.models import Agent, Assignment, Ticket, utcnow
-from tickets import agent_cache
+from tickets import agent_cache, agent_hours
 from tickets import route_batch, route_rows, route_store as rs
 
 log = logging.getLogger(__name__)
@@ -230,5 +230,7 @@ def release(session: Session, config: WorkspaceConfig, ticket: Ticket, reason: s
     session.flush()
     agent = session.get(Agent, open_row.agent_id)
     agent = rs.lock_agent(session, ticket.workspace_id, agent.key)
-    rs.recount(session, agent, config.routing.make_policy())
+    policy = config.routing.make_policy()
+    rs.recount(session, agent, policy)
+    agent_hours.assignment_ended(session, open_row, policy)  # for the agents report
     return agent.key

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from store.models import Ticket
 from tickets import report_rollup
 from tickets.report_tally import ACTIVE_NOT, LEFT_OUT, RESOLVED, group_keys
-from tickets.report_tally import stats as _stats
+from tickets.report_tally import stats as time_stats
 
 EXACT_MAX = 5_000  # tickets: a range with more is read from the rollup (percentiles within 2 %)
 GROUPS = ("day", "week", "channel", "priority", "agent", "tag")
@@ -136,8 +136,8 @@ def _row(values) -> dict:
     (group, created, resolved, reopened, backlog, *rest) = values
     first, resolution, (met, breached) = rest[0:4], rest[4:8], rest[8:10]
     return {"group": group, "created": created, "resolved": resolved, "reopened": reopened,
-            "backlog": backlog, "first_response": _stats(*first),
-            "resolution": _stats(*resolution), "sla": {"met": met, "breached": breached}}
+            "backlog": backlog, "first_response": time_stats(*first),
+            "resolution": time_stats(*resolution), "sla": {"met": met, "breached": breached}}
 
 
 # --- SQLite (and any other store): read the rows, aggregate here -----------------------------
@@ -186,16 +186,16 @@ def _add(group: _Group, row) -> None:
 def _python_row(key: str, group: _Group) -> dict:
     return {"group": key, "created": group.created, "resolved": group.resolved,
             "reopened": group.reopened, "backlog": group.backlog,
-            "first_response": _python_stats(group.first),
-            "resolution": _python_stats(group.resolution),
+            "first_response": stats_of(group.first),
+            "resolution": stats_of(group.resolution),
             "sla": {"met": group.met, "breached": group.breached}}
 
 
-def _python_stats(values: list[float]) -> dict:
+def stats_of(values: list[float]) -> dict:
     if not values:
-        return _stats(0, None, None, None)
+        return time_stats(0, None, None, None)
     ordered = sorted(values)
-    return _stats(len(ordered), percentile(ordered, 0.5), percentile(ordered, 0.9),
+    return time_stats(len(ordered), percentile(ordered, 0.5), percentile(ordered, 0.9),
                   math.fsum(ordered) / len(ordered))
 
 
@@ -215,15 +215,15 @@ def as_csv(rows: list[dict]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row["group"]), row["created"], row["resolved"], row["reopened"],
+        writer.writerow([csv_cell(row["group"]), row["created"], row["resolved"], row["reopened"],
                          row["backlog"],
-                         *(_cell(row["first_response"][f]) for f in FIGURES),
-                         *(_cell(row["resolution"][f]) for f in FIGURES),
+                         *(csv_cell(row["first_response"][f]) for f in FIGURES),
+                         *(csv_cell(row["resolution"][f]) for f in FIGURES),
                          row["sla"]["met"], row["sla"]["breached"]])
     return out.getvalue()
 
 
-def _cell(value) -> str:
+def csv_cell(value) -> str:
     if value is None:
         return ""
     text = str(value)

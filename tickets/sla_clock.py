@@ -113,10 +113,12 @@ def customer_wrote(ticket, routing: Routing, now: datetime) -> None:
     refresh(ticket, routing, now)
 
 
-def agent_replied(ticket, routing: Routing, now: datetime) -> None:
+def agent_replied(ticket, routing: Routing, now: datetime, author: str = "") -> None:
+    """An agent's reply (``author``: the agent's key, "" unnamed) was stored at ``now``."""
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         ticket.first_response_s, ticket.first_response_bs = elapsed(ticket, routing, now)
+        ticket.first_response_by = author  # for tickets.agent_reports
         service_times.responded(ticket, now)
     ticket.last_agent_at = now
     refresh(ticket, routing, now)
@@ -136,6 +138,7 @@ def on_status_change(ticket, old: str, new: str, routing: Routing, now: datetime
     if new in FINISHED and ticket.resolved_at is None:
         ticket.resolved_at = now
         ticket.resolution_s, ticket.resolution_bs = elapsed(ticket, routing, now)
+        ticket.resolved_by = ticket.assignee or ""  # who held it (tickets.agent_reports)
     elif new not in FINISHED:
-        ticket.resolved_at = None
+        ticket.resolved_at = ticket.resolved_by = None
     refresh(ticket, routing, now)

@@ -29,7 +29,7 @@ def apply_rules(ctx) -> None:
     else:
         _raise(ctx, item)
         if ticket.status not in FINISHED:
-            ticket.resolved_at = None  # reopened by this message
+            ticket.resolved_at = ticket.resolved_by = None  # reopened by this message
         if (routing.enabled and ticket.routing_state in ("", "done")
                 and ticket.status in ("new", "open")):
             ticket.routing_state = "new"
