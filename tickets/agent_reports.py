@@ -1,4 +1,4 @@
-"""The agents report (PRODUCT.md section 9, ``GET /api/v1/reports/agents``): one row per agent
+"""The agents report (docs/api.md, ``GET /api/v1/reports/agents``): one row per agent
 over the range ``[start, end)``, each figure counted where it happened in the range, as
 helpdesks report agent performance (Freshdesk's "tickets assigned" and "tickets resolved",
 Zendesk's "assigned tickets", "solved tickets" and "agent replies"):

@@ -63,7 +63,7 @@ def sweep(runtime, number: int, now) -> None:
     with runtime.sessions.begin() as session:
         ws = repo.workspace_row(session, "demo")
         ticket = repo.ticket_by_number(session, ws.id, number)
-        sla_clock.refresh(ticket, runtime.config.workspace("demo").routing, now)
+        sla_clock.flag_breaches(ticket, runtime.config.workspace("demo").routing, now)
 
 
 def timeline(runtime, client, clock) -> dict[str, int]:

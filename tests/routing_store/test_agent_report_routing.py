@@ -12,7 +12,7 @@ from tests.gateway.test_api_reports import HOUR, MONDAY, Clock
 from tests.routing_store.conftest import make_config
 from tests.routing_store.helpers import patch, routed_ticket, ticket
 
-CLOCKED = ("tickets.assign", "tickets.agents", "tickets.offers")
+CLOCKED = ("tickets.assign", "tickets.route_batch", "tickets.agents", "tickets.offers")
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def test_agents_report_migration_backfills_who_answered_and_resolved(database_ur
     ticket's assignee its resolver, and each agent gets its state from the migration on."""
     config = Config(str(ALEMBIC_INI))
     config.attributes["url"] = database_url
-    command.downgrade(config, "0013")
+    command.downgrade(config, "0015")
     at = datetime(2024, 5, 6, 8, 0, tzinfo=timezone.utc)
     try:
         engine = make_engine(database_url)
