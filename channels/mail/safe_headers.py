@@ -5,10 +5,18 @@ want one tidy line: encoded-words decoded by the email policy, folding and runs 
 collapsed to single spaces. ``mime.header_text`` / ``mime.header_values`` serve the ticket
 instead (raw values, encoded-words kept or decoded by our own tolerant decoder, spacing kept),
 which is why these are separate functions and not a second copy of them.
+
+Most values need no parsing at all: the email policy's structured parsers (tens of
+microseconds per address field, a third of the classification's time) give back the raw text
+itself for ASCII without encoded-words, and for an address field that is one plain mailbox
+(``a@b.c``, ``Jane Doe <a@b.c>``). Such values are read raw (``_plain_text``); every other
+value goes through the policy, as before.
 """
 from __future__ import annotations
 
 from email.header import decode_header, make_header
+from email.headerregistry import AddressHeader, DateHeader
+from email.policy import default as default_policy
 from email.utils import getaddresses
 
 from channels.mail.linear_regex import linear
@@ -27,14 +35,69 @@ def header_text(message, name: str) -> str:
 
 def header_values(message, name: str) -> list[str]:
     """Every ``name`` header, decoded to text; broken values fall back to their raw form."""
+    wanted = name.lower()
+    try:
+        raw = [v for k, v in message.raw_items() if k.lower() == wanted]
+    except Exception:
+        return []
+    if all(isinstance(v, str) for v in raw):
+        plain = [_plain_text(wanted, v) for v in raw]
+        if None not in plain:
+            return plain
     try:
         return [clean_value(str(v)) for v in (message.get_all(name) or [])]
     except Exception:  # the policy's header parser can raise on malformed values
         pass
     try:
-        return [_decode_raw(v) for k, v in message.raw_items() if k.lower() == name.lower()]
+        return [_decode_raw(v) for v in raw]
     except Exception:
         return []
+
+
+# Fields whose parsed text is not their raw text: addresses are re-rendered, dates reformatted.
+_REGISTRY = default_policy.header_factory
+_ADDRESS_FIELDS = frozenset(n for n, c in _REGISTRY.registry.items() if issubclass(c, AddressHeader))
+_REWRITTEN_FIELDS = frozenset(n for n, c in _REGISTRY.registry.items()
+                              if issubclass(c, (AddressHeader, DateHeader)))
+_ATOM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-")
+_NAME_CHARS = _ATOM_CHARS | {" "}
+
+
+def _plain_text(name: str, value: str) -> str | None:
+    """``value`` as the policy would give it, when that is its raw text; None when it takes
+    the policy's parser (encoded-words, 8-bit bytes, control characters, dates, any address
+    field other than one plain mailbox)."""
+    if not value.isascii() or "=?" in value:
+        return None
+    text = " ".join(value.split())
+    if not text.isprintable():
+        return None
+    if name not in _REWRITTEN_FIELDS:
+        return text
+    return _plain_mailbox(text) if name in _ADDRESS_FIELDS else None
+
+
+def _plain_mailbox(text: str) -> str | None:
+    """``a@b.c`` or ``Display Name <a@b.c>`` (a name of letters, digits and spaces, dot-atom
+    address parts) as the policy renders it; None for anything else."""
+    display, bracket, rest = text.partition("<")
+    if bracket:
+        address, closing, tail = rest.partition(">")
+        if not closing or tail or not set(display) <= _NAME_CHARS:
+            return None
+        display = display.strip()
+        if display and not text[len(display)] == " ":
+            return None  # "Name<a@b>": the policy puts a space in
+    else:
+        address, display = display, ""
+    local, at, domain = address.partition("@")
+    if not (at and _dot_atom(local) and _dot_atom(domain)):
+        return None
+    return f"{display} <{address}>" if display else address
+
+
+def _dot_atom(text: str) -> bool:
+    return all(atom and set(atom) <= _ATOM_CHARS for atom in text.split("."))
 
 
 def header_names(message) -> list[str]:
