@@ -20,6 +20,7 @@ from email.policy import default as default_policy
 from email.utils import getaddresses
 
 from channels.mail.linear_regex import linear
+from channels.mail.mailbox import plain_mailbox, render
 
 # Bounded by the RFC 5321 length limits so a long junk line cannot make the search quadratic.
 ADDRESS = r"[^\s<>()\[\]\"',;:@]{1,64}@[A-Za-z0-9][A-Za-z0-9.-]{0,252}\.[A-Za-z]{2,63}\b"
@@ -56,11 +57,10 @@ def header_values(message, name: str) -> list[str]:
 
 # Fields whose parsed text is not their raw text: addresses are re-rendered, dates reformatted.
 _REGISTRY = default_policy.header_factory
-_ADDRESS_FIELDS = frozenset(n for n, c in _REGISTRY.registry.items() if issubclass(c, AddressHeader))
+_ADDRESS_FIELDS = frozenset(n for n, c in _REGISTRY.registry.items()
+                            if issubclass(c, AddressHeader))
 _REWRITTEN_FIELDS = frozenset(n for n, c in _REGISTRY.registry.items()
                               if issubclass(c, (AddressHeader, DateHeader)))
-_ATOM_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-")
-_NAME_CHARS = _ATOM_CHARS | {" "}
 
 
 def _plain_text(name: str, value: str) -> str | None:
@@ -74,30 +74,10 @@ def _plain_text(name: str, value: str) -> str | None:
         return None
     if name not in _REWRITTEN_FIELDS:
         return text
-    return _plain_mailbox(text) if name in _ADDRESS_FIELDS else None
-
-
-def _plain_mailbox(text: str) -> str | None:
-    """``a@b.c`` or ``Display Name <a@b.c>`` (a name of letters, digits and spaces, dot-atom
-    address parts) as the policy renders it; None for anything else."""
-    display, bracket, rest = text.partition("<")
-    if bracket:
-        address, closing, tail = rest.partition(">")
-        if not closing or tail or not set(display) <= _NAME_CHARS:
-            return None
-        display = display.strip()
-        if display and not text[len(display)] == " ":
-            return None  # "Name<a@b>": the policy puts a space in
-    else:
-        address, display = display, ""
-    local, at, domain = address.partition("@")
-    if not (at and _dot_atom(local) and _dot_atom(domain)):
+    if name not in _ADDRESS_FIELDS:
         return None
-    return f"{display} <{address}>" if display else address
-
-
-def _dot_atom(text: str) -> bool:
-    return all(atom and set(atom) <= _ATOM_CHARS for atom in text.split("."))
+    pair = plain_mailbox(text)
+    return render(pair) if pair else None
 
 
 def header_names(message) -> list[str]:
@@ -110,6 +90,9 @@ def header_names(message) -> list[str]:
 
 def addresses(value: str) -> list[str]:
     """The addresses in a header value, lower-cased; a regex scan when parsing fails."""
+    plain = plain_mailbox(value)
+    if plain is not None:
+        return [plain[1].lower()]
     try:
         found = [a for _, a in getaddresses([value]) if "@" in a]
     except Exception:

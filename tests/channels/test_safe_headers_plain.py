@@ -1,4 +1,4 @@
-"""safe_headers reads plain values raw: exactly the text the email policy's parsers give.
+"""Plain header values read raw: exactly what the email policy's parsers and getaddresses give.
 
 The classifier's header reads skip the policy's structured parsers for values whose parsed
 text is their raw text (``safe_headers._plain_text``). These tests hold the shortcut to that
@@ -8,13 +8,14 @@ values, a value read raw reads as the policy reads it.
 from __future__ import annotations
 
 from email.policy import default as default_policy
+from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channels.mail import mime, safe_headers
+from channels.mail import mailbox, mime, safe_headers
 from channels.mail.header_policy import PARSE_POLICY
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -97,3 +98,28 @@ def test_header_values_keeps_order_and_falls_back_per_message():
         "a@example.net", "B C <b@example.net>", "Jörg <j@example.net>"]
     message = mime.parse_bytes(b"To: a@example.net\r\nTo: B C <b@example.net>\r\n\r\nbody\r\n")
     assert safe_headers.header_values(message, "to") == ["a@example.net", "B C <b@example.net>"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=ADDRESS_TEXT)
+def test_a_plain_mailbox_reads_as_getaddresses_reads_it(value):
+    pair = mailbox.plain_mailbox(value)
+    if pair is not None:
+        assert [pair] == getaddresses([value])
+
+
+@pytest.mark.parametrize("value", ["a@example.net", "Jane Doe <jane@example.net>",
+                                   " Jane  Doe\t<jane@example.net> ", "<jane@example.net>",
+                                   "A-1_b+c <x.y@sub.example.net>"])
+def test_plain_mailboxes(value):
+    assert [mailbox.plain_mailbox(value)] == getaddresses([value])
+
+
+def test_address_pairs_reads_plain_and_other_fields_alike():
+    plain = mime.parse_bytes(b"From: Jane Doe <jane@example.net>\r\nCc: b@example.net\r\n\r\nx")
+    assert mime.address_pairs(plain, "from", "cc") == [("Jane Doe", "jane@example.net"),
+                                                       ("", "b@example.net")]
+    mixed = mime.parse_bytes(b"From: Jane Doe <jane@example.net>\r\n"
+                             b"Cc: =?utf-8?q?J=C3=B6rg?= <j@example.net>, b@example.net\r\n\r\nx")
+    assert mime.address_pairs(mixed, "from", "cc") == [
+        ("Jane Doe", "jane@example.net"), ("Jörg", "j@example.net"), ("", "b@example.net")]
