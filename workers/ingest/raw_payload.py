@@ -31,15 +31,17 @@ def forget(runtime, waiting: dict[str, bytes]) -> None:
 
 
 def load_raw(envelope: dict, runtime, waiting: dict[str, bytes] | None = None) -> bytes:
-    """The raw payload: from ``waiting`` (prefetched from Redis) or the blob store, else from
-    Redis where the edge left it; a payload that came from Redis is put in the blob store."""
+    """The raw payload: from ``waiting`` (prefetched from Redis and put in the blob store
+    already, ``put_all``) or the blob store, else from Redis where the edge left it; a payload
+    that came from Redis is put in the blob store."""
     sha = envelope["raw_ref"]
     raw = (waiting or {}).get(sha)
-    if raw is None:
-        with blob_store_io():
-            if runtime.blobs.exists(sha):
-                return runtime.blobs.get(sha)
-        raw = runtime.redis.get(RAW_KEY + sha)
+    if raw is not None:
+        return raw
+    with blob_store_io():
+        if runtime.blobs.exists(sha):
+            return runtime.blobs.get(sha)
+    raw = runtime.redis.get(RAW_KEY + sha)
     if raw is None:
         raise Quarantine("raw_missing", f"raw payload {sha} is neither in Redis nor in blobs")
     with blob_store_io():

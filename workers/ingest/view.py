@@ -41,6 +41,7 @@ class BatchView:
         self.participants: set[tuple[int, str]] = set()  # added by this batch
         self.contacts: set[tuple[int, str, str]] = set()  # (customer id, kind, value)
         self.pending: dict[type, list[dict]] = defaultdict(list)
+        self.customers: list[Customer] = []  # the customers of the identities read
         # stored participants read at load: (ticket id, address) among (tickets, addresses)
         self.stored_participants: set[tuple[int, str]] = set()
         self.participants_read: tuple[set[int], set[str]] = (set(), set())
@@ -59,8 +60,9 @@ class BatchView:
         for found in session.scalars(select(Identity).where(Identity.value.in_(values))):
             view.identities[(found.workspace_id, found.kind, found.value)] = found
         owners = {found.customer_id for found in view.identities.values()}
-        if owners:  # into the session's identity map: the pipeline's session.get finds them
-            session.scalars(select(Customer).where(Customer.id.in_(owners))).all()
+        if owners:  # held here, so the session's (weak) identity map keeps them for get()
+            view.customers = session.scalars(select(Customer)
+                                             .where(Customer.id.in_(owners))).all()
         keys = {k for _, e in events for k in threads.message_keys(e)}
         for row in session.scalars(select(ThreadKey).where(ThreadKey.key.in_(keys))):
             view.keys[(row.workspace_id, row.key)] = KeyRow(row.key, row.ticket_id, row.strong)
