@@ -162,7 +162,8 @@ def report(args, count, start, sent, done, lat, memory, cpu) -> None:
           f"p99 {percentile(lat, 99):.0f} ms, max {max(lat):.0f} ms")
     print("  peak RSS MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in memory.items()))
     print(f"  CPU ms per message: {1000 * sum(cpu.values()) / count:.2f} in all: " + ", ".join(
-        f"{k} {1000 * v / count:.2f}" for k, v in cpu.items()))
+        f"{k} {1000 * v / count:.2f}" for k, v in cpu.items())
+        + f"; these processes used {sum(cpu.values()) / (done - start):.2f} cores")
     if not args.steady_rate:
         ceiling = noop_ceiling(args.redis_url, count, args.workers)
         print(f"  no-op RQ ceiling with {args.workers} workers: {ceiling:.0f} jobs/s; "
