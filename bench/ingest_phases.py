@@ -7,11 +7,14 @@ acknowledgement hooks and metrics run. Wall and CPU time per message of each pha
 and the Redis database given (flushed first).
 
     .venv/bin/python -m bench.ingest_phases --redis-url redis://127.0.0.1:6379/14
+    .venv/bin/python -m bench.ingest_phases --profile 40   # + cProfile of prepare and store
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import tempfile
 import time
 
@@ -24,14 +27,22 @@ def main() -> None:
                         help="a Redis database this run may flush")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also profile the prepare and store phases: the N costliest "
+                             "functions by own time and by cumulative time")
+    parser.add_argument("--profile-out", help="with --profile: also save the raw profile "
+                        "here (for pstats or snakeviz)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="ticketgate-phases-")
     os.environ.update(REDIS_URL=args.redis_url, BLOB_DIR=f"{tmp}/blobs",
                       DATABASE_URL=args.database_url or f"sqlite:///{tmp}/phases.db")
-    run(args.batches)
+    run(args.batches, args.profile, args.profile_out)
 
 
-def run(batches: int) -> None:
+PROFILED = ("prepare_batch", "store_items")
+
+
+def run(batches: int, profile: int = 0, profile_out: str | None = None) -> None:
     import redis
     from rq.job import Job
 
@@ -54,9 +65,13 @@ def run(batches: int) -> None:
 
     job.ingest_with(rt, batch(0))  # warm-up: imports, caches, the workspace row
     phases: dict[str, list[float]] = {}
+    profiler = cProfile.Profile() if profile else None
     for name in ("prepare_batch", "store_items", "route_items", "after_ingest",
                  "record_metrics"):
-        setattr(job, name, _timed(phases.setdefault(name, [0.0, 0.0]), getattr(job, name)))
+        function = getattr(job, name)
+        if profiler is not None and name in PROFILED:
+            function = _profiled(profiler, function)
+        setattr(job, name, _timed(phases.setdefault(name, [0.0, 0.0]), function))
     for number in range(1, batches + 1):
         job.ingest_with(rt, batch(number))
     messages = batches * BATCH
@@ -65,6 +80,23 @@ def run(batches: int) -> None:
     for name, (wall, cpu) in phases.items():
         print(f"  {name:15} wall {1000 * wall / messages:5.2f} ms/msg, "
               f"CPU {1000 * cpu / messages:5.2f} ms/msg")
+    if profiler is not None:  # the profiler's own overhead inflates these phases' times
+        stats = pstats.Stats(profiler)
+        if profile_out:
+            stats.dump_stats(profile_out)
+        for order in ("tottime", "cumulative"):
+            print(f"\nprepare + store, by {order} (profiled: slower than the figures above)")
+            stats.sort_stats(order).print_stats(profile)
+
+
+def _profiled(profiler: cProfile.Profile, function):
+    def profiled(*args, **kwargs):
+        profiler.enable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            profiler.disable()
+    return profiled
 
 
 def _timed(totals: list[float], function):

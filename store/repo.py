@@ -4,7 +4,7 @@ Every function takes an open ``Session`` inside the caller's transaction; none c
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, insert, select, text, update
+from sqlalchemy import bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -146,16 +146,23 @@ def next_ticket_number(session: Session, workspace_id: int) -> int:
     a rolled-back batch leaves a gap in the numbers, never a duplicate. SQLite serializes writers
     anyway: a counter on the workspace row.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        return session.scalar(text("SELECT nextval(:name)"),
-                              {"name": number_sequence(workspace_id)})
-    return session.scalar(update(Workspace).where(Workspace.id == workspace_id)
-                          .values(last_ticket_number=Workspace.last_ticket_number + 1)
-                          .returning(Workspace.last_ticket_number))
+    connection = session.connection()  # Core, without the ORM's update machinery or autoflush
+    if connection.dialect.name == "postgresql":
+        return connection.scalar(text("SELECT nextval(:name)"),
+                                 {"name": number_sequence(workspace_id)})
+    return connection.scalar(TAKE_NUMBER, {"workspace": workspace_id})
+
+
+WORKSPACES = Workspace.__table__
+TAKE_NUMBER = (update(WORKSPACES).where(WORKSPACES.c.id == bindparam("workspace"))
+               .values(last_ticket_number=WORKSPACES.c.last_ticket_number + 1)
+               .returning(WORKSPACES.c.last_ticket_number))
 
 
 def audit(session: Session, ticket: Ticket, kind: str, old: str = "", new: str = "",
           actor: str = "system") -> None:
+    if ticket.id is None:  # a new ticket not inserted yet (the ingest pipeline inserts late)
+        session.flush()
     insert_rows(session, AuditEntry, [{"ticket_id": ticket.id, "kind": kind, "old": old,
                                         "new": new, "actor": actor, "at": utcnow()}])
 

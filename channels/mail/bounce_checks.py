@@ -45,6 +45,8 @@ def own_message_id(mail: Mail) -> Classification | None:
 
 def delivery_report(mail: Mail) -> Classification | None:
     """RFC 3464: a message/delivery-status part (normally in multipart/report)."""
+    if not dsn.has_delivery_status(mail.message):  # most mail: no need to read its addresses
+        return None
     facts = dsn.read_delivery_status(mail.message, exclude=mail.own_addresses)
     return _bounce("delivery_report", facts) if facts else None
 

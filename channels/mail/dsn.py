@@ -50,12 +50,20 @@ class ReportFacts:
 
 # --- structured reports (RFC 3464 DSN, RFC 5965 ARF) ----------------------------------------
 
+DELIVERY_STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+
+
+def has_delivery_status(message) -> bool:
+    """Whether ``message`` carries a delivery-status part (``read_delivery_status`` reads it)."""
+    return find_part(message, *DELIVERY_STATUS_TYPES) is not None
+
+
 def read_delivery_status(message, exclude: tuple[str, ...] = ()) -> ReportFacts | None:
     """Facts from a message/delivery-status part, or None when there is none.
 
     The first failed recipient wins (else the first one, e.g. of a delay report); when the
     fields name no address, the report's human-readable text is searched instead."""
-    part = find_part(message, "message/delivery-status", "message/global-delivery-status")
+    part = find_part(message, *DELIVERY_STATUS_TYPES)
     if part is None:
         return None
     blocks = parse_status_fields(part_text(part))

@@ -22,10 +22,12 @@ class Mail:
     errors: list[str] = field(default_factory=list)
 
     def header(self, name: str) -> str:
+        if name.lower() not in self.present:  # most asked-for headers are absent: no scan
+            return ""
         return safe_headers.header_text(self.message, name)
 
     def has(self, name: str) -> bool:
-        return name.lower() in self.header_names
+        return name.lower() in self.present
 
     def owns(self, domain: str) -> bool:
         """Is ``domain`` one of ours or a subdomain of one?"""
@@ -36,6 +38,11 @@ class Mail:
     @cached_property
     def header_names(self) -> list[str]:
         return safe_headers.header_names(self.message)
+
+    @cached_property
+    def present(self) -> frozenset[str]:
+        """The names of the headers present, lower-cased."""
+        return frozenset(self.header_names)
 
     @cached_property
     def subject(self) -> str:

@@ -20,6 +20,7 @@ from channels.mail.charsets import (decode_bytes, decode_part, lenient_b64decode
                                     scrub)
 from channels.mail.header_policy import PARSE_POLICY
 from channels.mail.linear_regex import linear
+from channels.mail.mailbox import plain_mailbox
 from channels.mail.mime_tree import MAX_DEPTH, MAX_PARTS, NestedTooDeepDefect, PartsNotReadDefect
 
 MAX_FILENAME_CHARS = 255  # what common file systems take; longer names are cut, extension kept
@@ -81,6 +82,9 @@ def header_text(message: Message, name: str) -> str:
 def address_pairs(message: Message, *names: str) -> list[tuple[str, str]]:
     """(display name, address) for every mailbox in the headers ``names``; junk is skipped."""
     values = [value for name in names for value in header_values(message, name)]
+    plain = [plain_mailbox(value) for value in values]
+    if None not in plain:  # the common case: one plain mailbox per field, no parser needed
+        return [pair for pair in plain if pair[1]]
     try:
         pairs = getaddresses(values)
     except Exception:  # the stdlib parser has raised on hostile input in several releases
@@ -218,6 +222,8 @@ def _disposition(part: Message) -> str | None:
 def filename(part: Message) -> str:
     """The part's file name from RFC 2231 / RFC 2047 / raw 8-bit parameters, made safe."""
     for param, header in (("filename", "content-disposition"), ("name", "content-type")):
+        if not _may_have_param(part, header, param):
+            continue  # most parts: no such parameter, no need to parse the parameter list
         try:
             value = part.get_param(param, header=header)
         except Exception:  # malformed parameter lists
@@ -227,6 +233,12 @@ def filename(part: Message) -> str:
         if isinstance(value, str) and value.strip():
             return safe_filename(decode_words(_decode_8bit(value)))
     return ""
+
+
+def _may_have_param(part: Message, header: str, param: str) -> bool:
+    """False when no ``header`` value even mentions ``param`` (so ``get_param`` finds none)."""
+    return any(param in str(value).lower() for key, value in part.raw_items()
+               if key.lower() == header)
 
 
 def safe_filename(name: str) -> str:

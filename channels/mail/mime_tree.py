@@ -182,17 +182,57 @@ def _parts(message, delimiter, raw, body, end, depth, budget, policy):
     return parts, position, closed
 
 
-def _delimiter(message: EmailMessage) -> re.Pattern | None:
+def _delimiter(message: EmailMessage) -> Delimiter | None:
     try:
         boundary = message.get_boundary()
     except Exception:
         boundary = None
     if not boundary:
         return None
-    # a delimiter line: "--boundary", "--" when it closes, blanks, the line end. That it starts
-    # a line is checked by the caller: a lookbehind here would cost the fast literal search.
-    literal = re.escape(boundary.encode("utf-8", "surrogateescape"))
-    return re.compile(rb"--" + literal + rb"(--)?[ \t]*+(?:\r\n|\r|\n|\Z)")
+    return Delimiter(boundary.encode("utf-8", "surrogateescape"))
+
+
+# What follows "--boundary" on a delimiter line: "--" when it closes, blanks, the line end.
+DELIMITER_END = re.compile(rb"(--)?[ \t]*+(?:\r\n|\r|\n|\Z)")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A delimiter line found (the ``re.Match`` methods ``_parts`` uses)."""
+    at: int
+    stop: int
+    closing: bytes | None
+
+    def start(self) -> int:
+        return self.at
+
+    def end(self) -> int:
+        return self.stop
+
+    def group(self, _number: int) -> bytes | None:
+        return self.closing
+
+
+class Delimiter:
+    """The delimiter lines of one boundary, found with ``bytes.find`` and one shared pattern:
+    a pattern compiled per boundary (every multipart mail has its own) cost more than the
+    rest of the parse. That a delimiter starts a line is checked by the caller."""
+
+    def __init__(self, boundary: bytes):
+        self.marker = b"--" + boundary
+
+    def finditer(self, raw: bytes, start: int, end: int):
+        position = start
+        while True:
+            at = raw.find(self.marker, position, end)
+            if at < 0:
+                return
+            tail = DELIMITER_END.match(raw, at + len(self.marker), end)
+            if tail is None:
+                position = at + 1
+                continue
+            yield Found(at, tail.end(), tail.group(1))
+            position = tail.end()
 
 
 def _child_type(message: EmailMessage) -> str:

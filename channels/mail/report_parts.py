@@ -29,10 +29,20 @@ REPORT_FIELD_TYPES = ("message/delivery-status", "message/global-delivery-status
 
 def report_parts(message) -> list:
     """The leaf parts of the report itself: nested multiparts are opened, returned messages
-    (message/rfc822 and friends) are kept whole, so the original's body is never read as ours."""
+    (message/rfc822 and friends) are kept whole, so the original's body is never read as ours.
+
+    Remembered on the message: the checks ask for them several times per mail."""
+    cached = getattr(message, "__dict__", {}).get(_PARTS_ATTR)
+    if cached is not None:
+        return cached
     found: list = []
     _collect(message, found, 0)
+    if hasattr(message, "__dict__"):
+        message.__dict__[_PARTS_ATTR] = found
     return found
+
+
+_PARTS_ATTR = "_ticketgate_report_parts"
 
 
 def find_part(message, *types: str):
@@ -103,8 +113,9 @@ def payload_of(part):
 
 
 def _collect(part, found: list, depth: int) -> None:
-    payload = payload_of(part)
     kind = content_type(part)
+    # only containers: get_payload() on a leaf decodes its text with the declared charset
+    payload = payload_of(part) if kind.startswith("multipart/") else None
     if depth < NESTING_LIMIT and kind.startswith("multipart/") and isinstance(payload, list):
         for child in payload:
             if isinstance(child, Message):

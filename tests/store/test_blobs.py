@@ -28,3 +28,26 @@ def test_no_temporary_files_are_left_behind(tmp_path):
 def test_path_traversal_reference_is_refused(tmp_path):
     with pytest.raises(ValueError):
         BlobStore(tmp_path).get("../../etc/passwd")
+
+
+def test_put_many_stores_every_blob_once_and_returns_their_digests(tmp_path):
+    blobs = BlobStore(tmp_path)
+    blobs.put(b"stored before")
+    data = [b"a" * 10, b"b" * 70_000, b"a" * 10, b"stored before", b""]
+    shas = blobs.put_many(data)
+    assert shas == [hashlib.sha256(d).hexdigest() for d in data]
+    assert [blobs.get(sha) for sha in shas] == data
+    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 4
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+
+
+def test_put_many_leaves_no_temporary_file_when_it_fails(tmp_path, monkeypatch):
+    blobs = BlobStore(tmp_path)
+
+    def failing_replace(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("store.blobs.os.replace", failing_replace)
+    with pytest.raises(OSError):
+        blobs.put_many([b"one", b"two"])
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

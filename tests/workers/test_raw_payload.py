@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from queues.intake import RAW_KEY
 from tests.workers.test_isolation import mail, queued
+from workers.ingest import raw_payload
 from workers.ingest.job import ingest_with
 
 
@@ -38,3 +39,18 @@ def test_a_payload_neither_in_redis_nor_in_blobs_is_quarantined_raw_missing(runt
     envelopes = queued(runtime, [mail(1), mail(2)])
     runtime.redis.delete(RAW_KEY + envelopes[1]["raw_ref"])
     assert ingest_with(runtime, envelopes) == ["created", "quarantined"]
+
+
+def test_a_large_batch_is_made_durable_at_once_and_moves_in_two_round_trips(runtime,
+                                                                             monkeypatch):
+    """From SYNC_ONCE_FROM payloads on, the blob store syncs once for the batch
+    (``BlobStore.put_many``): every payload is there, whole, before it leaves Redis."""
+    raws = [mail(n) for n in range(1, raw_payload.SYNC_ONCE_FROM + 3)]
+    envelopes = queued(runtime, raws)
+    counting = CountingRedis(runtime.redis)
+    monkeypatch.setattr(runtime, "redis", counting)
+    assert ingest_with(runtime, envelopes) == ["created"] * len(raws)
+    assert counting.calls == ["mget", "delete"]
+    for envelope, raw in zip(envelopes, raws):
+        assert runtime.blobs.get(envelope["raw_ref"]) == raw
+        assert not counting.real.exists(RAW_KEY + envelope["raw_ref"])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import inspect
+
 from store import repo
 from store.models import Identity, Ticket, utcnow
 from tickets import threads
@@ -53,10 +55,12 @@ def on_closed(ctx) -> None:
 
 
 def follow_up(ctx) -> None:
-    """A new ticket for the message, linked to the finished one."""
+    """A new ticket for the message, linked to the finished one (inserted at once: the
+    conversation's thread key moves to it)."""
     previous = ctx.ticket
     open_ticket(ctx, status="new")
     ctx.ticket.follow_up_of_id = previous.id
+    ctx.session.flush()
     repo.audit(ctx.session, previous, "follow_up", "", str(ctx.ticket.number))
 
 
@@ -65,20 +69,40 @@ def _aware(moment):
 
 
 def open_ticket(ctx, status: str) -> None:
+    """A new ticket for the message. It is inserted by ``store`` with what the rules step set
+    on it (one INSERT, no UPDATE after it), or earlier when something needs its id."""
     event, session = ctx.event, ctx.session
     number = repo.next_ticket_number(session, ctx.workspace.id)
     ctx.ticket = Ticket(workspace_id=ctx.workspace.id, number=number, subject=event.subject,
                         status=status, channel=event.channel, language=event.language,
                         customer_id=ctx.customer.id if ctx.customer else None,
                         message_count=1)
+    _set_defaults(ctx.ticket)
     session.add(ctx.ticket)
-    session.flush()
     ctx.created = True
-    ctx.view.add_event(ctx.ticket.id, "created", "", status)
+    ctx.created_event = ("created", "", status, utcnow())
+
+
+def _set_defaults(ticket: Ticket) -> None:
+    """The columns' Python-side defaults, set at once: the rules step reads the new ticket
+    (priority, tags, created_at, ...) before the INSERT that would apply them."""
+    for key, default in _DEFAULTS:
+        if getattr(ticket, key) is None:
+            setattr(ticket, key, default.arg if default.is_scalar else default.arg(None))
+
+
+_DEFAULTS = [(attr.key, attr.columns[0].default) for attr in inspect(Ticket).column_attrs
+             if attr.columns[0].default is not None
+             and (attr.columns[0].default.is_scalar or attr.columns[0].default.is_callable)]
 
 
 def store(ctx) -> None:
     event, session, ticket = ctx.event, ctx.session, ctx.ticket
+    if ticket.id is None:
+        session.flush()  # the new ticket (with its customer's identities), in one flush
+    if ctx.created_event:
+        kind, old, new, at = ctx.created_event
+        ctx.view.add_event(ticket.id, kind, old, new, at=at)
     ctx.view.add_message(message_row(ctx))
     if not ctx.created:  # a new ticket was inserted with its first message counted
         ticket.message_count = (ticket.message_count or 0) + 1
@@ -91,7 +115,6 @@ def store(ctx) -> None:
         ctx.view.add_participants(ticket.id, participants(ctx), new_ticket=ctx.created)
     if event.classification.kind == "bounce":
         mark_bouncing(ctx)
-    session.flush()
 
 
 def message_row(ctx) -> dict:

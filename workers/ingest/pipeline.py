@@ -47,6 +47,7 @@ class Context:
     ticket: Ticket | None = None
     thread_rule: str = ""
     created: bool = False
+    created_event: tuple | None = None  # the new ticket's audit entry, written by ``store``
     # False when the ticket was found by a rule that does not prove who the sender is and the
     # sender is no participant of it (docs/threads.md): kept, flagged, never answered.
     sender_verified: bool = True

@@ -1,9 +1,10 @@
 """Normalizing a batch: raw payloads into the blob store, each envelope through its adapter.
 
-The batch's raw payloads come from Redis in one round trip and go into the blob store side by
-side (each blob write fsyncs; concurrent fsyncs share the file system's journal commits, so a
-batch waits for about one instead of one per message); the same for the attachments the
-adapters found. Only then do the raw payloads leave Redis (one round trip): from that moment
+The batch's raw payloads come from Redis in one round trip and go into the blob store
+together: a batch of 8 or more with one sync of the file system for all of them
+(``BlobStore.put_many``), a smaller one side by side, each blob with its fsync (concurrent
+fsyncs share the file system's journal commits); the same for the attachments the adapters
+found. Only then do the raw payloads leave Redis (one round trip): from that moment
 the blob store holds them. Whatever fails with one message (its adapter's exception, its CPU
 budget) quarantines only it (``workers.ingest.isolation``); the blob store's disk and Redis
 failing are the infrastructure's, and the job is retried.

@@ -31,15 +31,17 @@ def forget(runtime, waiting: dict[str, bytes]) -> None:
 
 
 def load_raw(envelope: dict, runtime, waiting: dict[str, bytes] | None = None) -> bytes:
-    """The raw payload: from ``waiting`` (prefetched from Redis) or the blob store, else from
-    Redis where the edge left it; a payload that came from Redis is put in the blob store."""
+    """The raw payload: from ``waiting`` (prefetched from Redis and put in the blob store
+    already, ``put_all``) or the blob store, else from Redis where the edge left it; a payload
+    that came from Redis is put in the blob store."""
     sha = envelope["raw_ref"]
     raw = (waiting or {}).get(sha)
-    if raw is None:
-        with blob_store_io():
-            if runtime.blobs.exists(sha):
-                return runtime.blobs.get(sha)
-        raw = runtime.redis.get(RAW_KEY + sha)
+    if raw is not None:
+        return raw
+    with blob_store_io():
+        if runtime.blobs.exists(sha):
+            return runtime.blobs.get(sha)
+    raw = runtime.redis.get(RAW_KEY + sha)
     if raw is None:
         raise Quarantine("raw_missing", f"raw payload {sha} is neither in Redis nor in blobs")
     with blob_store_io():
@@ -48,14 +50,22 @@ def load_raw(envelope: dict, runtime, waiting: dict[str, bytes] | None = None) -
 
 
 BLOB_WRITERS = 8  # blob writes (each with its fsync) of a batch in flight at once
+# From this many blobs on, a batch's blobs are made durable by one sync of the file system
+# (``BlobStore.put_many``) instead of an fsync each: about 0.25 ms of CPU saved per blob.
+# Fewer go side by side, each with its fsync: a small batch's sync then waits for no one
+# else's dirty data.
+SYNC_ONCE_FROM = 8
 _writers: ThreadPoolExecutor | None = None
 
 
 def put_all(runtime, blobs: Iterable[bytes]) -> None:
-    """Put ``blobs`` in the blob store side by side; return once every one is durable."""
+    """Put ``blobs`` in the blob store; return once every one is durable."""
     global _writers
     blobs = list(blobs)
     with blob_store_io():
+        if len(blobs) >= SYNC_ONCE_FROM:
+            runtime.blobs.put_many(blobs)
+            return
         if len(blobs) < 2:
             for data in blobs:
                 runtime.blobs.put(data)

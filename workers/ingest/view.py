@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from channels.event import TicketEvent
 from store import repo
-from store.models import Contact, Identity, Message, Participant, ThreadKey, utcnow
+from store.models import Contact, Customer, Identity, Message, Participant, ThreadKey, utcnow
 from store.models import AuditEntry
 from tickets import threads
 from workers.ingest.identities import claimed_contacts, identity_of, linked_identities
@@ -41,6 +41,10 @@ class BatchView:
         self.participants: set[tuple[int, str]] = set()  # added by this batch
         self.contacts: set[tuple[int, str, str]] = set()  # (customer id, kind, value)
         self.pending: dict[type, list[dict]] = defaultdict(list)
+        self.customers: list[Customer] = []  # the customers of the identities read
+        # stored participants read at load: (ticket id, address) among (tickets, addresses)
+        self.stored_participants: set[tuple[int, str]] = set()
+        self.participants_read: tuple[set[int], set[str]] = (set(), set())
 
     @classmethod
     def load(cls, session: Session, events: list[tuple[int, TicketEvent]]) -> "BatchView":
@@ -55,9 +59,15 @@ class BatchView:
         values = {identity_of(e)[1] for _, e in events} | others
         for found in session.scalars(select(Identity).where(Identity.value.in_(values))):
             view.identities[(found.workspace_id, found.kind, found.value)] = found
+        owners = {found.customer_id for found in view.identities.values()}
+        if owners:  # held here, so the session's (weak) identity map keeps them for get()
+            view.customers = session.scalars(select(Customer)
+                                             .where(Customer.id.in_(owners))).all()
         keys = {k for _, e in events for k in threads.message_keys(e)}
         for row in session.scalars(select(ThreadKey).where(ThreadKey.key.in_(keys))):
             view.keys[(row.workspace_id, row.key)] = KeyRow(row.key, row.ticket_id, row.strong)
+        view._load_participants({k.ticket_id for k in view.keys.values()},
+                                {a for _, e in events for a in _addresses(e)})
         if others:  # contacts that may be claimed again, or proven now
             rows = session.execute(select(Contact.customer_id, Contact.kind, Contact.value)
                                    .where(Contact.value.in_(others)))
@@ -129,6 +139,22 @@ class BatchView:
         self.session.execute(update(ThreadKey).where(ThreadKey.workspace_id == workspace_id,
                                                      ThreadKey.key == key).values(strong=True))
 
+    def _load_participants(self, ticket_ids: set[int], addresses: set[str]) -> None:
+        """Which of the batch's senders and copied addresses take part in the tickets its
+        thread keys name already (one query): most replies need no query of their own."""
+        if not ticket_ids or not addresses:
+            return
+        rows = self.session.execute(select(Participant.ticket_id, Participant.address).where(
+            Participant.ticket_id.in_(ticket_ids), Participant.address.in_(addresses)))
+        self.stored_participants = {(ticket_id, address) for ticket_id, address in rows}
+        self.participants_read = (ticket_ids, addresses)
+
+    def _participants_among(self, ticket_id: int, wanted: list[str]) -> set[str]:
+        tickets, addresses = self.participants_read
+        if ticket_id in tickets and addresses.issuperset(wanted):
+            return {a for a in wanted if (ticket_id, a) in self.stored_participants}
+        return repo.participants_among(self.session, ticket_id, wanted)
+
     def is_participant(self, ticket_id: int, address: str) -> bool:
         """See ``store.repo.is_participant``; also counts the participants of this batch."""
         return ((ticket_id, address.lower()) in self.participants
@@ -137,16 +163,18 @@ class BatchView:
     def add_participants(self, ticket_id: int, addresses: list[str], new_ticket: bool) -> None:
         wanted = [a for a in dict.fromkeys(addresses) if a
                   and (ticket_id, a) not in self.participants]
-        known = set() if new_ticket else repo.participants_among(self.session, ticket_id, wanted)
+        known = set() if new_ticket or not wanted else self._participants_among(ticket_id,
+                                                                                  wanted)
         for address in wanted:
             if address not in known:
                 self.participants.add((ticket_id, address))
                 self.pending[Participant].append({"ticket_id": ticket_id, "address": address})
 
-    def add_event(self, ticket_id: int, kind: str, old: str = "", new: str = "") -> None:
+    def add_event(self, ticket_id: int, kind: str, old: str = "", new: str = "",
+                  at=None) -> None:
         """An audit-trail entry written by the pipeline itself (actor: system)."""
         self.pending[AuditEntry].append({"ticket_id": ticket_id, "kind": kind, "old": old,
-                                          "new": new, "actor": "system", "at": utcnow()})
+                                          "new": new, "actor": "system", "at": at or utcnow()})
 
     def flush(self) -> None:
         """Write the waiting rows: one multi-row INSERT per table."""
@@ -154,3 +182,8 @@ class BatchView:
         for model in (Message, ThreadKey, Participant, AuditEntry):
             if self.pending[model]:
                 self.session.execute(insert(model), self.pending.pop(model))
+
+
+def _addresses(event: TicketEvent) -> list[str]:
+    """The addresses a message may add as participants (``lifecycle.participants``' source)."""
+    return [a.address.lower() for a in (event.sender, *event.cc) if a.address]
