@@ -46,10 +46,10 @@ class StatementLog:
     def start(self, url: str) -> None:
         self.current = Request(url)
 
-    def stop(self, kind: str, ms: float) -> None:
+    def stop(self, kind: str, ms: float, keep: bool = True) -> None:
         request, self.current = self.current, None
         request.ms = ms
-        if kind not in self.slowest or ms > self.slowest[kind].ms:
+        if keep and (kind not in self.slowest or ms > self.slowest[kind].ms):
             self.slowest[kind] = request
 
     def report_ingest(self, messages: int) -> None:

@@ -95,6 +95,7 @@ class Place:
         found = self.existing_size(size)
         if not rebuild and size <= found <= size * REUSE_SLACK:
             print(f"{self.db} {size:,}: reusing the store ({found:,} tickets)", flush=True)
+            upgrade(self.url(size))  # migrations added since it was built, as on a live store
             return self.url(size)
         print(f"{self.db} {size:,}: bulk loading ...", flush=True)
         url = self.fresh_database(size)
@@ -144,12 +145,12 @@ class Store:
         headers = {"Authorization": f"Bearer {API_KEY}"}
         for kind in kinds:
             url = self.requests.url(kind)
-            if self.log and record:
+            if self.log:
                 self.log.start(url)
             started, cpu = time.perf_counter(), time.process_time()
             response = self.client.get(url, headers=headers)
-            if self.log and record:
-                self.log.stop(kind, (time.perf_counter() - started) * 1000)
+            if self.log:
+                self.log.stop(kind, (time.perf_counter() - started) * 1000, keep=record)
             if record:
                 self.latencies[kind].append((time.perf_counter() - started) * 1000)
                 self.cpu_ms[kind].append((time.process_time() - cpu) * 1000)
