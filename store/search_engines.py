@@ -107,7 +107,7 @@ def custom_plans(session: Session) -> None:
     (psycopg prepares a statement run five times) would guess both and keep one way for all."""
     transaction = session.get_transaction()
     if session.info.get("custom_plans") is not transaction:
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
         session.info["custom_plans"] = transaction
 
 
@@ -145,8 +145,12 @@ class Postgres:
             return []
         custom_plans(session)
         listed = bindparam("chunk", ids, type_=ARRAY(BigInteger))
+        # "= ANY" alone: with a BETWEEN of the chunk's bounds beside it the planner multiplied
+        # both selectivities, expected a row or two, and read every message of the chunk
+        # (26,000 rows of 8,192 tickets at a million: 50-180 ms) where the GIN index ANDed
+        # with the ticket ids finds the few that match (docs/search.md).
         def among(c):
-            return c.between(min(ids), max(ids)), c == func.any(listed)
+            return (c == func.any(listed),)
         return list(session.scalars(cls.matches(phrase, among, among)))
 
     @classmethod
