@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 from store.models import Message, Ticket
 
 MESSAGE_FTS = table("message_search", column("rowid"))
+NARROW_MESSAGES = text("messages INDEXED BY ix_messages_search_ticket")
 TICKET_FTS = table("ticket_search", column("rowid"))
 # The objects migration 0007 made that the models do not describe (the engine owns them).
 ENGINE_TABLES = ("message_search", "ticket_search")  # SQLite FTS5 tables and their shadows
@@ -87,7 +88,7 @@ class Sqlite:
             literal_column("+message_search.rowid").in_(
                 select(Message.id).where(Message.ticket_id.in_(chunk))))
         return list(session.scalars(union(
-            select(Message.ticket_id).where(Message.id.in_(hits)), subjects)))
+            cls.tickets_of(hits), subjects)))
 
     @classmethod
     def rare_matches(cls, session: Session, phrase, most: int) -> list[int] | None:
@@ -97,9 +98,15 @@ class Sqlite:
                 return None
         messages = select(MESSAGE_FTS.c.rowid).where(cls.matching(MESSAGE_FTS, phrase))
         subjects = select(TICKET_FTS.c.rowid).where(cls.matching(TICKET_FTS, phrase))
-        tickets = select(Message.ticket_id).where(Message.id.in_(messages)).with_hint(
-            Message, "INDEXED BY ix_messages_search_ticket", "sqlite")  # not the wide rows
-        return list(session.scalars(union(tickets, subjects)))
+        return list(session.scalars(union(cls.tickets_of(messages), subjects)))
+
+    @staticmethod
+    def tickets_of(message_ids):
+        """The tickets of these messages through the narrow ``(id, ticket_id)`` index, not the
+        wide message rows (a random page of a table of gigabytes each). Written out: SQLAlchemy
+        renders no table hint for SQLite, and the planner prefers the rowid."""
+        return select(literal_column("ticket_id")).select_from(NARROW_MESSAGES).where(
+            literal_column("id").in_(message_ids))
 
 
 def custom_plans(session: Session) -> None:
