@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 from store.models import Message, Ticket
 
 MESSAGE_FTS = table("message_search", column("rowid"))
+MESSAGES = Message.__table__
 NARROW_MESSAGES = text("messages INDEXED BY ix_messages_search_ticket")
 TICKET_FTS = table("ticket_search", column("rowid"))
 # The objects migration 0007 made that the models do not describe (the engine owns them).
@@ -85,10 +86,9 @@ class Sqlite:
             return list(session.scalars(subjects))
         hits = select(MESSAGE_FTS.c.rowid).where(
             cls.matching(MESSAGE_FTS, phrase), MESSAGE_FTS.c.rowid.between(oldest, newest),
-            literal_column("+message_search.rowid").in_(
-                select(Message.id).where(Message.ticket_id.in_(chunk))))
-        return list(session.scalars(union(
-            cls.tickets_of(hits), subjects)))
+            literal_column("+message_search.rowid").in_(  # plain columns, see core_scalars
+                select(MESSAGES.c.id).where(MESSAGES.c.ticket_id.in_(chunk))))
+        return core_scalars(session, union(cls.tickets_of(hits), subjects))
 
     @classmethod
     def rare_matches(cls, session: Session, phrase, most: int) -> list[int] | None:
@@ -98,7 +98,7 @@ class Sqlite:
                 return None
         messages = select(MESSAGE_FTS.c.rowid).where(cls.matching(MESSAGE_FTS, phrase))
         subjects = select(TICKET_FTS.c.rowid).where(cls.matching(TICKET_FTS, phrase))
-        return list(session.scalars(union(cls.tickets_of(messages), subjects)))
+        return core_scalars(session, union(cls.tickets_of(messages), subjects))
 
     @staticmethod
     def tickets_of(message_ids):
@@ -107,6 +107,13 @@ class Sqlite:
         renders no table hint for SQLite, and the planner prefers the rowid."""
         return select(literal_column("ticket_id")).select_from(NARROW_MESSAGES).where(
             literal_column("id").in_(message_ids))
+
+
+def core_scalars(session: Session, query) -> list:
+    """Run ``query``, built of plain table columns, as plain SQL: the ORM's compiler (which
+    any mapped attribute in it brings in) refuses the textual ``FROM`` of
+    ``Sqlite.tickets_of``."""
+    return list(session.connection().execute(query).scalars())
 
 
 def custom_plans(session: Session) -> None:
