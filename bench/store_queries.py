@@ -63,9 +63,12 @@ class StatementLog:
             print(f"\n== {kind}: {request.ms:.1f} ms  {request.url}")
             for ms, statement, _params in request.statements:
                 print(f"   {ms:7.1f}  {' '.join(statement.split())[:160]}")
-            ms, statement, params = max(request.statements, key=lambda s: s[0])
-            for line in self.plan(statement, params):
-                print("     |", line)
+            plain = [s for s in request.statements if s[1].lstrip().upper().startswith(
+                ("SELECT", "WITH")) and "set_config" not in s[1]]
+            if plain:
+                _ms, statement, params = max(plain, key=lambda s: s[0])
+                for line in self.plan(statement, params):
+                    print("     |", line)
 
     def plan(self, statement: str, params) -> list[str]:
         postgres = self.engine.dialect.name == "postgresql"
