@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import random
 
+import numpy
+
 COMMON = ("the to and you my for is order please thanks hello can not your on have with this "
           "it be we at help account issue still from would like any update support ticket "
           "invoice refund delivery payment login password email problem received working "
@@ -49,6 +51,8 @@ class Corpus:
         self.words = COMMON + FOREIGN + synthetic_words(LONG_TAIL)
         self.cumulative = list(itertools.accumulate(1 / rank
                                                     for rank in range(1, len(self.words) + 1)))
+        self.fast = numpy.random.default_rng(seed)  # for texts(): many messages at once
+        self.word_array = numpy.array(self.words, dtype=object)
 
     def word_of_rank(self, rank: int) -> str:
         return self.words[rank - 1]
@@ -70,3 +74,22 @@ class Corpus:
             words.insert(rng.randrange(len(words) + 1), "#" + self.order_number(ticket_index))
         sentences = [" ".join(words[i:i + 12]) for i in range(0, len(words), 12)]
         return "Hello,\n" + ".\n".join(s.capitalize() for s in sentences) + ".\n"
+
+    def texts(self, ticket_indexes: list[int]) -> list[str]:
+        """Bodies like ``text``'s, one per ticket index, drawn all at once (the bulk load)."""
+        fast = self.fast
+        lengths = fast.integers(WORDS_PER_MESSAGE[0], WORDS_PER_MESSAGE[1] + 1,
+                                len(ticket_indexes))
+        draws = fast.random(int(lengths.sum())) * self.cumulative[-1]
+        drawn = self.word_array[numpy.searchsorted(self.cumulative, draws, side="right")]
+        quoted = fast.random(len(ticket_indexes)) < 0.5
+        texts, start = [], 0
+        for index, length, quote in zip(ticket_indexes, lengths.tolist(), quoted.tolist()):
+            words = drawn[start:start + length].tolist()
+            start += length
+            if quote:
+                words.insert(int(fast.integers(length + 1)), "#" + self.order_number(index))
+            sentences = [" ".join(words[i:i + 12]).capitalize()
+                         for i in range(0, len(words), 12)]
+            texts.append("Hello,\n" + ".\n".join(sentences) + ".\n")
+        return texts

@@ -20,16 +20,19 @@ the small one) and p50/p99 of the list per kind and overall (target: p99 under 5
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
 
 from bench.common import PROJECT_DIR, percentile
 from bench.store_fill import SLUG, fill, stored_tickets
+from bench.store_queries import StatementLog
 from bench.store_workload import (BATCH, REQUEST_KINDS, MailSource, Requests, Sample,
                                   envelopes)
 from config.settings import Settings
@@ -41,56 +44,66 @@ from store.migrate import upgrade
 from workers.ingest.job import ingest_with
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_store_{size}"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 SQLITE_DIR = PROJECT_DIR / "var" / "bench"
 API_KEY_ENV, API_KEY = "TG_BENCH_STORE_KEY", "bench-store-key"
 REUSE_SLACK = 1.05  # a kept store that grew by more than this (earlier runs' ingest): rebuilt
 
 
-def store_url(db: str, size: int) -> str:
-    if db == "sqlite":
-        return f"sqlite:///{SQLITE_DIR / f'store_{size}.db'}"
-    return POSTGRES_URL.format(size=size)
+@dataclass(frozen=True)
+class Place:
+    """Where the stores of one engine live: SQLite files in ``data_dir``, PostgreSQL databases
+    named ``<prefix>_<size>``."""
+    db: str
+    data_dir: Path = SQLITE_DIR
+    prefix: str = "bench_store"
 
+    def url(self, size: int) -> str:
+        if self.db == "sqlite":
+            return f"sqlite:///{self.data_dir / f'store_{size}.db'}"
+        return POSTGRES_URL.format(name=f"{self.prefix}_{size}")
 
-def fresh_database(db: str, size: int) -> str:
-    url = store_url(db, size)
-    if db == "sqlite":
-        SQLITE_DIR.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", ".writelock"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-    else:
-        admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS bench_store_{size} WITH (FORCE)")
-            conn.exec_driver_sql(f"CREATE DATABASE bench_store_{size}")
-        admin.dispose()
-    upgrade(url)
-    return url
+    def fresh_database(self, size: int) -> str:
+        url = self.url(size)
+        if self.db == "sqlite":
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm", ".writelock"):
+                Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        else:
+            admin = make_engine(POSTGRES_ADMIN_URL).execution_options(
+                isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                name = f"{self.prefix}_{size}"
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                conn.exec_driver_sql(f"CREATE DATABASE {name}")
+            admin.dispose()
+        upgrade(url)
+        return url
 
+    def existing_size(self, size: int) -> int:
+        if self.db == "sqlite" and not Path(self.url(size).removeprefix("sqlite:///")).exists():
+            return 0
+        engine = make_engine(self.url(size))
+        try:
+            return stored_tickets(engine)
+        except Exception:  # no such database yet, or not migrated
+            return 0
+        finally:
+            engine.dispose()
 
-def existing_size(db: str, size: int) -> int:
-    if db == "sqlite" and not Path(store_url(db, size).removeprefix("sqlite:///")).exists():
-        return 0
-    engine = make_engine(store_url(db, size))
-    try:
-        return stored_tickets(engine)
-    except Exception:  # no such database yet, or not migrated
-        return 0
-    finally:
-        engine.dispose()
-
-
-def prepare_store(db: str, size: int, rebuild: bool) -> str:
-    found = existing_size(db, size)
-    if not rebuild and size <= found <= size * REUSE_SLACK:
-        print(f"{db} {size:,}: reusing the store ({found:,} tickets)", flush=True)
-        return store_url(db, size)
-    print(f"{db} {size:,}: bulk loading ...", flush=True)
-    url = fresh_database(db, size)
-    seconds = fill(make_engine(url), size, progress=lambda line: print(line, flush=True))
-    print(f"{db} {size:,}: loaded in {seconds:.0f} s", flush=True)
-    return url
+    def prepare(self, size: int, rebuild: bool) -> str:
+        """The store of ``size`` tickets: kept from an earlier run, else bulk loaded."""
+        found = self.existing_size(size)
+        if not rebuild and size <= found <= size * REUSE_SLACK:
+            print(f"{self.db} {size:,}: reusing the store ({found:,} tickets)", flush=True)
+            upgrade(self.url(size))  # migrations added since it was built, as on a live store
+            return self.url(size)
+        print(f"{self.db} {size:,}: bulk loading ...", flush=True)
+        url = self.fresh_database(size)
+        seconds = fill(make_engine(url), size, progress=lambda line: print(line, flush=True))
+        print(f"{self.db} {size:,}: loaded in {seconds:.0f} s, load average "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+        return url
 
 
 def runtime_for(url: str, redis_url: str, blob_dir: Path):
@@ -105,9 +118,11 @@ def runtime_for(url: str, redis_url: str, blob_dir: Path):
 class Store:
     """One store under test: its runtime, app, mail and requests."""
 
-    def __init__(self, label: str, url: str, redis_url: str, seed: int):
+    def __init__(self, label: str, url: str, redis_url: str, blob_dir: Path, seed: int,
+                 statements: bool = False):
         self.label = label
-        self.rt = runtime_for(url, redis_url, SQLITE_DIR / "blobs")
+        self.rt = runtime_for(url, redis_url, blob_dir)
+        self.log = StatementLog(self.rt.sessions.kw["bind"]) if statements else None
         self.client = create_app(self.rt).test_client()
         with self.rt.read_sessions() as session:
             sample = Sample(session, random.Random(seed))
@@ -131,8 +146,12 @@ class Store:
         headers = {"Authorization": f"Bearer {API_KEY}"}
         for kind in kinds:
             url = self.requests.url(kind)
+            if self.log:
+                self.log.start(url)
             started, cpu = time.perf_counter(), time.process_time()
             response = self.client.get(url, headers=headers)
+            if self.log:
+                self.log.stop(kind, (time.perf_counter() - started) * 1000, keep=record)
             if record:
                 self.latencies[kind].append((time.perf_counter() - started) * 1000)
                 self.cpu_ms[kind].append((time.process_time() - cpu) * 1000)
@@ -178,7 +197,10 @@ def report(stores: list[Store], loads: list[float]) -> None:
     for name, attr in (("wall clock", "rates"), ("CPU", "cpu_rates")):
         ratio = (statistics.median(getattr(big, attr))
                  / statistics.median(getattr(small, attr)))
-        print(f"  big / small ({name}): {ratio:.0%} (target at least 90 %)")
+        # each round's pair ran back to back, so the machine's drift hits both alike
+        paired = [b / s for b, s in zip(getattr(big, attr), getattr(small, attr))]
+        print(f"  big / small ({name}): {ratio:.0%} (target at least 90 %); round by round "
+              f"median {statistics.median(paired):.0%}, {min(paired):.0%} to {max(paired):.0%}")
     print("\nGET /api/v1/tickets, wall clock ms (CPU ms of the benchmark process):")
     print(f"  {'kind':<20}" + "".join(f"{s.label + ' p50':>16}{s.label + ' p99':>22}"
                                        for s in stores))
@@ -205,23 +227,34 @@ def main() -> None:
     parser.add_argument("--mails", type=int, default=200, help="mails per ingest round")
     parser.add_argument("--requests", type=int, default=160, help="list requests per round")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
-    parser.add_argument("--rebuild", action="store_true", help="bulk load the stores again")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="bulk load the stores again (by default a kept store is reused)")
+    parser.add_argument("--data-dir", type=Path, default=SQLITE_DIR,
+                        help="where the SQLite stores are kept")
+    parser.add_argument("--pg-prefix", default="bench_store",
+                        help="PostgreSQL stores are the databases <prefix>_<size>")
     parser.add_argument("--build-only", action="store_true")
-    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--explain", action="store_true",
+                        help="print the plans of the ingest path's lookups on the big store")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the slowest list request of each kind: its statements and "
+                             "the plan of the slowest (bench/store_queries.py)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    urls = [prepare_store(args.db, size, args.rebuild) for size in sizes]
+    place = Place(args.db, args.data_dir, args.pg_prefix)
+    urls = [place.prepare(size, args.rebuild) for size in sizes]
     if args.explain:
         explain_ingest_lookups(urls[-1])
     if args.build_only:
         return
     os.environ[API_KEY_ENV] = API_KEY
-    stores = [Store(f"{size:,}", url, args.redis_url, seed=17)
-              for size, url in zip(sizes, urls)]
+    stores = [Store(f"{size:,}", url, args.redis_url, args.data_dir / "blobs", seed=17,
+                    statements=args.statements) for size, url in zip(sizes, urls)]
     rng, loads = random.Random(3), []
     for store in stores:  # warm up: imports, caches, the first plans
         store.ingest_round(BATCH * 2, record=False)
         store.list_round(list(REQUEST_KINDS), record=False)
+    gc.freeze()  # the stores' samples and mail stay: no full collection walks them mid-request
     for round_number in range(args.rounds):
         kinds = [rng.choice(list(REQUEST_KINDS)) for _ in range(args.requests)]
         for store in stores:
@@ -232,6 +265,11 @@ def main() -> None:
             f"{s.label} {s.rates[-1]:.0f} msg/s" for s in stores)
             + f", load average {loads[-1]:.1f}", flush=True)
     report(stores, loads)
+    for store in stores:
+        if store.log:
+            print(f"\n### {store.label} tickets")
+            store.log.report_ingest(args.mails * args.rounds + BATCH * 2)
+            store.log.report()
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ class Contact(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("workspace_id", "number"),
-                      Index("ix_tickets_ws_status", "workspace_id", "status"),
+                      # the list of some statuses, newest first (an eighth of the store each)
+                      Index("ix_tickets_ws_status", "workspace_id", "status", "id"),
                       Index("ix_tickets_ws_created", "workspace_id", "created_at"),
                       # the list, newest first: all of a workspace, or one assignee's
                       Index("ix_tickets_ws_id", "workspace_id", "id"),
