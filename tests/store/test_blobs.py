@@ -51,3 +51,21 @@ def test_put_many_leaves_no_temporary_file_when_it_fails(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         blobs.put_many([b"one", b"two"])
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_the_renames_are_synced_after_they_happen(tmp_path, monkeypatch, many):
+    """A rename lives in its folder's entry: a crash right after it could lose a blob whose
+    file was synced, so the folders (or the file system) are synced once the files are in place."""
+    from store import blobs as module
+    store, data = BlobStore(tmp_path), [b"one", b"two", b"three"]
+    synced_with_files_in_place = []
+
+    def record(*_args):
+        synced_with_files_in_place.append(all(store.exists(hashlib.sha256(d).hexdigest())
+                                              for d in (data if many else data[:1])))
+
+    monkeypatch.setattr(module, "_fsync_folder", record)
+    monkeypatch.setattr(module, "_syncfs_of", record)
+    store.put_many(data) if many else store.put(data[0])
+    assert synced_with_files_in_place and synced_with_files_in_place[-1] is True
