@@ -79,7 +79,7 @@ def warm_up(queue: str) -> None:
     it: a cold first batch took about 1 s more and held up the mail queued behind it."""
     from workers.ingest.job import runtime
     rt = runtime()
-    with rt.sessions.begin() as session:
+    with rt.read_sessions() as session:  # never the write lock: a writer may hold it long
         session.execute(text("SELECT 1"))
     if queue in CHANNEL_QUEUES:
         language.warm_up(*(w.routing.language.candidates for w in rt.config.workspaces
