@@ -198,3 +198,21 @@ def test_chat_without_a_qualified_agent_waits_explicitly(rt):
 
 def _workspace_row(session):
     return session.scalar(select(Workspace).where(Workspace.slug == "demo"))
+
+
+def test_a_new_conversations_language_is_detected_before_the_store_transaction(rt):
+    """``early_language`` (called while a batch is prepared, outside its lock) detects what
+    the rules step would; the rules step takes that answer instead of detecting again."""
+    from workers.ingest.batch import Item
+    from workers.ingest.job import route_items, store_items
+    from workers.ingest.rules_step import early_language
+    new = mail_event("a@x", subject="Invoice 1", text=CZECH)
+    reply = mail_event("b@x", subject="Re: Invoice 1", text=CZECH)
+    reply.thread.in_reply_to = ["<earlier@customer.test>"]
+    assert early_language(new, demo(rt)) == "cs"
+    assert early_language(reply, demo(rt)) is None  # a reply keeps its ticket's language
+    item = Item(envelope={"workspace": "demo", "channel": "email"}, config=demo(rt),
+                event=mail_event("c@x", subject="Invoice 2", text=ENGLISH), language="cs")
+    store_items(rt, [item])
+    route_items(rt, [item])
+    assert ticket(rt, 1).language == "cs"  # the early answer, not a second detection

@@ -35,6 +35,7 @@ class Item:
     reason: str = ""            # quarantine reason and detail
     detail: str = ""
     route: int | None = None    # id of a ticket to route once the batch committed
+    language: str | None = None  # detected before the batch's lock (``rules_step.early_language``)
     blobs: list[bytes] = field(default_factory=list)  # attachments to write before storing
 
 
@@ -129,7 +130,8 @@ def run_pipeline(session, item: Item, view: BatchView) -> None:
     """The pipeline for one item; its outcome, including a named stop, is set on the item."""
     try:
         ctx = pipeline.run(pipeline.Context(session=session, event=item.event,
-                                            config=item.config, view=view))
+                                            config=item.config, view=view,
+                                            language=item.language))
         item.outcome = "created" if ctx.created else "threaded"
         item.route = ctx.ticket.id if ctx.ticket.routing_state == "new" else None
     except pipeline.Edited:

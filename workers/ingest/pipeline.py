@@ -51,6 +51,7 @@ class Context:
     # False when the ticket was found by a rule that does not prove who the sender is and the
     # sender is no participant of it (docs/threads.md): kept, flagged, never answered.
     sender_verified: bool = True
+    language: str | None = None  # the event's language if detected already (None: not yet)
 
     @property
     def automatic(self) -> bool:

@@ -16,7 +16,7 @@ import logging
 from config.workspaces import WorkspaceConfig
 from queues.intake import RAW_KEY
 from queues.runtime import Runtime
-from workers.ingest import isolation, pipeline, raw_payload
+from workers.ingest import isolation, pipeline, raw_payload, rules_step
 from workers.ingest.batch import Item
 from workers.ingest.normalize import normalize
 
@@ -82,6 +82,7 @@ def _normalize_item(rt: Runtime, item: Item, waiting: dict[str, bytes] | None) -
     item.blobs = list(parsed.blobs.values())
     item.event = parsed.event
     envelope["native_id"] = parsed.event.native_id
+    item.language = rules_step.early_language(item.event, item.config)
 
 
 def _workspace(rt: Runtime, envelope: dict) -> WorkspaceConfig:

@@ -37,11 +37,27 @@ def apply_rules(ctx) -> None:
         sla_clock.customer_wrote(ticket, routing, now)
 
 
+def early_language(event, config) -> str | None:
+    """The language of a message that will likely open a ticket (it names no conversation),
+    detected before the batch's store transaction so that this CPU work is not done under its
+    lock; None when it is left to the rules step (a reply keeps its ticket's language)."""
+    hints = event.thread
+    if not config.routing.language.detect or hints.in_reply_to or hints.references \
+            or hints.reply_token or hints.body_marker or hints.subject_number is not None \
+            or hints.conversation_id:
+        return None
+    return _detect(event, config)
+
+
+def _detect(event, config) -> str:
+    return language.detect(f"{event.subject}\n{event.text}", config.routing.language.candidates)
+
+
 def rule_input(ctx, now) -> RuleInput:
     event, ticket = ctx.event, ctx.ticket
     if not ticket.language and ctx.config.routing.language.detect:
-        ticket.language = language.detect(f"{event.subject}\n{event.text}",
-                                          ctx.config.routing.language.candidates)
+        ticket.language = ctx.language if ctx.language is not None else \
+            _detect(event, ctx.config)
     recipients = tuple(a.address.lower() for a in (*event.to, *event.cc))
     tags = route_store.customer_tags(ctx.session, ticket)
     return RuleInput(channel=event.channel, recipients=recipients,
