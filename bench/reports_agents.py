@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bench.reports_summary import fresh_store
 from routing.model import Policy
 from store.db import make_engine
-from store.migrate import upgrade
 from tickets.agent_reports import AgentQuery, agents_report
 from tickets.reports import SummaryQuery, summary
 
@@ -90,12 +90,8 @@ FROM generate_series(1, {AGENTS}) AS a, generate_series(0, 365) AS d, generate_s
 
 
 def fill(engine, count: int) -> None:
+    fresh_store(engine)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(str(engine.url.render_as_string(hide_password=False)))
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO workspaces (id, slug, name, last_ticket_number) "
-                          "VALUES (1, 'bench', 'bench', 0)"))
         conn.execute(text(AGENT_ROWS))
         conn.execute(text(STATE_ROWS), {"start": YEAR_START})
         conn.execute(text(TICKET_ROWS), {"start": YEAR_START, "count": count})

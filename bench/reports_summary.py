@@ -51,13 +51,19 @@ FROM generate_series(1, :count) AS n
 """
 
 
-def fill(engine, count: int) -> None:
+def fresh_store(engine) -> None:
+    """The database emptied, migrated to head, with the one workspace (id 1) the fill uses."""
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(str(engine.url.render_as_string(hide_password=False)))
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO workspaces (id, slug, name, last_ticket_number) "
                           "VALUES (1, 'bench', 'bench', 0)"))
+
+
+def fill(engine, count: int) -> None:
+    fresh_store(engine)
+    with engine.begin() as conn:
         conn.execute(text(FILL), {"start": YEAR_START, "count": count})
 
 
