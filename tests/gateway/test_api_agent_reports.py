@@ -5,18 +5,15 @@ and CSV, in calendar and business hours; invalid parameters are 400s naming them
 workspace sees none of it."""
 from __future__ import annotations
 
-import copy
 import csv
 import io
 from datetime import timedelta
 
 import pytest
 
-from config.workspaces import parse_config
 from store import repo
-from tests.conftest import TEST_CONFIG
 from tests.gateway.apifactory import auth, get
-from tests.gateway.test_api_reports import (DAY, HOUR, WEEKDAYS, Clock, merge, new_ticket, note,
+from tests.gateway.test_api_reports import (DAY, HOUR, Clock, merge, new_ticket, note, office_config,
                                             reply, set_status)
 from tickets import sla_clock
 
@@ -26,12 +23,7 @@ REPORT = "/api/v1/reports/agents?from=2024-05-01&to=2024-05-31"
 @pytest.fixture
 def test_config():
     """The office open 09:00-17:00 UTC on weekdays; 4 h to a first response (medium)."""
-    data = copy.deepcopy(TEST_CONFIG)
-    data["workspaces"][0]["routing"] = {
-        "calendars": {"office": {"timezone": "UTC", "hours": WEEKDAYS}},
-        "sla": {"default": {"medium": {"first_response": "4h", "resolution": "3d"},
-                            "calendar": "office"}}}
-    return parse_config(data)
+    return office_config()
 
 
 @pytest.fixture

@@ -22,15 +22,24 @@ WEEKDAYS = {day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
 REPORT = "/api/v1/reports/summary?from=2024-05-01&to=2024-05-31"
 
 
-@pytest.fixture
-def test_config():
+def office_config(urgent: bool = False, **workspace):
+    """The test workspace with an office open 09:00-17:00 UTC on weekdays and SLA targets on
+    its hours: 4 h to a first response and 3 days to resolve (medium), 15 min and 4 h
+    (urgent) when asked; ``workspace``: more settings of the workspace."""
     data = copy.deepcopy(TEST_CONFIG)
+    targets = {"medium": {"first_response": "4h", "resolution": "3d"}, "calendar": "office"}
+    if urgent:
+        targets["urgent"] = {"first_response": "15m", "resolution": "4h"}
+    data["workspaces"][0].update(workspace)
     data["workspaces"][0]["routing"] = {
         "calendars": {"office": {"timezone": "UTC", "hours": WEEKDAYS}},
-        "sla": {"default": {"medium": {"first_response": "4h", "resolution": "3d"},
-                            "urgent": {"first_response": "15m", "resolution": "4h"},
-                            "calendar": "office"}}}
+        "sla": {"default": targets}}
     return parse_config(data)
+
+
+@pytest.fixture
+def test_config():
+    return office_config(urgent=True)
 
 
 class Clock:

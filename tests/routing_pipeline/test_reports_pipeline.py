@@ -5,31 +5,22 @@ a follow-up measured from its own creation. Creation times are set through the s
 agents' actions and the pipeline's steps run at the times the test's clock gives."""
 from __future__ import annotations
 
-import copy
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from config.workspaces import parse_config
 from store.models import Ticket
-from tests.conftest import TEST_CONFIG
 from tests.gateway.apifactory import get
-from tests.gateway.test_api_reports import (DAY, HOUR, MONDAY, REPORT, WEEKDAYS, Clock, reply,
-                                            set_status)
+from tests.gateway.test_api_reports import (DAY, HOUR, MONDAY, REPORT, Clock, office_config,
+                                            reply, set_status)
 from tests.workers.events import mail_event
 from workers.ingest.job import store_event
 
 
 @pytest.fixture
 def test_config():
-    data = copy.deepcopy(TEST_CONFIG)
-    data["workspaces"][0]["reopen"] = {"policy": "follow_up"}
-    data["workspaces"][0]["routing"] = {
-        "calendars": {"office": {"timezone": "UTC", "hours": WEEKDAYS}},
-        "sla": {"default": {"medium": {"first_response": "4h", "resolution": "3d"},
-                            "calendar": "office"}}}
-    return parse_config(data)
+    return office_config(reopen={"policy": "follow_up"})
 
 
 @pytest.fixture
