@@ -13,8 +13,8 @@ import pytest
 
 from store import repo
 from tests.gateway.apifactory import auth, get
-from tests.gateway.test_api_reports import (DAY, HOUR, Clock, merge, new_ticket, note, office_config,
-                                            reply, set_status)
+from tests.gateway.test_api_reports import (DAY, HOUR, Clock, merge, new_ticket, note,
+                                            office_config, reply, set_status)
 from tickets import sla_clock
 
 REPORT = "/api/v1/reports/agents?from=2024-05-01&to=2024-05-31"
