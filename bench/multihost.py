@@ -38,203 +38,35 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import redis
-from rq import Queue, Worker
+from rq import Queue
 from rq.suspension import resume, suspend
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import make_url, text
 
 from bench.common import PROJECT_DIR, bench_env, free_port, process_tree, wait_port
 from bench.cpu_meter import CpuMeter, cores_busy
 from bench.multihost_report import Round, exactly_once, print_round, print_summary
+from bench.multihost_services import (MONITOR_APP, PostgresBackends, start_forwarder,
+                                      start_redis, start_workers, stop, wait_suspended)
+from bench.multihost_store import (check_exactly_once, expected_threads, fresh_store,
+                                   middle_rate, wait_stored)
 from bench.netns import (APT_PACKAGES, PREFIX, Network, build_network, check_prerequisites,
                          remove_leftovers, tear_down)
 from bench.pipeline import mails, send_all
 from config import supervision
-from gateway.ops.embedded_redis import server_binary, wait_ready
 from store.db import make_engine
-from store.migrate import upgrade
-from store.models import Message, QuarantineEntry
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-MONITOR_APP = "tgbench-monitor"  # application_name of this script's own PostgreSQL sessions
-SETTLE_POLL_S = 0.2           # how often the store is asked how many messages it has
-DRAIN_TIMEOUT_S = 900         # longest a backlog may take to be stored
-START_TIMEOUT_S = 90          # longest the workers may take to start (a busy machine is slow)
-STOP_GRACE_S = 15             # seconds a worker gets to stop before SIGKILL
-
-
-# ---------------------------------------------------------------- services on the host side
-
-def start_redis(folder: Path, bind_ip: str, port: int, aof: str) -> subprocess.Popen:
-    folder.mkdir(mode=0o700)
-    persistence = ["--appendonly", "yes", "--appendfsync", aof] if aof != "no" else []
-    args = [server_binary(), "--dir", str(folder), "--port", str(port),
-            "--bind", "127.0.0.1", bind_ip, "--protected-mode", "no", "--save", "",
-            *persistence, "--maxmemory-policy", "noeviction",
-            "--logfile", str(folder / "redis.log")]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               preexec_fn=supervision.preexec())
-    wait_ready(f"redis://127.0.0.1:{port}/0", process)
-    return process
-
-
-def start_forwarder(bind_ip: str, port: int, target: str) -> subprocess.Popen:
-    """socat: one forked copy per connection (the workers' pooled connections live long)."""
-    process = subprocess.Popen(
-        ["socat", f"TCP-LISTEN:{port},bind={bind_ip},reuseaddr,fork", f"TCP:{target}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=supervision.preexec())
-    wait_tcp(bind_ip, port)
-    return process
-
-
-def wait_tcp(host: str, port: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection((host, port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {host}:{port}")
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + STOP_GRACE_S
-    for process in processes:
-        try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def start_workers(net: Network | None, hosts: int, per_host: int, env: dict,
-                  logs: Path) -> list[subprocess.Popen]:
-    """`ip netns exec` execs the worker itself: each Popen is the worker process.
-    Without ``net`` (--on-host) the workers run in this machine's own network namespace."""
-    workers = []
-    for i in range(1, hosts + 1):
-        inside = ["ip", "netns", "exec", net.namespace(i)] if net else []
-        for k in range(per_host):
-            with open(logs / f"worker-h{i}-{k}.log", "wb") as log:
-                workers.append(subprocess.Popen(
-                    [*inside, sys.executable, "-m", "workers.run", "email"], env=env,
-                    cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=log,
-                    preexec_fn=supervision.preexec()))
-    return workers
-
-
-def wait_suspended(conn: redis.Redis, count: int, workers: list[subprocess.Popen]) -> None:
-    """Every worker registered and waiting on the suspension (it looks once a second)."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while sum(w.get_state() == "suspended" for w in Worker.all(connection=conn)) < count:
-        if any(w.poll() is not None for w in workers) or time.monotonic() > deadline:
-            raise RuntimeError("workers did not start (their logs are in the run's folder)")
-        time.sleep(0.2)
-
-
-class PostgresBackends:
-    """The server processes serving every session but this script's own, and what they were
-    doing each time they were looked at: running, waiting on a lock or on I/O, idle in a
-    transaction (the worker is computing or waiting for Redis) or idle."""
-    QUERY = text("SELECT pid, state, wait_event_type FROM pg_stat_activity "
-                 "WHERE datname = current_database() AND backend_type = 'client backend' "
-                 "AND application_name <> :me")
-
-    def __init__(self, engine):
-        self.engine = engine
-        self.states: Counter = Counter()
-
-    def __call__(self) -> list[int]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(self.QUERY, {"me": MONITOR_APP}).all()
-        self.states.update(self.state(state, wait) for _pid, state, wait in rows)
-        return [pid for pid, _state, _wait in rows]
-
-    @staticmethod
-    def state(state: str | None, wait: str | None) -> str:
-        if state == "active":
-            return {"Lock": "lock", "LWLock": "lock", "IO": "I/O"}.get(wait or "", "running")
-        return "idle in transaction" if state and state.startswith("idle in") else "idle"
-
-    def shares(self) -> dict[str, float]:
-        total = sum(self.states.values()) or 1
-        return {name: n / total for name, n in self.states.most_common()}
 
 
 # ---------------------------------------------------------------- one round
-
-def expected_threads(raws: list[bytes]) -> dict[str, str]:
-    """Message-ID -> the Message-ID it answers ('' for a new conversation)."""
-    parser = BytesHeaderParser()
-    heads = [parser.parsebytes(raw) for raw in raws]
-    return {bare(h["Message-ID"]): bare(h["In-Reply-To"] or "") for h in heads}
-
-
-def bare(message_id: str) -> str:
-    return message_id.strip().strip("<>")
-
-
-def fresh_store(url: str) -> None:
-    with make_engine(url).begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(url)
-
-
-def inbound_stored(engine) -> int:
-    with engine.connect() as conn:
-        return (conn.scalar(select(func.count()).select_from(Message)
-                            .where(Message.direction == "in"))
-                + conn.scalar(select(func.count()).select_from(QuarantineEntry)))
-
-
-def wait_stored(engine, expected: int) -> None:
-    deadline = time.monotonic() + DRAIN_TIMEOUT_S
-    while inbound_stored(engine) < expected:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"only {inbound_stored(engine)} of {expected} stored")
-        time.sleep(SETTLE_POLL_S)
-
-
-def middle_rate(engine) -> float:
-    """Messages/s between the 10th and the 90th percentile of stored times: the steady rate,
-    without the workers' start (they look at the suspension once a second) or the tail."""
-    with engine.connect() as conn:
-        times = list(conn.scalars(select(Message.created_at).where(Message.direction == "in")
-                                  .order_by(Message.created_at)))
-    low, high = len(times) // 10, len(times) * 9 // 10
-    return (high - low) / max(1e-6, (times[high - 1] - times[low]).total_seconds())
-
-
-def check_exactly_once(engine, conn: redis.Redis, threads: dict[str, str]) -> dict[str, int]:
-    with engine.connect() as db:
-        rows = db.execute(select(Message.native_id, Message.ticket_id)
-                          .where(Message.direction == "in")).all()
-        quarantined = db.scalar(select(func.count()).select_from(QuarantineEntry))
-    ticket = {bare(native): ticket_id for native, ticket_id in rows}
-    replies = [(mid, parent) for mid, parent in threads.items() if parent]
-    return {"stored": len(rows), "distinct": len(ticket),
-            "missing": len(set(threads) - set(ticket)),
-            "unexpected": len(set(ticket) - set(threads)),
-            "quarantined": quarantined,
-            "failed_jobs": Queue("email", connection=conn).failed_job_registry.count,
-            "replies": len(replies),
-            "replies_threaded": sum(ticket.get(m) == ticket.get(p) for m, p in replies)}
-
 
 @dataclass
 class Bench:
