@@ -16,7 +16,8 @@ ingest's cost per message comes as the process's user and system CPU and its rea
 system calls (``/proc/self/io``: SQLite's page reads and its WAL writes are most of them): on a
 shared machine the rates swing with the other load, the calls do not. On SQLite each store's
 full-text segments are merged into one before the run (``store/fts_upkeep.py``), so every run
-starts both stores in the same state; their segments after the run are reported.
+starts both stores in the same state (``--keep-segments`` measures them as they are); their
+segments after the run are reported. The two stores take turns going first, round by round.
 ``--explain`` prints the query plans of the ingest path's lookups on the big store.
 
     .venv/bin/python -m bench.store_scale --db sqlite --sizes 10000,1000000
@@ -120,13 +121,14 @@ class Place:
         finally:
             engine.dispose()
 
-    def prepare(self, size: int, rebuild: bool) -> str:
+    def prepare(self, size: int, rebuild: bool, merge: bool = True) -> str:
         """The store of ``size`` tickets: kept from an earlier run, else bulk loaded."""
         found = self.existing_size(size)
         if not rebuild and size <= found <= size * REUSE_SLACK:
             print(f"{self.db} {size:,}: reusing the store ({found:,} tickets)", flush=True)
             upgrade(self.url(size))  # migrations added since it was built, as on a live store
-            self.merge_full_text(size)
+            if merge:
+                self.merge_full_text(size)
             return self.url(size)
         print(f"{self.db} {size:,}: bulk loading ...", flush=True)
         url = self.fresh_database(size)
@@ -288,6 +290,9 @@ def main() -> None:
     parser.add_argument("--pg-prefix", default="bench_store",
                         help="PostgreSQL stores are the databases <prefix>_<size>")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--keep-segments", action="store_true",
+                        help="SQLite: leave a kept store's full-text segments as they are "
+                             "(by default they are merged into one before the run)")
     parser.add_argument("--explain", action="store_true",
                         help="print the plans of the ingest path's lookups on the big store")
     parser.add_argument("--statements", action="store_true",
@@ -296,7 +301,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     place = Place(args.db, args.data_dir, args.pg_prefix)
-    urls = [place.prepare(size, args.rebuild) for size in sizes]
+    urls = [place.prepare(size, args.rebuild, not args.keep_segments) for size in sizes]
     if args.explain:
         explain_ingest_lookups(urls[-1])
     if args.build_only:
@@ -311,7 +316,9 @@ def main() -> None:
     gc.freeze()  # the stores' samples and mail stay: no full collection walks them mid-request
     for round_number in range(args.rounds):
         kinds = [rng.choice(list(REQUEST_KINDS)) for _ in range(args.requests)]
-        for store in stores:
+        # the order turns every round (small first, then big first), so neither store always
+        # runs right after the other one's list requests or in the same phase of other load
+        for store in (stores if round_number % 2 == 0 else stores[::-1]):
             store.ingest_round(args.mails)
             store.list_round(kinds)
         loads.append(os.getloadavg()[0])
