@@ -93,7 +93,7 @@ class SqliteWriter:
         for fts in ENGINE_TABLES:
             self.raw.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
             progress(f"  {fts} rebuilt")
-        # a rebuild leaves merges due that the first ~100,000 ingested messages would pay for
+        # a rebuild leaves merges due that the next thousands of ingested messages would pay for
         fts_upkeep.optimize(self.raw)
         progress("  full-text segments merged into one")
         for kind, name, sql in self.deferred:

@@ -90,3 +90,24 @@ def _varint(data: bytes, at: int) -> tuple[int, int]:
         if not byte & 0x80:
             return value, at
     raise AssertionError("unreachable")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m store.fts_upkeep DATABASE``: merge every FTS5 table's segments into one
+    (after a migration's rebuild, with the workers stopped: it holds the write lock)."""
+    import argparse
+    parser = argparse.ArgumentParser(description=main.__doc__.split(":")[0])
+    parser.add_argument("database", help="path of the SQLite file")
+    path = parser.parse_args(argv).database
+    conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
+    try:
+        for table in fts5_tables(conn):
+            before = describe(segments(conn, table))
+            optimize(conn, [table])
+            print(f"{table}: {before} -> {describe(segments(conn, table))}")
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()

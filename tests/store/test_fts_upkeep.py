@@ -64,3 +64,18 @@ def test_empty_and_unknown_structures(conn):
 def test_varint_nine_bytes():
     assert fts_upkeep._varint(b"\x81\x00", 0) == (128, 2)
     assert fts_upkeep._varint(b"\xff" * 8 + b"\x01", 0) == ((2 ** 56 - 1) << 8 | 1, 9)
+
+
+def test_command_merges_a_database_file(tmp_path, capsys):
+    path = tmp_path / "store.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE VIRTUAL TABLE words USING fts5(w)")
+    for word in ("alpha", "beta", "gamma"):
+        conn.execute("INSERT INTO words (w) VALUES (?)", (word,))
+    conn.close()
+    fts_upkeep.main([str(path)])
+    assert capsys.readouterr().out.strip() == (
+        "words: 3 segments (levels 0), 3 pages -> 1 segments (levels 1), 1 pages")
+    with pytest.raises(sqlite3.OperationalError):  # mode=rw: a mistyped path is not created
+        fts_upkeep.main([str(tmp_path / "missing.db")])
+    assert not (tmp_path / "missing.db").exists()
