@@ -11,7 +11,13 @@ round by round so the machine's drift hits both alike:
   ``bench.store_workload.REQUEST_KINDS`` (filters, searches, deep pages).
 
 Reports the median ingest rate per store and its ratio (target: the big store at least 90 % of
-the small one) and p50/p99 of the list per kind and overall (target: p99 under 50 ms).
+the small one) and p50/p99 of the list per kind and overall (target: p99 under 50 ms). The
+ingest's cost per message comes as the process's user and system CPU and its read and write
+system calls (``/proc/self/io``: SQLite's page reads and its WAL writes are most of them): on a
+shared machine the rates swing with the other load, the calls do not. On SQLite each store's
+full-text segments are merged into one before the run (``store/fts_upkeep.py``), so every run
+starts both stores in the same state (``--keep-segments`` measures them as they are); their
+segments after the run are reported. The two stores take turns going first, round by round.
 ``--explain`` prints the query plans of the ingest path's lookups on the big store.
 
     .venv/bin/python -m bench.store_scale --db sqlite --sizes 10000,1000000
@@ -22,9 +28,12 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import resource
+import sqlite3
 import random
 import statistics
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +48,7 @@ from config.settings import Settings
 from config.workspaces import parse_config
 from gateway.web import create_app
 from queues.runtime import build_runtime
+from store import fts_upkeep
 from store.db import make_engine
 from store.migrate import upgrade
 from workers.ingest.job import ingest_with
@@ -80,6 +90,26 @@ class Place:
         upgrade(url)
         return url
 
+    def merge_full_text(self, size: int) -> None:
+        """SQLite: the kept store's full-text segments merged into one, as the bulk load
+        leaves them (earlier runs' ingest left small segments and merges due)."""
+        if self.db != "sqlite":
+            return
+        started = time.perf_counter()
+        with closing(self.sqlite(size)) as conn:
+            fts_upkeep.optimize(conn)
+        print(f"  full-text segments merged, {time.perf_counter() - started:.0f} s", flush=True)
+
+    def sqlite(self, size: int) -> sqlite3.Connection:
+        return sqlite3.connect(self.url(size).removeprefix("sqlite:///"), isolation_level=None)
+
+    def full_text(self, size: int) -> str:
+        if self.db != "sqlite":
+            return ""
+        with closing(self.sqlite(size)) as conn:
+            return "; ".join(f"{table}: {fts_upkeep.describe(fts_upkeep.segments(conn, table))}"
+                             for table in fts_upkeep.fts5_tables(conn))
+
     def existing_size(self, size: int) -> int:
         if self.db == "sqlite" and not Path(self.url(size).removeprefix("sqlite:///")).exists():
             return 0
@@ -91,12 +121,14 @@ class Place:
         finally:
             engine.dispose()
 
-    def prepare(self, size: int, rebuild: bool) -> str:
+    def prepare(self, size: int, rebuild: bool, merge: bool = True) -> str:
         """The store of ``size`` tickets: kept from an earlier run, else bulk loaded."""
         found = self.existing_size(size)
         if not rebuild and size <= found <= size * REUSE_SLACK:
             print(f"{self.db} {size:,}: reusing the store ({found:,} tickets)", flush=True)
             upgrade(self.url(size))  # migrations added since it was built, as on a live store
+            if merge:
+                self.merge_full_text(size)
             return self.url(size)
         print(f"{self.db} {size:,}: bulk loading ...", flush=True)
         url = self.fresh_database(size)
@@ -129,11 +161,13 @@ class Store:
         self.mail, self.requests = MailSource(sample, seed), Requests(sample, seed)
         self.rates: list[float] = []
         self.cpu_rates: list[float] = []  # messages per CPU second of this process
+        self.costs: list[dict[str, float]] = []  # per message: CPU ms, system calls, KB
         self.latencies: dict[str, list[float]] = {kind: [] for kind in REQUEST_KINDS}
         self.cpu_ms: dict[str, list[float]] = {kind: [] for kind in REQUEST_KINDS}
 
     def ingest_round(self, count: int, record: bool = True) -> None:
         raws = self.mail.round(count)
+        usage = process_usage()
         started, cpu = time.perf_counter(), time.process_time()
         for start in range(0, count, BATCH):
             outcomes = ingest_with(self.rt, envelopes(self.rt.redis, raws[start:start + BATCH]))
@@ -141,6 +175,8 @@ class Store:
         if record:
             self.rates.append(count / (time.perf_counter() - started))
             self.cpu_rates.append(count / (time.process_time() - cpu))
+            after = process_usage()
+            self.costs.append({k: (after[k] - usage[k]) / count for k in after})
 
     def list_round(self, kinds: list[str], record: bool = True) -> None:
         headers = {"Authorization": f"Bearer {API_KEY}"}
@@ -156,6 +192,21 @@ class Store:
                 self.latencies[kind].append((time.perf_counter() - started) * 1000)
                 self.cpu_ms[kind].append((time.process_time() - cpu) * 1000)
             assert response.status_code == 200, (url, response.status_code)
+
+
+def process_usage() -> dict[str, float]:
+    """This process's CPU ms (user, system) and I/O system calls and KB so far."""
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    found = {"user ms": rusage.ru_utime * 1000, "system ms": rusage.ru_stime * 1000}
+    try:
+        with open("/proc/self/io") as io:
+            fields = dict(line.split(":") for line in io)
+        found.update({"read calls": int(fields["syscr"]), "read KB": int(fields["rchar"]) / 1024,
+                      "write calls": int(fields["syscw"]),
+                      "write KB": int(fields["wchar"]) / 1024})
+    except OSError:  # not Linux
+        pass
+    return found
 
 
 def explain_ingest_lookups(url: str) -> None:
@@ -201,6 +252,11 @@ def report(stores: list[Store], loads: list[float]) -> None:
         paired = [b / s for b, s in zip(getattr(big, attr), getattr(small, attr))]
         print(f"  big / small ({name}): {ratio:.0%} (target at least 90 %); round by round "
               f"median {statistics.median(paired):.0%}, {min(paired):.0%} to {max(paired):.0%}")
+    print("  per message, median of rounds (user and system CPU, I/O system calls):")
+    for store in stores:
+        print(f"  {store.label:>14}: " + ", ".join(
+            f"{key} {statistics.median(c[key] for c in store.costs):.2f}"
+            for key in store.costs[0]))
     print("\nGET /api/v1/tickets, wall clock ms (CPU ms of the benchmark process):")
     print(f"  {'kind':<20}" + "".join(f"{s.label + ' p50':>16}{s.label + ' p99':>22}"
                                        for s in stores))
@@ -234,6 +290,9 @@ def main() -> None:
     parser.add_argument("--pg-prefix", default="bench_store",
                         help="PostgreSQL stores are the databases <prefix>_<size>")
     parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--keep-segments", action="store_true",
+                        help="SQLite: leave a kept store's full-text segments as they are "
+                             "(by default they are merged into one before the run)")
     parser.add_argument("--explain", action="store_true",
                         help="print the plans of the ingest path's lookups on the big store")
     parser.add_argument("--statements", action="store_true",
@@ -242,7 +301,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     place = Place(args.db, args.data_dir, args.pg_prefix)
-    urls = [place.prepare(size, args.rebuild) for size in sizes]
+    urls = [place.prepare(size, args.rebuild, not args.keep_segments) for size in sizes]
     if args.explain:
         explain_ingest_lookups(urls[-1])
     if args.build_only:
@@ -257,7 +316,9 @@ def main() -> None:
     gc.freeze()  # the stores' samples and mail stay: no full collection walks them mid-request
     for round_number in range(args.rounds):
         kinds = [rng.choice(list(REQUEST_KINDS)) for _ in range(args.requests)]
-        for store in stores:
+        # the order turns every round (small first, then big first), so neither store always
+        # runs right after the other one's list requests or in the same phase of other load
+        for store in (stores if round_number % 2 == 0 else stores[::-1]):
             store.ingest_round(args.mails)
             store.list_round(kinds)
         loads.append(os.getloadavg()[0])
@@ -265,6 +326,9 @@ def main() -> None:
             f"{s.label} {s.rates[-1]:.0f} msg/s" for s in stores)
             + f", load average {loads[-1]:.1f}", flush=True)
     report(stores, loads)
+    print("\nfull-text segments after the run:")
+    for size in sizes:
+        print(f"  {size:,}: {place.full_text(size) or '-'}")
     for store in stores:
         if store.log:
             print(f"\n### {store.label} tickets")

@@ -5,7 +5,8 @@ after the rows are in.
 SQLite: one connection with load-only pragmas (no journal, no fsync, a 1 GB page cache); the
 indexes and triggers of the loaded tables (the FTS5 triggers among them) are dropped first,
 rows go in by ``executemany`` (one transaction per chunk), then the indexes are made again,
-each FTS5 table is rebuilt from its content, the triggers come back, the planner statistics
+each FTS5 table is rebuilt from its content and its segments merged into one (``optimize``, as
+``store/fts_upkeep.py`` explains), the triggers come back, the planner statistics
 the migrations wrote (``sqlite_stat1``, which ``DROP INDEX`` clears) are restored and the
 journal is WAL again.
 
@@ -24,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 from sqlalchemy.engine import Engine
 
+from store import fts_upkeep
 from store.search_engines import ENGINE_TABLES
 
 SQLITE_LOAD_PRAGMAS = ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF",
@@ -91,6 +93,9 @@ class SqliteWriter:
         for fts in ENGINE_TABLES:
             self.raw.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
             progress(f"  {fts} rebuilt")
+        # a rebuild leaves merges due that the next thousands of ingested messages would pay for
+        fts_upkeep.optimize(self.raw)
+        progress("  full-text segments merged into one")
         for kind, name, sql in self.deferred:
             if kind == "trigger":
                 self.raw.execute(sql)
