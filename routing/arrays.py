@@ -33,6 +33,7 @@ class AgentArrays:
         self.total = np.zeros(0)
         self.last = np.zeros(0)  # last_assigned
         self._rank: np.ndarray | None = None  # slot -> place of its id in sorted order
+        self._order: np.ndarray | None = None  # place in sorted order -> slot
 
     def slot(self, agent_id: str) -> int:
         """The agent's slot, made for a new id."""
@@ -40,7 +41,7 @@ class AgentArrays:
         if slot is None:
             slot = self.slot_of[agent_id] = len(self.ids)
             self.ids.append(agent_id)
-            self._rank = None
+            self._rank = self._order = None
             if slot >= self.size:
                 self._grow(max(64, self.size * GROWTH))
         return slot
@@ -88,17 +89,15 @@ class AgentArrays:
         for column in self.ready.values():
             column[slot] = False
 
-    def rank(self) -> np.ndarray:
-        """Each slot's place in the id order of all slots (registered or not)."""
+    def first_by_id(self, slots: np.ndarray, limit: int) -> list[str]:
+        """The ids of the ``limit`` slots of ``slots`` that come first in id order, sorted."""
         if self._rank is None:
-            order = sorted(range(len(self.ids)), key=self.ids.__getitem__)
-            rank = np.zeros(self.size, np.int64)
-            rank[order] = np.arange(len(order))
-            self._rank = rank
-        elif len(self._rank) < self.size:
-            self._rank = np.concatenate([self._rank,
-                                         np.zeros(self.size - len(self._rank), np.int64)])
-        return self._rank
+            order = np.array(sorted(range(len(self.ids)), key=self.ids.__getitem__), np.int64)
+            self._rank = np.zeros(len(order), np.int64)
+            self._rank[order] = np.arange(len(order))
+            self._order = order
+        ids = self.ids
+        return [ids[slot] for slot in self._order[np.sort(self._rank[slots])[:limit]].tolist()]
 
     def holders(self, required: dict[str, int]) -> np.ndarray | None:
         """Mask of the agents holding every required skill at some level (the index's

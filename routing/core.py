@@ -31,11 +31,13 @@ def _always(_agent_id: str, _ticket_id: str) -> bool:
 class Core:
     """State and the assignment paths shared by every public operation of the router.
 
-    ``vectorized``: a new ticket's eligible agents, ranking and near misses are computed over
-    the index's arrays (``routing.vector``); ``False`` uses the set-based reference
-    (``AgentIndex.candidates``, ``routing.scoring``), which gives the same decisions."""
+    ``vectorized``: with at least ``vector_from`` agents, a new ticket's eligible agents,
+    ranking and near misses are computed over the index's arrays (``routing.vector``); else
+    with the set-based reference (``AgentIndex.candidates``, ``routing.scoring``), which gives
+    the same decisions and is cheaper for a few agents."""
 
     vectorized = True
+    vector_from = 2000
 
     def __init__(self, policy: Policy | None = None, agents=(), claim: Claim | None = None):
         self.policy = policy or Policy()
@@ -67,7 +69,7 @@ class Core:
 
     def _attempt(self, request: Request, now: float, trigger: str) -> Decision:
         required = effective_requirement(request)
-        if self.vectorized:
+        if self.vectorized and len(self.index) >= self.vector_from:
             candidates = vector.eligible(self.index, request.channel, required, request.excluded)
             explain, pick = vector.near_misses, vector.best
         else:

@@ -12,9 +12,11 @@ import numpy as np
 from routing.arrays import AgentArrays
 from routing.index import AgentIndex
 from routing.model import Request
-from routing.scoring import match_terms
+from routing.scoring import best_candidate, match_terms
 
 _NONE = np.zeros(0, np.int64)
+FEW = 48  # eligible agents ranked by the reference's loop: fewer than the vectors' overhead
+HUGE = 2 ** 40  # a match term this large could overflow int64 sums: the reference ranks
 
 
 class Eligible:
@@ -58,16 +60,20 @@ def best(index: AgentIndex, request: Request, required: dict, found: Eligible,
     if len(slots) == 1:
         return arrays.ids[int(slots[0])]
     pref, surplus, req = match_terms(request.preferred, required, surplus_weight)
+    if len(slots) < FEW or abs(surplus) >= HUGE or any(abs(w) >= HUGE for _, w in pref):
+        return best_candidate(index, request, required, found.ids(), surplus_weight, bands)
     leaders = slots
     if pref or surplus:
         match = np.zeros(len(slots), np.int64)
         for name, weight in pref:
             column = arrays.levels.get(name)
             if column is not None:
-                match += weight * column[slots].astype(np.int64)
+                match += column[slots] * np.int64(weight)
         if surplus:
+            surplus = np.int64(surplus)
             for name, level in req:
-                match += surplus * (arrays.levels[name][slots].astype(np.int64) - level)
+                match += arrays.levels[name][slots] * surplus
+                match -= surplus * level
         top = match.max()  # best_candidate's loop starts from -1: below it nobody leads
         leaders = slots[match == top] if top >= -1 else _NONE
     return _tie_break(index, leaders, bands)
@@ -104,11 +110,7 @@ def near_misses(index: AgentIndex, request: Request, required: dict, found: Elig
             holders = np.zeros(arrays.size, bool)
         pool = np.flatnonzero(holders & ~found.mask) if found.mask is not None \
             else np.flatnonzero(holders)
-        if len(pool) > limit:
-            rank = arrays.rank()[pool]
-            pool = pool[np.argpartition(rank, limit - 1)[:limit]]
-        ids = arrays.ids
-        chosen = sorted(ids[slot] for slot in pool.tolist())
+        chosen = arrays.first_by_id(pool, limit)
         slot_of = arrays.slot_of
         for roster in index.rosters_of(required):
             if len(chosen) >= limit:

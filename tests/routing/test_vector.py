@@ -45,6 +45,13 @@ policies = st.builds(lambda bands, surplus, misses: Policy(
     st.sampled_from((0, 1, 2, 3)), st.sampled_from((0.0, 0.1, 0.25)), st.integers(0, 6))
 
 
+@pytest.fixture(autouse=True)
+def vectors_for_every_size(monkeypatch):
+    """Small populations take the vector path too (the engine keeps them on the reference)."""
+    monkeypatch.setattr(vector, "FEW", 0)
+    monkeypatch.setattr(Router, "vector_from", 0)
+
+
 def index_of(policy: Policy, population: list[Agent]) -> AgentIndex:
     index = AgentIndex(policy)
     for agent in population:
