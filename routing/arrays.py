@@ -19,10 +19,19 @@ import numpy as np
 GROWTH = 2  # the rows grow by this factor when full
 
 
-class AgentArrays:
-    """Skill levels, readiness and load of every agent of one index, by slot."""
+def load_key(used: float, total: float, bands: int):
+    """The first tie-break after the match: the load ratio ``used / total`` (1 without a
+    total), compared in ``bands`` steps when > 0."""
+    ratio = used / total if total else 1.0
+    return min(bands - 1, int(ratio * bands)) if bands else ratio
 
-    def __init__(self):
+
+class AgentArrays:
+    """Skill levels, readiness and load of every agent of one index, by slot; ``bands``: the
+    policy's ``load_bands``, for :attr:`load` (each agent's :func:`load_key`)."""
+
+    def __init__(self, bands: int = 0):
+        self.bands = bands
         self.slot_of: dict[str, int] = {}  # every id ever registered -> its slot
         self.ids: list[str] = []  # slot -> id
         self.size = 0  # rows allocated
@@ -32,6 +41,7 @@ class AgentArrays:
         self.used = np.zeros(0)
         self.total = np.zeros(0)
         self.last = np.zeros(0)  # last_assigned
+        self.load = np.zeros(0)  # load_key(used, total, bands)
         self._rank: np.ndarray | None = None  # slot -> place of its id in sorted order
         self._order: np.ndarray | None = None  # place in sorted order -> slot
 
@@ -52,7 +62,7 @@ class AgentArrays:
             bigger[:len(array)] = array
             return bigger
         self.live, self.used, self.total = grown(self.live), grown(self.used), grown(self.total)
-        self.last = grown(self.last)
+        self.last, self.load = grown(self.last), grown(self.load)
         self.levels = {name: grown(column) for name, column in self.levels.items()}
         self.ready = {name: grown(column) for name, column in self.ready.items()}
         self.size = size
@@ -77,6 +87,7 @@ class AgentArrays:
         slot = self.slot_of[agent.id]
         self.used[slot], self.total[slot] = agent.used, agent.total
         self.last[slot] = agent.last_assigned
+        self.load[slot] = load_key(agent.used, agent.total, self.bands)
         for channel, flag in ready.items():
             column = self.ready.get(channel)
             if column is None:

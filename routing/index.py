@@ -30,7 +30,7 @@ class AgentIndex:
         self.channels: set[str] = set(policy.channel_weights)
         self.rosters: dict[str, list[str]] = {}  # skill -> sorted ids of its holders
         self._all_sorted: list[str] | None = None
-        self.arrays = AgentArrays()  # the same, as vectors (routing.vector)
+        self.arrays = AgentArrays(policy.load_bands)  # the same, as vectors (routing.vector)
 
     def __contains__(self, agent_id: str) -> bool:
         return agent_id in self.agents

@@ -83,11 +83,14 @@ def _tie_break(index: AgentIndex, leaders: np.ndarray, bands: int) -> str:
     """The lowest ``tie_key`` (load ratio or its band, last assignment, id) of ``leaders``."""
     arrays = index.arrays
     if len(leaders) > 1:
-        total, used = arrays.total[leaders], arrays.used[leaders]
-        ratio = np.divide(used, total, out=np.ones(len(leaders)), where=total != 0)
-        if bands:
-            ratio = np.minimum(bands - 1, np.trunc(ratio * bands))
-        leaders = leaders[ratio == ratio.min()]
+        if bands == arrays.bands:
+            load = arrays.load[leaders]
+        else:
+            total, used = arrays.total[leaders], arrays.used[leaders]
+            load = np.divide(used, total, out=np.ones(len(leaders)), where=total != 0)
+            if bands:
+                load = np.minimum(bands - 1, np.trunc(load * bands))
+        leaders = leaders[load == load.min()]
     if len(leaders) > 1:
         last = arrays.last[leaders]
         leaders = leaders[last == last.min()]

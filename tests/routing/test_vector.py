@@ -80,6 +80,11 @@ def test_each_part_answers_as_the_reference(policy, population, request, scan):
                                        policy.load_bands)) == \
         outcome(lambda: best_candidate(index, request, required, reference,
                                        policy.surplus_weight, policy.load_bands))
+    other = (policy.load_bands + 1) % 4  # not the index's: the load keys are computed here
+    assert outcome(lambda: vector.best(index, request, required, found, policy.surplus_weight,
+                                       other)) == \
+        outcome(lambda: best_candidate(index, request, required, reference,
+                                       policy.surplus_weight, other))
     assert vector.near_misses(index, request, required, found, policy.near_misses, scan) == \
         near_misses(index, request, required, reference, policy.near_misses, scan)
 
