@@ -5,11 +5,11 @@ eligible ones (``routing.vector`` ranks and explains with them).
 
 Per slot: each skill's level (one int8 column per skill name, 0 when not held), whether the
 agent is ready on each channel (the index's ``ready`` sets), its weighted units ``used`` and
-``total``, its ``last_assigned`` (the index's :meth:`~routing.index.AgentIndex.assigned` sets
-it), and whether the slot holds a registered agent. A slot belongs to its id for good
-(ticketgate never deletes agents, and a caller that replaces an agent's row removes and adds
-the same id), so the id order of the slots (:meth:`rank`) is sorted again only when a new id
-appears. The index calls :meth:`put_skills`, :meth:`clear_skills`, :meth:`sync` and
+``total`` and their :func:`load_key` (the first tie-break), its ``last_assigned`` (the
+index's :meth:`~routing.index.AgentIndex.assigned` sets it), and whether the slot holds a
+registered agent. A slot belongs to its id for good (ticketgate never deletes agents, and a
+caller that replaces an agent's row removes and adds the same id), so the id order of the
+slots (:meth:`first_by_id`) is sorted again only when a new id appears. The index calls :meth:`put_skills`, :meth:`clear_skills`, :meth:`sync` and
 :meth:`drop` on every change it makes, so the arrays say what its sets say.
 """
 from __future__ import annotations
@@ -95,7 +95,9 @@ class AgentArrays:
             column[slot] = flag
 
     def drop(self, agent_id: str) -> None:
-        slot = self.slot_of[agent_id]
+        slot = self.slot_of.get(agent_id)
+        if slot is None:  # its skills were refused: it never had a slot
+            return
         self.live[slot] = False
         for column in self.ready.values():
             column[slot] = False
