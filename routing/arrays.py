@@ -9,8 +9,9 @@ agent is ready on each channel (the index's ``ready`` sets), its weighted units 
 index's :meth:`~routing.index.AgentIndex.assigned` sets it), and whether the slot holds a
 registered agent. A slot belongs to its id for good (ticketgate never deletes agents, and a
 caller that replaces an agent's row removes and adds the same id), so the id order of the
-slots (:meth:`first_by_id`) is sorted again only when a new id appears. The index calls :meth:`put_skills`, :meth:`clear_skills`, :meth:`sync` and
-:meth:`drop` on every change it makes, so the arrays say what its sets say.
+slots (:meth:`first_by_id`) is sorted again only when a new id appears. The index calls
+:meth:`put_skills`, :meth:`clear_skills`, :meth:`sync` and :meth:`drop` on every change it
+makes, so the arrays say what its sets say.
 """
 from __future__ import annotations
 
