@@ -1,6 +1,8 @@
 """Where the engine's part of a routing decision goes as the agents grow: CPU per decision of
 finding the eligible agents, ranking them and explaining the near misses, and of a whole
-``Router.route`` (each claim granted, the ticket forgotten afterwards, as a batch does).
+``Router.route`` (each claim granted, the ticket forgotten afterwards, as a batch does); on
+the set-based reference path (``AgentIndex.candidates``, ``routing.scoring``) and on the
+vectorized one the router uses (``routing.vector``).
 
 Agents and tickets are drawn as in ``bench.routing_store`` (5 languages, 45 products, a
 language and a product required, 0-2 products preferred), in memory: no store.
@@ -10,12 +12,14 @@ language and a product required, 0-2 products preferred), in memory: no store.
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import time
 
 from bench.routing_store import CAPACITY, LANGS, PRODUCTS, TOTAL_UNITS
 from routing.engine import Router
 from routing.model import Agent, Policy, Request
+from routing import vector
 from routing.scoring import best_candidate, near_misses
 
 
@@ -35,9 +39,14 @@ def tickets(count: int, rng: random.Random) -> list[tuple[dict, dict]]:
              {p: 1.0 for p in rng.sample(PRODUCTS, rng.randint(0, 2))}) for _ in range(count)]
 
 
-def per_decision(router: Router, work: list, part: str) -> float:
+def per_decision(router: Router, work: list, part: str, vectorized: bool) -> float:
     """CPU µs per ticket of finding the candidates and then ``part``."""
     index, policy = router.index, router.policy
+    find, rank, explain = index.candidates, best_candidate, near_misses
+    if vectorized:
+        find, rank, explain = functools.partial(vector.eligible, index), vector.best, \
+            vector.near_misses
+    router.vectorized = vectorized
     started = time.thread_time()
     for n, (required, preferred) in enumerate(work):
         request = Request(str(n), "email", dict(required), dict(preferred))
@@ -45,12 +54,11 @@ def per_decision(router: Router, work: list, part: str) -> float:
             router.route(request, 1000.0 + n)
             router.forget_tickets()
             continue
-        candidates = index.candidates("email", required, set())
+        candidates = find("email", required, set())
         if part == "rank":
-            best_candidate(index, request, required, candidates, policy.surplus_weight,
-                           policy.load_bands)
+            rank(index, request, required, candidates, policy.surplus_weight, policy.load_bands)
         elif part == "near_misses":
-            near_misses(index, request, required, candidates, policy.near_misses)
+            explain(index, request, required, candidates, policy.near_misses)
     return (time.thread_time() - started) / len(work) * 1e6
 
 
@@ -61,13 +69,16 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=500)
     args = parser.parse_args()
     for count in args.agents:
-        rng = random.Random(1)
-        router, work = population(count, rng), tickets(args.tickets, rng)
-        found = per_decision(router, work, "candidates")
-        print(f"{count} agents: candidates {found:.0f} µs, ranking "
-              f"{per_decision(router, work, 'rank') - found:.0f} µs, near misses "
-              f"{per_decision(router, work, 'near_misses') - found:.0f} µs; Router.route "
-              f"{per_decision(router, work, 'route'):.0f} µs per decision")
+        for vectorized in (False, True):
+            rng = random.Random(1)
+            router, work = population(count, rng), tickets(args.tickets, rng)
+            found = per_decision(router, work, "candidates", vectorized)
+            rank = per_decision(router, work, "rank", vectorized) - found
+            misses = per_decision(router, work, "near_misses", vectorized) - found
+            print(f"{count} agents, {'vectorized' if vectorized else 'reference '}: candidates "
+                  f"{found:.0f} µs, ranking {rank:.0f} µs, near misses {misses:.0f} µs; "
+                  f"Router.route {per_decision(router, work, 'route', vectorized):.0f} µs "
+                  "per decision")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import heapq
 import itertools
 from typing import Callable
 
+from routing import vector
 from routing.index import AgentIndex
 from routing.ladder import (describe, effective_requirement, escalated_priority, next_rung_at)
 from routing.model import Decision, Policy, Request
@@ -28,7 +29,15 @@ def _always(_agent_id: str, _ticket_id: str) -> bool:
 
 
 class Core:
-    """State and the assignment paths shared by every public operation of the router."""
+    """State and the assignment paths shared by every public operation of the router.
+
+    ``vectorized``: with at least ``vector_from`` agents, a new ticket's eligible agents,
+    ranking and near misses are computed over the index's arrays (``routing.vector``); else
+    with the set-based reference (``AgentIndex.candidates``, ``routing.scoring``), which gives
+    the same decisions and is cheaper for a few agents."""
+
+    vectorized = True
+    vector_from = 2000
 
     def __init__(self, policy: Policy | None = None, agents=(), claim: Claim | None = None):
         self.policy = policy or Policy()
@@ -60,15 +69,20 @@ class Core:
 
     def _attempt(self, request: Request, now: float, trigger: str) -> Decision:
         required = effective_requirement(request)
-        candidates = self.index.candidates(request.channel, required, request.excluded)
+        if self.vectorized and len(self.index) >= self.vector_from:
+            candidates = vector.eligible(self.index, request.channel, required, request.excluded)
+            explain, pick = vector.near_misses, vector.best
+        else:
+            candidates = self.index.candidates(request.channel, required, request.excluded)
+            explain, pick = near_misses, best_candidate
         explanation = {"trigger": trigger, **describe(request), "requirement": required,
                        "eligible": len(candidates)}
-        explanation["near_misses"] = near_misses(self.index, request, required, candidates,
-                                                 self.policy.near_misses)
+        explanation["near_misses"] = explain(self.index, request, required, candidates,
+                                             self.policy.near_misses)
         surplus = self.policy.surplus_weight
         while candidates:
-            agent_id = best_candidate(self.index, request, required, candidates, surplus,
-                                      self.policy.load_bands)
+            agent_id = pick(self.index, request, required, candidates, surplus,
+                            self.policy.load_bands)
             if self.claim(agent_id, request.id):
                 explanation["chosen"] = components(self.index, request, required, agent_id,
                                                    surplus, now)
@@ -80,7 +94,7 @@ class Core:
     def _give(self, request: Request, agent_id: str, now: float, explanation: dict) -> Decision:
         agent = self.index.agents[agent_id]
         self.index.take(agent, request.channel)
-        agent.last_assigned = now
+        self.index.assigned(agent, now)
         self.pending.remove(request.id)
         self.holding[agent_id].add(request.id)
         request.agent = agent_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 
+from routing.arrays import AgentArrays
 from routing.model import MAX_LEVEL, Agent, Policy
 
 EPSILON = 1e-9
@@ -29,6 +30,7 @@ class AgentIndex:
         self.channels: set[str] = set(policy.channel_weights)
         self.rosters: dict[str, list[str]] = {}  # skill -> sorted ids of its holders
         self._all_sorted: list[str] | None = None
+        self.arrays = AgentArrays(policy.load_bands)  # the same, as vectors (routing.vector)
 
     def __contains__(self, agent_id: str) -> bool:
         return agent_id in self.agents
@@ -50,6 +52,7 @@ class AgentIndex:
         self._unindex_skills(agent_id)
         for members in self.ready.values():
             members.discard(agent_id)
+        self.arrays.drop(agent_id)
         return agent
 
     def set_skills(self, agent: Agent, skills: dict[str, int], departments=None) -> None:
@@ -68,10 +71,14 @@ class AgentIndex:
                 self.postings[(name, at_least)].add(agent.id)
             bisect.insort(self.rosters.setdefault(name, []), agent.id)
         self.skills[agent.id] = skills
+        self.arrays.put_skills(agent.id, skills)
         self._all_sorted = None
 
     def _unindex_skills(self, agent_id: str) -> None:
-        for name, level in self.skills.pop(agent_id, {}).items():
+        skills = self.skills.pop(agent_id, {})
+        if agent_id in self.arrays.slot_of:
+            self.arrays.clear_skills(agent_id, skills)
+        for name, level in skills.items():
             for at_least in range(1, level + 1):
                 self.postings[(name, at_least)].discard(agent_id)
             roster = self.rosters[name]
@@ -88,11 +95,15 @@ class AgentIndex:
         """Recompute the agent's membership of every channel's ready set."""
         self.channels.update(agent.capacity)
         present = agent.status == "online" and agent.available
+        flags = {}
         for channel in self.channels:
             if present and self.has_room(agent, channel):
                 self.ready[channel].add(agent.id)
+                flags[channel] = True
             else:
                 self.ready[channel].discard(agent.id)
+                flags[channel] = False
+        self.arrays.sync(agent, flags)
 
     def take(self, agent: Agent, channel: str) -> None:
         if not self.has_room(agent, channel):
@@ -100,6 +111,11 @@ class AgentIndex:
         agent.load[channel] = agent.load.get(channel, 0) + 1
         agent.used += self.policy.weight(channel)
         self.refresh(agent)
+
+    def assigned(self, agent: Agent, now: float) -> None:
+        """The agent was given a ticket at ``now`` (its longest-idle tie-break)."""
+        agent.last_assigned = now
+        self.arrays.last[self.arrays.slot_of[agent.id]] = now
 
     def give_back(self, agent: Agent, channel: str) -> None:
         if agent.load.get(channel, 0) <= 0:

@@ -7,7 +7,8 @@ ticket starves, and within one level the SLA due time decides.
 
 Tickets are grouped by (channel, effective requirement); a group keeps one bucket per base
 priority and remembers which agents qualify for it (hold every required skill at its level,
-computed once from the agent index when the group appears, kept current on skill changes).
+computed once from the agent index when the group is first needed, kept current on skill
+changes).
 ``served[agent][channel]`` lists the groups an agent qualifies for, so freed capacity only peeks
 at buckets it can actually take from. A bucket keeps one heap per aging level ordered by (SLA
 due, age) and, below the top level, a heap by age that tells which tickets have aged into the
@@ -62,6 +63,7 @@ class PendingQueue:
         self.served: dict[str, dict[str, list[Group]]] = defaultdict(lambda: defaultdict(list))
         self.live: dict[str, tuple] = {}  # ticket id -> (group key, seq)
         self.seq = 0
+        self.unserved: list[Group] = []  # new groups whose agents are not in ``served`` yet
 
     def __len__(self) -> int:
         return len(self.live)
@@ -91,9 +93,17 @@ class PendingQueue:
 
     def _new_group(self, key: tuple) -> Group:
         group = self.groups[key] = Group(key, self.levels)
-        for agent_id in self.qualified(group.required):
-            self.served[agent_id][group.channel].append(group)
+        self.unserved.append(group)
         return group
+
+    def _serve(self) -> None:
+        """Enter the new groups in ``served`` of the agents qualified for them now: done on
+        the first use, so a router that forgets its tickets after each decision (a store's
+        cached router) never pays for it."""
+        for group in self.unserved:
+            for agent_id in self.qualified(group.required):
+                self.served[agent_id][group.channel].append(group)
+        self.unserved = []
 
     def remove(self, ticket_id: str) -> bool:
         entry = self.live.pop(ticket_id, None)
@@ -104,6 +114,7 @@ class PendingQueue:
 
     def agent_changed(self, agent_id: str, skills: dict[str, int] | None) -> None:
         """Recompute the groups an agent qualifies for (skills changed, agent added/removed)."""
+        self._serve()
         self.served.pop(agent_id, None)
         if skills is None:
             return
@@ -157,6 +168,7 @@ class PendingQueue:
 
         Buckets are visited from the highest base priority down; a lower one is skipped once
         the best ticket found outranks anything it could hold even fully aged."""
+        self._serve()
         served = self.served.get(agent_id)
         if not served:
             return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 
+from routing.arrays import load_key
 from routing.index import AgentIndex
 from routing.model import MAX_LEVEL, Agent, Request
 
@@ -42,10 +43,7 @@ def load_ratio(agent: Agent) -> float:
 
 def tie_key(agent: Agent, bands: int = 0) -> tuple:
     """After the match: lowest load ratio (in ``bands`` steps when > 0), longest idle, id."""
-    ratio = load_ratio(agent)
-    if bands:
-        ratio = min(bands - 1, int(ratio * bands))
-    return (ratio, agent.last_assigned, agent.id)
+    return (load_key(agent.used, agent.total, bands), agent.last_assigned, agent.id)
 
 
 def best_candidate(index: AgentIndex, request: Request, required: dict, candidates: set,

@@ -35,6 +35,9 @@ from tickets import route_batch, route_rows, route_store as rs
 log = logging.getLogger(__name__)
 REFILL_WINDOW = 500  # waiting tickets looked at when capacity frees, best first
 BATCH_MAX = 100  # new tickets routed in one transaction (route_all)
+# The read that tells whether the waits need a recheck: no write lock on SQLite (a plain
+# BEGIN), no BEGIN and COMMIT round trips on PostgreSQL (one statement, its own snapshot).
+READ_ONLY = {"sqlite": {"readonly": True}, "postgresql": {"isolation_level": "AUTOCOMMIT"}}
 RANK = case(PRIORITY_RANK, value=Ticket.priority, else_=1)
 
 
@@ -94,6 +97,7 @@ def _arrival(router: Router, request: Request, now: float) -> Decision:
 def _rechecked(sessions, config: WorkspaceConfig, ticket_ids: list[int]) -> list[Decision]:
     """:func:`recheck` of the waiting tickets, in batches, if an agent changed since."""
     with sessions.begin() as session:
+        session.connection(execution_options=READ_ONLY[session.get_bind().dialect.name])
         if agent_cache.unchanged_since_last_read(session, config.routing, utcnow()):
             return []
     return list(_batches(sessions, config, ticket_ids, "waiting", Router.retry,

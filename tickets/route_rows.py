@@ -77,12 +77,15 @@ def write_back(session: Session, ticket, request: Request, decision: Decision) -
 
 def write_many(session: Session, done) -> None:
     """:func:`write_back` of many decisions ``(ticket, request, decision)`` in a statement
-    per kind of write: one multi-row INSERT of the audit rows, an UPDATE executed for many
-    rows per set of columns."""
+    per kind of write: one multi-row INSERT of the audit rows, one UPDATE executed for every
+    ticket (a decision that names no assignee writes the one its locked row has, so assigned
+    and waiting tickets share the statement's columns)."""
     audits, updates = [], {}
     at = utcnow()
     for ticket, request, decision in done:
         values, events = decided(ticket, request, decision)
+        values.setdefault("assignee", ticket.assignee)
+        values = dict(sorted(values.items()))
         audits += [{"ticket_id": ticket.id, "kind": kind, "old": old, "new": new,
                     "actor": "router", "at": at} for kind, old, new in events]
         updates.setdefault(tuple(values), []).append({
