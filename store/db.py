@@ -103,7 +103,8 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
 def lock_keys(session: Session, keys) -> None:
     """Serialize transactions that touch any of ``keys`` (PostgreSQL advisory locks)."""
     if session.get_bind().dialect.name != "postgresql":
-        return  # SQLite: BEGIN IMMEDIATE already serialized the whole transaction
+        session.connection()  # SQLite: BEGIN IMMEDIATE now serializes the whole transaction
+        return
     ids = sorted({_lock_id(k) for k in keys})  # sorted: no deadlocks
     if ids:  # unnest keeps the array's order, so the locks are taken in that order
         session.execute(LOCK_ALL, {"ids": ids})
