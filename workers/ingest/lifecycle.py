@@ -99,7 +99,7 @@ _DEFAULTS = [(attr.key, attr.columns[0].default) for attr in inspect(Ticket).col
 def store(ctx) -> None:
     event, session, ticket = ctx.event, ctx.session, ctx.ticket
     if ticket.id is None:
-        session.flush()  # the new ticket (with its customer's identities), in one flush
+        repo.insert_now(session, ticket)  # one INSERT, without a flush of the unit of work
     if ctx.created_event:
         kind, old, new, at = ctx.created_event
         ctx.view.add_event(ticket.id, kind, old, new, at=at)
