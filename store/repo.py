@@ -94,11 +94,11 @@ def insert_now(session: Session, row) -> None:
     changes to it are flushed as UPDATEs. Anything else pending waits for the next flush."""
     if row in session:
         session.expunge(row)  # pending: it becomes transient again
-    mapper = inspect(type(row))
+    mapper, state = inspect(type(row)), row.__dict__  # transient: nothing to track yet
     values = {}
     for key, column in _insert_columns(mapper):
-        if key in row.__dict__:
-            value = row.__dict__[key]
+        if key in state:
+            value = state[key]
         elif column.default is not None and column.default.is_scalar:
             value = column.default.arg
         elif column.default is not None and column.default.is_callable:
@@ -108,12 +108,10 @@ def insert_now(session: Session, row) -> None:
         if value is None and (column.primary_key or column.server_default is not None
                               or column.computed is not None):
             continue  # the database's to fill in (an expired attribute, read when used)
-        setattr(row, key, value)
-        values[column.key] = value
+        state[key] = values[column.key] = value
     result = session.connection().execute(_insert_of(mapper), values)
-    (key, _column), = [(k, c) for k, c in _insert_columns(mapper) if c.primary_key]
-    setattr(row, key, result.inserted_primary_key[0])
-    make_transient_to_detached(row)
+    state[_primary_key(mapper)] = result.inserted_primary_key[0]
+    make_transient_to_detached(row)  # what is in its __dict__ now counts as loaded
     session.add(row)
 
 
@@ -121,6 +119,12 @@ def insert_now(session: Session, row) -> None:
 def _insert_columns(mapper) -> tuple:
     """(attribute key, column) of every column a mapped class's INSERT may name."""
     return tuple((attr.key, attr.columns[0]) for attr in mapper.column_attrs)
+
+
+@functools.cache
+def _primary_key(mapper) -> str:
+    (key,) = [k for k, column in _insert_columns(mapper) if column.primary_key]
+    return key
 
 
 @functools.cache
