@@ -5,8 +5,10 @@ var folder unless ``--db postgresql``, every Procfile process, one email worker 
 ``--email-workers``), sends realistic generated mail over C SMTP connections in date order and
 times from the first SMTP byte to the last message stored. Then it checks that every message
 is stored once and that threading is whole (each reply on its conversation's ticket, one
-ticket per conversation), and reports the peak RSS of every process of the launcher's tree and
-how busy the machine was (the load average and the CPU time others used while it ran).
+ticket per conversation), and reports the peak RSS of every process of the launcher's tree, how
+long the email workers' store transactions waited for and held their locks (from the
+launcher's log), and how busy the machine was (the load average and the CPU time others used
+while it ran).
 
 Corpus: ``bench/mailgen.py`` with its samples plus ISO-8859-2 ones and 1,000 customers, so that
 about a third of 3,000 mails are replies (In-Reply-To, References, quoted text); about one in
