@@ -91,7 +91,14 @@ def insert_now(session: Session, row) -> None:
     of work (a flush costs about half a millisecond of CPU however little it writes; the
     ingest batch made two per new ticket, under its lock). Its Python-side column defaults
     are applied first, as a flush would; the session then holds it as a stored row, so later
-    changes to it are flushed as UPDATEs. Anything else pending waits for the next flush."""
+    changes to it are flushed as UPDATEs. Anything else pending waits for the next flush.
+
+    Inside a savepoint (the batch's slow path) it is flushed as before: a savepoint's rollback
+    makes the session forget the rows its flushes inserted, not rows added as stored ones."""
+    if session.in_nested_transaction():
+        session.add(row)
+        session.flush()
+        return
     if row in session:
         session.expunge(row)  # pending: it becomes transient again
     mapper, state = inspect(type(row)), row.__dict__  # transient: nothing to track yet

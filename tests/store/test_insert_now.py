@@ -46,3 +46,22 @@ def test_a_row_inserted_at_once_is_stored_with_defaults_and_updated_by_the_next_
         owner = session.scalar(select(Identity.customer_id).where(Identity.value == "ann@c.test"))
         assert owner == customer.id
         assert session.get(Customer, customer.id).name == "Ann"
+
+
+def test_a_savepoint_rolled_back_forgets_what_was_inserted_in_it(runtime):
+    """Inside a savepoint (the batch's slow path) a row goes in by a flush, which the
+    savepoint's rollback undoes in the session too: no stale row is left to collide with the
+    next one (SQLite hands the same id out again)."""
+    with runtime.sessions.begin() as session:
+        workspace = repo.workspace_row(session, "demo", "Demo")
+        try:
+            with session.begin_nested():
+                ann, _ = repo.create_customer(session, workspace.id, "Ann", "email", "a@c.test")
+                raise RuntimeError("the message failed after its customer was made")
+        except RuntimeError:
+            pass
+        assert ann not in session
+        bob, identity = repo.create_customer(session, workspace.id, "Bob", "email", "b@c.test")
+        assert session.get(Customer, bob.id) is bob and identity.customer_id == bob.id
+    with runtime.sessions() as session:
+        assert session.scalars(select(Customer.name)).all() == ["Bob"]
