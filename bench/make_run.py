@@ -5,8 +5,10 @@ var folder unless ``--db postgresql``, every Procfile process, one email worker 
 ``--email-workers``), sends realistic generated mail over C SMTP connections in date order and
 times from the first SMTP byte to the last message stored. Then it checks that every message
 is stored once and that threading is whole (each reply on its conversation's ticket, one
-ticket per conversation), and reports the peak RSS of every process of the launcher's tree and
-how busy the machine was (the load average and the CPU time others used while it ran).
+ticket per conversation), and reports the peak RSS of every process of the launcher's tree, how
+long the email workers' store transactions waited for and held their locks (from the
+launcher's log), and how busy the machine was (the load average and the CPU time others used
+while it ran).
 
 Corpus: ``bench/mailgen.py`` with its samples plus ISO-8859-2 ones and 1,000 customers, so that
 about a third of 3,000 mails are replies (In-Reply-To, References, quoted text); about one in
@@ -25,6 +27,7 @@ import argparse
 import email
 import os
 import pickle
+import re
 import resource
 import signal
 import subprocess
@@ -48,7 +51,11 @@ from store.models import Message
 
 CUSTOMERS = 1000  # with 3,000 mails: about a third are replies
 CORPUS_VERSION = 1
-LOG_FILE = Path(tempfile.gettempdir()) / "ticketgate-make-run.log"  # the launcher's output
+# the launcher's output (one file per bench process: several may run on one machine)
+LOG_FILE = Path(tempfile.gettempdir()) / f"ticketgate-make-run-{os.getpid()}.log"
+# an email worker's line per stored batch (workers.ingest.batch.log_lock_time)
+LOCK_LINE = re.compile(rb"stored (\d+) item\(s\): waited ([\d.]+) ms for the locks, held them "
+                       rb"([\d.]+) ms \(([\d.]+) ms of it committing\)")
 
 
 def corpus(count: int) -> list[bytes]:
@@ -263,6 +270,7 @@ def run_once(args, raws: list[bytes], setup: dict) -> float:
             figures["rss"] = launcher.peak_rss()
         finally:
             launcher.stop()
+        figures["locks"] = lock_times(LOG_FILE.read_bytes())
         figures["threading"] = threading_check(raws, launcher.database_url)
         report(args, len(raws), figures)
     return len(raws) / figures["elapsed"]
@@ -293,6 +301,22 @@ def measure(args, launcher: Launcher, raws: list[bytes]) -> dict:
             "cpu_others": max(0.0, machine - ours - client) / elapsed}
 
 
+def lock_times(log: bytes) -> dict:
+    """The email workers' batches from the launcher's log: how many, their items, and the
+    seconds they waited for and held the store's locks (SQLite: the single writer's lock;
+    PostgreSQL: the conversations' advisory locks and the rows written), committing included."""
+    batches = items = 0
+    waited = held = committing = 0.0
+    for match in LOCK_LINE.finditer(log):
+        batches += 1
+        items += int(match[1])
+        waited += float(match[2]) / 1000
+        held += float(match[3]) / 1000
+        committing += float(match[4]) / 1000
+    return {"batches": batches, "items": items, "waited": waited, "held": held,
+            "committing": committing}
+
+
 def _own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -318,6 +342,14 @@ def report(args, count: int, f: dict) -> None:
     print(f"  CPU ms per message: {total_ms:.1f} in all: " + ", ".join(
         f"{name} {1000 * seconds / count:.1f}" for name, seconds in f["cpu_by_kind"].most_common()
         if seconds * 1000 / count >= 0.05))
+    locks = f["locks"]
+    if locks["batches"]:
+        print(f"  store transactions: {locks['batches']} batches of "
+              f"{locks['items'] / locks['batches']:.1f} items on average; per message "
+              f"{1000 * locks['held'] / count:.2f} ms holding the locks (of it "
+              f"{1000 * locks['committing'] / count:.2f} committing), "
+              f"{1000 * locks['waited'] / count:.2f} ms waiting for them; locks held "
+              f"{locks['held'] / f['elapsed']:.0%} of the run's time (sum over workers)")
     by_kind = Counter(name for name, _ in f["rss"])
     print("  peak RSS MiB: " + ", ".join(
         f"{name} {mib:.0f}" + (f" (x{by_kind[name]})" if by_kind[name] > 1 else "")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +38,7 @@ SCAN_DAYS = 3 * 366  # days a search looks ahead (closed for next_open, open for
 MAX_RANGE_DAYS = 366  # longest holiday range accepted, in days
 MAX_BUSINESS_S = 10 * 366 * 86400  # largest amount add_business accepts, in seconds
 ONE_DAY = timedelta(days=1)
+DAYS_KEPT = 4096  # local dates whose open spans a calendar keeps computed (then it starts over)
 _INTERVAL = re.compile(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", re.ASCII)
 
 Interval = tuple[int, int]  # [start, end) in minutes after local midnight; end <= DAY_MINUTES
@@ -145,6 +146,9 @@ class Calendar:
     tz: tzinfo
     week: tuple[tuple[Interval, ...], ...]
     holidays: frozenset[date] = frozenset()
+    # local date -> its open spans in UTC, computed once (``_day_spans``): the SLA clock asks
+    # for the same few days for every message, and each span is a time-zone conversion
+    _days: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if len(self.week) != 7:
@@ -153,6 +157,8 @@ class Calendar:
     @classmethod
     def always(cls) -> Calendar:
         """Open around the clock, every day (the default when no calendar is named)."""
+        if cls is Calendar:
+            return _ALWAYS
         return cls(UTC, (((0, DAY_MINUTES),),) * 7)
 
     @classmethod
@@ -240,7 +246,15 @@ class Calendar:
                 return
             day += ONE_DAY
 
-    def _day_spans(self, day: date) -> Iterator[Span]:
+    def _day_spans(self, day: date) -> tuple[Span, ...]:
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) >= DAYS_KEPT:
+                self._days.clear()
+            found = self._days[day] = tuple(self._compute_day_spans(day))
+        return found
+
+    def _compute_day_spans(self, day: date) -> Iterator[Span]:
         if day in self.holidays:
             return
         for start, end in self.week[day.weekday()]:
@@ -278,3 +292,6 @@ class Calendar:
         """Open around the clock every day from ``day`` on (no holiday left)."""
         return (all(hours == ((0, DAY_MINUTES),) for hours in self.week)
                 and not any(holiday >= day for holiday in self.holidays))
+
+
+_ALWAYS = Calendar(UTC, (((0, DAY_MINUTES),),) * 7)  # one instance: its spans are kept

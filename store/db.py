@@ -5,7 +5,8 @@ threading decision cannot interleave with another worker's; read sessions use a 
 Writers queue on an flock of ``<database>.writelock`` first: SQLite's own busy handler polls
 with sleeps of up to 100 ms, which made two workers slower than one.
 PostgreSQL: callers take advisory locks on the thread keys they touch (``lock_keys``), which
-serializes only messages of one conversation.
+serializes only messages of one conversation; ``try_lock_keys`` takes those it can without
+waiting (the ingest batch stores the rest in a transaction after).
 The SQLite file and its lock file are created private (mode 0600) before SQLite opens them;
 SQLite gives its -wal and -shm files the database file's mode.
 """
@@ -103,13 +104,31 @@ def read_session_factory(engine: Engine) -> sessionmaker[Session]:
 def lock_keys(session: Session, keys) -> None:
     """Serialize transactions that touch any of ``keys`` (PostgreSQL advisory locks)."""
     if session.get_bind().dialect.name != "postgresql":
-        return  # SQLite: BEGIN IMMEDIATE already serialized the whole transaction
+        session.connection()  # SQLite: BEGIN IMMEDIATE now serializes the whole transaction
+        return
     ids = sorted({_lock_id(k) for k in keys})  # sorted: no deadlocks
     if ids:  # unnest keeps the array's order, so the locks are taken in that order
         session.execute(LOCK_ALL, {"ids": ids})
 
 
+def try_lock_keys(session: Session, keys) -> set[str]:
+    """Those of ``keys`` this transaction now holds, without waiting for any (PostgreSQL: the
+    advisory locks another transaction holds are left out; SQLite: all of them, as the
+    single writer). A key obtained stays held until the transaction ends."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection()  # SQLite: BEGIN IMMEDIATE, the single writer's lock
+        return set(keys)
+    by_id: dict[int, list[str]] = {}
+    for key in keys:
+        by_id.setdefault(_lock_id(key), []).append(key)
+    if not by_id:
+        return set()
+    rows = session.execute(TRY_ALL, {"ids": sorted(by_id)})
+    return {key for lock_id, obtained in rows if obtained for key in by_id[lock_id]}
+
+
 LOCK_ALL = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k")
+TRY_ALL = text("SELECT k, pg_try_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k")
 
 
 def _lock_id(key: str) -> int:

@@ -4,9 +4,11 @@ Every function takes an open ``Session`` inside the caller's transaction; none c
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, exists, insert, select, text, update
+import functools
+
+from sqlalchemy import bindparam, delete, exists, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from store.models import (FINISHED, AuditEntry, Contact, Customer, Identity, Participant, Ticket,
                           Workspace, utcnow)
@@ -73,16 +75,68 @@ def identity(session: Session, workspace_id: int, kind: str, value: str) -> Iden
 def create_customer(session: Session, workspace_id: int, name: str, kind: str,
                     value: str) -> tuple[Customer, Identity]:
     customer = Customer(workspace_id=workspace_id, name=name)
-    session.add(customer)
-    session.flush()
+    insert_now(session, customer)
     return customer, add_identity(session, customer, kind, value)
 
 
 def add_identity(session: Session, customer: Customer, kind: str, value: str) -> Identity:
     found = Identity(workspace_id=customer.workspace_id, customer_id=customer.id, kind=kind,
                      value=value)
-    session.add(found)
+    insert_now(session, found)
     return found
+
+
+def insert_now(session: Session, row) -> None:
+    """Insert ``row``, a new object, at once by one Core INSERT instead of a flush of the unit
+    of work (a flush costs about half a millisecond of CPU however little it writes; the
+    ingest batch made two per new ticket, under its lock). Its Python-side column defaults
+    are applied first, as a flush would; the session then holds it as a stored row, so later
+    changes to it are flushed as UPDATEs. Anything else pending waits for the next flush.
+
+    Inside a savepoint (the batch's slow path) it is flushed as before: a savepoint's rollback
+    makes the session forget the rows its flushes inserted, not rows added as stored ones."""
+    if session.in_nested_transaction():
+        session.add(row)
+        session.flush()
+        return
+    if row in session:
+        session.expunge(row)  # pending: it becomes transient again
+    mapper, state = inspect(type(row)), row.__dict__  # transient: nothing to track yet
+    values = {}
+    for key, column in _insert_columns(mapper):
+        if key in state:
+            value = state[key]
+        elif column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+        elif column.default is not None and column.default.is_callable:
+            value = column.default.arg(None)
+        else:
+            value = None
+        if value is None and (column.primary_key or column.server_default is not None
+                              or column.computed is not None):
+            continue  # the database's to fill in (an expired attribute, read when used)
+        state[key] = values[column.key] = value
+    result = session.connection().execute(_insert_of(mapper), values)
+    state[_primary_key(mapper)] = result.inserted_primary_key[0]
+    make_transient_to_detached(row)  # what is in its __dict__ now counts as loaded
+    session.add(row)
+
+
+@functools.cache
+def _insert_columns(mapper) -> tuple:
+    """(attribute key, column) of every column a mapped class's INSERT may name."""
+    return tuple((attr.key, attr.columns[0]) for attr in mapper.column_attrs)
+
+
+@functools.cache
+def _primary_key(mapper) -> str:
+    (key,) = [k for k, column in _insert_columns(mapper) if column.primary_key]
+    return key
+
+
+@functools.cache
+def _insert_of(mapper):
+    return insert(mapper.local_table)
 
 
 def add_contact(session: Session, customer: Customer, kind: str, value: str) -> Contact:

@@ -244,3 +244,27 @@ def test_any_text_gives_a_calendar_or_a_validation_error(zone, intervals):
     except ValidationError:
         return
     assert built.week[0] and not any(built.week[1:])
+
+
+# --- the spans a calendar keeps computed --------------------------------------------------
+
+def test_kept_day_spans_are_those_computed_afresh_across_dst_and_holidays(monkeypatch):
+    office = Calendar.from_input({"timezone": "Europe/Prague",
+                                  "hours": {d: ["00:00-02:30", "09:00-17:00"]
+                                            for d in ("mon", "tue", "wed", "thu", "fri", "sun")},
+                                  "holidays": ["2024-03-29"]})
+    days = [date(2024, 3, 28) + timedelta(days=n) for n in range(5)]  # holiday, DST on 31st
+    fresh = [tuple(office._compute_day_spans(day)) for day in days]
+    assert [office._day_spans(day) for day in days] == fresh
+    assert [office._day_spans(day) for day in days] == fresh  # now from what was kept
+    assert fresh[1] == () and len(fresh[3]) == 2  # the holiday; the DST Sunday still opens
+    monkeypatch.setattr("routing.calendar.DAYS_KEPT", 3)
+    office._day_spans(date(2024, 4, 10))
+    assert len(office._days) <= 3  # bounded: a long scan does not keep every day
+
+
+def test_kept_spans_change_neither_equality_nor_hash():
+    one, other = calendar(OFFICE), calendar(OFFICE)
+    one.is_open(prague(2024, 3, 4, 9, 0))
+    assert one == other and hash(one) == hash(other)
+    assert Calendar.always() is Calendar.always()  # one instance keeps its spans

@@ -85,10 +85,13 @@ def open_ticket(ctx, status: str) -> None:
 
 def _set_defaults(ticket: Ticket) -> None:
     """The columns' Python-side defaults, set at once: the rules step reads the new ticket
-    (priority, tags, created_at, ...) before the INSERT that would apply them."""
+    (priority, tags, created_at, ...) before the INSERT that would apply them. Written to the
+    new (transient) object's state directly: an INSERT reads them from there, and there is
+    no history to keep before it."""
+    state = ticket.__dict__
     for key, default in _DEFAULTS:
-        if getattr(ticket, key) is None:
-            setattr(ticket, key, default.arg if default.is_scalar else default.arg(None))
+        if state.get(key) is None:
+            state[key] = default.arg if default.is_scalar else default.arg(None)
 
 
 _DEFAULTS = [(attr.key, attr.columns[0].default) for attr in inspect(Ticket).column_attrs
@@ -99,7 +102,7 @@ _DEFAULTS = [(attr.key, attr.columns[0].default) for attr in inspect(Ticket).col
 def store(ctx) -> None:
     event, session, ticket = ctx.event, ctx.session, ctx.ticket
     if ticket.id is None:
-        session.flush()  # the new ticket (with its customer's identities), in one flush
+        repo.insert_now(session, ticket)  # one INSERT, without a flush of the unit of work
     if ctx.created_event:
         kind, old, new, at = ctx.created_event
         ctx.view.add_event(ticket.id, kind, old, new, at=at)
