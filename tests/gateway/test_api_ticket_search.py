@@ -5,15 +5,17 @@ from urllib.parse import quote
 
 import pytest
 
-from store import search
+from store import search_engines
 from tests.gateway.apifactory import add_customer, add_message, add_ticket, get, numbers
 from tests.store.test_search import HOSTILE
 
 
-@pytest.fixture(params=["one chunk", "chunks of one"])
+@pytest.fixture(params=["one batch", "batches of one"])
 def chunks(request, monkeypatch):
-    if request.param == "chunks of one":
-        monkeypatch.setattr(search, "FIRST_CHUNK", 1)
+    """SQLite: the index's matches read in one batch, or one row at a time."""
+    if request.param == "batches of one":
+        monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
+        monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 1)
     return request.param
 
 
