@@ -40,6 +40,23 @@ PG_SUBJECT_VECTOR = ("to_tsvector('simple'::regconfig, regexp_replace(left({tabl
                      "100000), '[[:punct:]]', ' ', 'g'))")
 PG_MESSAGE_VECTOR = literal_column("messages.search_vector")
 PG_SIMPLE = literal_column("'simple'::regconfig")
+# Filling the index of a store loaded without its triggers (bench/store_writers.py; migration
+# 0017 does the same): SQLite in two ascending rowid runs, PostgreSQL every document at once.
+SQLITE_FILL = (
+    "INSERT INTO ticket_text(rowid, text) SELECT id << 32, subject FROM tickets ORDER BY id",
+    "INSERT INTO ticket_text(rowid, text) SELECT (ticket_id << 32) + (id - 1) % 4294967295 + 1, "
+    "text FROM messages INDEXED BY ix_messages_ticket_id ORDER BY ticket_id, id",
+    "INSERT INTO ticket_text(ticket_text) VALUES ('optimize')")
+PG_FILL = (
+    "INSERT INTO ticket_documents (ticket_id, document, bytes, complete) "
+    "SELECT t.id, ticket_document_add(s.v, coalesce(m.document, '')), "
+    "pg_column_size(s.v) + coalesce(m.bytes, 0), "
+    "pg_column_size(s.v) + coalesce(m.bytes, 0) < 900000 "
+    "FROM tickets t CROSS JOIN LATERAL (SELECT strip(" + PG_SUBJECT_VECTOR.format(table="t")
+    + ") AS v) s LEFT JOIN (SELECT ticket_id, "
+    "ticket_document_agg(strip(search_vector) ORDER BY id) AS document, "
+    "sum(pg_column_size(strip(search_vector))) AS bytes FROM messages GROUP BY ticket_id) m "
+    "ON m.ticket_id = t.id")
 SQLITE_STREAM = text("SELECT rowid FROM ticket_text WHERE ticket_text MATCH :phrase "
                      "AND rowid < :below ORDER BY rowid DESC LIMIT :batch")
 
