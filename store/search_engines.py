@@ -8,7 +8,8 @@ SQLite: a contentless FTS5 table ``ticket_text`` whose rowids order by ticket (`
 stays within one of them). FTS5 returns a phrase's matches in descending rowid order natively
 (``ORDER BY rowid DESC``), stepping through its doclists at a fraction of a microsecond a
 match: the matches are read newest ticket first in batches that grow fourfold, and each
-batch's tickets are checked against the filters by primary key, until the page is full.
+batch's tickets are checked against the filters by id inside SQLite (no row of the batch
+reaches Python but those that pass), until the page is full.
 
 PostgreSQL: a side table ``ticket_documents`` with every word of a ticket's subject and
 messages (a ``tsvector`` without positions) and a GIN index. The planner answers "newest
@@ -20,8 +21,6 @@ tickets that hold all its words. Tickets whose words outgrew a document (``compl
 a hostile or enormous ticket, see 0017) are checked message by message.
 """
 from __future__ import annotations
-
-import json
 
 from sqlalchemy import column, exists, func, literal, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
@@ -57,8 +56,11 @@ PG_FILL = (
     "ticket_document_agg(strip(search_vector) ORDER BY id) AS document, "
     "sum(pg_column_size(strip(search_vector))) AS bytes FROM messages GROUP BY ticket_id) m "
     "ON m.ticket_id = t.id")
-SQLITE_STREAM = text("SELECT rowid FROM ticket_text WHERE ticket_text MATCH :phrase "
-                     "AND rowid < :below ORDER BY rowid DESC LIMIT :batch")
+# A batch: the next ``batch`` matching rows below ``below``, newest ticket first.
+SQLITE_BATCH = ("SELECT rowid AS r FROM ticket_text WHERE ticket_text MATCH :phrase "
+                "AND rowid < :below ORDER BY rowid DESC LIMIT :batch")
+SQLITE_BATCH_TICKETS = text(f"SELECT r >> {TICKET_SHIFT} FROM ({SQLITE_BATCH})")
+SQLITE_BATCH_END = text(f"SELECT min(r), count(*) FROM ({SQLITE_BATCH})")
 
 
 def of(session: Session):
@@ -84,29 +86,23 @@ class Sqlite:
         """The phrase as one quoted FTS5 string (its syntax characters inert)."""
         return '"' + phrase.text.replace('"', '""') + '"' + (" *" if phrase.prefix else "")
 
-    @staticmethod
-    def listed(ids: list[int]):
-        """``ids`` as a one-parameter subquery (a batch may hold thousands)."""
-        return select(literal_column("value")).select_from(
-            func.json_each(json.dumps(ids)).table_valued("value"))
-
     @classmethod
     def newest_matches(cls, session: Session, ids, phrase, wanted: int) -> list[int]:
         top = session.scalar(ids.order_by(Ticket.id.desc()).limit(1))
         if top is None:
             return []
-        below, batch, found = (top + 1) << TICKET_SHIFT, cls.FIRST_BATCH, []
+        below, batch, found = (top + 1) << TICKET_SHIFT, cls.FIRST_BATCH, {}
         while True:
-            rows = list(session.execute(SQLITE_STREAM, {
-                "phrase": cls.quoted(phrase), "below": below, "batch": batch}).scalars())
-            tickets = list(dict.fromkeys(row >> TICKET_SHIFT for row in rows))
-            if tickets:
-                passing = set(session.scalars(ids.where(Ticket.id.in_(cls.listed(tickets)))))
-                found += [t for t in tickets if t in passing]
-            if len(found) >= wanted or len(rows) < batch:
-                return found[:wanted]
-            # the batch's last ticket is judged: go on below all of its rows
-            below, batch = tickets[-1] << TICKET_SHIFT, min(batch * 4, cls.LARGEST_BATCH)
+            params = {"phrase": cls.quoted(phrase), "below": below, "batch": batch}
+            # the batch's tickets that pass the filters, all in SQLite: the matches go into
+            # a temporary index, each of their tickets is looked up by id
+            batch_tickets = SQLITE_BATCH_TICKETS.bindparams(**params).columns(column("ticket"))
+            passing = ids.where(Ticket.id.in_(batch_tickets))
+            found.update(dict.fromkeys(sorted(session.scalars(passing), reverse=True)))
+            lowest, rows = session.execute(SQLITE_BATCH_END, params).one()
+            if len(found) >= wanted or rows < batch:
+                return list(found)[:wanted]
+            below, batch = lowest, min(batch * 4, cls.LARGEST_BATCH)
 
 
 def custom_plans(session: Session) -> None:
