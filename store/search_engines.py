@@ -157,7 +157,7 @@ class Postgres:
                              *(() if one_word else (exact,)))
                       .order_by(Ticket.id.desc()).limit(wanted))
         incomplete = (ids.where(Ticket.id.in_(select(DOCUMENTS.c.ticket_id).where(
-                          DOCUMENTS.c.complete.is_(False))), exact)
+                          ~DOCUMENTS.c.complete)), exact)
                       .order_by(Ticket.id.desc()).limit(wanted))
         found = set(session.scalars(documented)) | set(session.scalars(incomplete))
         return sorted(found, reverse=True)[:wanted]
