@@ -34,17 +34,15 @@ def found(rt, q: str) -> list[int]:
 @pytest.fixture(params=["one batch", "batches"])
 def strategy(request, monkeypatch):
     """Run a test each way a page is found. SQLite: the matches read in one batch, or one
-    row at a time. PostgreSQL: the planner's choice, or the filtered tickets walked newest
-    first with each document checked (bitmap scans of the GIN index off)."""
+    row at a time. PostgreSQL: the tickets holding the words collected from the GIN index and
+    looked up one at a time, or the filtered tickets walked newest first, each one's document
+    checked."""
+    if request.param == "one batch":
+        monkeypatch.setattr(search_engines.Postgres, "SLICE", 1)
     if request.param == "batches":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 1)
-        plans = search_engines.custom_plans
-
-        def walk(session):
-            plans(session)
-            session.execute(sql_text("SELECT set_config('enable_bitmapscan', 'off', true)"))
-        monkeypatch.setattr(search_engines, "custom_plans", walk)
+        monkeypatch.setattr(search_engines.Postgres, "RARE_DOCUMENTS", -1)
     return request.param
 
 
