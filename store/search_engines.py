@@ -125,7 +125,8 @@ class Postgres:
     # half the least frequent known one: a few hundred documents of a million. That many are
     # collected from the GIN index and looked up by id, newest first; the planner, left to
     # itself, merged them with a walk of every ticket newest first (0.5 s for an order number).
-    RARE_DOCUMENTS = 10_000
+    RARE_DOCUMENTS = 5_000      # collected rather than walked (Postgres.collect)
+    PHRASE_DOCUMENTS = 50_000   # tickets holding every word of a phrase: always collected
     SLICE = 512
     @staticmethod
     def tsquery(phrase):
@@ -162,7 +163,7 @@ class Postgres:
         exact = () if one_word else (cls.exactly(phrase),)
         holding = DOCUMENTS.c.document.op("@@")(cls.all_words(phrase))
         documents = select(DOCUMENTS.c.ticket_id).where(holding)
-        if cls.estimated_rows(session, documents) <= cls.RARE_DOCUMENTS:
+        if cls.collect(session, documents, one_word):
             found = cls._newest_of(session, ids, sorted(session.scalars(documents),
                                                        reverse=True), exact, wanted)
         else:
@@ -177,6 +178,18 @@ class Postgres:
                       .order_by(Ticket.id.desc()).limit(wanted))
         found = set(found) | set(session.scalars(incomplete))
         return sorted(found, reverse=True)[:wanted]
+
+    @classmethod
+    def collect(cls, session: Session, documents, one_word: bool) -> bool:
+        """Whether to collect the tickets holding the words from the GIN index (m of them, a
+        heap page each, about 20 us at a million) rather than walk the filtered tickets newest
+        first and check each one's document (about wanted * N / m of them, 10 us each): by
+        the planner's estimate of m, up to ``RARE_DOCUMENTS``. A phrase of several words is
+        checked exactly only where all its words are, so a walk would step over every ticket
+        holding them but not the phrase (seconds for a phrase of two common words that is
+        rare as a phrase): up to ``PHRASE_DOCUMENTS`` such tickets are collected instead."""
+        holding = cls.estimated_rows(session, documents)
+        return holding <= (cls.RARE_DOCUMENTS if one_word else cls.PHRASE_DOCUMENTS)
 
     @staticmethod
     def _newest_of(session: Session, ids, candidates: list[int], exact: tuple,
