@@ -9,10 +9,11 @@ words (``100%`` finds "100", not "1000"). A ``*`` right after the last word (of 
 ``q`` reaches the engine as one quoted phrase (FTS5) or through ``phraseto_tsquery``
 (PostgreSQL): no character of it is ever query syntax.
 
-How a page is found (newest ticket first, with the list's other filters): the index itself
-is read in ticket order, newest first (``store.search_engines``), and the matches are checked
-against the filters, so a page costs about as many index entries as the tickets it had to look
-at, whatever the size of the store.
+How a page is found (newest ticket first, with the list's other filters): the index holds
+one entry per ticket, or entries ordered by ticket, so the newest matching tickets are read
+from it in ticket order and checked against the filters, or the filtered tickets are walked
+newest first and checked against it (``store.search_engines``): a page costs about as many
+entries as the tickets it had to look at, not the size of the store.
 """
 from __future__ import annotations
 

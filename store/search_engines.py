@@ -12,13 +12,15 @@ batch's tickets are checked against the filters by id inside SQLite (no row of t
 reaches Python but those that pass), until the page is full.
 
 PostgreSQL: a side table ``ticket_documents`` with every word of a ticket's subject and
-messages (a ``tsvector`` without positions) and a GIN index. The planner answers "newest
-tickets holding all the words, with these filters" either by walking the filtered tickets
-newest first and checking each ticket's document, or through the GIN index and a sort,
-whichever its statistics say is cheaper. A phrase of several words is then checked exactly
-against the ticket's subject and each of its messages' ``search_vector`` (0012), for the
-tickets that hold all its words. Tickets whose words outgrew a document (``complete`` false:
-a hostile or enormous ticket, see 0017) are checked message by message.
+messages (a ``tsvector`` without positions) and a GIN index. By the planner's estimate of how
+many documents hold the words (``Postgres.collect``), either the tickets holding them are
+collected from the GIN index and looked up by id, newest first, or the filtered tickets are
+walked newest first through the list's own index and each one's document is checked (a scalar
+subquery per ticket: as a join, the planner merged whole walks of the documents). A phrase of
+several words is then checked exactly against the ticket's subject and each of its messages'
+``search_vector`` (0012), for the tickets that hold all its words. Tickets whose words
+outgrew a document (``complete`` false: a hostile or enormous ticket, see 0017) are checked
+message by message.
 """
 from __future__ import annotations
 
