@@ -5,7 +5,7 @@ big one would be; an index added without its statistics row can take over the li
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import column, text
+from sqlalchemy import column, literal_column, text
 
 from gateway.api.params import TicketList
 from gateway.api.tickets import ticket_query
@@ -67,3 +67,21 @@ def test_search_checks_its_matches_by_primary_key(sqlite_runtime, name):
     lookup = found.splitlines()[0]  # one search per listed id, by primary key or a covering index
     assert lookup.startswith("SEARCH tickets USING"), found
     assert lookup.endswith(("(rowid=?)", "id=?)")), found
+
+
+@pytest.mark.parametrize("name", ["assignee", "assignee + statuses"])
+def test_search_walks_an_assignees_index_over_a_batch(sqlite_runtime, name):
+    """After a first batch came up short, an assignee's tickets in the batch's range of ids are
+    walked through the assignee index and checked against the batch's matches."""
+    filters, index = FILTERS[name]
+    wanted = dict(limit=50, after=None, statuses=(), channel="", assignee="", customer="", q="")
+    wanted.update(filters)
+    with sqlite_runtime.read_sessions() as session:
+        ids = ticket_query(session, 1, TicketList(**wanted)).with_only_columns(Ticket.id)
+        matches = SQLITE_BATCH_TICKETS.bindparams(phrase='"refund"', below=2**40, batch=1024)
+        window = ids.where(Ticket.id.between(100, 200),
+                           literal_column("+tickets.id").in_(matches.columns(column("ticket"))))
+        sql = window.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        found = "\n".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert found.splitlines()[0].startswith(f"SEARCH tickets USING INDEX {index} "), found
+    assert "id>? AND id<?" in found, found

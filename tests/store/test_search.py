@@ -33,15 +33,16 @@ def found(rt, q: str) -> list[int]:
 
 @pytest.fixture(params=["one batch", "batches"])
 def strategy(request, monkeypatch):
-    """Run a test each way a page is found. SQLite: the matches read in one batch, or one
-    row at a time. PostgreSQL: the tickets holding the words collected from the GIN index and
+    """Run a test each way a page is found. SQLite: the matches read in one batch, or in
+    batches of one, then four rows (a filter with an index of its own is then walked over each
+    batch's range of tickets). PostgreSQL: the tickets holding the words collected from the GIN index and
     looked up one at a time, or the filtered tickets walked newest first, each one's document
     checked."""
     if request.param == "one batch":
         monkeypatch.setattr(search_engines.Postgres, "SLICE", 1)
     if request.param == "batches":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
-        monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 1)
+        monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
         monkeypatch.setattr(search_engines.Postgres, "RARE_DOCUMENTS", -1)
     return request.param
 
@@ -229,3 +230,22 @@ def test_huge_ticket_is_stored_and_found(runtime, strategy):
                         .values(text="a pin in the haystack"))
     assert found(runtime, "needle") == [2]
     assert found(runtime, "pin in the") == [1]
+
+
+def test_a_filter_with_few_tickets_finds_the_newest_matches(runtime, strategy):
+    """An assignee's tickets among many matches, over several batches (one message or two
+    per ticket, so a batch may end inside a ticket)."""
+    with runtime.sessions.begin() as session:
+        for n in range(30):
+            ticket = add_ticket(session, assignee="ann" if n % 7 == 0 else "bob")
+            add_message(session, ticket, "printer jam")
+            if n % 2:
+                add_message(session, ticket, "printer again")
+    with runtime.read_sessions() as session:
+        workspace_id = repo.workspace_row(session, "demo").id
+        for assignee, wanted, newest in (("ann", 3, [29, 22, 15]), ("ann", 10, [29, 22, 15, 8, 1]),
+                                         ("bob", 4, [30, 28, 27, 26]), ("eve", 5, [])):
+            query = search.restrict(session, select(Ticket).where(
+                Ticket.workspace_id == workspace_id, Ticket.assignee == assignee),
+                "printer", wanted)
+            assert [t.number for t in session.scalars(query.order_by(Ticket.id.desc()))] == newest
