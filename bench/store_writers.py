@@ -5,16 +5,18 @@ after the rows are in.
 SQLite: one connection with load-only pragmas (no journal, no fsync, a 1 GB page cache); the
 indexes and triggers of the loaded tables (the FTS5 triggers among them) are dropped first,
 rows go in by ``executemany`` (one transaction per chunk), then the indexes are made again,
-each FTS5 table is rebuilt from its content and its segments merged into one (``optimize``, as
-``store/fts_upkeep.py`` explains), the triggers come back, the planner statistics
-the migrations wrote (``sqlite_stat1``, which ``DROP INDEX`` clears) are restored and the
-journal is WAL again.
+the FTS5 index is filled from the rows and its segments merged into one
+(``store.search_engines.SQLITE_FILL``; ``store/fts_upkeep.py`` says why), the triggers come
+back, the planner statistics the migrations wrote (``sqlite_stat1``, which ``DROP INDEX``
+clears) are restored and the journal is WAL again.
 
 PostgreSQL: one transaction that truncates the tables and ``COPY ... FREEZE``s every row
 (frozen and all-visible at once: no VACUUM needed after), with the foreign key triggers off
 (``session_replication_role = replica``) and every index but the primary keys dropped; then the
 indexes (and the unique constraints on them) are built two at a time and the tables analyzed.
-The generated ``search_vector`` is computed by the server during the COPY, as on any insert.
+The generated ``search_vector`` is computed by the server during the COPY, as on any insert; the
+tickets' search documents, which triggers keep (off during the load), are made from them in the
+same transaction (``store.search_engines.PG_FILL``), before the indexes.
 """
 from __future__ import annotations
 
@@ -25,8 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 from sqlalchemy.engine import Engine
 
-from store import fts_upkeep
-from store.search_engines import ENGINE_TABLES
+from store.search_engines import PG_FILL, SQLITE_FILL
 
 SQLITE_LOAD_PRAGMAS = ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF",
                        "PRAGMA cache_size = -1048576", "PRAGMA temp_store = MEMORY",
@@ -90,12 +91,9 @@ class SqliteWriter:
             if kind == "index":
                 self.raw.execute(sql)
         progress("  indexes made")
-        for fts in ENGINE_TABLES:
-            self.raw.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-            progress(f"  {fts} rebuilt")
-        # a rebuild leaves merges due that the next thousands of ingested messages would pay for
-        fts_upkeep.optimize(self.raw)
-        progress("  full-text segments merged into one")
+        for statement in SQLITE_FILL:
+            self.raw.execute(statement)
+        progress("  full-text index filled")
         for kind, name, sql in self.deferred:
             if kind == "trigger":
                 self.raw.execute(sql)
@@ -117,6 +115,9 @@ def plain_url(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+SEARCH_TABLE = "ticket_documents"  # kept by triggers: filled after the load, indexed after
+
+
 class PostgresWriter:
     """``COPY ... FREEZE`` per table, all in one transaction that truncated the tables."""
 
@@ -125,7 +126,7 @@ class PostgresWriter:
         engine.dispose()
         self.conn = psycopg.connect(self.url)
         names = [m.__tablename__ for m in tables]
-        self.indexes = self.conn.execute(PG_INDEXES, (names,)).fetchall()
+        self.indexes = self.conn.execute(PG_INDEXES, (names + [SEARCH_TABLE],)).fetchall()
         self.conn.execute("SET session_replication_role = replica")  # no foreign key checks
         for name, definition, constraint in self.indexes:
             self.conn.execute(f"ALTER TABLE {table_of(definition)} DROP CONSTRAINT {name}"
@@ -155,8 +156,9 @@ class PostgresWriter:
         for name in (m.__tablename__ for m in self.models):
             self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                               f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1, false)")
+        self.conn.execute(PG_FILL)  # the triggers that keep it were off (replica)
         self.conn.commit()
-        progress("  rows committed")
+        progress("  rows committed, search documents made")
         largest_first = sorted(self.indexes, key=lambda ix: "gin" not in ix[1])
         with ThreadPoolExecutor(PG_BUILDERS) as pool:
             for name in pool.map(self._build, largest_first):

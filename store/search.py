@@ -1,5 +1,6 @@
 """Full-text search of tickets through the database's own engine: SQLite FTS5, PostgreSQL
-tsvector with GIN indexes (made by migration 0007, kept current by the store itself).
+tsvector with a GIN index (one full-text entry per ticket, made by migration 0017 and kept
+current by the database's triggers; docs/search.md).
 
 What ``q`` matches (docs/api.md): tickets whose subject or any message text contains the
 words of ``q`` next to each other, in that order; case is folded, punctuation only separates
@@ -8,21 +9,14 @@ words (``100%`` finds "100", not "1000"). A ``*`` right after the last word (of 
 ``q`` reaches the engine as one quoted phrase (FTS5) or through ``phraseto_tsquery``
 (PostgreSQL): no character of it is ever query syntax.
 
-How a page is found (newest ticket first, with the list's other filters): a full-text index
-tells which documents hold the words, in no useful order. The filtered tickets are walked
-newest first in chunks that grow fourfold (``FIRST_CHUNK``, at most ``LARGEST_CHUNK``) and
-each chunk is checked against the index in one go, until the page is full: a frequent word
-fills it from the first chunk. When the first chunks found too little, the phrase is rare among
-them; from then on, before each chunk, if collecting every match costs less than checking the
-next chunk and the chunks already checked (at most the engine's ``RARE_MATCHES``, or
-``MATCHES_PER_TICKET`` per ticket of those chunks, match in all), the matches' tickets are
-collected from the index instead: whichever way the walk ends, it costs at most a few times the
-cheaper one. (Counting the chunks already checked bounds the walk: a phrase of two common words
-that is rare as a phrase once walked a million tickets in 8,192-ticket chunks, 10 s.)
+How a page is found (newest ticket first, with the list's other filters): the index holds
+one entry per ticket, or entries ordered by ticket, so the newest matching tickets are read
+from it in ticket order and checked against the filters, or the filtered tickets are walked
+newest first and checked against it (``store.search_engines``): a page costs about as many
+entries as the tickets it had to look at, not the size of the store.
 """
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -34,9 +28,6 @@ from store import search_engines
 from store.models import Ticket
 
 PREFIX_MIN = 3          # characters; a shorter last word matches whole words only
-FIRST_CHUNK = 128       # tickets checked at once first; each next chunk is four times larger
-LARGEST_CHUNK = 8_192   # tickets checked at once at most
-RARE_AFTER = 2          # chunks walked before asking whether collecting is cheaper
 WORD_CHAR = re.compile(r"[^\W_]")           # a letter or a digit
 PREFIX = re.compile(r"([^\W_]+)\*\s*$")      # a last word followed by a star
 
@@ -72,37 +63,7 @@ def restrict(session: Session, query: Select, q: str, wanted: int) -> Select:
 
 
 def newest_matches(session: Session, query: Select, phrase: Phrase, wanted: int) -> list[int]:
-    """Ids of the ``wanted`` newest tickets of ``query`` that match (all, when fewer do)."""
-    engine = search_engines.of(session)
-    ids = query.with_only_columns(Ticket.id).order_by(Ticket.id.desc())
-    found: list[int] = []
-    below, size, checked = None, FIRST_CHUNK, 0
-    for walked in itertools.count(1):
-        chunk = list(session.scalars(ids.where(*_below(below)).limit(size)))
-        found += sorted(engine.matching_among(session, phrase, chunk), reverse=True)
-        if len(found) >= wanted or len(chunk) < size:
-            return found[:wanted]  # newest first: chunks go down the ids
-        below, size, checked = chunk[-1], min(size * 4, LARGEST_CHUNK), checked + len(chunk)
-        if walked >= RARE_AFTER:  # collecting beats checking the next chunk (and the walk)?
-            most = max(engine.RARE_MATCHES,
-                       int(engine.MATCHES_PER_TICKET * (size + checked)))
-            rare = engine.rare_matches(session, phrase, most)
-            if rare is not None:
-                return found + _newest_of(session, ids.where(Ticket.id < below), rare,
-                                          wanted - len(found))
-    return found
-
-
-def _newest_of(session: Session, ids: Select, candidates: list[int], wanted: int) -> list[int]:
-    """The ``wanted`` newest of ``candidates`` that ``ids`` (the filtered tickets) holds."""
-    candidates, found = sorted(candidates, reverse=True), []
-    for start in range(0, len(candidates), FIRST_CHUNK * 4):
-        chunk = candidates[start:start + FIRST_CHUNK * 4]
-        found += session.scalars(ids.where(Ticket.id.in_(chunk)).limit(wanted - len(found)))
-        if len(found) >= wanted:
-            break
-    return found
-
-
-def _below(ticket_id: int | None) -> tuple:
-    return () if ticket_id is None else (Ticket.id < ticket_id,)
+    """Ids of the ``wanted`` newest tickets of ``query`` that match (all, when fewer do),
+    newest first."""
+    ids = query.with_only_columns(Ticket.id)
+    return search_engines.of(session).newest_matches(session, ids, phrase, wanted)

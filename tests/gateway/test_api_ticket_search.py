@@ -5,15 +5,20 @@ from urllib.parse import quote
 
 import pytest
 
-from store import search
+from store import search_engines
 from tests.gateway.apifactory import add_customer, add_message, add_ticket, get, numbers
 from tests.store.test_search import HOSTILE
 
 
-@pytest.fixture(params=["one chunk", "chunks of one"])
+@pytest.fixture(params=["one batch", "batches of one"])
 def chunks(request, monkeypatch):
-    if request.param == "chunks of one":
-        monkeypatch.setattr(search, "FIRST_CHUNK", 1)
+    """SQLite: the index's matches read in one batch, or in batches of one, then four rows
+    (an assignee or customer filter then walked over each batch's range of tickets). PostgreSQL: the
+    matching tickets collected from the GIN index, or the filtered tickets walked."""
+    if request.param == "batches of one":
+        monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
+        monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
+        monkeypatch.setattr(search_engines.Postgres, "RARE_DOCUMENTS", -1)
     return request.param
 
 

@@ -5,10 +5,12 @@ big one would be; an index added without its statistics row can take over the li
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import column, literal_column, text
 
 from gateway.api.params import TicketList
 from gateway.api.tickets import ticket_query
+from store.models import Ticket
+from store.search_engines import SQLITE_BATCH_TICKETS
 
 NEWEST_FIRST = "ix_tickets_ws_id"
 BY_ID = "INTEGER PRIMARY KEY"  # the table itself, newest first
@@ -46,3 +48,40 @@ def test_list_walks_an_index_newest_first_without_sorting(sqlite_runtime, name):
 def test_a_customers_tickets_are_found_through_the_customer(sqlite_runtime, customer):
     found = plan(sqlite_runtime, customer=customer)
     assert "INDEX ix_tickets_customer_id " in found, found
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_search_checks_its_matches_by_primary_key(sqlite_runtime, name):
+    """A search reads the full-text index newest first and checks each batch's tickets
+    against the filters (store.search_engines.Sqlite): one lookup of each ticket by its id,
+    never a walk of the filtered tickets."""
+    filters, _index = FILTERS[name]
+    wanted = dict(limit=50, after=None, statuses=(), channel="", assignee="", customer="", q="")
+    wanted.update(filters)
+    with sqlite_runtime.read_sessions() as session:
+        ids = ticket_query(session, 1, TicketList(**wanted)).with_only_columns(Ticket.id)
+        matches = SQLITE_BATCH_TICKETS.bindparams(phrase='"refund"', below=2**40, batch=256)
+        batch = ids.where(Ticket.id.in_(matches.columns(column("ticket"))))
+        sql = batch.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        found = "\n".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    lookup = found.splitlines()[0]  # one search per listed id, by primary key or a covering index
+    assert lookup.startswith("SEARCH tickets USING"), found
+    assert lookup.endswith(("(rowid=?)", "id=?)")), found
+
+
+@pytest.mark.parametrize("name", ["assignee", "assignee + statuses"])
+def test_search_walks_an_assignees_index_over_a_batch(sqlite_runtime, name):
+    """After a first batch came up short, an assignee's tickets in the batch's range of ids are
+    walked through the assignee index and checked against the batch's matches."""
+    filters, index = FILTERS[name]
+    wanted = dict(limit=50, after=None, statuses=(), channel="", assignee="", customer="", q="")
+    wanted.update(filters)
+    with sqlite_runtime.read_sessions() as session:
+        ids = ticket_query(session, 1, TicketList(**wanted)).with_only_columns(Ticket.id)
+        matches = SQLITE_BATCH_TICKETS.bindparams(phrase='"refund"', below=2**40, batch=1024)
+        window = ids.where(Ticket.id.between(100, 200),
+                           literal_column("+tickets.id").in_(matches.columns(column("ticket"))))
+        sql = window.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        found = "\n".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert found.splitlines()[0].startswith(f"SEARCH tickets USING INDEX {index} "), found
+    assert "id>? AND id<?" in found, found

@@ -3,13 +3,14 @@ matches, both ways of finding a page, and the index kept current by every write 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, text as sql_text, update
 
 from store import repo, search, search_engines
 from store.models import Message, Ticket
 from tests.gateway.apifactory import add_message, add_ticket
 from tests.workers.events import chat_event, mail_event
 from tickets import actions
+from tickets.actions import Draft
 from workers.ingest.job import store_event
 
 HOSTILE = ['"', '""', '"invoice', 'invoice"', "*", "invoice*", "*invoice", ":", "text:invoice",
@@ -30,18 +31,19 @@ def found(rt, q: str) -> list[int]:
         return [t.number for t in session.scalars(query.order_by(Ticket.id.desc()))]
 
 
-@pytest.fixture(params=["one chunk", "chunks", "rare"])
+@pytest.fixture(params=["one batch", "batches"])
 def strategy(request, monkeypatch):
-    """Run a test each way a page is found: the filtered tickets checked in one chunk, in
-    chunks of one, four, sixteen tickets, or after one ticket collected as a rare phrase."""
-    if request.param != "one chunk":
-        monkeypatch.setattr(search, "FIRST_CHUNK", 1)
-    if request.param == "chunks":
-        for engine in (search_engines.Sqlite, search_engines.Postgres):
-            monkeypatch.setattr(engine, "RARE_MATCHES", -1)
-            monkeypatch.setattr(engine, "MATCHES_PER_TICKET", -1)
-    if request.param == "rare":
-        monkeypatch.setattr(search, "RARE_AFTER", 1)
+    """Run a test each way a page is found. SQLite: the matches read in one batch, or in
+    batches of one, then four rows (a filter with an index of its own is then walked over each
+    batch's range of tickets). PostgreSQL: the tickets holding the words collected from the GIN index and
+    looked up one at a time, or the filtered tickets walked newest first, each one's document
+    checked."""
+    if request.param == "one batch":
+        monkeypatch.setattr(search_engines.Postgres, "SLICE", 1)
+    if request.param == "batches":
+        monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
+        monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
+        monkeypatch.setattr(search_engines.Postgres, "RARE_DOCUMENTS", -1)
     return request.param
 
 
@@ -160,3 +162,90 @@ def test_deleted_message_is_no_longer_found(runtime, strategy):
     with runtime.sessions.begin() as session:
         session.delete(session.scalar(select(Message)))
     assert found(runtime, "temporary") == []
+
+
+def test_agent_notes_are_found(runtime, strategy):
+    tickets_with(runtime, "printer question")
+    with runtime.sessions.begin() as session:
+        ws = repo.workspace_row(session, "demo")
+        actions.note(session, ws, repo.ticket_by_number(session, ws.id, 1),
+                     Draft(text="customer called about the toner"))
+    assert found(runtime, "about the toner") == [1]
+
+
+def test_phrase_stays_within_one_message(runtime, strategy):
+    """A ticket's messages share one index entry (PostgreSQL) or one ticket's rowids
+    (SQLite): the last word of one and the first of the next are not a phrase."""
+    with runtime.sessions.begin() as session:
+        ticket = add_ticket(session, subject="late refund")
+        add_message(session, ticket, "I want a refund")
+        add_message(session, ticket, "policy says thirty days")
+    assert found(runtime, "refund policy") == []
+    assert found(runtime, "refund late") == []
+    assert found(runtime, "late refund") == [1]
+    assert found(runtime, "want refund") == []
+
+
+def test_subject_change_is_found_by_its_new_words_only(runtime, strategy):
+    tickets_with(runtime, "body text", subject="Broken kettle")
+    with runtime.sessions.begin() as session:
+        session.execute(update(Ticket).values(subject="Broken toaster"))
+    assert found(runtime, "toaster") == [1]
+    assert found(runtime, "kettle") == []
+
+
+def test_deleted_ticket_is_no_longer_found(runtime, strategy):
+    tickets_with(runtime, "gone soon", subject="Vanishing")
+    tickets_with(runtime, "stays")
+    with runtime.sessions.begin() as session:
+        session.execute(delete(Message).where(Message.ticket_id == 1))
+        session.execute(delete(Ticket).where(Ticket.id == 1))
+    assert found(runtime, "vanishing") == found(runtime, "gone") == []
+    assert found(runtime, "stays") == [2]
+
+
+def test_huge_ticket_is_stored_and_found(runtime, strategy):
+    """Hostile: a ticket whose messages hold more distinct words than one PostgreSQL
+    document may (1 MB): every insert succeeds and every message is still found."""
+    words = [f"w{n:06d}x" for n in range(120_000)]
+    with runtime.sessions.begin() as session:
+        ticket = add_ticket(session, subject="flood")
+        for part in range(12):
+            session.add(Message(workspace_id=ticket.workspace_id, ticket_id=ticket.id,
+                                direction="in", channel="email", dedupe_key=f"flood-{part}",
+                                text=" ".join(words[part * 10_000:(part + 1) * 10_000])))
+            session.flush()
+        add_message(session, ticket, "needle in the haystack")
+        add_message(session, add_ticket(session, subject="other"), "needle alone")
+    with runtime.read_sessions() as session:  # PostgreSQL: its document stopped growing
+        if session.get_bind().dialect.name == "postgresql":
+            assert not session.scalar(sql_text(
+                "SELECT complete FROM ticket_documents WHERE ticket_id = 1"))
+    assert found(runtime, "needle in the") == [1]
+    assert found(runtime, "w119999x") == [1]
+    assert found(runtime, "needle") == [2, 1]
+    assert found(runtime, "haystack needle") == []
+    with runtime.sessions.begin() as session:
+        session.execute(update(Message).where(Message.text == "needle in the haystack")
+                        .values(text="a pin in the haystack"))
+    assert found(runtime, "needle") == [2]
+    assert found(runtime, "pin in the") == [1]
+
+
+def test_a_filter_with_few_tickets_finds_the_newest_matches(runtime, strategy):
+    """An assignee's tickets among many matches, over several batches (one message or two
+    per ticket, so a batch may end inside a ticket)."""
+    with runtime.sessions.begin() as session:
+        for n in range(30):
+            ticket = add_ticket(session, assignee="ann" if n % 7 == 0 else "bob")
+            add_message(session, ticket, "printer jam")
+            if n % 2:
+                add_message(session, ticket, "printer again")
+    with runtime.read_sessions() as session:
+        workspace_id = repo.workspace_row(session, "demo").id
+        for assignee, wanted, newest in (("ann", 3, [29, 22, 15]), ("ann", 10, [29, 22, 15, 8, 1]),
+                                         ("bob", 4, [30, 28, 27, 26]), ("eve", 5, [])):
+            query = search.restrict(session, select(Ticket).where(
+                Ticket.workspace_id == workspace_id, Ticket.assignee == assignee),
+                "printer", wanted)
+            assert [t.number for t in session.scalars(query.order_by(Ticket.id.desc()))] == newest
