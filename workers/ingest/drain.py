@@ -20,6 +20,10 @@ Claimed jobs stay RQ jobs, tracked by RQ's own structures at every moment:
    finishes a successful one (result, finished registry, execution removed); on a transient
    failure each is retried with RQ's ``Retry`` of its own (``give_back``).
 
+Steps 2 and 3 write what RQ's own calls write, without their redundant writes (a second
+heartbeat field, the whole job hash re-saved at the finish, expiries of dependency keys that
+ingest jobs never have): see ``Absorbed.finish`` and tests/workers/test_drain_bookkeeping.py.
+
 A worker killed between 1 and 2 leaves the ids in the intermediate list, which RQ's
 maintenance hands to the retry after a minute; killed later, the executions in the started
 registry expire and RQ's maintenance re-queues each job (every ingest job carries ``Retry``).
