@@ -2,13 +2,15 @@
 
 Ceiling: the same aiosmtpd server with a do-nothing handler (answers 250 at once). Edge: our
 `gateway.edges.smtp` process (blob write + fsync + RQ enqueue before 250) on the local Redis.
-Two client connections, each sending N messages over one session.
+Two client connections, each sending N messages over one session. The edge's CPU per message
+(its process's user + system time over each round) is printed per round.
 
     .venv/bin/python bench/smtp_edge.py --messages 3000
 """
 from __future__ import annotations
 
 import argparse
+import os
 import smtplib
 import subprocess
 import sys
@@ -18,7 +20,8 @@ import time
 
 import redis
 
-from bench.common import PROJECT_DIR, bench_env, free_port, peak_rss_mb, percentile, wait_port
+from bench.common import (PROJECT_DIR, bench_env, cpu_seconds, free_port, peak_rss_mb, percentile,
+                          wait_port)
 from tests.integration.mails import customer_mail
 
 NOOP_SERVER = """
@@ -81,13 +84,18 @@ def main() -> None:
         ceiling_runs, edge_runs = [], []
         for _ in range(args.rounds):  # alternate, so drift hits both alike
             ceiling_runs.append(drive(noop_port, args.messages // 2))
+            before = cpu_seconds(edge.pid)
             edge_runs.append(drive(edge_port, args.messages // 2))
+            edge_runs[-1]["cpu_ms"] = 1000 * (cpu_seconds(edge.pid) - before) / args.messages
             redis.Redis.from_url(args.redis).flushdb()
         peak = peak_rss_mb(edge.pid)
         noop.terminate()
         edge.terminate()
     report("ceiling (do-nothing aiosmtpd)", median(ceiling_runs), median(ceiling_runs))
     report("ticketgate SMTP edge", median(edge_runs), median(ceiling_runs))
+    print("edge CPU ms per message, per round: "
+          + " ".join(f"{e['cpu_ms']:.2f}" for e in edge_runs)
+          + f" (load average {os.getloadavg()[0]:.2f})")
     print(f"edge peak RSS {peak:.0f} MiB; ratio per round: "
           + " ".join(f"{e['rate'] / c['rate']:.0%}" for c, e in zip(ceiling_runs, edge_runs)))
 

@@ -20,6 +20,10 @@ Claimed jobs stay RQ jobs, tracked by RQ's own structures at every moment:
    finishes a successful one (result, finished registry, execution removed); on a transient
    failure each is retried with RQ's ``Retry`` of its own (``give_back``).
 
+Steps 2 and 3 write what RQ's own calls write, without their redundant writes (a second
+heartbeat field, the whole job hash re-saved at the finish, expiries of dependency keys that
+ingest jobs never have): see ``Absorbed.finish`` and tests/workers/test_drain_bookkeeping.py.
+
 A worker killed between 1 and 2 leaves the ids in the intermediate list, which RQ's
 maintenance hands to the retry after a minute; killed later, the executions in the started
 registry expire and RQ's maintenance re-queues each job (every ingest job carries ``Retry``).
@@ -35,13 +39,16 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
+from uuid import uuid4
 
 from redis import Redis
 from rq import Queue
 from rq.defaults import DEFAULT_RESULT_TTL
-from rq.executions import Execution
-from rq.job import Job
-from rq.utils import now
+from rq.executions import Execution, ExecutionRegistry
+from rq.job import Job, JobStatus
+from rq.registry import FinishedJobRegistry, StartedJobRegistry
+from rq.results import Result
+from rq.utils import now, utcformat
 from rq.worker import Worker
 
 from queues.intake import INGEST_JOB, JOB_TIMEOUT_S, RETRY_INTERVALS_S
@@ -101,19 +108,41 @@ class Absorbed:
 
     def finish(self, pipe, outcomes: list[str]) -> None:
         """Add to ``pipe`` what finishes every claimed job as a success (RQ's bookkeeping),
-        each with its share of ``outcomes`` (the batch's outcomes after the leader's own)."""
+        each with its share of ``outcomes`` (the batch's outcomes after the leader's own).
+
+        The writes are those of RQ's ``Job._handle_success``, ``Job.cleanup`` and
+        ``Execution.delete`` with two cuts (see "Claimed jobs' bookkeeping" in
+        docs/architecture.md): the job hash gets only the fields that changed (status,
+        ended_at) instead of the whole job re-serialized with its arguments, and the
+        expiries of dependency keys that ingest jobs never have are not sent.
+        """
+        if not self.claimed:
+            return
         ended = now()
+        started, finished = _registries(self.claimed[0].job)
+        changed = {"status": JobStatus.FINISHED.value, "ended_at": utcformat(ended)}
         for item in self.claimed:
-            job, count = item.job, len(item.envelopes)
+            job, execution, count = item.job, item.execution, len(item.envelopes)
             job._result, outcomes = outcomes[:count], outcomes[count:]
-            job.ended_at = ended
+            job.ended_at, job._status = ended, JobStatus.FINISHED
             result_ttl = job.get_result_ttl(DEFAULT_RESULT_TTL)
-            job._handle_success(result_ttl, pipeline=pipe, worker_name=job.worker_name,
-                                execution_id=item.execution.id,
-                                execution_started_at=item.execution.created_at,
-                                execution_ended_at=ended)
-            job.cleanup(result_ttl, pipeline=pipe, remove_from_queue=False)
-            item.execution.delete(job=job, pipeline=pipe)
+            pipe.hset(job.key, mapping=changed)
+            Result.create(job, Result.Type.SUCCESSFUL, ttl=result_ttl, return_value=job._result,
+                          worker_name=job.worker_name, pipeline=pipe,
+                          execution_id=execution.id,
+                          execution_started_at=execution.created_at,
+                          execution_ended_at=ended)
+            if result_ttl != 0:
+                finished.add(job, result_ttl, pipe)
+            if result_ttl == 0:
+                job.delete(pipeline=pipe, remove_from_queue=False)
+            elif result_ttl > 0:
+                pipe.expire(job.key, result_ttl)
+            pipe.delete(execution.key)
+            started.remove_execution(execution, pipeline=pipe)
+            ExecutionRegistry(job_id=job.id, connection=pipe).remove(execution, pipeline=pipe)
+            if execution.worker_name:
+                pipe.srem(execution.worker_executions_key, execution.composite_key)
             pipe.delete(ATTEMPTS_KEY + job.id)
         _count_on_worker(pipe, self.claimed, "successful_job_count")
 
@@ -184,21 +213,40 @@ def _start(redis: Redis, queue: Queue, leader: Job, absorbed: Absorbed) -> None:
     """What RQ does when a worker starts a job, for every claimed job, in one transaction."""
     if not absorbed.claimed:
         return
+    worker_name = leader.worker_name or ""
+    started, _ = _registries(leader)
+    executions = []
     with redis.pipeline() as pipe:
         ttl = registry_ttl(leader)  # the batch runs within the leader's timeout
         for item in absorbed.claimed:
             job = item.job
-            item.execution = Execution.create(job, ttl, pipeline=pipe,
-                                              worker_name=leader.worker_name or "")
-            job.heartbeat(now(), ttl, pipeline=pipe)
-            job.prepare_for_execution(leader.worker_name or "", pipeline=pipe)
+            # Execution.create's writes; the worker's execution index gets one SADD for all.
+            execution = item.execution = Execution(uuid4().hex, job.id, redis, worker_name)
+            execution._job = job
+            execution.save(ttl=ttl, pipeline=pipe)
+            ExecutionRegistry(job_id=job.id, connection=pipe).add(execution, ttl, pipeline=pipe)
+            started.add_execution(execution, pipeline=pipe, ttl=ttl)
+            executions.append(execution.composite_key)
+            job.prepare_for_execution(worker_name, pipeline=pipe)  # sets last_heartbeat too
             pipe.persist(job.key)
             pipe.lrem(queue.intermediate_queue_key, 1, job.id)
             pipe.hincrby(ATTEMPTS_KEY + job.id, "started", 1)
             pipe.expire(ATTEMPTS_KEY + job.id, ATTEMPTS_TTL_S)
+        if worker_name:
+            key = absorbed.claimed[0].execution.worker_executions_key
+            pipe.sadd(key, *executions)
+            pipe.expire(key, ttl + 60)
         pipe.execute()
     log.info("job %s took %d queued job(s) (%d envelopes) into its batch", leader.id,
              len(absorbed.claimed), len(absorbed.envelopes))
+
+
+def _registries(job: Job) -> tuple[StartedJobRegistry, FinishedJobRegistry]:
+    """The started and finished registries of ``job``'s queue, built once per batch."""
+    return (StartedJobRegistry(job.origin, connection=job.connection, job_class=Job,
+                               serializer=job.serializer),
+            FinishedJobRegistry(job.origin, connection=job.connection, job_class=Job,
+                                serializer=job.serializer))
 
 
 def _count_on_worker(pipe, claimed: list[Claimed], counter: str) -> None:
