@@ -110,20 +110,26 @@ def near_misses(index: AgentIndex, request: Request, required: dict, eligible: s
         pool = holders - eligible
         chosen = sorted(pool)[:limit] if len(pool) <= 4 * limit else heapq.nsmallest(limit, pool)
         for roster in index.rosters_of(required):
-            if len(chosen) >= limit:
-                break
-            for agent_id in roster[:scan]:
-                if agent_id not in holders and agent_id not in chosen:
-                    chosen.append(agent_id)
-                    if len(chosen) == limit:
-                        break
+            add_until(chosen, roster[:scan], holders.__contains__, limit)
     else:
         chosen = []
-        for agent_id in index.roster(required)[:scan]:
-            if agent_id not in eligible:
-                chosen.append(agent_id)
-                if len(chosen) == limit:
-                    break
+        add_until(chosen, index.roster(required)[:scan], eligible.__contains__, limit)
+    return with_reasons(index, request, required, chosen)
+
+
+def add_until(chosen: list[str], agent_ids, skip, limit: int) -> None:
+    """Append to ``chosen``, in order, the ``agent_ids`` not yet in it for which ``skip`` is
+    false, until it holds ``limit``."""
+    for agent_id in agent_ids:
+        if len(chosen) >= limit:
+            return
+        if not skip(agent_id) and agent_id not in chosen:
+            chosen.append(agent_id)
+
+
+def with_reasons(index: AgentIndex, request: Request, required: dict,
+                 chosen: list[str]) -> list[dict]:
+    """The near misses ``chosen``, each with why it is not eligible."""
     return [{"agent": agent_id,
              "reasons": index.reasons(agent_id, request.channel, required, request.excluded)}
             for agent_id in chosen]

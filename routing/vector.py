@@ -12,7 +12,7 @@ import numpy as np
 from routing.arrays import AgentArrays
 from routing.index import AgentIndex
 from routing.model import Request
-from routing.scoring import best_candidate, match_terms
+from routing.scoring import add_until, best_candidate, match_terms, with_reasons
 
 _NONE = np.zeros(0, np.int64)
 FEW = 48  # eligible agents ranked by the reference's loop: fewer than the vectors' overhead
@@ -116,22 +116,10 @@ def near_misses(index: AgentIndex, request: Request, required: dict, found: Elig
         chosen = arrays.first_by_id(pool, limit)
         slot_of = arrays.slot_of
         for roster in index.rosters_of(required):
-            if len(chosen) >= limit:
-                break
-            for agent_id in roster[:scan]:
-                if not holders[slot_of[agent_id]] and agent_id not in chosen:
-                    chosen.append(agent_id)
-                    if len(chosen) == limit:
-                        break
+            add_until(chosen, roster[:scan], lambda agent_id: holders[slot_of[agent_id]], limit)
     else:
-        chosen = []
-        mask, slot_of = found.mask, arrays.slot_of
-        for agent_id in index.roster(required)[:scan]:
-            if mask is None or not mask[slot_of[agent_id]]:
-                chosen.append(agent_id)
-                if len(chosen) == limit:
-                    break
-    return [{"agent": agent_id,
-             "reasons": index.reasons(agent_id, request.channel, required, request.excluded)}
-            for agent_id in chosen]
+        chosen, mask, slot_of = [], found.mask, arrays.slot_of
+        add_until(chosen, index.roster(required)[:scan],
+                  lambda agent_id: mask is not None and mask[slot_of[agent_id]], limit)
+    return with_reasons(index, request, required, chosen)
 
