@@ -29,30 +29,23 @@ import os
 import pickle
 import re
 import resource
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from email.policy import default as default_policy
 from pathlib import Path
 
-import redis
-from rq import Worker
 from sqlalchemy import select, text
 
-from bench.common import (PROJECT_DIR, bench_env, cpu_seconds, free_port, machine_cpu_seconds,
-                          peak_rss_mb, percentile, process_tree, wait_port)
+from bench.common import machine_cpu_seconds, percentile
 from bench.mailgen import LATIN2_SAMPLES, SAMPLES, generate
+from bench.make_run_launcher import Launcher
 from bench.pipeline import latencies_ms, send_all, settled, wait_settled
 from store.db import make_engine
 from store.models import Message
 
 CUSTOMERS = 1000  # with 3,000 mails: about a third are replies
 CORPUS_VERSION = 1
-# the launcher's output (one file per bench process: several may run on one machine)
-LOG_FILE = Path(tempfile.gettempdir()) / f"ticketgate-make-run-{os.getpid()}.log"
 # an email worker's line per stored batch (workers.ingest.batch.log_lock_time)
 LOCK_LINE = re.compile(rb"stored (\d+) item\(s\): waited ([\d.]+) ms for the locks, held them "
                        rb"([\d.]+) ms \(([\d.]+) ms of it committing\)")
@@ -73,129 +66,6 @@ def describe_corpus(raws: list[bytes]) -> str:
     size = sum(map(len, raws)) / len(raws) / 1024
     return (f"{len(raws)} mails: {replies} replies ({replies / len(raws):.0%}), {latin2} in "
             f"ISO-8859-2, {attached} with an attachment, {size:.1f} KiB on average")
-
-
-class Launcher:
-    """``python -m gateway.ops.launch`` in a var folder of its own; stopped as Ctrl-C would."""
-
-    def __init__(self, var_dir: Path, database_url: str | None, email_workers: int | None,
-                 batch_max: int | None = None):
-        self.smtp_port, self.web_port = free_port(), free_port()
-        self.env = bench_env(TICKETGATE_VAR_DIR=str(var_dir), SMTP_PORT=str(self.smtp_port),
-                             PORT=str(self.web_port))
-        for name in ("REDIS_URL", "DATABASE_URL", "BLOB_DIR", "EMAIL_WORKERS", "INGEST_BATCH_MAX"):
-            self.env.pop(name, None)  # `make run` defaults, whatever this shell has set
-        if database_url:
-            self.env["DATABASE_URL"] = database_url
-        if email_workers:
-            self.env["EMAIL_WORKERS"] = str(email_workers)
-        if batch_max:
-            self.env["INGEST_BATCH_MAX"] = str(batch_max)
-        self.database_url = database_url or f"sqlite:///{var_dir / 'ticketgate.db'}"
-        self.redis_url = f"unix://{var_dir / 'redis' / 'redis.sock'}"
-        self.log = open(LOG_FILE, "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "gateway.ops.launch"],
-                                        env=self.env, cwd=PROJECT_DIR, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_ready(self, timeout: float = 90) -> int:
-        """Wait until the SMTP edge listens and every RQ worker registered; return their count."""
-        wait_port(self.smtp_port, timeout)
-        deadline = time.monotonic() + timeout
-        expected = sum(1 for _ in self.workers())
-        while True:
-            try:
-                registered = Worker.count(connection=redis.Redis.from_url(self.redis_url))
-            except redis.RedisError:
-                registered = 0
-            if registered >= expected and expected:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{registered} of {expected} workers registered")
-            time.sleep(0.2)
-            expected = sum(1 for _ in self.workers())
-        time.sleep(2)  # each worker's first maintenance pass and scheduler start
-        return registered
-
-    def tree(self) -> list[int]:
-        """The launcher and every process below it."""
-        return list(self.parents())
-
-    def parents(self) -> dict[int, int]:
-        """Every process of the launcher's tree -> its parent."""
-        return process_tree(self.process.pid)
-
-    def workers(self):
-        """The RQ worker processes (not their schedulers, forks with the same command line)."""
-        parents = self.parents()
-        return (pid for pid, parent in parents.items() if _is_worker(pid)
-                and not _is_worker(parent))
-
-    def cpu_seconds(self) -> float:
-        """CPU time used so far by the whole tree's live processes."""
-        return sum(self.cpu_by_process().values())
-
-    def cpu_by_process(self) -> dict[tuple[int, str], float]:
-        """(pid, name) -> CPU seconds used so far, for every process of the tree."""
-        found = {}
-        for pid, parent in self.parents().items():
-            seconds = cpu_seconds(pid)
-            if seconds is not None:
-                found[(pid, _kind(pid, parent) or "other (shells, honcho)")] = seconds
-        return found
-
-    def peak_rss(self) -> list[tuple[str, float]]:
-        """(process, peak RSS MiB) for every process of the tree but shells and honcho helpers."""
-        rows = []
-        for pid, parent in self.parents().items():
-            name = _kind(pid, parent)
-            if name:
-                rows.append((name, peak_rss_mb(pid)))
-        return sorted(rows)
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGINT)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.log.close()
-
-
-def _kind(pid: int, parent: int) -> str:
-    """What a process of the tree is ("" for shells and honcho's helpers)."""
-    if _is_worker(pid) and _is_worker(parent):
-        return "rq scheduler"
-    return _name(_cmdline(pid))
-
-
-def _is_worker(pid: int) -> bool:
-    return b"workers.run\0" in _cmdline(pid)
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def _name(cmdline: bytes) -> str:
-    args = [a.decode(errors="replace") for a in cmdline.split(b"\0") if a]
-    if not args:
-        return ""
-    if "redis-server" in args[0]:
-        return "redis-server"
-    if "-m" in args:
-        module = args[args.index("-m") + 1]
-        rest = args[args.index("-m") + 2:]
-        if module == "workers.run":
-            return f"worker {rest[0]}"
-        return module
-    if "gunicorn" in " ".join(args[:2]):
-        return "web (gunicorn)"
-    return ""
 
 
 def threading_check(raws: list[bytes], database_url: str) -> tuple[int, int, int]:
@@ -265,12 +135,11 @@ def run_once(args, raws: list[bytes], setup: dict) -> float:
             workers = launcher.wait_ready()
             figures = measure(args, launcher, raws)
             figures["workers"] = workers
-            figures["email_workers"] = sum(1 for pid in launcher.workers()
-                                           if _cmdline(pid).endswith(b"email\0"))
+            figures["email_workers"] = launcher.email_workers()
             figures["rss"] = launcher.peak_rss()
         finally:
             launcher.stop()
-        figures["locks"] = lock_times(LOG_FILE.read_bytes())
+        figures["locks"] = lock_times(launcher.output())
         figures["threading"] = threading_check(raws, launcher.database_url)
         report(args, len(raws), figures)
     return len(raws) / figures["elapsed"]
