@@ -4,8 +4,9 @@ finding the eligible agents, ranking them and explaining the near misses, and of
 the set-based reference path (``AgentIndex.candidates``, ``routing.scoring``) and on the
 vectorized one the router uses (``routing.vector``).
 
-Agents and tickets are drawn as in ``bench.routing_store`` (5 languages, 45 products, a
-language and a product required, 0-2 products preferred), in memory: no store.
+Agents and tickets are drawn as in ``bench.routing_store`` (``bench.routing_population``: 5
+languages, 45 products, a language and a product required, 0-2 products preferred), in memory:
+no store.
 
     .venv/bin/python -m bench.routing_engine_parts [--agents 1000,10000 --tickets 500]
 """
@@ -16,7 +17,7 @@ import functools
 import random
 import time
 
-from bench.routing_store import CAPACITY, LANGS, PRODUCTS, TOTAL_UNITS
+from bench.routing_population import CAPACITY, LANGS, PRODUCTS, TOTAL_UNITS
 from routing.engine import Router
 from routing.model import Agent, Policy, Request
 from routing import vector
