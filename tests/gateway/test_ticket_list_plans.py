@@ -26,11 +26,15 @@ FILTERS = {  # name -> (filters, the index the list must walk)
 }
 
 
-def plan(rt, **filters) -> str:
+def plan(rt, narrow=None, **filters) -> str:
+    """The plan of the list with ``filters``; with ``narrow``, of ``narrow`` applied to the
+    list's ticket ids (a search batch's check)."""
     wanted = dict(limit=50, after=None, statuses=(), channel="", assignee="", customer="", q="")
     wanted.update(filters)
     with rt.read_sessions() as session:
         query = ticket_query(session, 1, TicketList(**wanted))
+        if narrow is not None:
+            query = narrow(query.with_only_columns(Ticket.id))
         sql = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
         rows = session.execute(text(f"EXPLAIN QUERY PLAN {sql}")).all()
     return "\n".join(row[-1] for row in rows)
@@ -50,20 +54,19 @@ def test_a_customers_tickets_are_found_through_the_customer(sqlite_runtime, cust
     assert "INDEX ix_tickets_customer_id " in found, found
 
 
+def matches(batch: int):
+    """A search batch's ticket ids (store.search_engines.Sqlite) as a subquery."""
+    return SQLITE_BATCH_TICKETS.bindparams(phrase='"refund"', below=2**40,
+                                           batch=batch).columns(column("ticket"))
+
+
 @pytest.mark.parametrize("name", FILTERS)
 def test_search_checks_its_matches_by_primary_key(sqlite_runtime, name):
     """A search reads the full-text index newest first and checks each batch's tickets
     against the filters (store.search_engines.Sqlite): one lookup of each ticket by its id,
     never a walk of the filtered tickets."""
     filters, _index = FILTERS[name]
-    wanted = dict(limit=50, after=None, statuses=(), channel="", assignee="", customer="", q="")
-    wanted.update(filters)
-    with sqlite_runtime.read_sessions() as session:
-        ids = ticket_query(session, 1, TicketList(**wanted)).with_only_columns(Ticket.id)
-        matches = SQLITE_BATCH_TICKETS.bindparams(phrase='"refund"', below=2**40, batch=256)
-        batch = ids.where(Ticket.id.in_(matches.columns(column("ticket"))))
-        sql = batch.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-        found = "\n".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    found = plan(sqlite_runtime, lambda ids: ids.where(Ticket.id.in_(matches(256))), **filters)
     lookup = found.splitlines()[0]  # one search per listed id, by primary key or a covering index
     assert lookup.startswith("SEARCH tickets USING"), found
     assert lookup.endswith(("(rowid=?)", "id=?)")), found
@@ -74,14 +77,8 @@ def test_search_walks_an_assignees_index_over_a_batch(sqlite_runtime, name):
     """After a first batch came up short, an assignee's tickets in the batch's range of ids are
     walked through the assignee index and checked against the batch's matches."""
     filters, index = FILTERS[name]
-    wanted = dict(limit=50, after=None, statuses=(), channel="", assignee="", customer="", q="")
-    wanted.update(filters)
-    with sqlite_runtime.read_sessions() as session:
-        ids = ticket_query(session, 1, TicketList(**wanted)).with_only_columns(Ticket.id)
-        matches = SQLITE_BATCH_TICKETS.bindparams(phrase='"refund"', below=2**40, batch=1024)
-        window = ids.where(Ticket.id.between(100, 200),
-                           literal_column("+tickets.id").in_(matches.columns(column("ticket"))))
-        sql = window.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-        found = "\n".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    found = plan(sqlite_runtime, lambda ids: ids.where(
+        Ticket.id.between(100, 200), literal_column("+tickets.id").in_(matches(1024))),
+        **filters)
     assert found.splitlines()[0].startswith(f"SEARCH tickets USING INDEX {index} "), found
     assert "id>? AND id<?" in found, found
