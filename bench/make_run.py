@@ -38,8 +38,10 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from bench.common import machine_cpu_seconds, percentile
+from bench.cpu_meter import CpuMeter
 from bench.mailgen import LATIN2_SAMPLES, SAMPLES, generate
 from bench.make_run_launcher import Launcher
+from bench.multihost_services import PostgresBackends, with_app_name
 from bench.pipeline import latencies_ms, send_all, settled, wait_settled
 from store.db import make_engine
 from store.models import Message
@@ -147,6 +149,16 @@ def run_once(args, raws: list[bytes], setup: dict) -> float:
 
 def measure(args, launcher: Launcher, raws: list[bytes]) -> dict:
     engine = make_engine(launcher.database_url)
+    with _ServerMeter(launcher.database_url) as meter:
+        figures = _timed_run(args, launcher, raws, engine)
+        figures["cpu_server"] = meter.seconds() / figures["elapsed"]
+    figures["cpu_others"] = max(0.0, figures["cpu_others"] - figures["cpu_server"])
+    figures["stored"] = settled(engine)
+    figures["latencies"] = latencies_ms(engine)
+    return figures
+
+
+def _timed_run(args, launcher: Launcher, raws: list[bytes], engine) -> dict:
     load_before = os.getloadavg()
     machine_before, client_before = machine_cpu_seconds(), _own_cpu_seconds()
     processes_before = launcher.cpu_by_process()
@@ -163,11 +175,38 @@ def measure(args, launcher: Launcher, raws: list[bytes]) -> dict:
     for key, seconds in processes.items():
         by_kind[key[1]] += seconds - processes_before.get(key, 0.0)
     ours = sum(by_kind.values())
-    stored = settled(engine)
-    return {"start": start, "sent": sent - start, "elapsed": elapsed, "stored": stored,
-            "latencies": latencies_ms(engine), "load": (load_before, os.getloadavg()),
+    return {"start": start, "sent": sent - start, "elapsed": elapsed,
+            "load": (load_before, os.getloadavg()),
             "cpu_ours": ours / elapsed, "cpu_client": client / elapsed, "cpu_by_kind": by_kind,
             "cpu_others": max(0.0, machine - ours - client) / elapsed}
+
+
+class _ServerMeter:
+    """CPU seconds of the PostgreSQL server processes that serve the launcher's sessions
+    (outside its process tree) over the run; none on SQLite."""
+
+    def __init__(self, database_url: str):
+        self.meter = None
+        if database_url.startswith("postgresql"):
+            backends = PostgresBackends(make_engine(with_app_name(database_url)))
+            self.meter = CpuMeter({"server": backends})
+
+    def __enter__(self):
+        if self.meter:
+            self.meter.__enter__()
+            self.first = self.meter.snapshot()
+        return self
+
+    def seconds(self) -> float:
+        if not self.meter:
+            return 0.0
+        last = self.meter.snapshot()
+        return sum(value - self.first.seen["server"].get(pid, 0.0)
+                   for pid, value in last.seen["server"].items())
+
+    def __exit__(self, *exc):
+        if self.meter:
+            self.meter.__exit__(*exc)
 
 
 def lock_times(log: bytes) -> dict:
@@ -211,6 +250,10 @@ def report(args, count: int, f: dict) -> None:
     print(f"  CPU ms per message: {total_ms:.1f} in all: " + ", ".join(
         f"{name} {1000 * seconds / count:.1f}" for name, seconds in f["cpu_by_kind"].most_common()
         if seconds * 1000 / count >= 0.05))
+    if f["cpu_server"]:
+        print(f"  PostgreSQL server processes serving the run (not in the figures above): "
+              f"{f['cpu_server']:.2f} cores, {1000 * f['cpu_server'] * f['elapsed'] / count:.1f} "
+              f"ms per message")
     locks = f["locks"]
     if locks["batches"]:
         print(f"  store transactions: {locks['batches']} batches of "

@@ -53,8 +53,8 @@ from sqlalchemy import make_url, text
 from bench.common import PROJECT_DIR, bench_env, free_port, process_tree, wait_port
 from bench.cpu_meter import CpuMeter, cores_busy
 from bench.multihost_report import Round, exactly_once, print_round, print_summary
-from bench.multihost_services import (MONITOR_APP, PostgresBackends, start_forwarder,
-                                      start_redis, start_workers, stop, wait_suspended)
+from bench.multihost_services import (PostgresBackends, start_forwarder, start_redis,
+                                      start_workers, stop, wait_suspended, with_app_name)
 from bench.multihost_store import (check_exactly_once, expected_threads, fresh_store,
                                    middle_rate, wait_stored)
 from bench.netns import (APT_PACKAGES, PREFIX, Network, build_network, check_prerequisites,
@@ -181,11 +181,6 @@ def start_services(stack: ExitStack, args, net: Network, folder: Path,
                               forwarder=lambda: process_tree(forwarder.pid),
                               bench=lambda: [os.getpid()])
     return bench
-
-
-def with_app_name(url: str) -> str:
-    named = make_url(url).update_query_dict({"application_name": MONITOR_APP})
-    return named.render_as_string(hide_password=False)
 
 
 def clean_up_on_signals() -> None:

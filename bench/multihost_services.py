@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 from rq import Worker
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bench.common import PROJECT_DIR
 from bench.netns import Network
@@ -94,6 +94,12 @@ def wait_suspended(conn: redis.Redis, count: int, workers: list[subprocess.Popen
         if any(w.poll() is not None for w in workers) or time.monotonic() > deadline:
             raise RuntimeError("workers did not start (their logs are in the run's folder)")
         time.sleep(0.2)
+
+
+def with_app_name(url: str) -> str:
+    """``url`` with this script's application_name, so PostgresBackends leaves it out."""
+    named = make_url(url).update_query_dict({"application_name": MONITOR_APP})
+    return named.render_as_string(hide_password=False)
 
 
 class PostgresBackends:
