@@ -16,7 +16,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from queues.intake import Intake
+from queues.intake import Intake, ingest_retry
 from store.models import Message, Ticket
 from tests.integration.mails import customer_mail, reply_to
 from tests.workers import faults
@@ -111,6 +111,20 @@ def test_a_retried_job_is_not_claimed(rt, batches):
     jobs[1].save()
     work_until_done(rt)
     assert batches == [1, 2]
+
+
+def test_a_job_of_another_function_stops_the_claim_where_it_stands(rt):
+    jobs = enqueue_each(rt, [mail(1), mail(2)])
+    queue = Queue("email", connection=rt.redis)
+    foreign = queue.enqueue_call("builtins.len", args=([1, 2],), retry=ingest_retry(),
+                                 result_ttl=600)  # fresh by every other sign
+    last = enqueue_each(rt, [mail(3)])[0]
+    leader = started_like_rq(rt)
+    absorbed = drain.claim(rt.redis, leader, 1)
+    assert [c.id for c in absorbed.claimed] == [jobs[1].id]
+    assert queue.job_ids == [foreign.id, last.id]  # back at the head, in their order
+    assert leftovers(rt)["intermediate"] == 0
+    assert foreign.get_status(refresh=True) == JobStatus.QUEUED
 
 
 def test_a_worker_killed_after_claiming_loses_nothing(rt, batches):
