@@ -1,9 +1,9 @@
 """The one place that enqueues: raw input in, raw payload + RQ job in Redis out, atomically.
 
 An edge calls ``Intake.accept`` and acknowledges its sender only when it returns. The raw bytes
-and the job go to Redis in one MULTI/EXEC round trip (Redis, with its AOF, is the durability
-boundary of the queue anyway); the worker moves the raw bytes into the blob store before it does
-anything else. If Redis is unavailable ``IntakeUnavailable`` is raised and the edge answers with
+and the job go to Redis in one atomic round trip (one script, ``queues.atomic``; Redis, with its
+AOF, is the durability boundary of the queue anyway); the worker moves the raw bytes into the
+blob store before it does anything else. If Redis is unavailable ``IntakeUnavailable`` is raised and the edge answers with
 its protocol's *retry later* (SMTP 451, HTTP 503), so nothing acknowledged is ever lost.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 
 from queues import metrics
+from queues.atomic import Writes, atomic_script
 from queues.channels import CHANNEL_QUEUES
 from queues.rq_jobs import JobWriter
 
@@ -96,6 +97,7 @@ class Intake:
         self.redis = redis
         self.job_timeout = job_timeout
         self.writers = {name: ingest_job_writer(name, job_timeout) for name in CHANNEL_QUEUES}
+        self.script = atomic_script(redis)
 
     def accept(self, channel: str, workspace: str, account: str, raw: bytes,
                meta: dict | None = None) -> dict:
@@ -113,16 +115,16 @@ class Intake:
         for envelope in envelopes:
             by_channel.setdefault(envelope["channel"], []).append(envelope)
         try:
-            with self.redis.pipeline() as pipe:  # one MULTI/EXEC
-                jobs = {channel: self.writers[channel].write(pipe, (batch,), describe(batch))
-                        for channel, batch in by_channel.items()}
-                for submission, envelope in zip(submissions, envelopes):
-                    pipe.set(RAW_KEY + envelope["raw_ref"], submission.raw, ex=RAW_TTL_S)
-                for channel, batch in by_channel.items():
-                    pipe.hincrby(metrics.METRICS_KEY, f"received|{channel}", len(batch))
-                for key, ttl_s in marks:
-                    pipe.set(key, 1, ex=ttl_s)
-                pipe.execute()
+            writes = Writes(self.script)  # one atomic script, as a MULTI/EXEC would be
+            jobs = {channel: self.writers[channel].write(writes, (batch,), describe(batch))
+                    for channel, batch in by_channel.items()}
+            for submission, envelope in zip(submissions, envelopes):
+                writes.set(RAW_KEY + envelope["raw_ref"], submission.raw, ex=RAW_TTL_S)
+            for channel, batch in by_channel.items():
+                writes.hincrby(metrics.METRICS_KEY, f"received|{channel}", len(batch))
+            for key, ttl_s in marks:
+                writes.set(key, 1, ex=ttl_s)
+            writes.execute()
         except RedisError as exc:
             raise IntakeUnavailable(f"redis: {exc}") from exc
         for envelope in envelopes:
