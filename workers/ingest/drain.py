@@ -50,7 +50,7 @@ from uuid import uuid4
 
 from redis import Redis
 from rq import Queue
-from rq.defaults import DEFAULT_RESULT_TTL
+from rq.defaults import DEFAULT_RESULT_TTL, RQ_KEY_PREFIX
 from rq.executions import Execution, ExecutionRegistry, WORKER_EXECUTIONS_KEY_TEMPLATE
 from rq.job import Job
 from rq.registry import FinishedJobRegistry, StartedJobRegistry
@@ -75,7 +75,7 @@ HEARTBEAT_GRACE_S = 10
 ATTEMPTS_KEY = "ticketgate:attempts:"  # + job id: hash {started: attempts, split: 1 once split}
 ATTEMPTS_TTL_S = 24 * 3600  # seconds; outlives any retry backoff of a job that died
 FRESH_RETRIES = str(len(RETRY_INTERVALS_S))
-EXECUTION_KEY = "rq:execution:"     # + job id + ":" + execution id (Execution.key)
+EXECUTION_KEY = f"{RQ_KEY_PREFIX}:execution:"  # + job id + ":" + execution id (Execution.key)
 EXECUTIONS_KEY = ExecutionRegistry.key_template.format("")  # + job id
 RESULTS_KEY = Result.get_key("")    # + job id
 SUCCESSFUL = str(Result.Type.SUCCESSFUL.value)
@@ -103,10 +103,6 @@ class Claimed:
         if self._job is None:
             self._job = Job.fetch(self.id, connection=self.connection)
         return self._job
-
-    @property
-    def composite_key(self) -> str:
-        return f"{self.id}:{self.execution_id}"
 
 
 @dataclass
