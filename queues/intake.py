@@ -1,9 +1,9 @@
 """The one place that enqueues: raw input in, raw payload + RQ job in Redis out, atomically.
 
 An edge calls ``Intake.accept`` and acknowledges its sender only when it returns. The raw bytes
-and the job go to Redis in one MULTI/EXEC round trip (Redis, with its AOF, is the durability
-boundary of the queue anyway); the worker moves the raw bytes into the blob store before it does
-anything else. If Redis is unavailable ``IntakeUnavailable`` is raised and the edge answers with
+and the job go to Redis in one atomic round trip (one script, ``queues.atomic``; Redis, with its
+AOF, is the durability boundary of the queue anyway); the worker moves the raw bytes into the
+blob store before it does anything else. If Redis is unavailable ``IntakeUnavailable`` is raised and the edge answers with
 its protocol's *retry later* (SMTP 451, HTTP 503), so nothing acknowledged is ever lost.
 """
 from __future__ import annotations
@@ -17,7 +17,9 @@ from redis.exceptions import RedisError
 from rq import Queue, Retry
 
 from queues import metrics
+from queues.atomic import Writes, atomic_script
 from queues.channels import CHANNEL_QUEUES
+from queues.rq_jobs import JobWriter
 
 ENVELOPE_VERSION = 1
 INGEST_JOB = "workers.ingest.job.ingest"
@@ -48,20 +50,36 @@ def make_envelope(channel: str, workspace: str, account: str, raw_ref: str, size
             "received_at": now_iso(), "meta": meta or {}}
 
 
+def ingest_retry() -> Retry:
+    """Every ingest job carries it: RQ re-queues a job abandoned by a killed worker only then."""
+    return Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S)
+
+
 def enqueue_envelopes(redis: Redis, channel: str, envelopes: list[dict],
                       job_timeout: int = JOB_TIMEOUT_S, pipeline=None, queue: Queue | None = None,
                       job_id: str | None = None):
-    """Put one ingest job for ``envelopes`` on the channel's queue (idempotent downstream).
+    """Put one ingest job for ``envelopes`` on the channel's queue (idempotent downstream),
+    with RQ's own ``enqueue_call``; returns the ``Job``.
 
-    Every job carries ``Retry``: RQ re-queues a job abandoned by a killed worker only then.
     With ``pipeline`` the job is written when the caller executes it. ``job_id`` names the
-    halves of a split batch (``workers.ingest.poison``); edges let RQ pick one.
+    halves of a split batch (``workers.ingest.poison``). The edges' hot path writes the same
+    job without RQ's ``Job`` object (``ingest_job_writer``).
     """
     queue = queue or Queue(channel, connection=redis)
-    retry = Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S)
-    return queue.enqueue_call(INGEST_JOB, args=(envelopes,), retry=retry, timeout=job_timeout,
-                              result_ttl=RESULT_TTL_S, failure_ttl=FAILURE_TTL_S,
-                              pipeline=pipeline, job_id=job_id)
+    return queue.enqueue_call(INGEST_JOB, args=(envelopes,), retry=ingest_retry(),
+                              timeout=job_timeout, result_ttl=RESULT_TTL_S,
+                              failure_ttl=FAILURE_TTL_S, pipeline=pipeline, job_id=job_id)
+
+
+def ingest_job_writer(channel: str, job_timeout: int = JOB_TIMEOUT_S) -> JobWriter:
+    """Writes the ingest jobs ``enqueue_envelopes`` would enqueue on ``channel``'s queue."""
+    return JobWriter(channel, INGEST_JOB, job_timeout, RESULT_TTL_S, FAILURE_TTL_S,
+                     ingest_retry())
+
+
+def describe(envelopes: list[dict]) -> str:
+    """An ingest job's RQ description: the function and the size of its batch."""
+    return f"{INGEST_JOB}(<{len(envelopes)} envelope(s)>)"
 
 
 @dataclass(frozen=True)
@@ -78,7 +96,8 @@ class Intake:
     def __init__(self, redis: Redis, job_timeout: int = JOB_TIMEOUT_S):
         self.redis = redis
         self.job_timeout = job_timeout
-        self.queues = {name: Queue(name, connection=redis) for name in CHANNEL_QUEUES}
+        self.writers = {name: ingest_job_writer(name, job_timeout) for name in CHANNEL_QUEUES}
+        self.script = atomic_script(redis)
 
     def accept(self, channel: str, workspace: str, account: str, raw: bytes,
                meta: dict | None = None) -> dict:
@@ -96,20 +115,18 @@ class Intake:
         for envelope in envelopes:
             by_channel.setdefault(envelope["channel"], []).append(envelope)
         try:
-            with self.redis.pipeline() as pipe:
-                # RQ starts the MULTI itself; the raw payloads join the same transaction.
-                jobs = {channel: enqueue_envelopes(self.redis, channel, batch, self.job_timeout,
-                                                   pipe, self.queues[channel])
-                        for channel, batch in by_channel.items()}
-                for submission, envelope in zip(submissions, envelopes):
-                    pipe.set(RAW_KEY + envelope["raw_ref"], submission.raw, ex=RAW_TTL_S)
-                for channel, batch in by_channel.items():
-                    pipe.hincrby(metrics.METRICS_KEY, f"received|{channel}", len(batch))
-                for key, ttl_s in marks:
-                    pipe.set(key, 1, ex=ttl_s)
-                pipe.execute()
+            writes = Writes(self.script)  # one atomic script, as a MULTI/EXEC would be
+            jobs = {channel: self.writers[channel].write(writes, (batch,), describe(batch))
+                    for channel, batch in by_channel.items()}
+            for submission, envelope in zip(submissions, envelopes):
+                writes.set(RAW_KEY + envelope["raw_ref"], submission.raw, ex=RAW_TTL_S)
+            for channel, batch in by_channel.items():
+                writes.hincrby(metrics.METRICS_KEY, f"received|{channel}", len(batch))
+            for key, ttl_s in marks:
+                writes.set(key, 1, ex=ttl_s)
+            writes.execute()
         except RedisError as exc:
             raise IntakeUnavailable(f"redis: {exc}") from exc
         for envelope in envelopes:
-            envelope["job_id"] = jobs[envelope["channel"]].id
+            envelope["job_id"] = jobs[envelope["channel"]]
         return envelopes

@@ -16,7 +16,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from queues.intake import Intake
+from queues.intake import Intake, ingest_retry
 from store.models import Message, Ticket
 from tests.integration.mails import customer_mail, reply_to
 from tests.workers import faults
@@ -113,6 +113,20 @@ def test_a_retried_job_is_not_claimed(rt, batches):
     assert batches == [1, 2]
 
 
+def test_a_job_of_another_function_stops_the_claim_where_it_stands(rt):
+    jobs = enqueue_each(rt, [mail(1), mail(2)])
+    queue = Queue("email", connection=rt.redis)
+    foreign = queue.enqueue_call("builtins.len", args=([1, 2],), retry=ingest_retry(),
+                                 result_ttl=600)  # fresh by every other sign
+    last = enqueue_each(rt, [mail(3)])[0]
+    leader = started_like_rq(rt)
+    absorbed = drain.claim(rt.redis, leader, 1)
+    assert [c.id for c in absorbed.claimed] == [jobs[1].id]
+    assert queue.job_ids == [foreign.id, last.id]  # back at the head, in their order
+    assert leftovers(rt)["intermediate"] == 0
+    assert foreign.get_status(refresh=True) == JobStatus.QUEUED
+
+
 def test_a_worker_killed_after_claiming_loses_nothing(rt, batches):
     enqueue_each(rt, [mail(n) for n in range(1, 5)])
     leader = started_like_rq(rt)
@@ -137,7 +151,7 @@ def test_ids_claimed_by_a_worker_killed_before_it_started_them_are_requeued(rt):
     script = rt.redis.register_script(drain.CLAIM)
     ids = script(keys=[queue.key, queue.intermediate_queue_key],
                  args=[10, drain.ATTEMPTS_KEY, Job.redis_job_namespace_prefix,
-                       drain.FRESH_RETRIES])
+                       drain.FRESH_RETRIES])[::3]  # (id, data, result TTL) per job
     assert len(ids) == 3 and queue.count == 0  # ... and the worker dies here
     worker = IngestWorker([queue], connection=rt.redis)
     queue.intermediate_queue.cleanup(worker, queue)  # RQ's maintenance sees them first...
