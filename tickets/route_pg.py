@@ -1,0 +1,77 @@
+"""A routing batch's writes on PostgreSQL in one statement, so one round trip: the new
+assignments, the claimed agents, the audit rows and the tickets, each a data-modifying CTE
+reading its rows from a JSON array (``json_to_recordset``).
+
+What it writes is what the multi-row statements of ``tickets.route_batch.BatchClaim.write``
+and ``tickets.route_rows.write_many`` write (SQLite keeps those): the agents get a new
+``version`` and the writing transaction's ``change_seq`` (``store.models.change_stamp``), the
+tickets the columns of ``route_rows.decided`` (the same set for every decision). The CTEs of one
+statement share its snapshot and touch different tables, so the order they run in does not
+matter; the foreign keys and the tickets' triggers (``report_log``) run at the statement's end
+as they would after separate statements. JSON values stay ``json`` (not ``jsonb``), so a
+routing reason keeps its keys' order.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from sqlalchemy.engine import Connection
+
+# (column, SQL type) of each recordset; the CTE of a kind is left out when it has no rows.
+ASSIGNMENT_COLUMNS = (("workspace_id", "bigint"), ("ticket_id", "bigint"), ("agent_id", "bigint"),
+                      ("channel", "text"), ("units", "float8"), ("started_at", "timestamptz"),
+                      ("accepted_at", "timestamptz"), ("end_reason", "text"),
+                      ("offer_expires_at", "timestamptz"))
+AGENT_COLUMNS = (("id", "bigint"), ("load", "json"), ("used", "float8"),
+                 ("last_assigned_at", "timestamptz"), ("version", "bigint"))
+AUDIT_COLUMNS = (("ticket_id", "bigint"), ("kind", "text"), ("old", "text"), ("new", "text"),
+                 ("actor", "text"), ("at", "timestamptz"))
+TICKET_COLUMNS = (("id", "bigint"), ("assignee", "text"), ("priority", "text"),
+                  ("queued_at", "timestamptz"), ("routing_next_at", "timestamptz"),
+                  ("routing_reason", "json"), ("routing_state", "text"),
+                  ("routing_step", "integer"), ("routing_step_at", "timestamptz"))
+# The ticket columns every decision sets (route_rows.decided, with the assignee kept).
+TICKET_SET = frozenset(name for name, _type in TICKET_COLUMNS if name != "id")
+
+
+def _recordset(name: str, columns) -> str:
+    spec = ", ".join(f"{column} {kind}" for column, kind in columns)
+    return f"json_to_recordset(%({name})s::json) AS r({spec})"
+
+
+def _insert(table: str, name: str, columns) -> str:
+    listed = ", ".join(column for column, _kind in columns)
+    return f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {_recordset(name, columns)}"
+
+
+def _update(table: str, name: str, columns, extra: str = "") -> str:
+    sets = ", ".join(f"{column} = r.{column}" for column, _kind in columns if column != "id")
+    return (f"UPDATE {table} SET {sets}{extra} FROM {_recordset(name, columns)} "
+            f"WHERE {table}.id = r.id")
+
+
+PARTS = {
+    "assignments": _insert("assignments", "assignments", ASSIGNMENT_COLUMNS),
+    "agents": _update("agents", "agents", AGENT_COLUMNS,
+                      ", change_seq = pg_current_xact_id()::text::bigint"),
+    "audits": _insert("ticket_events", "audits", AUDIT_COLUMNS),
+    "tickets": _update("tickets", "tickets", TICKET_COLUMNS),
+}
+
+
+def _plain(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def write(conn: Connection, **rows: list[dict]) -> None:
+    """Write the rows of each kind of :data:`PARTS` given (``assignments=[...]``, ...) in one
+    statement; kinds without rows are left out."""
+    kinds = [kind for kind in PARTS if rows.get(kind)]
+    if not kinds:
+        return
+    ctes = ",\n".join(f"{kind} AS ({PARTS[kind]})" for kind in kinds)
+    conn.exec_driver_sql(f"WITH {ctes}\nSELECT 1", {
+        kind: json.dumps(rows[kind], default=_plain, separators=(",", ":")) for kind in kinds})
