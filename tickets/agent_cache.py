@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from config.routing import Routing
 from routing.engine import Router
 from tickets import route_store as rs
-from tickets.agent_feed import Cursor, read_changes, written_here
+from tickets.agent_feed import Changes, Cursor, read_changes, written_here
 
 DELETE_CHECK_S = 10.0  # seconds between counts of a workspace's agents (a delete elsewhere)
 HOURS_RECHECK = timedelta(hours=1)  # a calendar without a change ahead is evaluated again
@@ -112,9 +112,13 @@ def known_versions(session: Session, routing: Routing, workspace_id: int) -> dic
 
 
 def _entry(session: Session, routing: Routing, workspace_id: int) -> Entry:
+    return _entry_of(session.get_bind(), routing, workspace_id)
+
+
+def _entry_of(bind, routing: Routing, workspace_id: int) -> Entry:
     if not hasattr(_LOCAL, "entries"):
         _LOCAL.entries = weakref.WeakKeyDictionary()
-    entries = _LOCAL.entries.setdefault(session.get_bind(), {})
+    entries = _LOCAL.entries.setdefault(bind, {})
     entry = entries.get(workspace_id)
     if entry is None or (entry.routing is not routing and entry.routing != routing):
         entry = entries[workspace_id] = Entry(routing, Router(routing.make_policy()))
@@ -129,6 +133,17 @@ def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> in
     count = time.monotonic() - entry.counted_at >= DELETE_CHECK_S
     changes = read_changes(session.connection(), workspace_id, entry.cursor, entry.reread,
                            advance=not written_here(session, workspace_id), count=count)
+    fresh = _apply(entry, changes, now)
+    if count:
+        entry.counted_at = time.monotonic()
+        if changes.count != len(entry.router.index):
+            _start_over(entry)
+            return sync(session, entry, workspace_id, now)
+    return fresh
+
+
+def _apply(entry: Entry, changes: Changes, now: datetime) -> int:
+    """Put the changed agents of a read of the feed into the router; how many changed."""
     fresh = [row for row in changes.rows if entry.versions.get(row.key) != row.version]
     try:
         _follow_calendars(entry, now)
@@ -138,12 +153,23 @@ def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> in
         _start_over(entry)
         raise
     entry.cursor, entry.reread = changes.cursor, set()
-    if count:
-        entry.counted_at = time.monotonic()
-        if changes.count != len(entry.router.index):
-            _start_over(entry)
-            return sync(session, entry, workspace_id, now)
     return len(fresh)
+
+
+def next_read(session: Session, routing: Routing, workspace_id: int) -> tuple[Cursor, set]:
+    """What the next read of the workspace's feed asks for: (cursor, keys to read again); for
+    a read made elsewhere (``tickets.route_pg``) and handed to :func:`unchanged_after`."""
+    entry = _entry(session, routing, workspace_id)
+    return entry.cursor, set(entry.reread)
+
+
+def unchanged_after(bind, routing: Routing, workspace_id: int, now: datetime,
+                    changes: Changes) -> bool:
+    """:func:`unchanged_since_last_read` with the read done already, on the database engine
+    ``bind``: ``changes``, the feed read (in a transaction of its own, advancing) with what
+    :func:`next_read` gave, no other read of the workspace's feed in this thread since."""
+    _LOCAL.last = (bind, workspace_id)
+    return _apply(_entry_of(bind, routing, workspace_id), changes, now) == 0
 
 
 def unchanged_since_last_read(session: Session, routing: Routing, now: datetime) -> bool:

@@ -43,7 +43,7 @@ from routing.model import Decision, Policy
 from store.models import Agent, Assignment, utcnow
 from tickets import agent_cache, route_pg, route_rows
 from tickets import route_store as rs
-from tickets.agent_feed import note_written
+from tickets.agent_feed import Changes, note_written
 
 AGENTS, ASSIGNMENTS = Agent.__table__, Assignment.__table__
 _MINE = (AGENTS.c.workspace_id == bindparam("workspace"), AGENTS.c.key == bindparam("key"))
@@ -251,20 +251,26 @@ class BatchClaim:
                 self.session.expire(loaded)
 
 
-def write(session: Session, claim: BatchClaim, done: list) -> None:
+def write(session: Session, claim: BatchClaim, done: list, then_read=None):
     """Store the batch: its assignments, agents, audit rows and tickets. On PostgreSQL in one
-    statement (``tickets.route_pg``: one round trip), elsewhere in a statement per kind."""
+    statement (``tickets.route_pg``: one round trip), elsewhere in a statement per kind.
+    ``then_read`` (a feed cursor and keys, ``agent_cache.next_read``): on PostgreSQL, also
+    commit and read the agent feed after the commit, in the same round trip; returns that
+    read (None: nothing was committed here, or the read failed)."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         audits, tickets = route_rows.many_rows(done)
         if all(row.keys() - {"id"} == route_pg.TICKET_SET for row in tickets):
-            route_pg.write(conn, assignments=claim.assignments, agents=claim.agent_rows(),
-                           audits=audits, tickets=tickets)
+            rows = {"assignments": claim.assignments, "agents": claim.agent_rows(),
+                    "audits": audits, "tickets": tickets}
             claim.written()
             route_rows.expire_many(session, done)
-            return
+            if then_read is None:
+                return route_pg.write(conn, **rows)
+            return route_pg.write_commit_read(conn, claim.workspace_id, *then_read, **rows)
     claim.write()
     route_rows.write_many(session, done)
+    return None
 
 
 @dataclass
@@ -274,18 +280,23 @@ class Outcome:
     refused it: the one-ticket path lets go of a refusing agent's lock, so it may wait);
     ``later``: the tickets left for another batch transaction (after an agent busy elsewhere,
     of another workspace); ``locked_elsewhere``: those another transaction held locked (for the
-    one-ticket path, which waits for them)."""
+    one-ticket path, which waits for them); ``read``: the agent feed read right after the
+    transaction committed (``decide``'s ``read_after``), if it was."""
     decisions: list[Decision] = field(default_factory=list)
     alone: int | None = None
     later: list[int] = field(default_factory=list)
     locked_elsewhere: list[int] = field(default_factory=list)
+    read: Changes | None = None  # the agent feed read after this transaction committed
+    feed: tuple | None = None  # with read: (database engine, workspace id) it was read in
 
 
 def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], state: str,
-           decide_one, write_wait: bool = True) -> Outcome:
+           decide_one, write_wait: bool = True, read_after: bool = False) -> Outcome:
     """Lock the tickets; decide each one in ``state`` with ``decide_one(router, request,
     now)`` in the order given, and write the decisions back (the waits only with
-    ``write_wait``)."""
+    ``write_wait``). ``read_after``: when some had to wait, commit and read the agent feed
+    after the commit in the same round trip where the store can (PostgreSQL:
+    ``Outcome.read``, for the recheck of the waits)."""
     outcome = Outcome()
     rows = route_rows.lock_many(session, ticket_ids)
     outcome.locked_elsewhere = [t for t in ticket_ids if t not in rows]
@@ -308,7 +319,12 @@ def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], sta
                                    {key for key, _ticket, _at in claim.noted})
             done = _each(router, claim, todo, routing, decide_one, outcome)
     done = [d for d in done if write_wait or d[2].kind != "wait"]
-    write(session, claim, done)
+    if read_after and any(decision.kind == "wait" for _row, _request, decision in done):
+        outcome.feed = (session.get_bind(), workspace_id)
+        outcome.read = write(session, claim, done, then_read=agent_cache.next_read(
+            session, routing, workspace_id))
+    else:
+        write(session, claim, done)
     outcome.decisions = [decision for _row, _request, decision in done]
     return outcome
 

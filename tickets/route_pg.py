@@ -16,7 +16,12 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from tickets.agent_feed import Changes, Cursor, changes_of
 
 # (column, SQL type) of each recordset; the CTE of a kind is left out when it has no rows.
 ASSIGNMENT_COLUMNS = (("workspace_id", "bigint"), ("ticket_id", "bigint"), ("agent_id", "bigint"),
@@ -66,12 +71,60 @@ def _plain(value):
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+def _statement(rows: dict[str, list[dict]]) -> tuple[str, dict] | None:
+    """The one statement writing the rows of each kind of :data:`PARTS` given, and its
+    parameters; None when there is nothing to write."""
+    kinds = [kind for kind in PARTS if rows.get(kind)]
+    if not kinds:
+        return None
+    ctes = ",\n".join(f"{kind} AS ({PARTS[kind]})" for kind in kinds)
+    return f"WITH {ctes}\nSELECT 1", {
+        kind: json.dumps(rows[kind], default=_plain, separators=(",", ":")) for kind in kinds}
+
+
 def write(conn: Connection, **rows: list[dict]) -> None:
     """Write the rows of each kind of :data:`PARTS` given (``assignments=[...]``, ...) in one
     statement; kinds without rows are left out."""
-    kinds = [kind for kind in PARTS if rows.get(kind)]
-    if not kinds:
-        return
-    ctes = ",\n".join(f"{kind} AS ({PARTS[kind]})" for kind in kinds)
-    conn.exec_driver_sql(f"WITH {ctes}\nSELECT 1", {
-        kind: json.dumps(rows[kind], default=_plain, separators=(",", ":")) for kind in kinds})
+    if statement := _statement(rows):
+        conn.exec_driver_sql(*statement)
+
+
+# The agent feed's query (tickets.agent_feed) for the read after the commit, in the driver's
+# own terms: the horizon row of the statement's snapshot left-joined to the wanted agents.
+FEED = ("SELECT h.snapshot, h.own, a.key, a.version, a.skills, a.departments, a.capacity, "
+        "a.total, a.status, a.calendar, a.load, a.last_assigned_at "
+        "FROM (SELECT pg_current_snapshot()::text AS snapshot, "
+        "pg_current_xact_id_if_assigned()::text AS own) AS h "
+        "LEFT JOIN agents AS a ON a.workspace_id = %(workspace)s "
+        "AND (a.change_seq >= %(from_seq)s OR a.change_seq = ANY(%(pending)s::bigint[]) "
+        "OR a.key = ANY(%(keys)s::text[]))")
+
+
+def write_commit_read(conn: Connection, workspace_id: int, cursor: Cursor, keys,
+                      **rows: list[dict]) -> Changes | None:
+    """Write the rows (as :func:`write`), commit, and read the workspace's agent feed with
+    ``cursor`` and ``keys`` in a transaction of its own after the commit: one round trip
+    (the driver's pipeline mode). The read is the recheck of the batch's waits
+    (``tickets.assign.route_all``): it sees every change committed before the commit ended.
+
+    The commit is the transaction's: the caller's own commit afterwards finds nothing to
+    do. An error before the commit ended is raised as SQLAlchemy raises it (the caller's
+    transaction rolls back); one in the read alone returns None (the caller reads again)."""
+    raw = conn.connection.driver_connection
+    statement = _statement(rows)
+    feed = {"workspace": workspace_id, "from_seq": cursor.from_seq,
+            "pending": list(cursor.pending), "keys": sorted(keys)}
+    with raw.cursor() as writing, raw.cursor() as committing, \
+            raw.cursor(row_factory=namedtuple_row) as reading:
+        try:
+            with raw.pipeline():
+                if statement:
+                    writing.execute(*statement)
+                committing.execute("COMMIT")
+                reading.execute(FEED, feed)
+        except psycopg.Error as exc:
+            if committing.statusmessage == "COMMIT":
+                return None
+            raise DBAPIError.instance(statement[0] if statement else "COMMIT", None, exc,
+                                      psycopg.Error, dialect=conn.dialect) from exc
+        return changes_of(reading.fetchall(), "postgresql", cursor)
