@@ -141,7 +141,7 @@ def _batches(sessions, config: WorkspaceConfig, ticket_ids: list[int], state: st
         try:
             with sessions.begin() as session:
                 outcome = route_batch.decide(session, config, batch, state, decide, write_wait,
-                                             read_after=True)
+                                             commit=True)
         except (OperationalError, IntegrityError) as exc:
             log.warning("routing %d tickets at once failed (%s); one at a time", len(batch),
                         exc)

@@ -251,12 +251,13 @@ class BatchClaim:
                 self.session.expire(loaded)
 
 
-def write(session: Session, claim: BatchClaim, done: list, then_read=None):
+def write(session: Session, claim: BatchClaim, done: list, commit: bool = False,
+          then_read=None):
     """Store the batch: its assignments, agents, audit rows and tickets. On PostgreSQL in one
     statement (``tickets.route_pg``: one round trip), elsewhere in a statement per kind.
-    ``then_read`` (a feed cursor and keys, ``agent_cache.next_read``): on PostgreSQL, also
-    commit and read the agent feed after the commit, in the same round trip; returns that
-    read (None: nothing was committed here, or the read failed)."""
+    ``commit``: on PostgreSQL, also commit in the same round trip, and read the agent feed
+    after the commit with ``then_read`` (a feed cursor and keys, ``agent_cache.next_read``)
+    if given; returns that read (None: none was made, or it failed)."""
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         audits, tickets = route_rows.many_rows(done)
@@ -265,9 +266,9 @@ def write(session: Session, claim: BatchClaim, done: list, then_read=None):
                     "audits": audits, "tickets": tickets}
             claim.written()
             route_rows.expire_many(session, done)
-            if then_read is None:
+            if not commit:
                 return route_pg.write(conn, **rows)
-            return route_pg.write_commit_read(conn, claim.workspace_id, *then_read, **rows)
+            return route_pg.write_commit_read(conn, claim.workspace_id, then_read, **rows)
     claim.write()
     route_rows.write_many(session, done)
     return None
@@ -281,7 +282,7 @@ class Outcome:
     ``later``: the tickets left for another batch transaction (after an agent busy elsewhere,
     of another workspace); ``locked_elsewhere``: those another transaction held locked (for the
     one-ticket path, which waits for them); ``read``: the agent feed read right after the
-    transaction committed (``decide``'s ``read_after``), if it was."""
+    transaction committed (``decide``'s ``commit``), if it was."""
     decisions: list[Decision] = field(default_factory=list)
     alone: int | None = None
     later: list[int] = field(default_factory=list)
@@ -291,12 +292,13 @@ class Outcome:
 
 
 def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], state: str,
-           decide_one, write_wait: bool = True, read_after: bool = False) -> Outcome:
+           decide_one, write_wait: bool = True, commit: bool = False) -> Outcome:
     """Lock the tickets; decide each one in ``state`` with ``decide_one(router, request,
     now)`` in the order given, and write the decisions back (the waits only with
-    ``write_wait``). ``read_after``: when some had to wait, commit and read the agent feed
-    after the commit in the same round trip where the store can (PostgreSQL:
-    ``Outcome.read``, for the recheck of the waits)."""
+    ``write_wait``). ``commit``: where the store can (PostgreSQL), commit in the round trip
+    of the writes, and when some tickets had to wait read the agent feed after the commit
+    in it too (``Outcome.read``, for the recheck of the waits); the caller's commit then
+    finds nothing to do."""
     outcome = Outcome()
     rows = route_rows.lock_many(session, ticket_ids)
     outcome.locked_elsewhere = [t for t in ticket_ids if t not in rows]
@@ -319,12 +321,11 @@ def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], sta
                                    {key for key, _ticket, _at in claim.noted})
             done = _each(router, claim, todo, routing, decide_one, outcome)
     done = [d for d in done if write_wait or d[2].kind != "wait"]
-    if read_after and any(decision.kind == "wait" for _row, _request, decision in done):
-        outcome.feed = (session.get_bind(), workspace_id)
-        outcome.read = write(session, claim, done, then_read=agent_cache.next_read(
-            session, routing, workspace_id))
-    else:
-        write(session, claim, done)
+    waits = commit and any(decision.kind == "wait" for _row, _request, decision in done)
+    read = write(session, claim, done, commit, then_read=agent_cache.next_read(
+        session, routing, workspace_id) if waits else None)
+    if read is not None:
+        outcome.read, outcome.feed = read, (session.get_bind(), workspace_id)
     outcome.decisions = [decision for _row, _request, decision in done]
     return outcome
 

@@ -100,11 +100,11 @@ FEED = ("SELECT h.snapshot, h.own, a.key, a.version, a.skills, a.departments, a.
         "OR a.key = ANY(%(keys)s::text[]))")
 
 
-def write_commit_read(conn: Connection, workspace_id: int, cursor: Cursor, keys,
-                      **rows: list[dict]) -> Changes | None:
-    """Write the rows (as :func:`write`), commit, and read the workspace's agent feed with
-    ``cursor`` and ``keys`` in a transaction of its own after the commit: one round trip
-    (the driver's pipeline mode). The read is the recheck of the batch's waits
+def write_commit_read(conn: Connection, workspace_id: int, then_read, **rows: list[dict]
+                      ) -> Changes | None:
+    """Write the rows (as :func:`write`) and commit; with ``then_read`` (a feed cursor and
+    keys) read the workspace's agent feed in a transaction of its own after the commit: one
+    round trip (the driver's pipeline mode). The read is the recheck of the batch's waits
     (``tickets.assign.route_all``): it sees every change committed before the commit ended.
 
     The commit is the transaction's: the caller's own commit afterwards finds nothing to
@@ -112,8 +112,6 @@ def write_commit_read(conn: Connection, workspace_id: int, cursor: Cursor, keys,
     transaction rolls back); one in the read alone returns None (the caller reads again)."""
     raw = conn.connection.driver_connection
     statement = _statement(rows)
-    feed = {"workspace": workspace_id, "from_seq": cursor.from_seq,
-            "pending": list(cursor.pending), "keys": sorted(keys)}
     with raw.cursor() as writing, raw.cursor() as committing, \
             raw.cursor(row_factory=namedtuple_row) as reading:
         try:
@@ -121,10 +119,18 @@ def write_commit_read(conn: Connection, workspace_id: int, cursor: Cursor, keys,
                 if statement:
                     writing.execute(*statement)
                 committing.execute("COMMIT")
-                reading.execute(FEED, feed)
+                if then_read is not None:
+                    reading.execute(FEED, _feed_parameters(workspace_id, *then_read))
         except psycopg.Error as exc:
             if committing.statusmessage == "COMMIT":
                 return None
             raise DBAPIError.instance(statement[0] if statement else "COMMIT", None, exc,
                                       psycopg.Error, dialect=conn.dialect) from exc
-        return changes_of(reading.fetchall(), "postgresql", cursor)
+        if then_read is None:
+            return None
+        return changes_of(reading.fetchall(), "postgresql", then_read[0])
+
+
+def _feed_parameters(workspace_id: int, cursor: Cursor, keys) -> dict:
+    return {"workspace": workspace_id, "from_seq": cursor.from_seq,
+            "pending": list(cursor.pending), "keys": sorted(keys)}

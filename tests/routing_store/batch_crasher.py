@@ -17,8 +17,8 @@ def killed_mid_write(url: str, config_data: dict, slug: str, ticket_ids: list[in
     assignments, agents, tickets and audit rows are written and before the commit."""
     write = route_batch.write
 
-    def write_then_die(session, claim, done, then_read=None) -> None:
-        write(session, claim, done)  # without then_read: on PostgreSQL it would commit
+    def write_then_die(session, claim, done, commit=False, then_read=None) -> None:
+        write(session, claim, done)  # without commit: on PostgreSQL it would commit
         os.kill(os.getpid(), signal.SIGKILL)
     route_batch.write = write_then_die
     sessions = session_factory(make_engine(url))

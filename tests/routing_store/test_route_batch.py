@@ -265,9 +265,9 @@ def test_room_made_before_the_commit_is_seen_by_the_read_in_the_commits_round_tr
     config = rt.config.workspace("acme")
     write = route_batch.write
 
-    def online_first(session, claim, done, then_read=None):
+    def online_first(session, claim, done, commit=False, then_read=None):
         dave_online(rt.sessions)  # dave is not locked by the batch: he was away
-        return write(session, claim, done, then_read)
+        return write(session, claim, done, commit, then_read)
 
     def no_second_read(*_args):
         raise AssertionError("the read after the commit was made again")
