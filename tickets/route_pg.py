@@ -8,8 +8,8 @@ and ``tickets.route_rows.write_many`` write (SQLite keeps those): the agents get
 tickets the columns of ``route_rows.decided`` (the same set for every decision). The CTEs of one
 statement share its snapshot and touch different tables, so the order they run in does not
 matter; the foreign keys and the tickets' triggers (``report_log``) run at the statement's end
-as they would after separate statements. JSON values stay ``json`` (not ``jsonb``), so a
-routing reason keeps its keys' order.
+as they would after separate statements. JSON values stay ``json`` (not ``jsonb``) and are
+dumped as the driver dumps them, so a routing reason is stored as the same text.
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def _statement(rows: dict[str, list[dict]]) -> tuple[str, dict] | None:
         return None
     ctes = ",\n".join(f"{kind} AS ({PARTS[kind]})" for kind in kinds)
     return f"WITH {ctes}\nSELECT 1", {
-        kind: json.dumps(rows[kind], default=_plain, separators=(",", ":")) for kind in kinds}
+        kind: json.dumps(rows[kind], default=_plain) for kind in kinds}
 
 
 def write(conn: Connection, **rows: list[dict]) -> None:
