@@ -299,8 +299,13 @@ def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], sta
     of the writes, and when some tickets had to wait read the agent feed after the commit
     in it too (``Outcome.read``, for the recheck of the waits); the caller's commit then
     finds nothing to do."""
-    outcome = Outcome()
-    rows = route_rows.lock_many(session, ticket_ids)
+    outcome, read = Outcome(), None
+    ahead = agent_cache.read_ahead(session, config.routing) \
+        if session.get_bind().dialect.name == "postgresql" else None
+    if ahead is None:
+        rows = route_rows.lock_many(session, ticket_ids)
+    else:  # one round trip: the tickets locked, the feed read for the last workspace
+        rows, read = route_pg.lock_and_read(session, ticket_ids, ahead)
     outcome.locked_elsewhere = [t for t in ticket_ids if t not in rows]
     todo = [rows[t] for t in ticket_ids if t in rows and rows[t].routing_state == state]
     if not todo:
@@ -312,8 +317,10 @@ def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], sta
     claim = BatchClaim(session, workspace_id, routing.make_policy(),
                        {str(row.id): row for row in todo}, {})
     now = utcnow()
+    if ahead is not None and ahead.workspace_id != workspace_id:
+        read = None  # read for another workspace: this one's feed is read on its own
     with agent_cache.cached_router(session, routing, workspace_id, now, claim,
-                                   claim.confirmed) as router:
+                                   claim.confirmed, read) as router:
         claim.known = agent_cache.known_versions(session, routing, workspace_id)
         done = _each(router, claim, todo, routing, decide_one, outcome)
         if not claim.settle():  # the router's view was stale: its claims are void
@@ -322,10 +329,10 @@ def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], sta
             done = _each(router, claim, todo, routing, decide_one, outcome)
     done = [d for d in done if write_wait or d[2].kind != "wait"]
     waits = commit and any(decision.kind == "wait" for _row, _request, decision in done)
-    read = write(session, claim, done, commit, then_read=agent_cache.next_read(
+    after = write(session, claim, done, commit, then_read=agent_cache.next_read(
         session, routing, workspace_id) if waits else None)
-    if read is not None:
-        outcome.read, outcome.feed = read, (session.get_bind(), workspace_id)
+    if after is not None:
+        outcome.read, outcome.feed = after, (session.get_bind(), workspace_id)
     outcome.decisions = [decision for _row, _request, decision in done]
     return outcome
 

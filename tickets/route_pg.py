@@ -13,14 +13,19 @@ dumped as the driver dumps them, so a routing reason is stored as the same text.
 """
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 
 import psycopg
 from psycopg.rows import namedtuple_row
+from sqlalchemy import BigInteger, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from tickets import route_rows
 from tickets.agent_feed import Changes, Cursor, changes_of
 
 # (column, SQL type) of each recordset; the CTE of a kind is left out when it has no rows.
@@ -89,15 +94,58 @@ def write(conn: Connection, **rows: list[dict]) -> None:
         conn.exec_driver_sql(*statement)
 
 
-# The agent feed's query (tickets.agent_feed) for the read after the commit, in the driver's
-# own terms: the horizon row of the statement's snapshot left-joined to the wanted agents.
-FEED = ("SELECT h.snapshot, h.own, a.key, a.version, a.skills, a.departments, a.capacity, "
-        "a.total, a.status, a.calendar, a.load, a.last_assigned_at "
-        "FROM (SELECT pg_current_snapshot()::text AS snapshot, "
-        "pg_current_xact_id_if_assigned()::text AS own) AS h "
-        "LEFT JOIN agents AS a ON a.workspace_id = %(workspace)s "
-        "AND (a.change_seq >= %(from_seq)s OR a.change_seq = ANY(%(pending)s::bigint[]) "
-        "OR a.key = ANY(%(keys)s::text[]))")
+def _feed(count: bool) -> str:
+    """The agent feed's query (``tickets.agent_feed``) in the driver's own terms: the horizon
+    row of the statement's snapshot (with the number of agents if ``count``) left-joined to
+    the wanted agents."""
+    counted = (", (SELECT count(*) FROM agents WHERE workspace_id = %(workspace)s) "
+               "AS agent_count" if count else "")
+    return ("SELECT h.*, a.key, a.version, a.skills, a.departments, a.capacity, "
+            "a.total, a.status, a.calendar, a.load, a.last_assigned_at "
+            "FROM (SELECT pg_current_snapshot()::text AS snapshot, "
+            f"pg_current_xact_id_if_assigned()::text AS own{counted}) AS h "
+            "LEFT JOIN agents AS a ON a.workspace_id = %(workspace)s "
+            "AND (a.change_seq >= %(from_seq)s OR a.change_seq = ANY(%(pending)s::bigint[]) "
+            "OR a.key = ANY(%(keys)s::text[]))")
+
+
+FEED = {count: _feed(count) for count in (False, True)}
+
+
+@functools.cache
+def _lock_many(dialect) -> tuple[str, dict]:
+    """``route_rows.LOCK_MANY`` with the ids as one array parameter, in the driver's terms,
+    and its other parameters (the subquery's LIMIT)."""
+    statement = (select(*route_rows.LOCK_MANY.selected_columns)
+                 .where(route_rows.TICKETS.c.id == any_(
+                     bindparam("tickets", type_=ARRAY(BigInteger))))
+                 .order_by(route_rows.TICKETS.c.id)
+                 .with_for_update(of=route_rows.TICKETS, skip_locked=True))
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), compiled.params
+
+
+def lock_and_read(session: Session, ticket_ids, ahead) -> tuple[dict, Changes]:
+    """``route_rows.lock_many`` and the agent feed's read for ``ahead``
+    (``agent_cache.read_ahead``) sent together (the driver's pipeline mode): one round trip,
+    after the BEGIN. An error is raised as SQLAlchemy raises it."""
+    session.flush()
+    conn = session.connection()
+    raw = conn.connection.driver_connection
+    sql, fixed = _lock_many(conn.dialect)
+    with raw.cursor(row_factory=namedtuple_row) as locking, \
+            raw.cursor(row_factory=namedtuple_row) as reading:
+        try:
+            with raw.pipeline():
+                locking.execute(sql, {**fixed, "tickets": list(ticket_ids)})
+                reading.execute(FEED[ahead.count], _feed_parameters(
+                    ahead.workspace_id, ahead.cursor, ahead.keys))
+        except psycopg.Error as exc:
+            raise DBAPIError.instance(sql, None, exc, psycopg.Error,
+                                      dialect=conn.dialect) from exc
+        rows = {row.id: row for row in locking.fetchall()}
+        return rows, changes_of(reading.fetchall(), "postgresql", ahead.cursor,
+                                count=ahead.count)
 
 
 def write_commit_read(conn: Connection, workspace_id: int, then_read, **rows: list[dict]
@@ -120,7 +168,7 @@ def write_commit_read(conn: Connection, workspace_id: int, then_read, **rows: li
                     writing.execute(*statement)
                 committing.execute("COMMIT")
                 if then_read is not None:
-                    reading.execute(FEED, _feed_parameters(workspace_id, *then_read))
+                    reading.execute(FEED[False], _feed_parameters(workspace_id, *then_read))
         except psycopg.Error as exc:
             if committing.statusmessage == "COMMIT":
                 return None

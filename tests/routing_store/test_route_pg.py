@@ -1,7 +1,7 @@
 """The one statement of a routing batch's writes on PostgreSQL (``tickets.route_pg``) writes what
 the statements per kind write (``route_rows.write_many``, ``route_batch.BatchClaim.write``),
 column for column; its error is SQLAlchemy's; the commit in its round trip ends the
-transaction."""
+transaction; the feed read in the round trip of the tickets' lock decides as its own read."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from store import repo
 from store.models import Agent, Assignment, AuditEntry, Ticket
 from tests.gateway.apifactory import add_ticket
-from tests.routing_store.test_route_batch import twin_config
-from tickets import route_batch, route_pg, route_rows
+from tests.routing_store.test_route_batch import TICKETS, add_tickets, check_invariants, \
+    essence, store_state, twin_config
+from tickets import agent_cache, assign, route_batch, route_pg, route_rows
 from tickets.agent_feed import Cursor
 from tickets.agents import seed_agents
 
@@ -141,3 +142,34 @@ def test_the_commit_in_the_round_trip_ends_the_transaction_and_the_read_follows_
     assert own < changes.cursor.from_seq and own not in changes.cursor.pending
     with rt.read_sessions() as session:
         assert session.get(Ticket, ticket_id).routing_state == "waiting"
+
+
+@pytest.mark.parametrize("test_config", [twin_config()])
+def test_the_feed_read_with_the_ticket_lock_decides_as_a_read_of_its_own(pg_rt, monkeypatch):
+    """From the second batch of a thread on, the feed is read in the round trip of the
+    tickets' lock (for the workspace routed in last): the same decisions as reading it on its
+    own; a batch of another workspace drops that read and reads its own feed."""
+    rt = pg_rt
+    demo, acme = (add_tickets(rt, slug) for slug in ("demo", "acme"))
+    monkeypatch.setattr(assign, "BATCH_MAX", 3)
+    lock_and_read, read_ahead, used = route_pg.lock_and_read, agent_cache.read_ahead, []
+
+    def counted(session, ticket_ids, ahead):
+        used.append(ahead.workspace_id)
+        return lock_and_read(session, ticket_ids, ahead)
+    monkeypatch.setattr(route_pg, "lock_and_read", counted)
+    ahead = assign.route_all(rt.sessions, rt.config.workspace("demo"), demo)
+    with rt.read_sessions() as session:
+        demo_id = repo.workspace_row(session, "demo").id
+    assert len(used) >= 3 and set(used) == {demo_id}
+    monkeypatch.setattr(agent_cache, "read_ahead", lambda *_args: None)
+    alone = assign.route_all(rt.sessions, rt.config.workspace("acme"), acme)
+    assert [essence(d) for d in ahead] == [essence(d) for d in alone]
+    assert store_state(rt, "demo") == store_state(rt, "acme")
+    monkeypatch.setattr(agent_cache, "read_ahead", read_ahead)
+    last_demo = add_tickets(rt, "demo", TICKETS[4:5], {})
+    assert assign.route_all(rt.sessions, rt.config.workspace("demo"), last_demo)
+    more, used[:] = add_tickets(rt, "acme", TICKETS[:4], {}), []
+    other = assign.route_all(rt.sessions, rt.config.workspace("acme"), more)
+    assert used[0] == demo_id and len(other) == 4  # read ahead for demo, then acme's own
+    check_invariants(rt)
