@@ -13,7 +13,9 @@ route T more tickets at once, a transaction per ticket and in batches of the fir
 cache keeps in step through the change feed (``tickets.agent_feed``); with ``--scan`` the
 one-per-transaction phases run again on T more tickets with the cache scanning every agent's
 version before each decision, as it did before the feed (``bench.agent_scan``). Each phase ends
-with an invariant check that aborts a broken run. ``--profile`` N: N routes and N refills under
+with an invariant check that aborts a broken run; a batch phase on a PostgreSQL server on this
+machine also reports the server's CPU per decision (its backends for the database, from /proc).
+The store is vacuumed and analyzed after the load, as autovacuum would soon do. ``--profile`` N: N routes and N refills under
 cProfile, and N tickets routed in batches of the first N of ``--batch``.
 
     .venv/bin/python -m bench.routing_store [--agents 1000 --waiting 10000 --tickets 1000 \
@@ -26,6 +28,7 @@ import contextlib
 import cProfile
 import json
 import multiprocessing
+import os
 import pstats
 import random
 import re
@@ -43,6 +46,7 @@ from store.db import make_engine, session_factory
 from store.models import Agent, Assignment, Ticket, utcnow
 from tickets import agent_cache, assign, route_store as rs
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LIBRARY_PATH = re.compile(r"^.*/(site-packages|python3\.\d+)/")  # shortened in the profile
 
 
@@ -94,11 +98,35 @@ def route_phase(sessions, config, ticket_ids: list[int], scan: bool = False) -> 
 
 def batch_phase(sessions, config, ticket_ids: list[int], size: int) -> dict:
     """Batches of ``size``; latencies are per batch call (a decision is committed with its
-    batch), CPU per decision."""
+    batch), CPU per decision (and the database server's, when it runs on this machine)."""
+    server = server_cpu_ms(sessions.kw["bind"].url)
     started = time.perf_counter()
     timings = [t for start in range(0, len(ticket_ids), size)
                for t in route_batch(sessions, config, ticket_ids[start:start + size])]
-    return {"batch": size, **summary(timings, started)}
+    result = {"batch": size, **summary(timings, started)}
+    if server is not None:
+        result["server_cpu_ms_per_decision"] = round(
+            (server_cpu_ms(sessions.kw["bind"].url) - server) / len(timings), 3)
+    return result
+
+
+def server_cpu_ms(url) -> float | None:
+    """CPU time (ms) of the local PostgreSQL backends serving ``url``'s database (read from
+    /proc: the server on this machine, as the same user or root); None for SQLite."""
+    if url.get_backend_name() != "postgresql":
+        return None
+    marker, total = f" {url.database} ".encode(), 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+            if command.startswith(b"postgres: ") and marker in command:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) * 1000 / CLOCK_TICKS
+        except (OSError, IndexError, ValueError):  # a process that ended meanwhile
+            continue
+    return total
 
 
 def refill_round(sessions, config, ws_id: int, key: str) -> tuple[float, float, int] | None:
@@ -221,9 +249,11 @@ def run(args) -> dict:
                     args.tickets * parallel * bool(sizes))]
             batched = {size: people.tickets(args.tickets, "new") for size in sizes}
             profiled_batch = people.tickets(args.profile * bool(sizes), "new")
-        if engine.dialect.name == "postgresql":
-            with engine.begin() as conn:  # what autovacuum does soon after such a load
-                conn.execute(text("ANALYZE"))
+        if engine.dialect.name == "postgresql":  # what autovacuum does soon after such a
+            # load: statistics, hint bits and the visibility map of the new rows (else the
+            # first phases set them), and the catalogs the wipe left dead rows in
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
         result = {"store": engine.dialect.name, "agents": args.agents, "waiting": args.waiting,
                   "setup_s": round(time.perf_counter() - started, 1)}
         route_phase(sessions, config, warm)  # before the clock: connections, caches

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from config.routing import Routing
 from routing.engine import Router
 from tickets import route_store as rs
-from tickets.agent_feed import Cursor, read_changes, written_here
+from tickets.agent_feed import Changes, Cursor, read_changes, written_here
 
 DELETE_CHECK_S = 10.0  # seconds between counts of a workspace's agents (a delete elsewhere)
 HOURS_RECHECK = timedelta(hours=1)  # a calendar without a change ahead is evaluated again
@@ -64,16 +64,17 @@ class Entry:
 
 @contextmanager
 def cached_router(session: Session, routing: Routing, workspace_id: int, now: datetime,
-                  claim, confirmed=None) -> Iterator[Router]:
+                  claim, confirmed=None, read: Changes | None = None) -> Iterator[Router]:
     """The workspace's cached router, in step with the store as of now, claiming with
     ``claim``. Afterwards (whatever happened) its tickets are forgotten and every agent it
     claimed for or this transaction wrote is read again next time, so a claim rolled back
     with its transaction leaves no trace. ``confirmed()``: {agent key: version} of agents
     whose row, once this transaction commits, is what the router holds of them already (its
     own claims on a row nobody else changed); the next read compares the row's version with
-    it and converts the row again only when they differ (a rollback, a later change)."""
+    it and converts the row again only when they differ (a rollback, a later change).
+    ``read``: the feed read already in this transaction with what :func:`read_ahead` gave."""
     entry = _entry(session, routing, workspace_id)
-    sync(session, entry, workspace_id, now)
+    sync(session, entry, workspace_id, now, read)
     claimed: set[str] = set()
 
     def recorded(agent_key: str, ticket_id: str) -> bool:
@@ -112,23 +113,40 @@ def known_versions(session: Session, routing: Routing, workspace_id: int) -> dic
 
 
 def _entry(session: Session, routing: Routing, workspace_id: int) -> Entry:
+    return _entry_of(session.get_bind(), routing, workspace_id)
+
+
+def _entry_of(bind, routing: Routing, workspace_id: int) -> Entry:
     if not hasattr(_LOCAL, "entries"):
         _LOCAL.entries = weakref.WeakKeyDictionary()
-    entries = _LOCAL.entries.setdefault(session.get_bind(), {})
+    entries = _LOCAL.entries.setdefault(bind, {})
     entry = entries.get(workspace_id)
     if entry is None or (entry.routing is not routing and entry.routing != routing):
         entry = entries[workspace_id] = Entry(routing, Router(routing.make_policy()))
     return entry
 
 
-def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> int:
+def sync(session: Session, entry: Entry, workspace_id: int, now: datetime,
+         read: Changes | None = None) -> int:
     """Bring the entry's router in step with the store: the agents changed since the last
-    read and those to read again; all of them again if an agent was deleted meanwhile.
-    Returns how many agents it changed."""
+    read and those to read again (``read``: that read, made already); all of them again if
+    an agent was deleted meanwhile. Returns how many agents it changed."""
     _LOCAL.last = (session.get_bind(), workspace_id)
-    count = time.monotonic() - entry.counted_at >= DELETE_CHECK_S
-    changes = read_changes(session.connection(), workspace_id, entry.cursor, entry.reread,
-                           advance=not written_here(session, workspace_id), count=count)
+    count = _count_due(entry) if read is None else read.count is not None
+    changes = read or read_changes(session.connection(), workspace_id, entry.cursor,
+                                   entry.reread, advance=not written_here(session, workspace_id),
+                                   count=count)
+    fresh = _apply(entry, changes, now)
+    if count:
+        entry.counted_at = time.monotonic()
+        if changes.count != len(entry.router.index):
+            _start_over(entry)
+            return sync(session, entry, workspace_id, now)
+    return fresh
+
+
+def _apply(entry: Entry, changes: Changes, now: datetime) -> int:
+    """Put the changed agents of a read of the feed into the router; how many changed."""
     fresh = [row for row in changes.rows if entry.versions.get(row.key) != row.version]
     try:
         _follow_calendars(entry, now)
@@ -138,12 +156,49 @@ def sync(session: Session, entry: Entry, workspace_id: int, now: datetime) -> in
         _start_over(entry)
         raise
     entry.cursor, entry.reread = changes.cursor, set()
-    if count:
-        entry.counted_at = time.monotonic()
-        if changes.count != len(entry.router.index):
-            _start_over(entry)
-            return sync(session, entry, workspace_id, now)
     return len(fresh)
+
+
+def _count_due(entry: Entry) -> bool:
+    return time.monotonic() - entry.counted_at >= DELETE_CHECK_S
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A read of the feed to make with the first statement of a transaction, for the
+    workspace the thread routed in last (``tickets.route_pg.lock_and_read``)."""
+    workspace_id: int
+    cursor: Cursor
+    keys: frozenset
+    count: bool
+
+
+def read_ahead(session: Session, routing: Routing) -> Ahead | None:
+    """What the feed read of the next :func:`cached_router` will ask for, if it is for the
+    workspace this thread last routed in on this database and this transaction wrote no
+    agent yet (its read advances the cursor); a read made so is handed to
+    :func:`cached_router` only if the transaction routes in that workspace."""
+    bind, workspace_id = getattr(_LOCAL, "last", (None, None))
+    if bind is not session.get_bind() or written_here(session, workspace_id):
+        return None
+    entry = _entry(session, routing, workspace_id)
+    return Ahead(workspace_id, entry.cursor, frozenset(entry.reread), _count_due(entry))
+
+
+def next_read(session: Session, routing: Routing, workspace_id: int) -> tuple[Cursor, set]:
+    """What the next read of the workspace's feed asks for: (cursor, keys to read again); for
+    a read made elsewhere (``tickets.route_pg``) and handed to :func:`unchanged_after`."""
+    entry = _entry(session, routing, workspace_id)
+    return entry.cursor, set(entry.reread)
+
+
+def unchanged_after(bind, routing: Routing, workspace_id: int, now: datetime,
+                    changes: Changes) -> bool:
+    """:func:`unchanged_since_last_read` with the read done already, on the database engine
+    ``bind``: ``changes``, the feed read (in a transaction of its own, advancing) with what
+    :func:`next_read` gave, no other read of the workspace's feed in this thread since."""
+    _LOCAL.last = (bind, workspace_id)
+    return _apply(_entry_of(bind, routing, workspace_id), changes, now) == 0
 
 
 def unchanged_since_last_read(session: Session, routing: Routing, now: datetime) -> bool:

@@ -66,6 +66,13 @@ def read_changes(conn: Connection, workspace_id: int, cursor: Cursor, keys=(),
     rows = conn.execute(statement, {
         "workspace": workspace_id, "from_seq": cursor.from_seq,
         "pending": list(cursor.pending), "keys": sorted(keys)}).all()
+    return changes_of(rows, dialect, cursor, advance, count)
+
+
+def changes_of(rows, dialect: str, cursor: Cursor, advance: bool = True,
+               count: bool = False) -> Changes:
+    """The :class:`Changes` of the feed query's rows (the horizon row left-joined to the
+    agents), read with ``cursor``."""
     first = rows[0]
     following = cursor
     if advance and dialect == "postgresql":

@@ -17,6 +17,7 @@ by a killed worker, and ``climb``; so nothing waits forever on a lost follow-up.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, select
@@ -30,6 +31,7 @@ from routing.model import PRIORITY_RANK, Decision, Request
 from store import repo
 from store.models import Agent, Assignment, Ticket, utcnow
 from tickets import agent_cache, agent_hours
+from tickets.agent_feed import Changes
 from tickets import route_batch, route_rows, route_store as rs
 
 log = logging.getLogger(__name__)
@@ -74,13 +76,13 @@ def route_all(sessions, config: WorkspaceConfig, ticket_ids) -> list[Decision]:
     database fails once decisions have committed, those are returned (the caller publishes
     them) and the rest stays to the sweep; before that, the error is raised."""
     ticket_ids = list(dict.fromkeys(ticket_ids))
-    decided = {}
+    decided, after = {}, AfterCommit()
     try:
-        for decision in _batches(sessions, config, ticket_ids, "new", _arrival):
+        for decision in _batches(sessions, config, ticket_ids, "new", _arrival, after=after):
             decided[decision.ticket] = decision
         waits = [int(d.ticket) for d in decided.values() if d.kind == "wait"]
         if waits:
-            for decision in _rechecked(sessions, config, waits):
+            for decision in _rechecked(sessions, config, waits, after):
                 decided[decision.ticket] = decision
     except SQLAlchemyError:  # the database failed: what committed is returned, to publish
         if not decided:
@@ -94,34 +96,61 @@ def _arrival(router: Router, request: Request, now: float) -> Decision:
     return router.route(request, now, "arrival")
 
 
-def _rechecked(sessions, config: WorkspaceConfig, ticket_ids: list[int]) -> list[Decision]:
-    """:func:`recheck` of the waiting tickets, in batches, if an agent changed since."""
-    with sessions.begin() as session:
-        session.connection(execution_options=READ_ONLY[session.get_bind().dialect.name])
-        if agent_cache.unchanged_since_last_read(session, config.routing, utcnow()):
-            return []
+@dataclass
+class AfterCommit:
+    """The agent feed read right after the last routing transaction committed (PostgreSQL
+    reads it in the commit's round trip, ``tickets.route_pg``), while no transaction has
+    run since: the recheck's read, done already, with (database engine, workspace id)."""
+    read: Changes | None = None
+    feed: tuple | None = None
+
+    def note(self, outcome: route_batch.Outcome | None) -> None:
+        self.read, self.feed = (outcome.read, outcome.feed) if outcome else (None, None)
+
+
+def _rechecked(sessions, config: WorkspaceConfig, ticket_ids: list[int],
+               after: AfterCommit | None = None) -> list[Decision]:
+    """:func:`recheck` of the waiting tickets, in batches, if an agent changed since (read
+    in a transaction of its own, unless ``after`` holds that read already)."""
+    if after is not None and after.read is not None:
+        bind, workspace_id = after.feed
+        unchanged = agent_cache.unchanged_after(bind, config.routing, workspace_id, utcnow(),
+                                                after.read)
+    else:
+        with sessions.begin() as session:
+            session.connection(execution_options=READ_ONLY[session.get_bind().dialect.name])
+            unchanged = agent_cache.unchanged_since_last_read(session, config.routing,
+                                                              utcnow())
+    if unchanged:
+        return []
     return list(_batches(sessions, config, ticket_ids, "waiting", Router.retry,
                          write_wait=False))
 
 
 def _batches(sessions, config: WorkspaceConfig, ticket_ids: list[int], state: str, decide,
-             write_wait: bool = True):
+             write_wait: bool = True, after: AfterCommit | None = None):
     """The decisions of the tickets in ``state``, made in batch transactions; a ticket
-    another transaction held locked goes through the one-ticket path afterwards."""
+    another transaction held locked goes through the one-ticket path afterwards. ``after``:
+    keeps the agent feed read after the last transaction committed, if one was."""
     single = route if state == "new" else recheck
+    after = after or AfterCommit()
     pending, alone = list(ticket_ids), []
     while pending:
         batch, pending = pending[:BATCH_MAX], pending[BATCH_MAX:]
+        after.note(None)
         try:
             with sessions.begin() as session:
-                outcome = route_batch.decide(session, config, batch, state, decide, write_wait)
+                outcome = route_batch.decide(session, config, batch, state, decide, write_wait,
+                                             commit=True)
         except (OperationalError, IntegrityError) as exc:
             log.warning("routing %d tickets at once failed (%s); one at a time", len(batch),
                         exc)
             alone += batch
             continue
+        after.note(outcome)
         yield from outcome.decisions
         if outcome.alone is not None:
+            after.note(None)
             with sessions.begin() as session:
                 decision = single(session, config, outcome.alone)
             if decision is not None:
@@ -129,6 +158,7 @@ def _batches(sessions, config: WorkspaceConfig, ticket_ids: list[int], state: st
         pending[:0] = outcome.later
         alone += outcome.locked_elsewhere
     for ticket_id in alone:
+        after.note(None)
         with sessions.begin() as session:
             decision = single(session, config, ticket_id)
         if decision is not None:

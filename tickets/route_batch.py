@@ -41,9 +41,9 @@ from sqlalchemy.orm.util import identity_key
 from config.workspaces import WorkspaceConfig
 from routing.model import Decision, Policy
 from store.models import Agent, Assignment, utcnow
-from tickets import agent_cache, route_rows
+from tickets import agent_cache, route_pg, route_rows
 from tickets import route_store as rs
-from tickets.agent_feed import note_written
+from tickets.agent_feed import Changes, note_written
 
 AGENTS, ASSIGNMENTS = Agent.__table__, Assignment.__table__
 _MINE = (AGENTS.c.workspace_id == bindparam("workspace"), AGENTS.c.key == bindparam("key"))
@@ -224,22 +224,54 @@ class BatchClaim:
         """The versions the claimed agents' rows get, for those the router held as the row."""
         return {held.key: held.version for held in self.claimed() if held.in_step}
 
+    def agent_rows(self) -> list[dict]:
+        """The claimed agents' new columns (``tickets.route_pg.AGENT_COLUMNS``)."""
+        return [{"id": held.id, "load": held.load, "used": held.used,
+                 "last_assigned_at": held.assigned_at, "version": held.version}
+                for held in self.claimed()]
+
     def write(self) -> None:
         """Insert the assignments and set each claimed agent's load, in a statement each."""
         if not self.assignments:
             return
         conn = self.session.connection()
         conn.execute(rs.INSERT_ASSIGNMENT, self.assignments)
-        claimed = self.claimed()
         conn.execute(UPDATE_AGENT, [
-            {"agent": held.id, "new_load": held.load, "new_used": held.used,
-             "assigned_at": held.assigned_at, "new_version": held.version}
-            for held in claimed])
-        for held in claimed:
+            {"agent": row["id"], "new_load": row["load"], "new_used": row["used"],
+             "assigned_at": row["last_assigned_at"], "new_version": row["version"]}
+            for row in self.agent_rows()])
+        self.written()
+
+    def written(self) -> None:
+        """Note the claimed agents as written here; a loaded copy reads its row again."""
+        for held in self.claimed():
             note_written(self.session, self.workspace_id, held.key)
             loaded = self.session.identity_map.get(identity_key(Agent, held.id))
             if loaded is not None:
                 self.session.expire(loaded)
+
+
+def write(session: Session, claim: BatchClaim, done: list, commit: bool = False,
+          then_read=None):
+    """Store the batch: its assignments, agents, audit rows and tickets. On PostgreSQL in one
+    statement (``tickets.route_pg``: one round trip), elsewhere in a statement per kind.
+    ``commit``: on PostgreSQL, also commit in the same round trip, and read the agent feed
+    after the commit with ``then_read`` (a feed cursor and keys, ``agent_cache.next_read``)
+    if given; returns that read (None: none was made, or it failed)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        audits, tickets = route_rows.many_rows(done)
+        if all(row.keys() - {"id"} == route_pg.TICKET_SET for row in tickets):
+            rows = {"assignments": claim.assignments, "agents": claim.agent_rows(),
+                    "audits": audits, "tickets": tickets}
+            claim.written()
+            route_rows.expire_many(session, done)
+            if not commit:
+                return route_pg.write(conn, **rows)
+            return route_pg.write_commit_read(conn, claim.workspace_id, then_read, **rows)
+    claim.write()
+    route_rows.write_many(session, done)
+    return None
 
 
 @dataclass
@@ -249,20 +281,31 @@ class Outcome:
     refused it: the one-ticket path lets go of a refusing agent's lock, so it may wait);
     ``later``: the tickets left for another batch transaction (after an agent busy elsewhere,
     of another workspace); ``locked_elsewhere``: those another transaction held locked (for the
-    one-ticket path, which waits for them)."""
+    one-ticket path, which waits for them); ``read``: the agent feed read right after the
+    transaction committed (``decide``'s ``commit``), if it was."""
     decisions: list[Decision] = field(default_factory=list)
     alone: int | None = None
     later: list[int] = field(default_factory=list)
     locked_elsewhere: list[int] = field(default_factory=list)
+    read: Changes | None = None  # the agent feed read after this transaction committed
+    feed: tuple | None = None  # with read: (database engine, workspace id) it was read in
 
 
 def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], state: str,
-           decide_one, write_wait: bool = True) -> Outcome:
+           decide_one, write_wait: bool = True, commit: bool = False) -> Outcome:
     """Lock the tickets; decide each one in ``state`` with ``decide_one(router, request,
     now)`` in the order given, and write the decisions back (the waits only with
-    ``write_wait``)."""
-    outcome = Outcome()
-    rows = route_rows.lock_many(session, ticket_ids)
+    ``write_wait``). ``commit``: where the store can (PostgreSQL), commit in the round trip
+    of the writes, and when some tickets had to wait read the agent feed after the commit
+    in it too (``Outcome.read``, for the recheck of the waits); the caller's commit then
+    finds nothing to do."""
+    outcome, read = Outcome(), None
+    ahead = agent_cache.read_ahead(session, config.routing) \
+        if session.get_bind().dialect.name == "postgresql" else None
+    if ahead is None:
+        rows = route_rows.lock_many(session, ticket_ids)
+    else:  # one round trip: the tickets locked, the feed read for the last workspace
+        rows, read = route_pg.lock_and_read(session, ticket_ids, ahead)
     outcome.locked_elsewhere = [t for t in ticket_ids if t not in rows]
     todo = [rows[t] for t in ticket_ids if t in rows and rows[t].routing_state == state]
     if not todo:
@@ -274,17 +317,22 @@ def decide(session: Session, config: WorkspaceConfig, ticket_ids: list[int], sta
     claim = BatchClaim(session, workspace_id, routing.make_policy(),
                        {str(row.id): row for row in todo}, {})
     now = utcnow()
+    if ahead is not None and ahead.workspace_id != workspace_id:
+        read = None  # read for another workspace: this one's feed is read on its own
     with agent_cache.cached_router(session, routing, workspace_id, now, claim,
-                                   claim.confirmed) as router:
+                                   claim.confirmed, read) as router:
         claim.known = agent_cache.known_versions(session, routing, workspace_id)
         done = _each(router, claim, todo, routing, decide_one, outcome)
         if not claim.settle():  # the router's view was stale: its claims are void
             agent_cache.read_again(session, routing, workspace_id, now,
                                    {key for key, _ticket, _at in claim.noted})
             done = _each(router, claim, todo, routing, decide_one, outcome)
-    claim.write()
     done = [d for d in done if write_wait or d[2].kind != "wait"]
-    route_rows.write_many(session, done)
+    waits = commit and any(decision.kind == "wait" for _row, _request, decision in done)
+    after = write(session, claim, done, commit, then_read=agent_cache.next_read(
+        session, routing, workspace_id) if waits else None)
+    if after is not None:
+        outcome.read, outcome.feed = after, (session.get_bind(), workspace_id)
     outcome.decisions = [decision for _row, _request, decision in done]
     return outcome
 

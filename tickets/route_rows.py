@@ -80,21 +80,36 @@ def write_many(session: Session, done) -> None:
     per kind of write: one multi-row INSERT of the audit rows, one UPDATE executed for every
     ticket (a decision that names no assignee writes the one its locked row has, so assigned
     and waiting tickets share the statement's columns)."""
-    audits, updates = [], {}
-    at = utcnow()
-    for ticket, request, decision in done:
-        values, events = decided(ticket, request, decision)
-        values.setdefault("assignee", ticket.assignee)
-        values = dict(sorted(values.items()))
-        audits += [{"ticket_id": ticket.id, "kind": kind, "old": old, "new": new,
-                    "actor": "router", "at": at} for kind, old, new in events]
-        updates.setdefault(tuple(values), []).append({
-            "ticket": ticket.id, **{f"new_{name}": value for name, value in values.items()}})
+    audits, tickets = many_rows(done)
+    updates = {}
+    for values in tickets:
+        names = tuple(name for name in values if name != "id")
+        updates.setdefault(names, []).append({
+            "ticket": values["id"], **{f"new_{name}": values[name] for name in names}})
     conn = session.connection()
     if audits:
         conn.execute(AUDIT, audits)
     for names, rows in updates.items():
         conn.execute(_ticket_update(names), rows)
+    expire_many(session, done)
+
+
+def many_rows(done) -> tuple[list[dict], list[dict]]:
+    """The audit rows and the tickets' new columns (``id`` and the columns, sorted by name)
+    of the decisions ``(ticket, request, decision)``."""
+    audits, tickets = [], []
+    at = utcnow()
+    for ticket, request, decision in done:
+        values, events = decided(ticket, request, decision)
+        values.setdefault("assignee", ticket.assignee)
+        tickets.append({"id": ticket.id, **dict(sorted(values.items()))})
+        audits += [{"ticket_id": ticket.id, "kind": kind, "old": old, "new": new,
+                    "actor": "router", "at": at} for kind, old, new in events]
+    return audits, tickets
+
+
+def expire_many(session: Session, done) -> None:
+    """Copies of the decided tickets the session has loaded read their rows again."""
     for ticket, _request, _decision in done:
         _expire(session, ticket.id)
 

@@ -1,5 +1,5 @@
 """OS processes of the batch routing tests, importable at module level so ``multiprocessing``
-can spawn them: one killed (SIGKILL) while it writes a batch's decisions, before the commit;
+can spawn them: one killed (SIGKILL) once it wrote a batch's decisions, before the commit;
 one routing a list of tickets in batches beside others doing the same."""
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ from tickets import assign, route_batch
 
 
 def killed_mid_write(url: str, config_data: dict, slug: str, ticket_ids: list[int]) -> None:
-    """Route the tickets in one batch and die, as the OOM killer kills, once the assignments
-    are inserted and before the agents, tickets and audit rows are written and committed."""
-    insert = route_batch.BatchClaim.write
+    """Route the tickets in one batch and die, as the OOM killer kills, once the batch's
+    assignments, agents, tickets and audit rows are written and before the commit."""
+    write = route_batch.write
 
-    def write_then_die(claim) -> None:
-        claim.session.connection().execute(route_batch.rs.INSERT_ASSIGNMENT, claim.assignments)
+    def write_then_die(session, claim, done, commit=False, then_read=None) -> None:
+        write(session, claim, done)  # without commit: on PostgreSQL it would commit
         os.kill(os.getpid(), signal.SIGKILL)
-        insert(claim)  # never reached
-    route_batch.BatchClaim.write = write_then_die
+    route_batch.write = write_then_die
     sessions = session_factory(make_engine(url))
     assign.route_all(sessions, parse_config(config_data).workspace(slug), ticket_ids)
 

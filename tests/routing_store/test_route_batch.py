@@ -232,12 +232,9 @@ def test_a_wait_is_rechecked_when_an_agent_changed_meanwhile(rt_client, monkeypa
     config = rt.config.workspace("acme")
     recheck = assign._rechecked
 
-    def online_meanwhile(sessions, config, ticket_ids):
-        with sessions.begin() as other:  # dave comes online elsewhere; no refill saw these
-            ws = repo.workspace_row(other, "acme").id
-            other.scalar(select(Agent).where(Agent.workspace_id == ws,
-                                             Agent.key == "dave")).status = "online"
-        return recheck(sessions, config, ticket_ids)
+    def online_meanwhile(sessions, config, ticket_ids, _after=None):
+        dave_online(sessions)  # elsewhere, after the batch read the agents: no refill saw these
+        return recheck(sessions, config, ticket_ids)  # the read after the commit made again
     monkeypatch.setattr(assign, "_rechecked", online_meanwhile)
     decisions = assign.route_all(rt.sessions, config, add_tickets(rt, "acme"))
     rechecked = [d for d in decisions if d.explanation["trigger"] == "retry"]
@@ -245,6 +242,40 @@ def test_a_wait_is_rechecked_when_an_agent_changed_meanwhile(rt_client, monkeypa
     with rt.read_sessions() as session:  # what still waits, dave (email only) cannot take
         assert set(session.scalars(select(Ticket.channel).where(
             Ticket.routing_state == "waiting"))) == {"chat"}
+    check_invariants(rt)
+
+
+def dave_online(sessions) -> None:
+    """dave comes online in acme, in a transaction of its own."""
+    with sessions.begin() as other:
+        ws = repo.workspace_row(other, "acme").id
+        other.scalar(select(Agent).where(Agent.workspace_id == ws,
+                                         Agent.key == "dave")).status = "online"
+
+
+@pytest.mark.parametrize("test_config", [twin_config()])
+def test_room_made_before_the_commit_is_seen_by_the_read_in_the_commits_round_trip(
+        rt_client, monkeypatch):
+    """PostgreSQL reads the agent feed for the recheck in the round trip of the batch's
+    commit (``tickets.route_pg``): room committed elsewhere while the batch decided, before
+    its commit, goes to the waiting tickets, with no read of its own afterwards."""
+    rt, _client = rt_client
+    if not rt.settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite reads after the commit in a transaction of its own")
+    config = rt.config.workspace("acme")
+    write = route_batch.write
+
+    def online_first(session, claim, done, commit=False, then_read=None):
+        dave_online(rt.sessions)  # dave is not locked by the batch: he was away
+        return write(session, claim, done, commit, then_read)
+
+    def no_second_read(*_args):
+        raise AssertionError("the read after the commit was made again")
+    monkeypatch.setattr(route_batch, "write", online_first)
+    monkeypatch.setattr(agent_cache, "unchanged_since_last_read", no_second_read)
+    decisions = assign.route_all(rt.sessions, config, add_tickets(rt, "acme"))
+    rechecked = [d for d in decisions if d.explanation["trigger"] == "retry"]
+    assert len(rechecked) >= 2 and {d.agent for d in rechecked} == {"dave"}
     check_invariants(rt)
 
 
