@@ -11,8 +11,9 @@ Searching ASCII text (nearly every header and most bodies) goes straight to RE2'
 a generator and several helper calls per search, which cost more than the match itself for
 the short values the checks look at (16 searches per mail). For ASCII text byte offsets are
 character offsets, so the fast path hands back the binding's own match object with the very
-spans the general path would compute; any other text, or a search with ``pos``/``endpos``,
-takes the general path.
+spans the general path would compute. Other text is searched once the same way, and only a
+match (rare: most searches find nothing) takes the general path for its offsets; a search with
+``pos``/``endpos``, or of bytes, always does.
 
 Why not ``routing.user_regex``: that wrapper turns a *workspace's* pattern into RE2 with
 Python's Unicode classes and explains refusals to an administrator; these are our own patterns,
@@ -45,20 +46,26 @@ class FastRegexp(re2._Regexp):
     __slots__ = ()
 
     def search(self, text, pos=None, endpos=None):
-        if pos is None and endpos is None and type(text) is str and text.isascii():
-            return self._whole(_UNANCHORED, text)
+        if pos is None and endpos is None and type(text) is str:
+            return self._whole(_UNANCHORED, text, super().search)
         return super().search(text, pos, endpos)
 
     def match(self, text, pos=None, endpos=None):
-        if pos is None and endpos is None and type(text) is str and text.isascii():
-            return self._whole(_ANCHOR_START, text)
+        if pos is None and endpos is None and type(text) is str:
+            return self._whole(_ANCHOR_START, text, super().match)
         return super().match(text, pos, endpos)
 
-    def _whole(self, anchor, text: str):
-        spans = self._regexp.Match(anchor, text.encode("ascii"), 0, len(text))
-        if spans[0] == _NO_MATCH:
+    def _whole(self, anchor, text: str, general):
+        """The match of ``anchor`` over all of ``text``: for ASCII text built from RE2's spans
+        as they are; for other text only "no match" is answered here (the binding's first
+        step is this very call), a match takes the general path to map its offsets."""
+        if text.isascii():
+            spans = self._regexp.Match(anchor, text.encode("ascii"), 0, len(text))
+            return None if spans[0] == _NO_MATCH else re2._Match(self, text, 0, len(text), spans)
+        encoded = text.encode("utf-8")  # what the binding encodes (and raises) too
+        if self._regexp.Match(anchor, encoded, 0, len(encoded))[0] == _NO_MATCH:
             return None
-        return re2._Match(self, text, 0, len(text), spans)
+        return general(text)
 
 
 def first_found(pattern: Regex, text: str) -> str:
