@@ -84,7 +84,8 @@ def _normalize_item(rt: Runtime, item: Item, waiting: dict[str, bytes] | None) -
     item.blobs = list(parsed.blobs.values())
     item.event = parsed.event
     envelope["native_id"] = parsed.event.native_id
-    item.language = rules_step.early_language(item.event, item.config)
+    if parsed.event.classification.kind not in pipeline.AUTOMATIC:  # never reaches the rules
+        item.language = rules_step.early_language(item.event, item.config)
 
 
 def _workspace(rt: Runtime, envelope: dict) -> WorkspaceConfig:
