@@ -103,13 +103,7 @@ def spam_flag(mail: Mail) -> Classification | None:
 def _auto_signal(mail: Mail) -> str:
     """The header that marks the mail as an automatic reply ('' when none does); read once
     per mail (two checks ask)."""
-    found = mail.__dict__.get(_AUTO_SIGNAL_ATTR)
-    if found is None:
-        found = mail.__dict__[_AUTO_SIGNAL_ATTR] = _read_auto_signal(mail)
-    return found
-
-
-_AUTO_SIGNAL_ATTR = "_auto_signal"
+    return mail.remembered(_read_auto_signal)
 
 
 def _read_auto_signal(mail: Mail) -> str:
