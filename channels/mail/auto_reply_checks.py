@@ -101,7 +101,12 @@ def spam_flag(mail: Mail) -> Classification | None:
 # --- helpers ---------------------------------------------------------------------------------
 
 def _auto_signal(mail: Mail) -> str:
-    """The header that marks the mail as an automatic reply ('' when none does)."""
+    """The header that marks the mail as an automatic reply ('' when none does); read once
+    per mail (two checks ask)."""
+    return mail.remembered(_read_auto_signal)
+
+
+def _read_auto_signal(mail: Mail) -> str:
     if mail.auto_submitted:
         return f"Auto-Submitted {mail.auto_submitted}"
     for name, wanted in AUTO_HEADER_VALUES.items():

@@ -14,6 +14,7 @@ from email.message import Message
 
 from charset_normalizer import from_bytes
 
+from channels.mail.header_index import raw_values
 from channels.mail.mime_tree import body_bytes
 
 ISO2022JP_MS = "x-iso2022jp-ms"  # our transcoder: ISO-2022-JP plus Microsoft's CP50220 extensions
@@ -155,10 +156,8 @@ def lenient_b64decode(data: bytes) -> bytes:
 
 
 def _transfer_encoding(part: Message) -> str:
-    for name, value in part.raw_items():
-        if name.lower() == "content-transfer-encoding":
-            return str(value).split(";")[0].strip().lower()
-    return ""
+    values = raw_values(part, "content-transfer-encoding")
+    return str(values[0]).split(";")[0].strip().lower() if values else ""
 
 
 def _declared_charset(part: Message, data: bytes) -> str | None:

@@ -20,6 +20,14 @@ class Mail:
     message: EmailMessage
     own_domains: tuple[str, ...] = ()
     errors: list[str] = field(default_factory=list)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def remembered(self, read):
+        """``read(self)``, computed on the first ask and remembered: for what several checks
+        ask about and that is no property of the message itself."""
+        if read not in self._memo:
+            self._memo[read] = read(self)
+        return self._memo[read]
 
     def header(self, name: str) -> str:
         if name.lower() not in self.present:  # most asked-for headers are absent: no scan

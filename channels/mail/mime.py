@@ -18,6 +18,7 @@ from email.utils import getaddresses
 from channels.mail import mime_tree
 from channels.mail.charsets import (decode_bytes, decode_part, lenient_b64decode, payload_bytes,
                                     scrub)
+from channels.mail.header_index import raw_values
 from channels.mail.header_policy import PARSE_POLICY
 from channels.mail.linear_regex import linear
 from channels.mail.mailbox import plain_mailbox
@@ -68,9 +69,7 @@ def parse_bytes(raw: bytes) -> EmailMessage:
 
 def header_values(message: Message, name: str) -> list[str]:
     """Every raw value of header ``name``, unfolded, raw 8-bit bytes decoded; encoded-words kept."""
-    wanted = name.lower()
-    return [_unfold(_decode_8bit(str(value))) for key, value in message.raw_items()
-            if key.lower() == wanted]
+    return [_unfold(_decode_8bit(str(value))) for value in raw_values(message, name)]
 
 
 def header_text(message: Message, name: str) -> str:
@@ -127,6 +126,8 @@ def _decode_8bit(value: str) -> str:
 
 
 def _unfold(value: str) -> str:
+    if "\n" not in value and "\r" not in value:  # most values: nothing to unfold
+        return value
     return _STRAY_BREAK.sub(" ", _FOLD.sub("", value))
 
 
@@ -237,8 +238,7 @@ def filename(part: Message) -> str:
 
 def _may_have_param(part: Message, header: str, param: str) -> bool:
     """False when no ``header`` value even mentions ``param`` (so ``get_param`` finds none)."""
-    return any(param in str(value).lower() for key, value in part.raw_items()
-               if key.lower() == header)
+    return any(param in str(value).lower() for value in raw_values(part, header))
 
 
 def safe_filename(name: str) -> str:

@@ -103,7 +103,39 @@ def _entity(raw: bytes, start: int, end: int, depth: int, budget: _Budget, polic
 def _headers(head: bytes, budget: _Budget, policy: Policy) -> EmailMessage:
     head, _ = clamp_section(head)
     budget.header_bytes -= len(head)
-    return BytesHeaderParser(policy=policy).parsebytes(head)
+    return _plain_section(head, policy) or BytesHeaderParser(policy=policy).parsebytes(head)
+
+
+def _plain_section(head: bytes, policy: Policy) -> EmailMessage | None:
+    """The message the stdlib's header parser makes of a plain header section, made without
+    its line-by-line machinery (its fixed cost was most of a small mail's parse); None for
+    any section it would read with a defect or a special case: no fields, a bare CR, a
+    continuation line first, a "From " line, a field without a name.
+
+    ``head`` holds only header and continuation lines (``HEADER_LINES``); each field goes
+    through the policy's ``header_source_parse`` and ``set_raw`` as in ``FeedParser``."""
+    text = head.decode("ascii", "surrogateescape")
+    if not text or text[0] in " \t" or text.count("\r") != text.count("\r\n"):
+        return None
+    lines = text.split("\n")
+    last = lines.pop()  # "" after a final line break, else a last line without one
+    lines = [line + "\n" for line in lines]
+    if last:
+        lines.append(last)
+    message = policy.message_factory(policy=policy)
+    field: list[str] = []
+    for line in lines:
+        if line[0] in " \t":
+            field.append(line)
+            continue
+        if line.startswith("From ") or line.find(":") <= 0:
+            return None
+        if field:
+            message.set_raw(*policy.header_source_parse(field))
+        field = [line]
+    message.set_raw(*policy.header_source_parse(field))
+    message.set_payload("")  # what the stdlib's headers-only parse leaves
+    return message
 
 
 def _content_type(message: EmailMessage) -> str:

@@ -19,6 +19,7 @@ from email.headerregistry import AddressHeader, DateHeader
 from email.policy import default as default_policy
 from email.utils import getaddresses
 
+from channels.mail.header_index import raw_values
 from channels.mail.linear_regex import linear
 from channels.mail.mailbox import plain_mailbox, render
 
@@ -38,7 +39,7 @@ def header_values(message, name: str) -> list[str]:
     """Every ``name`` header, decoded to text; broken values fall back to their raw form."""
     wanted = name.lower()
     try:
-        raw = [v for k, v in message.raw_items() if k.lower() == wanted]
+        raw = raw_values(message, wanted)
     except Exception:
         return []
     if all(isinstance(v, str) for v in raw):

@@ -216,3 +216,27 @@ def test_a_new_conversations_language_is_detected_before_the_store_transaction(r
     store_items(rt, [item])
     route_items(rt, [item])
     assert ticket(rt, 1).language == "cs"  # the early answer, not a second detection
+
+
+def test_automatic_mail_is_not_given_a_language_while_prepared(rt):
+    """Automatic mail (a bounce, an auto-reply) never reaches the rules step, so the batch's
+    preparation does not detect its language; a customer's new mail gets it detected."""
+    from email.message import EmailMessage
+
+    from tests.workers.test_isolation import queued
+    from workers.ingest.prepare import prepare_batch
+
+    def raw(sender: str, subject: str, **headers) -> bytes:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, "support@demo.test", subject
+        for name, value in headers.items():
+            msg[name.replace("_", "-")] = value
+        msg.set_content(CZECH)
+        return msg.as_bytes()
+
+    items = prepare_batch(rt, queued(rt, [
+        raw("jana@customer.test", "Faktura"),
+        raw("novak@customer.test", "Automatická odpověď: Faktura", Auto_Submitted="auto-replied"),
+    ]))
+    assert [item.event.classification.kind for item in items] == ["normal", "out_of_office"]
+    assert [item.language for item in items] == ["cs", None]

@@ -54,3 +54,44 @@ def test_a_large_batch_is_made_durable_at_once_and_moves_in_two_round_trips(runt
     for envelope, raw in zip(envelopes, raws):
         assert runtime.blobs.get(envelope["raw_ref"]) == raw
         assert not counting.real.exists(RAW_KEY + envelope["raw_ref"])
+
+
+def test_payloads_and_attachments_of_a_batch_go_to_the_blob_store_in_one_write(runtime,
+                                                                               monkeypatch):
+    """One blob write per batch: the raw payloads with the attachments the adapter found, all
+    durable before the payloads leave Redis."""
+    from email.message import EmailMessage
+
+    from workers.ingest import prepare
+
+    attached = EmailMessage()
+    attached["From"], attached["To"], attached["Subject"] = "a@customer.test", "s@demo.test", "Doc"
+    attached.set_content("See the file.")
+    attached.add_attachment(b"%PDF-1.4 one", maintype="application", subtype="pdf",
+                            filename="one.pdf")
+    raws = [mail(1), attached.as_bytes(), mail(2)]
+    envelopes = queued(runtime, raws)
+    writes, order = [], []
+    real_put_all, real_forget = raw_payload.put_all, raw_payload.forget
+
+    def put_all(rt, blobs):
+        blobs = list(blobs)
+        writes.append(blobs)
+        order.append("put")
+        real_put_all(rt, blobs)
+
+    def forget(rt, waiting):
+        order.append("forget")
+        real_forget(rt, waiting)
+
+    monkeypatch.setattr(raw_payload, "put_all", put_all)
+    monkeypatch.setattr(raw_payload, "forget", forget)
+    items = prepare.prepare_batch(runtime, envelopes)
+    assert [item.outcome for item in items] == ["", "", ""]
+    assert all(item.event is not None for item in items)
+    assert order == ["put", "forget"]
+    assert len(writes) == 1 and set(raws) <= set(writes[0])
+    assert b"%PDF-1.4 one" in writes[0]
+    for envelope in envelopes:
+        assert runtime.blobs.exists(envelope["raw_ref"])
+        assert not runtime.redis.exists(RAW_KEY + envelope["raw_ref"])

@@ -1,11 +1,13 @@
 """Normalizing a batch: raw payloads into the blob store, each envelope through its adapter.
 
-The batch's raw payloads come from Redis in one round trip and go into the blob store
-together: a batch of 8 or more with one sync of the file system for all of them
-(``BlobStore.put_many``), a smaller one side by side, each blob with its fsync (concurrent
-fsyncs share the file system's journal commits); the same for the attachments the adapters
-found. Only then do the raw payloads leave Redis (one round trip): from that moment
-the blob store holds them. Whatever fails with one message (its adapter's exception, its CPU
+The batch's raw payloads come from Redis in one round trip; once every envelope has been
+through its adapter, they go into the blob store together with the attachments the adapters
+found, in one write: 8 blobs or more with one sync of the file system for all of them
+(``BlobStore.put_many``), fewer side by side, each blob with its fsync (concurrent fsyncs share
+the file system's journal commits). One write instead of one for the payloads and another for
+the attachments spares a batch a second pair of syncs (or an fsync per attachment). Only then
+do the raw payloads leave Redis (one round trip): from that moment the blob store holds them;
+until then a crash leaves them in Redis and the retried job finds them there. Whatever fails with one message (its adapter's exception, its CPU
 budget) quarantines only it (``workers.ingest.isolation``); the blob store's disk and Redis
 failing are the infrastructure's, and the job is retried.
 """
@@ -27,9 +29,8 @@ def prepare_batch(rt: Runtime, envelopes: list[dict]) -> list[Item]:
     """Every envelope of the batch normalized (or marked for the quarantine), its payloads
     durable in the blob store and gone from Redis."""
     waiting = raw_payload.prefetch(rt, envelopes)
-    raw_payload.put_all(rt, waiting.values())
     items = [_prepare(rt, envelope, waiting) for envelope in envelopes]
-    raw_payload.put_all(rt, [blob for item in items for blob in item.blobs])
+    raw_payload.put_all(rt, [*waiting.values(), *(blob for item in items for blob in item.blobs)])
     raw_payload.forget(rt, waiting)
     for item in items:
         item.blobs = []
@@ -66,10 +67,11 @@ def _prepare(rt: Runtime, envelope: dict, waiting: dict[str, bytes] | None) -> I
 
 
 def _normalize_item(rt: Runtime, item: Item, waiting: dict[str, bytes] | None) -> None:
-    """Raw payload into the blob store, then the channel adapter; the attachments it found wait
-    on the item for the batch's blob writes. With ``waiting`` (what the batch prefetched from
-    Redis) the payload leaves Redis with the whole batch's (``prepare_batch``); what was not in
-    it was not in Redis either."""
+    """The raw payload, then the channel adapter; the attachments it found wait on the item for
+    the batch's blob writes. With ``waiting`` (what the batch prefetched from Redis) the payload
+    goes into the blob store and leaves Redis with the whole batch's (``prepare_batch``); what
+    was not in it was not in Redis either (``load_raw`` reads it from the blob store, or puts
+    what it finds in Redis there at once)."""
     envelope = item.envelope
     raw = raw_payload.load_raw(envelope, rt, waiting)
     if waiting is None:
@@ -82,7 +84,8 @@ def _normalize_item(rt: Runtime, item: Item, waiting: dict[str, bytes] | None) -
     item.blobs = list(parsed.blobs.values())
     item.event = parsed.event
     envelope["native_id"] = parsed.event.native_id
-    item.language = rules_step.early_language(item.event, item.config)
+    if parsed.event.classification.kind not in pipeline.AUTOMATIC:  # never reaches the rules
+        item.language = rules_step.early_language(item.event, item.config)
 
 
 def _workspace(rt: Runtime, envelope: dict) -> WorkspaceConfig:
