@@ -137,13 +137,18 @@ def _words(value: str):
 
 
 class Postgres:
-    # A word the statistics do not know (not among the 10,000 most frequent) is estimated at
-    # half the least frequent known one: a few hundred documents of a million. That many are
-    # collected from the GIN index and looked up by id, newest first; the planner, left to
-    # itself, merged them with a walk of every ticket newest first (0.5 s for an order number).
-    RARE_DOCUMENTS = 5_000      # collected rather than walked (Postgres.collect)
-    PHRASE_DOCUMENTS = 50_000   # tickets holding every word of a phrase: always collected
+    # Which side drives a page (``Postgres.walks``): the filtered tickets walked newest first,
+    # each one's document checked, or the tickets holding the words read from the GIN index a
+    # range of ticket ids at a time, newest range first, each looked up among the filtered
+    # tickets. By the planner's estimates: the walk checks about wanted * N / documents
+    # tickets, the ranges fetch about wanted * N / filtered documents (every match of a range
+    # is read, only the filtered ones pass) and read the words' GIN entries once per range.
+    WALK_DOCUMENTS = 100_000    # one word held by more documents than this: walked
+    RANGE_SLACK = 2.0           # a range is sized to hold this many times the matches needed
+    FIRST_RANGE = 2_048         # ticket ids, at least
+    RANGE_GROWTH = 8            # a range at most this many times the one before
     SLICE = 512
+
     @staticmethod
     def tsquery(phrase):
         """``phraseto_tsquery`` of the phrase, its last word a prefix when asked for."""
@@ -179,20 +184,24 @@ class Postgres:
     @classmethod
     def newest_matches(cls, session: Session, ids, phrase, wanted: int) -> list[int]:
         custom_plans(session)
+        top = session.scalar(ids.order_by(Ticket.id.desc()).limit(1))
+        if top is None:
+            return []
         one_word = session.scalar(select(func.numnode(cls.tsquery(phrase)))) <= 1
         exact = () if one_word else (cls.exactly(phrase),)
         holding = DOCUMENTS.c.document.op("@@")(cls.all_words(phrase))
-        documents = select(DOCUMENTS.c.ticket_id).where(holding)
-        if cls.collect(session, documents, one_word):
-            found = cls._newest_of(session, ids, sorted(session.scalars(documents),
-                                                       reverse=True), exact, wanted)
-        else:
+        documents = estimated_rows(session, select(DOCUMENTS.c.ticket_id).where(holding))
+        filtered = estimated_rows(session, ids)
+        if cls.walks(documents, filtered, one_word):
             # a scalar subquery per ticket, which the planner cannot turn into a join: the
             # filtered tickets are walked newest first and each one's document checked
             own_document = (select(holding).where(DOCUMENTS.c.ticket_id == Ticket.id)
                             .scalar_subquery())
             found = list(session.scalars(ids.where(own_document, *exact)
                                          .order_by(Ticket.id.desc()).limit(wanted)))
+        else:
+            density = min(max(documents, 1) / top, 1.0) * min(max(filtered, 1) / top, 1.0)
+            found = cls._by_ranges(session, ids, holding, exact, wanted, top, density)
         incomplete = (ids.where(Ticket.id.in_(select(DOCUMENTS.c.ticket_id).where(
                           ~DOCUMENTS.c.complete)), cls.exactly(phrase))
                       .order_by(Ticket.id.desc()).limit(wanted))
@@ -200,16 +209,46 @@ class Postgres:
         return sorted(found, reverse=True)[:wanted]
 
     @classmethod
-    def collect(cls, session: Session, documents, one_word: bool) -> bool:
-        """Whether to collect the tickets holding the words from the GIN index (m of them, a
-        heap page each, about 20 us at a million) rather than walk the filtered tickets newest
-        first and check each one's document (about wanted * N / m of them, 10 us each): by
-        the planner's estimate of m, up to ``RARE_DOCUMENTS``. A phrase of several words is
-        checked exactly only where all its words are, so a walk would step over every ticket
-        holding them but not the phrase (seconds for a phrase of two common words that is
-        rare as a phrase): up to ``PHRASE_DOCUMENTS`` such tickets are collected instead."""
-        holding = cls.estimated_rows(session, documents)
-        return holding <= (cls.RARE_DOCUMENTS if one_word else cls.PHRASE_DOCUMENTS)
+    def walks(cls, documents: float, filtered: float, one_word: bool) -> bool:
+        """Whether to walk the filtered tickets rather than read ranges of the tickets holding
+        the words (planner estimates). The walk checks a document per ticket until the page
+        is full: cheap when many of the filtered tickets hold the words. The ranges read only
+        documents holding the words, but every one of a range, whether or not it passes the
+        filters, and the words' GIN entries once per range: cheap when the words are rarer
+        than the filter. A phrase's words are always rarer than the phrase's tickets need
+        checking (a walk steps over every ticket holding the words but not the phrase, the
+        ranges only over those holding them), so only a filter that leaves fewer tickets than
+        hold the words walks it."""
+        if one_word and documents > cls.WALK_DOCUMENTS:
+            return True
+        return filtered < documents
+
+    @classmethod
+    def _by_ranges(cls, session: Session, ids, holding, exact: tuple, wanted: int, top: int,
+                   density: float) -> list[int]:
+        """The newest tickets holding the words, read a range of ticket ids at a time from
+        the top down (the GIN index's entries ANDed with the primary key's range, so only
+        the documents of the range are read), each range's looked up among the filtered
+        tickets. ``density``: the estimated share of ticket ids that hold the words and pass
+        the filters; each next range is sized by what the ranges so far found."""
+        found: list[int] = []
+        high, scanned = top, 0
+        size = cls.range_size(wanted, density)
+        while high >= 1 and len(found) < wanted:
+            low = max(high - size + 1, 1)
+            candidates = sorted(session.scalars(select(DOCUMENTS.c.ticket_id).where(
+                holding, DOCUMENTS.c.ticket_id.between(low, high))), reverse=True)
+            found += cls._newest_of(session, ids, candidates, exact, wanted - len(found))
+            scanned += high - low + 1
+            high = low - 1
+            needed = wanted - len(found)
+            grown = size * cls.RANGE_GROWTH
+            size = grown if not found else min(grown, cls.range_size(needed, len(found) / scanned))
+        return found
+
+    @classmethod
+    def range_size(cls, needed: int, density: float) -> int:
+        return max(cls.FIRST_RANGE, int(cls.RANGE_SLACK * needed / max(density, 1e-9)))
 
     @staticmethod
     def _newest_of(session: Session, ids, candidates: list[int], exact: tuple,
@@ -226,9 +265,10 @@ class Postgres:
                 break
         return found
 
-    @staticmethod
-    def estimated_rows(session: Session, query) -> float:
-        compiled = query.compile(dialect=session.get_bind().dialect)
-        plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}",
-                                                    compiled.params)
-        return plan.scalar()[0]["Plan"]["Plan Rows"]
+
+def estimated_rows(session: Session, query) -> float:
+    """The planner's estimate of the rows ``query`` returns."""
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}",
+                                                compiled.params)
+    return plan.scalar()[0]["Plan"]["Plan Rows"]

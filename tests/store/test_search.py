@@ -31,19 +31,27 @@ def found(rt, q: str) -> list[int]:
         return [t.number for t in session.scalars(query.order_by(Ticket.id.desc()))]
 
 
-@pytest.fixture(params=["one batch", "batches"])
+@pytest.fixture(params=["one batch", "batches", "ranges of one"])
 def strategy(request, monkeypatch):
     """Run a test each way a page is found. SQLite: the matches read in one batch, or in
     batches of one, then four rows (a filter with an index of its own is then walked over each
-    batch's range of tickets). PostgreSQL: the tickets holding the words collected from the GIN index and
-    looked up one at a time, or the filtered tickets walked newest first, each one's document
-    checked."""
+    batch's range of tickets). PostgreSQL: the tickets holding the words read from the GIN
+    index by ranges of ticket ids (sized by the estimates: one range at this size) and looked
+    up one at a time, or the filtered tickets walked newest first, each one's document
+    checked, or ranges of one ticket id each."""
     if request.param == "one batch":
         monkeypatch.setattr(search_engines.Postgres, "SLICE", 1)
+        monkeypatch.setattr(search_engines.Postgres, "walks", classmethod(lambda *a: False))
     if request.param == "batches":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
-        monkeypatch.setattr(search_engines.Postgres, "RARE_DOCUMENTS", -1)
+        monkeypatch.setattr(search_engines.Postgres, "walks", classmethod(lambda *a: True))
+    if request.param == "ranges of one":
+        monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 2)
+        monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 2)
+        for name, value in (("FIRST_RANGE", 1), ("RANGE_SLACK", 1e-9), ("RANGE_GROWTH", 1)):
+            monkeypatch.setattr(search_engines.Postgres, name, value)
+        monkeypatch.setattr(search_engines.Postgres, "walks", classmethod(lambda *a: False))
     return request.param
 
 
