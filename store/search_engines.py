@@ -137,13 +137,19 @@ def _words(value: str):
 
 
 class Postgres:
-    # Which side drives a page (``Postgres.walks``): the filtered tickets walked newest first,
-    # each one's document checked, or the tickets holding the words read from the GIN index a
-    # range of ticket ids at a time, newest range first, each looked up among the filtered
-    # tickets. By the planner's estimates: the walk checks about wanted * N / documents
-    # tickets, the ranges fetch about wanted * N / filtered documents (every match of a range
-    # is read, only the filtered ones pass) and read the words' GIN entries once per range.
-    WALK_DOCUMENTS = 100_000    # one word held by more documents than this: walked
+    """Which side drives a page (``Postgres.way``), by the planner's estimates of how many
+    documents hold the words (m) and how many tickets pass the filters (F) of N: the filtered
+    tickets walked newest first, each one's document checked (about wanted * N / m checks);
+    or the tickets holding the words read from the GIN index, all at once or a range of
+    ticket ids at a time, newest range first (the GIN entries ANDed with the primary key's
+    range: only the range's documents are read from the heap), each looked up among the
+    filtered tickets. Costs per unit measured at a million tickets (``COST_*``, microseconds,
+    warm; docs/search.md): a GIN entry read into a bitmap, a document read from the heap, a
+    ticket id of a range's primary key bitmap, a ticket walked and its document checked."""
+    COST_ENTRY = 0.4
+    COST_DOCUMENT = 8.0
+    COST_RANGE_ID = 0.1
+    COST_WALKED = 8.0
     RANGE_SLACK = 2.0           # a range is sized to hold this many times the matches needed
     FIRST_RANGE = 2_048         # ticket ids, at least
     RANGE_GROWTH = 8            # a range at most this many times the one before
@@ -192,7 +198,8 @@ class Postgres:
         holding = DOCUMENTS.c.document.op("@@")(cls.all_words(phrase))
         documents = estimated_rows(session, select(DOCUMENTS.c.ticket_id).where(holding))
         filtered = estimated_rows(session, ids)
-        if cls.walks(documents, filtered, one_word):
+        way, size = cls.way(documents, filtered, top, wanted, one_word)
+        if way == "walk":
             # a scalar subquery per ticket, which the planner cannot turn into a join: the
             # filtered tickets are walked newest first and each one's document checked
             own_document = (select(holding).where(DOCUMENTS.c.ticket_id == Ticket.id)
@@ -200,8 +207,7 @@ class Postgres:
             found = list(session.scalars(ids.where(own_document, *exact)
                                          .order_by(Ticket.id.desc()).limit(wanted)))
         else:
-            density = min(max(documents, 1) / top, 1.0) * min(max(filtered, 1) / top, 1.0)
-            found = cls._by_ranges(session, ids, holding, exact, wanted, top, density)
+            found = cls._by_ranges(session, ids, holding, exact, wanted, top, size)
         incomplete = (ids.where(Ticket.id.in_(select(DOCUMENTS.c.ticket_id).where(
                           ~DOCUMENTS.c.complete)), cls.exactly(phrase))
                       .order_by(Ticket.id.desc()).limit(wanted))
@@ -209,45 +215,51 @@ class Postgres:
         return sorted(found, reverse=True)[:wanted]
 
     @classmethod
-    def walks(cls, documents: float, filtered: float, one_word: bool) -> bool:
-        """Whether to walk the filtered tickets rather than read ranges of the tickets holding
-        the words (planner estimates). The walk checks a document per ticket until the page
-        is full: cheap when many of the filtered tickets hold the words. The ranges read only
-        documents holding the words, but every one of a range, whether or not it passes the
-        filters, and the words' GIN entries once per range: cheap when the words are rarer
-        than the filter. A phrase's words are always rarer than the phrase's tickets need
-        checking (a walk steps over every ticket holding the words but not the phrase, the
-        ranges only over those holding them), so only a filter that leaves fewer tickets than
-        hold the words walks it."""
-        if one_word and documents > cls.WALK_DOCUMENTS:
-            return True
-        return filtered < documents
+    def way(cls, documents: float, filtered: float, top: int, wanted: int,
+            one_word: bool) -> tuple[str, int]:
+        """("walk", 0) or ("ranges", the first range's size in ticket ids; ``top`` or more: all
+        the tickets holding the words at once), the cheaper by the estimates. A phrase of
+        several words is walked only when the filter leaves fewer tickets than hold its words:
+        a walk steps over every ticket holding the words but not the phrase, and neither
+        estimate knows how rare the phrase is."""
+        documents, filtered = max(documents, 1.0), min(max(filtered, 1.0), top)
+        size = cls.range_size(wanted, documents / top * filtered / top)
+        if size * cls.COST_RANGE_ID > documents * cls.COST_DOCUMENT:
+            size = top  # the range's key bitmap would cost more than reading every match
+        matches_read = min(documents, documents * size / top * 1.5)
+        ranges = documents * cls.COST_ENTRY * (1 if size >= top else 2) + (
+            0 if size >= top else size * cls.COST_RANGE_ID) + matches_read * cls.COST_DOCUMENT
+        walk = wanted * top / documents * cls.COST_WALKED
+        if one_word:
+            return ("walk", 0) if walk < ranges else ("ranges", size)
+        return ("walk", 0) if filtered < documents else ("ranges", size)
 
     @classmethod
     def _by_ranges(cls, session: Session, ids, holding, exact: tuple, wanted: int, top: int,
-                   density: float) -> list[int]:
+                   size: int) -> list[int]:
         """The newest tickets holding the words, read a range of ticket ids at a time from
         the top down (the GIN index's entries ANDed with the primary key's range, so only
         the documents of the range are read), each range's looked up among the filtered
-        tickets. ``density``: the estimated share of ticket ids that hold the words and pass
-        the filters; each next range is sized by what the ranges so far found."""
+        tickets; each next range sized by what the ranges so far found."""
         found: list[int] = []
         high, scanned = top, 0
-        size = cls.range_size(wanted, density)
         while high >= 1 and len(found) < wanted:
             low = max(high - size + 1, 1)
-            candidates = sorted(session.scalars(select(DOCUMENTS.c.ticket_id).where(
-                holding, DOCUMENTS.c.ticket_id.between(low, high))), reverse=True)
+            held = select(DOCUMENTS.c.ticket_id).where(holding)
+            if low > 1 or high < top:
+                held = held.where(DOCUMENTS.c.ticket_id.between(low, high))
+            candidates = sorted(session.scalars(held), reverse=True)
             found += cls._newest_of(session, ids, candidates, exact, wanted - len(found))
             scanned += high - low + 1
             high = low - 1
-            needed = wanted - len(found)
             grown = size * cls.RANGE_GROWTH
-            size = grown if not found else min(grown, cls.range_size(needed, len(found) / scanned))
+            size = grown if not found else min(
+                grown, cls.range_size(wanted - len(found), len(found) / scanned))
         return found
 
     @classmethod
     def range_size(cls, needed: int, density: float) -> int:
+        """Ticket ids expected to hold ``RANGE_SLACK`` times ``needed`` matches."""
         return max(cls.FIRST_RANGE, int(cls.RANGE_SLACK * needed / max(density, 1e-9)))
 
     @staticmethod
@@ -268,7 +280,8 @@ class Postgres:
 
 def estimated_rows(session: Session, query) -> float:
     """The planner's estimate of the rows ``query`` returns."""
-    compiled = query.compile(dialect=session.get_bind().dialect)
+    compiled = query.compile(dialect=session.get_bind().dialect,
+                             compile_kwargs={"render_postcompile": True})  # IN (...) lists
     plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}",
                                                 compiled.params)
     return plan.scalar()[0]["Plan"]["Plan Rows"]

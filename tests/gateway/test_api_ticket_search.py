@@ -7,7 +7,7 @@ import pytest
 
 from store import search_engines
 from tests.gateway.apifactory import add_customer, add_message, add_ticket, get, numbers
-from tests.store.test_search import HOSTILE
+from tests.store.test_search import HOSTILE, way
 
 
 @pytest.fixture(params=["one batch", "batches of one"])
@@ -19,7 +19,7 @@ def chunks(request, monkeypatch):
     if request.param == "batches of one":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
-        monkeypatch.setattr(search_engines.Postgres, "walks", classmethod(lambda *a: True))
+        monkeypatch.setattr(search_engines.Postgres, "way", way("walk", 0))
     return request.param
 
 

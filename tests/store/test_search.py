@@ -35,24 +35,31 @@ def found(rt, q: str) -> list[int]:
 def strategy(request, monkeypatch):
     """Run a test each way a page is found. SQLite: the matches read in one batch, or in
     batches of one, then four rows (a filter with an index of its own is then walked over each
-    batch's range of tickets). PostgreSQL: the tickets holding the words read from the GIN
-    index by ranges of ticket ids (sized by the estimates: one range at this size) and looked
-    up one at a time, or the filtered tickets walked newest first, each one's document
-    checked, or ranges of one ticket id each."""
+    batch's range of tickets). PostgreSQL: every ticket holding the words read from the GIN
+    index at once and looked up one at a time, or the filtered tickets walked newest first,
+    each one's document checked, or the tickets holding the words read a range of one ticket
+    id at a time."""
     if request.param == "one batch":
         monkeypatch.setattr(search_engines.Postgres, "SLICE", 1)
-        monkeypatch.setattr(search_engines.Postgres, "walks", classmethod(lambda *a: False))
+        monkeypatch.setattr(search_engines.Postgres, "way", way("ranges", "all"))
     if request.param == "batches":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
-        monkeypatch.setattr(search_engines.Postgres, "walks", classmethod(lambda *a: True))
+        monkeypatch.setattr(search_engines.Postgres, "way", way("walk", 0))
     if request.param == "ranges of one":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 2)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 2)
         for name, value in (("FIRST_RANGE", 1), ("RANGE_SLACK", 1e-9), ("RANGE_GROWTH", 1)):
             monkeypatch.setattr(search_engines.Postgres, name, value)
-        monkeypatch.setattr(search_engines.Postgres, "walks", classmethod(lambda *a: False))
+        monkeypatch.setattr(search_engines.Postgres, "way", way("ranges", 1))
     return request.param
+
+
+def way(name: str, size):
+    """A ``Postgres.way`` that always answers ``name`` and ``size`` ("all": every ticket)."""
+    def chosen(cls, documents, filtered, top, wanted, one_word):
+        return name, top if size == "all" else size
+    return classmethod(chosen)
 
 
 def tickets_with(rt, *texts: str, subject: str = "Question") -> None:
