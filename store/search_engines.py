@@ -143,13 +143,16 @@ class Postgres:
     or the tickets holding the words read from the GIN index, all at once or a range of
     ticket ids at a time, newest range first (the GIN entries ANDed with the primary key's
     range: only the range's documents are read from the heap), each looked up among the
-    filtered tickets. Costs per unit measured at a million tickets (``COST_*``, microseconds,
-    warm; docs/search.md): a GIN entry read into a bitmap, a document read from the heap, a
-    ticket id of a range's primary key bitmap, a ticket walked and its document checked."""
+    filtered tickets. Costs per unit measured at a million tickets (``COST_*``, microseconds;
+    docs/search.md): a GIN entry read into a bitmap, a document read from the heap, a ticket
+    looked up by id, a ticket id of a range's primary key bitmap, a ticket walked and its
+    document checked (the walk reads the documents in about the order they are stored)."""
     COST_ENTRY = 0.4
-    COST_DOCUMENT = 8.0
+    COST_DOCUMENT = 15.0
+    COST_TICKET = 15.0
     COST_RANGE_ID = 0.1
     COST_WALKED = 8.0
+    PHRASE_SHARE = 0.02         # of the tickets holding a phrase's words, those holding it
     RANGE_SLACK = 2.0           # a range is sized to hold this many times the matches needed
     FIRST_RANGE = 2_048         # ticket ids, at least
     RANGE_GROWTH = 8            # a range at most this many times the one before
@@ -208,10 +211,11 @@ class Postgres:
                                          .order_by(Ticket.id.desc()).limit(wanted)))
         else:
             found = cls._by_ranges(session, ids, holding, exact, wanted, top, size)
-        incomplete = (ids.where(Ticket.id.in_(select(DOCUMENTS.c.ticket_id).where(
-                          ~DOCUMENTS.c.complete)), cls.exactly(phrase))
-                      .order_by(Ticket.id.desc()).limit(wanted))
-        found = set(found) | set(session.scalars(incomplete))
+        # tickets whose words outgrew a document (usually none), checked message by message
+        incomplete = sorted(session.scalars(select(DOCUMENTS.c.ticket_id).where(
+            ~DOCUMENTS.c.complete)), reverse=True)
+        found = set(found) | set(cls._newest_of(session, ids, incomplete,
+                                                (cls.exactly(phrase),), wanted))
         return sorted(found, reverse=True)[:wanted]
 
     @classmethod
@@ -219,20 +223,24 @@ class Postgres:
             one_word: bool) -> tuple[str, int]:
         """("walk", 0) or ("ranges", the first range's size in ticket ids; ``top`` or more: all
         the tickets holding the words at once), the cheaper by the estimates. A phrase of
-        several words is walked only when the filter leaves fewer tickets than hold its words:
-        a walk steps over every ticket holding the words but not the phrase, and neither
-        estimate knows how rare the phrase is."""
+        several words needs more tickets holding its words than matches (``PHRASE_SHARE``
+        of them hold the phrase, a guess: neither estimate knows how rare the phrase is);
+        each is checked exactly either way, so only the cost of finding them differs."""
         documents, filtered = max(documents, 1.0), min(max(filtered, 1.0), top)
-        size = cls.range_size(wanted, documents / top * filtered / top)
+        needed = wanted / (1.0 if one_word else cls.PHRASE_SHARE)
+        size = cls.range_size(needed, documents / top * filtered / top)
         if size * cls.COST_RANGE_ID > documents * cls.COST_DOCUMENT:
             size = top  # the range's key bitmap would cost more than reading every match
-        matches_read = min(documents, documents * size / top * 1.5)
-        ranges = documents * cls.COST_ENTRY * (1 if size >= top else 2) + (
-            0 if size >= top else size * cls.COST_RANGE_ID) + matches_read * cls.COST_DOCUMENT
-        walk = wanted * top / documents * cls.COST_WALKED
-        if one_word:
-            return ("walk", 0) if walk < ranges else ("ranges", size)
-        return ("walk", 0) if filtered < documents else ("ranges", size)
+        ranged = size < top
+        read = min(documents, documents * size / top * 1.5) if ranged else documents
+        looked_up = min(read, max(cls.SLICE, needed * top / filtered))
+        if not one_word:  # the tickets holding a phrase's words: looked up by either way
+            looked_up = max(looked_up - needed, 0.0)
+        ranges = (documents * cls.COST_ENTRY * (2 if ranged else 1)
+                  + (size * cls.COST_RANGE_ID if ranged else 0)
+                  + read * cls.COST_DOCUMENT + looked_up * cls.COST_TICKET)
+        walk = needed * top / documents * cls.COST_WALKED
+        return ("walk", 0) if walk < ranges else ("ranges", size)
 
     @classmethod
     def _by_ranges(cls, session: Session, ids, holding, exact: tuple, wanted: int, top: int,
