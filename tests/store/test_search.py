@@ -282,3 +282,22 @@ def test_postgres_checks_a_phrase_ticket_by_ticket(runtime):
             f"EXPLAIN {compiled}", compiled.params))
         assert "SubPlan" in plan and "hashed SubPlan" not in plan
         assert list(session.scalars(query)) == [1]
+
+
+@pytest.mark.parametrize("documents, filtered, one_word, expected", [
+    (900_000, 1_000_000, True, "walk"),       # "the": the newest tickets hold it
+    (72_000, 1_000_000, True, "walk"),        # a common word: a few checks per match
+    (7_600, 1_000_000, True, "ranges"),       # a mid word: the newest range of ticket ids
+    (300, 1_000_000, True, "all"),            # a rare word: every ticket holding it at once
+    (30_000, 5_000, True, "walk"),            # an assignee's few tickets, a common word
+    (300, 5_000, True, "all"),                # ... a rare word
+    (400_000, 1_000_000, False, "walk"),      # a phrase of two very common words
+    (20_000, 1_000_000, False, "ranges"),     # a phrase of rarer words
+    (2_000, 1_000_000, False, "all"),         # ... of rare words
+    (50_000, 3, False, "walk"),               # a customer's three tickets
+])
+def test_postgres_chooses_the_cheaper_way(documents, filtered, one_word, expected):
+    """PostgreSQL: walk the filtered tickets, read the tickets holding the words by ranges of
+    ticket ids, or all at once, by the estimates (a million tickets, a page of 26)."""
+    way, size = search_engines.Postgres.way(documents, filtered, 1_000_000, 26, one_word)
+    assert (way if way == "walk" or size < 1_000_000 else "all") == expected
