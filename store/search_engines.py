@@ -12,20 +12,22 @@ batch's tickets are checked against the filters by id inside SQLite (no row of t
 reaches Python but those that pass), until the page is full.
 
 PostgreSQL: a side table ``ticket_documents`` with every word of a ticket's subject and
-messages (a ``tsvector`` without positions) and a GIN index. By the planner's estimate of how
-many documents hold the words (``Postgres.collect``), either the tickets holding them are
-collected from the GIN index and looked up by id, newest first, or the filtered tickets are
-walked newest first through the list's own index and each one's document is checked (a scalar
-subquery per ticket: as a join, the planner merged whole walks of the documents). A phrase of
-several words is then checked exactly against the ticket's subject and each of its messages'
-``search_vector`` (0012), for the tickets that hold all its words. Tickets whose words
-outgrew a document (``complete`` false: a hostile or enormous ticket, see 0017) are checked
-message by message.
+messages (a ``tsvector`` without positions) and a GIN index. By a cost model over the
+planner's estimates of how many documents hold the words and how many tickets pass the
+filters (``Postgres.way``), either the filtered tickets are walked newest first through the
+list's own index and each one's document is checked (a scalar subquery per ticket: as a join,
+the planner merged whole walks of the documents), or the tickets holding the words are read
+from the GIN index a range of ticket ids at a time, newest range first (ANDed with the primary
+key's range: only that range's documents are read), or all at once, and looked up among the
+filtered tickets. A phrase of several words is then checked exactly against the ticket's
+subject and each of its messages' ``search_vector`` (0012), a slice of the tickets that hold
+all its words at a time. Tickets whose words outgrew a document (``complete`` false: a hostile
+or enormous ticket, see 0017) are checked message by message.
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, bindparam, column, exists, func, literal,
-                        literal_column, or_, select, table, text)
+from sqlalchemy import (BigInteger, Column, bindparam, column, func, literal_column, select,
+                        table, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
@@ -178,20 +180,6 @@ class Postgres:
         return head.op("&&")(func.to_tsquery(PG_SIMPLE, f"'{phrase.last_word}':*"))
 
     @classmethod
-    def exactly(cls, phrase):
-        """The ticket's subject or one of its messages holds the phrase, checked per ticket.
-        ``OFFSET 0`` keeps the planner from turning the ``EXISTS`` (under an ``OR``) into a
-        hashed subplan: it misjudges how many messages hold a phrase of common words (tens
-        of thousands estimated, hundreds true) and read every message of the store to hash
-        them (1.8 s at a million) where a few hundred tickets wanted checking."""
-        query = cls.tsquery(phrase)
-        subject = literal_column(PG_SUBJECT_VECTOR.format(table="tickets"))
-        return or_(subject.op("@@")(query),
-                   exists(select(literal(1)).select_from(Message.__table__).where(
-                       Message.__table__.c.ticket_id == Ticket.id,
-                       PG_MESSAGE_VECTOR.op("@@")(query)).offset(0)))
-
-    @classmethod
     def newest_matches(cls, session: Session, ids, phrase, wanted: int) -> list[int]:
         custom_plans(session)
         top = session.scalar(ids.order_by(Ticket.id.desc()).limit(1))
@@ -204,13 +192,7 @@ class Postgres:
         filtered = estimated_rows(session, ids)
         way, size = cls.way(documents, filtered, top, wanted, one_word)
         if way == "walk":
-            # a scalar subquery per ticket, which the planner cannot turn into a join: the
-            # filtered tickets are walked newest first and each one's document checked
-            own_document = (select(holding).where(DOCUMENTS.c.ticket_id == Ticket.id)
-                            .scalar_subquery())
-            checks = () if exact is None else (cls.exactly(phrase),)
-            found = list(session.scalars(ids.where(own_document, *checks)
-                                         .order_by(Ticket.id.desc()).limit(wanted)))
+            found = cls._walk(session, ids, holding, exact, wanted)
         else:
             found = cls._by_ranges(session, ids, holding, exact, wanted, top, size)
         # tickets whose words outgrew a document (usually none), checked message by message
@@ -218,6 +200,29 @@ class Postgres:
             ~DOCUMENTS.c.complete)), reverse=True)
         found = set(found) | set(cls._newest_of(session, ids, incomplete, phrase, wanted))
         return sorted(found, reverse=True)[:wanted]
+
+    @classmethod
+    def _walk(cls, session: Session, ids, holding, exact, wanted: int) -> list[int]:
+        """The filtered tickets walked newest first, each one's document checked in a scalar
+        subquery per ticket (which the planner cannot turn into a join); for a phrase, the
+        tickets holding its words a slice at a time, each slice checked for the phrase at
+        once (``holding_phrase``)."""
+        own_document = (select(holding).where(DOCUMENTS.c.ticket_id == Ticket.id)
+                        .scalar_subquery())
+        walked = ids.where(own_document).order_by(Ticket.id.desc())
+        if exact is None:
+            return list(session.scalars(walked.limit(wanted)))
+        found: list[int] = []
+        below, size = None, cls.FIRST_EXACT_SLICE
+        while len(found) < wanted:
+            step = walked if below is None else walked.where(Ticket.id < below)
+            candidates = list(session.scalars(step.limit(size)))
+            held = cls.holding_phrase(session, exact, candidates)
+            found += [ticket for ticket in candidates if ticket in held][:wanted - len(found)]
+            if len(candidates) < size:
+                break
+            below, size = candidates[-1], min(size * 2, cls.SLICE)
+        return found
 
     @classmethod
     def way(cls, documents: float, filtered: float, top: int, wanted: int,
@@ -295,7 +300,9 @@ class Postgres:
         """Which of ``tickets`` hold the phrase in their subject or in one of their messages,
         checked for all of them at once: each ticket's messages read through their
         ``ticket_id`` index (7 us a ticket at a million, against 20-60 us as an ``EXISTS``
-        per ticket, ``Postgres.exactly``)."""
+        per ticket, which the planner may also turn into a hash of every message holding the
+        phrase: it misjudges how many do, tens of thousands estimated for a phrase of common
+        words where hundreds are, and read all 2.9 million messages to build it)."""
         if not tickets:
             return set()
         query, messages = cls.tsquery(phrase), Message.__table__
