@@ -26,8 +26,8 @@ or enormous ticket, see 0017) are checked message by message.
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, bindparam, column, func, literal_column, select,
-                        table, text)
+from sqlalchemy import (BigInteger, Column, bindparam, column, exists, func, literal,
+                        literal_column, or_, select, table, text)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
@@ -180,6 +180,20 @@ class Postgres:
         return head.op("&&")(func.to_tsquery(PG_SIMPLE, f"'{phrase.last_word}':*"))
 
     @classmethod
+    def exactly(cls, phrase):
+        """The ticket's subject or one of its messages holds the phrase, checked per ticket
+        (the walk). ``OFFSET 0`` keeps the planner from turning the ``EXISTS`` (under an
+        ``OR``) into a hashed subplan: it misjudges how many messages hold a phrase of common
+        words (tens of thousands estimated, hundreds true) and read every message of the
+        store to hash them (1.8 s at a million) where a few hundred tickets wanted checking."""
+        query = cls.tsquery(phrase)
+        subject = literal_column(PG_SUBJECT_VECTOR.format(table="tickets"))
+        return or_(subject.op("@@")(query),
+                   exists(select(literal(1)).select_from(Message.__table__).where(
+                       Message.__table__.c.ticket_id == Ticket.id,
+                       PG_MESSAGE_VECTOR.op("@@")(query)).offset(0)))
+
+    @classmethod
     def newest_matches(cls, session: Session, ids, phrase, wanted: int) -> list[int]:
         custom_plans(session)
         top = session.scalar(ids.order_by(Ticket.id.desc()).limit(1))
@@ -204,25 +218,15 @@ class Postgres:
     @classmethod
     def _walk(cls, session: Session, ids, holding, exact, wanted: int) -> list[int]:
         """The filtered tickets walked newest first, each one's document checked in a scalar
-        subquery per ticket (which the planner cannot turn into a join); for a phrase, the
-        tickets holding its words a slice at a time, each slice checked for the phrase at
-        once (``holding_phrase``)."""
+        subquery per ticket (which the planner cannot turn into a join), and for a phrase
+        each ticket holding its words checked exactly (``exactly``; measured at a million,
+        checking the walk's candidates a slice at a time as ``_holding`` does cost more: the
+        walk is one statement, stopped at the page's last match)."""
         own_document = (select(holding).where(DOCUMENTS.c.ticket_id == Ticket.id)
                         .scalar_subquery())
-        walked = ids.where(own_document).order_by(Ticket.id.desc())
-        if exact is None:
-            return list(session.scalars(walked.limit(wanted)))
-        found: list[int] = []
-        below, size = None, cls.FIRST_EXACT_SLICE
-        while len(found) < wanted:
-            step = walked if below is None else walked.where(Ticket.id < below)
-            candidates = list(session.scalars(step.limit(size)))
-            held = cls.holding_phrase(session, exact, candidates)
-            found += [ticket for ticket in candidates if ticket in held][:wanted - len(found)]
-            if len(candidates) < size:
-                break
-            below, size = candidates[-1], min(size * 2, cls.SLICE)
-        return found
+        checks = () if exact is None else (cls.exactly(exact),)
+        return list(session.scalars(ids.where(own_document, *checks)
+                                    .order_by(Ticket.id.desc()).limit(wanted)))
 
     @classmethod
     def way(cls, documents: float, filtered: float, top: int, wanted: int,
@@ -284,35 +288,51 @@ class Postgres:
         found: list[int] = []
         start, size = 0, cls.SLICE if exact is None else cls.FIRST_EXACT_SLICE
         while start < len(candidates) and len(found) < wanted:
+            if start and exact is not None:
+                size = cls.next_slice(size, len(found), start, wanted)
             chunk = bindparam("chunk", candidates[start:start + size], type_=ARRAY(BigInteger))
             passing = ids.where(Ticket.id == func.any(chunk)).order_by(Ticket.id.desc())
             if exact is None:
                 found += session.scalars(passing.limit(wanted - len(found)))
             else:
-                passed = list(session.scalars(passing))
-                held = cls.holding_phrase(session, exact, passed)
-                found += [ticket for ticket in passed if ticket in held][:wanted - len(found)]
-            start, size = start + size, min(size * 2, cls.SLICE)
+                found += cls._holding(session, passing, exact)[0][:wanted - len(found)]
+            start += size
         return found
 
     @classmethod
+    def next_slice(cls, size: int, found: int, checked: int, wanted: int) -> int:
+        """The next slice of candidates: twice the last, up to ``SLICE``, but no more than
+        half again the candidates that, at the share found so far, hold what is missing."""
+        doubled = min(size * 2, cls.SLICE)
+        if not found:
+            return doubled
+        return max(1, min(doubled, int(1.5 * (wanted - found) * checked / found) + 1))
+
+    @classmethod
     def holding_phrase(cls, session: Session, phrase, tickets: list[int]) -> set[int]:
-        """Which of ``tickets`` hold the phrase in their subject or in one of their messages,
-        checked for all of them at once: each ticket's messages read through their
-        ``ticket_id`` index (7 us a ticket at a million, against 20-60 us as an ``EXISTS``
-        per ticket, which the planner may also turn into a hash of every message holding the
+        """Which of ``tickets`` hold the phrase in their subject or in one of their messages."""
+        listed = bindparam("tickets", tickets, type_=ARRAY(BigInteger))
+        return set(cls._holding(session, select(Ticket.id).where(Ticket.id == func.any(listed)),
+                                phrase)[0])
+
+    @classmethod
+    def _holding(cls, session: Session, tickets, phrase) -> tuple[list[int], int | None, int]:
+        """Of the tickets ``tickets`` selects (their ids, in its order): those holding the
+        phrase, the last one selected and how many were. The subject is checked with the
+        selection; the messages of the others all at once, each ticket's read through their
+        ``ticket_id`` index (7 us a ticket at a million, against 20-60 us as an ``EXISTS`` per
+        ticket, which the planner may also turn into a hash of every message holding the
         phrase: it misjudges how many do, tens of thousands estimated for a phrase of common
         words where hundreds are, and read all 2.9 million messages to build it)."""
-        if not tickets:
-            return set()
         query, messages = cls.tsquery(phrase), Message.__table__
-        listed = bindparam("tickets", tickets, type_=ARRAY(BigInteger))
-        subject = literal_column(PG_SUBJECT_VECTOR.format(table="tickets"))
-        in_messages = select(messages.c.ticket_id).where(
-            messages.c.ticket_id == func.any(listed), PG_MESSAGE_VECTOR.op("@@")(query))
-        in_subjects = select(Ticket.id).where(Ticket.id == func.any(listed),
-                                              subject.op("@@")(query))
-        return set(session.scalars(in_messages.union(in_subjects)))
+        subject = literal_column(PG_SUBJECT_VECTOR.format(table="tickets")).op("@@")(query)
+        rows = session.execute(tickets.add_columns(subject)).all()
+        others = [ticket for ticket, in_subject in rows if not in_subject]
+        in_messages = set(session.scalars(select(messages.c.ticket_id).distinct().where(
+            messages.c.ticket_id == func.any(bindparam("others", others, type_=ARRAY(BigInteger))),
+            PG_MESSAGE_VECTOR.op("@@")(query)))) if others else set()
+        held = [ticket for ticket, in_subject in rows if in_subject or ticket in in_messages]
+        return held, rows[-1][0] if rows else None, len(rows)
 
 
 def estimated_rows(session: Session, query) -> float:

@@ -266,6 +266,24 @@ def test_a_filter_with_few_tickets_finds_the_newest_matches(runtime, strategy):
             assert [t.number for t in session.scalars(query.order_by(Ticket.id.desc()))] == newest
 
 
+def test_postgres_checks_a_phrase_ticket_by_ticket(runtime):
+    """PostgreSQL: a walk's exact phrase check is a subquery per ticket, never a hash of every
+    message holding the phrase (the planner overestimates those for a phrase of common words
+    and read every message of a million-ticket store to build it)."""
+    tickets_with(runtime, "printer jam again", "jam printer", "printer out of paper")
+    with runtime.read_sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("the SQLite engine checks phrases inside FTS5")
+        phrase = search.parse("printer jam")
+        query = (select(Ticket.id).where(search_engines.Postgres.exactly(phrase))
+                 .order_by(Ticket.id.desc()).limit(26))
+        compiled = query.compile(dialect=session.get_bind().dialect)
+        plan = "\n".join(row[0] for row in session.connection().exec_driver_sql(
+            f"EXPLAIN {compiled}", compiled.params))
+        assert "SubPlan" in plan and "hashed SubPlan" not in plan
+        assert list(session.scalars(query)) == [1]
+
+
 def test_postgres_checks_a_phrase_for_a_slice_of_tickets_at_once(runtime):
     """PostgreSQL: the exact phrase check of candidate tickets (all their words in one
     document): the subject or one message holds the phrase, never two messages together."""
