@@ -7,18 +7,19 @@ import pytest
 
 from store import search_engines
 from tests.gateway.apifactory import add_customer, add_message, add_ticket, get, numbers
-from tests.store.test_search import HOSTILE
+from tests.store.test_search import HOSTILE, way
 
 
 @pytest.fixture(params=["one batch", "batches of one"])
 def chunks(request, monkeypatch):
     """SQLite: the index's matches read in one batch, or in batches of one, then four rows
     (an assignee or customer filter then walked over each batch's range of tickets). PostgreSQL: the
-    matching tickets collected from the GIN index, or the filtered tickets walked."""
+    matching tickets read from the GIN index by ranges of ticket ids (one range at this size),
+    or the filtered tickets walked."""
     if request.param == "batches of one":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
-        monkeypatch.setattr(search_engines.Postgres, "RARE_DOCUMENTS", -1)
+        monkeypatch.setattr(search_engines.Postgres, "way", way("walk", 0))
     return request.param
 
 

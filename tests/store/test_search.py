@@ -31,20 +31,35 @@ def found(rt, q: str) -> list[int]:
         return [t.number for t in session.scalars(query.order_by(Ticket.id.desc()))]
 
 
-@pytest.fixture(params=["one batch", "batches"])
+@pytest.fixture(params=["one batch", "batches", "ranges of one"])
 def strategy(request, monkeypatch):
     """Run a test each way a page is found. SQLite: the matches read in one batch, or in
     batches of one, then four rows (a filter with an index of its own is then walked over each
-    batch's range of tickets). PostgreSQL: the tickets holding the words collected from the GIN index and
-    looked up one at a time, or the filtered tickets walked newest first, each one's document
-    checked."""
+    batch's range of tickets). PostgreSQL: every ticket holding the words read from the GIN
+    index at once and looked up one at a time, or the filtered tickets walked newest first,
+    each one's document checked, or the tickets holding the words read a range of one ticket
+    id at a time."""
     if request.param == "one batch":
         monkeypatch.setattr(search_engines.Postgres, "SLICE", 1)
+        monkeypatch.setattr(search_engines.Postgres, "way", way("ranges", "all"))
     if request.param == "batches":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
-        monkeypatch.setattr(search_engines.Postgres, "RARE_DOCUMENTS", -1)
+        monkeypatch.setattr(search_engines.Postgres, "way", way("walk", 0))
+    if request.param == "ranges of one":
+        monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 2)
+        monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 2)
+        for name, value in (("FIRST_RANGE", 1), ("RANGE_SLACK", 1e-9), ("RANGE_GROWTH", 1)):
+            monkeypatch.setattr(search_engines.Postgres, name, value)
+        monkeypatch.setattr(search_engines.Postgres, "way", way("ranges", 1))
     return request.param
+
+
+def way(name: str, size):
+    """A ``Postgres.way`` that always answers ``name`` and ``size`` ("all": every ticket)."""
+    def chosen(cls, documents, filtered, top, wanted, one_word):
+        return name, top if size == "all" else size
+    return classmethod(chosen)
 
 
 def tickets_with(rt, *texts: str, subject: str = "Question") -> None:
@@ -252,7 +267,7 @@ def test_a_filter_with_few_tickets_finds_the_newest_matches(runtime, strategy):
 
 
 def test_postgres_checks_a_phrase_ticket_by_ticket(runtime):
-    """PostgreSQL: the exact phrase check is a subquery per ticket, never a hash of every
+    """PostgreSQL: a walk's exact phrase check is a subquery per ticket, never a hash of every
     message holding the phrase (the planner overestimates those for a phrase of common words
     and read every message of a million-ticket store to build it)."""
     tickets_with(runtime, "printer jam again", "jam printer", "printer out of paper")
@@ -267,3 +282,41 @@ def test_postgres_checks_a_phrase_ticket_by_ticket(runtime):
             f"EXPLAIN {compiled}", compiled.params))
         assert "SubPlan" in plan and "hashed SubPlan" not in plan
         assert list(session.scalars(query)) == [1]
+
+
+def test_postgres_checks_a_phrase_for_a_slice_of_tickets_at_once(runtime):
+    """PostgreSQL: the exact phrase check of candidate tickets (all their words in one
+    document): the subject or one message holds the phrase, never two messages together."""
+    with runtime.sessions.begin() as session:
+        add_message(session, add_ticket(session, subject="printer jam"), "hello")
+        add_message(session, add_ticket(session), "the printer jam again")
+        ticket = add_ticket(session, subject="jam")
+        add_message(session, ticket, "my printer")
+        add_message(session, ticket, "jam printer")
+        add_message(session, add_ticket(session), "printer out of paper")
+    with runtime.read_sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("the SQLite engine checks phrases inside FTS5")
+        held = search_engines.Postgres.holding_phrase(session, search.parse("printer jam"),
+                                                      [1, 2, 3, 4, 99])
+        assert held == {1, 2}
+        assert search_engines.Postgres.holding_phrase(session, search.parse("jam"), []) == set()
+
+
+@pytest.mark.parametrize("documents, filtered, one_word, expected", [
+    (900_000, 1_000_000, True, "walk"),       # "the": the newest tickets hold it
+    (72_000, 1_000_000, True, "walk"),        # a common word: a few checks per match
+    (7_600, 1_000_000, True, "ranges"),       # a mid word: the newest range of ticket ids
+    (300, 1_000_000, True, "all"),            # a rare word: every ticket holding it at once
+    (30_000, 5_000, True, "walk"),            # an assignee's few tickets, a common word
+    (300, 5_000, True, "all"),                # ... a rare word
+    (400_000, 1_000_000, False, "walk"),      # a phrase of two very common words
+    (20_000, 1_000_000, False, "ranges"),     # a phrase of rarer words
+    (2_000, 1_000_000, False, "all"),         # ... of rare words
+    (50_000, 3, False, "walk"),               # a customer's three tickets
+])
+def test_postgres_chooses_the_cheaper_way(documents, filtered, one_word, expected):
+    """PostgreSQL: walk the filtered tickets, read the tickets holding the words by ranges of
+    ticket ids, or all at once, by the estimates (a million tickets, a page of 26)."""
+    way, size = search_engines.Postgres.way(documents, filtered, 1_000_000, 26, one_word)
+    assert (way if way == "walk" or size < 1_000_000 else "all") == expected
