@@ -149,10 +149,15 @@ class Calendar:
     # local date -> its open spans in UTC, computed once (``_day_spans``): the SLA clock asks
     # for the same few days for every message, and each span is a time-zone conversion
     _days: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # open around the clock every day, no holiday: business time is wall time, in any zone
+    # (a local day's span ends where the next one's begins, DST days included)
+    _around_the_clock: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         if len(self.week) != 7:
             raise ValueError("a week has 7 days of intervals, Monday first")
+        object.__setattr__(self, "_around_the_clock", not self.holidays and all(
+            hours == ((0, DAY_MINUTES),) for hours in self.week))
 
     @classmethod
     def always(cls) -> Calendar:
@@ -171,6 +176,8 @@ class Calendar:
         return not any(self.week)
 
     def is_open(self, at: datetime) -> bool:
+        if self._around_the_clock:
+            return True
         at = as_utc(at)
         span = next(self._spans(at, self._local_day(at)), None)
         return span is not None and span[0] <= at
@@ -212,6 +219,8 @@ class Calendar:
         if self.never_opens:
             raise ValueError("the calendar has no opening hours")
         start, left = as_utc(start), timedelta(seconds=seconds)
+        if self._around_the_clock:
+            return start + left
         for open_at, close_at in self._spans(start):
             open_at = max(open_at, start)
             if close_at - open_at >= left:
@@ -224,6 +233,8 @@ class Calendar:
         start, end = as_utc(start), as_utc(end)
         if end < start:
             raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
+        if self._around_the_clock:
+            return (end - start).total_seconds()
         total = timedelta()
         for open_at, close_at in self._spans(start, self._local_day(end)):
             if open_at >= end:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routing.calendar import Calendar
-from tests.routing.calendar_helpers import HOUR, OFFICE, UTC, calendar, prague
+from tests.routing.calendar_helpers import ALL_DAY, HOUR, OFFICE, UTC, calendar, prague
 
 # --- add_business, business_seconds ----------------------------------------------------------
 
@@ -95,3 +95,37 @@ def test_next_change_flips_the_state_and_nothing_changes_before_it(cal, at):
     expected = (change - at).total_seconds() if cal.is_open(at) else 0
     assert cal.business_seconds(at, change) == expected
     assert (cal.next_open(at) == at) == cal.is_open(at)
+
+
+# --- open around the clock: business time is wall time ---------------------------------------
+
+def _walking(cal: Calendar) -> Calendar:
+    """The same calendar with its around-the-clock shortcut off: the span walk answers."""
+    twin = Calendar(cal.tz, cal.week, cal.holidays)
+    object.__setattr__(twin, "_around_the_clock", False)
+    return twin
+
+
+AROUND_THE_CLOCK = [calendar(ALL_DAY, zone) for zone in
+                    ("Europe/Prague", "America/New_York", "Australia/Lord_Howe", "UTC")]
+
+
+def test_only_a_calendar_open_every_minute_without_holidays_takes_the_shortcut():
+    assert Calendar.always()._around_the_clock
+    assert all(cal._around_the_clock for cal in AROUND_THE_CLOCK)
+    assert not calendar(ALL_DAY, holidays=["2024-12-24"])._around_the_clock
+    assert not calendar({**ALL_DAY, "sun": ["00:00-23:59"]})._around_the_clock
+    assert not calendar(OFFICE)._around_the_clock
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(AROUND_THE_CLOCK), INSTANTS, st.floats(0, 60 * 86400),
+       st.floats(0, 90 * 86400))
+def test_around_the_clock_answers_as_the_span_walk(cal, start, seconds, span):
+    walking = _walking(cal)
+    end = start + timedelta(seconds=span)
+    assert cal.add_business(start, seconds) == walking.add_business(start, seconds)
+    assert cal.business_seconds(start, end) == walking.business_seconds(start, end)
+    assert cal.is_open(start) and walking.is_open(start)
+    assert cal.next_open(start) == walking.next_open(start) == start
+
