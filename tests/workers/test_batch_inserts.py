@@ -1,12 +1,23 @@
 """The batch's new customers, identities and tickets, written together (``store.new_rows``):
 ids from memory (SQLite) or a sequence block (PostgreSQL), numbers at the end, in order."""
+import pytest
 from sqlalchemy import select
 
 from config.workspaces import parse_config
 from store.models import AuditEntry, Customer, Identity, Message, Ticket
 from tests.conftest import TEST_CONFIG
 from tests.workers.events import mail_event
+from workers.ingest import batch as batch_module
 from workers.ingest.batch import Item, store_items
+
+
+@pytest.fixture(autouse=True)
+def fast_path_only(monkeypatch):
+    """A failing fast path would be hidden by the slow one (a savepoint per item, rows
+    inserted at once): these batches must never need it."""
+    def slow(session, item):
+        raise AssertionError(f"the batch fell back to the slow path at {item.event.native_id}")
+    monkeypatch.setattr(batch_module, "store_one", slow)
 
 
 def batch(rt, *events, config=None):
