@@ -10,8 +10,10 @@ from sqlalchemy import bindparam, delete, exists, insert, inspect, select, text,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from store import new_rows
 from store.models import (FINISHED, AuditEntry, Contact, Customer, Identity, Participant, Ticket,
                           Workspace, utcnow)
+from store.new_rows import insert_columns, number_sequence, primary_key
 
 MAX_MERGE_HOPS = 20  # a merge chain longer than this is a data error, not a loop to follow
 
@@ -35,10 +37,6 @@ def _create_number_sequence(session: Session, workspace_id: int) -> None:
         session.execute(text("SELECT setval(:name, COALESCE((SELECT MAX(number) FROM tickets "
                              "WHERE workspace_id = :id), 0) + 1, false)"),
                         {"name": sequence, "id": workspace_id})
-
-
-def number_sequence(workspace_id: int) -> str:
-    return f"ticket_numbers_{int(workspace_id)}"
 
 
 def workspace_row(session: Session, slug: str, name: str = "") -> Workspace:
@@ -94,16 +92,23 @@ def insert_now(session: Session, row) -> None:
     changes to it are flushed as UPDATEs. Anything else pending waits for the next flush.
 
     Inside a savepoint (the batch's slow path) it is flushed as before: a savepoint's rollback
-    makes the session forget the rows its flushes inserted, not rows added as stored ones."""
+    makes the session forget the rows its flushes inserted, not rows added as stored ones.
+
+    In the ingest batch's fast path (``store.new_rows``) the row gets its id at once and its
+    INSERT waits to be written with the batch's other new rows."""
     if session.in_nested_transaction():
         session.add(row)
         session.flush()
+        return
+    waiting = new_rows.of(session)
+    if waiting is not None:
+        waiting.add(row)
         return
     if row in session:
         session.expunge(row)  # pending: it becomes transient again
     mapper, state = inspect(type(row)), row.__dict__  # transient: nothing to track yet
     values = {}
-    for key, column in _insert_columns(mapper):
+    for key, column in insert_columns(mapper):
         if key in state:
             value = state[key]
         elif column.default is not None and column.default.is_scalar:
@@ -117,21 +122,9 @@ def insert_now(session: Session, row) -> None:
             continue  # the database's to fill in (an expired attribute, read when used)
         state[key] = values[column.key] = value
     result = session.connection().execute(_insert_of(mapper), values)
-    state[_primary_key(mapper)] = result.inserted_primary_key[0]
+    state[primary_key(mapper)] = result.inserted_primary_key[0]
     make_transient_to_detached(row)  # what is in its __dict__ now counts as loaded
     session.add(row)
-
-
-@functools.cache
-def _insert_columns(mapper) -> tuple:
-    """(attribute key, column) of every column a mapped class's INSERT may name."""
-    return tuple((attr.key, attr.columns[0]) for attr in mapper.column_attrs)
-
-
-@functools.cache
-def _primary_key(mapper) -> str:
-    (key,) = [k for k, column in _insert_columns(mapper) if column.primary_key]
-    return key
 
 
 @functools.cache
@@ -148,7 +141,7 @@ def add_contact(session: Session, customer: Customer, kind: str, value: str) -> 
 
 
 def drop_contact(session: Session, customer_id: int, kind: str, value: str) -> None:
-    session.flush()  # the contact may have been added in this very transaction
+    flush(session)  # the contact may have been added in this very transaction
     session.execute(delete(Contact).where(Contact.customer_id == customer_id,
                                           Contact.kind == kind, Contact.value == value))
 
@@ -213,9 +206,21 @@ TAKE_NUMBER = (update(WORKSPACES).where(WORKSPACES.c.id == bindparam("workspace"
                .returning(WORKSPACES.c.last_ticket_number))
 
 
+def flush(session: Session) -> None:
+    """``session.flush()``, after the rows waiting in ``store.new_rows`` (which the flushed
+    rows may name, and which a flush would otherwise UPDATE before they exist)."""
+    new_rows.write(session)
+    session.flush()
+
+
 def audit(session: Session, ticket: Ticket, kind: str, old: str = "", new: str = "",
           actor: str = "system") -> None:
-    if ticket.id is None:  # a new ticket not inserted yet (the ingest pipeline inserts late)
+    waiting = new_rows.of(session)
+    if waiting is not None and (ticket.id is None or waiting.holds(ticket)):
+        if ticket.id is None:  # a new ticket not inserted yet (the ingest pipeline inserts late)
+            waiting.add(ticket)
+        waiting.write()  # the entry names the ticket: its row first
+    elif ticket.id is None:
         session.flush()
     insert_rows(session, AuditEntry, [{"ticket_id": ticket.id, "kind": kind, "old": old,
                                         "new": new, "actor": actor, "at": utcnow()}])

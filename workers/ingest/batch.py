@@ -115,7 +115,8 @@ def _store_batch(rt: Runtime, items: list[Item], fast: bool,
             items, later = contested(items, keys_of, db.try_lock_keys(session, keys))
             deferred += later
         locked = time.perf_counter()
-        view = load_view(session, [i for i in items if not i.outcome]) if fast else None
+        view = load_view(session, [i for i in items if not i.outcome],
+                         defer_inserts=True) if fast else None
         for item in items:
             if item.outcome:  # quarantined before storing: only its entry is written
                 pass
@@ -172,9 +173,9 @@ def contested(items: list[Item], keys_of: dict[int, list[str]],
     return now, later
 
 
-def load_view(session, items: list[Item]) -> BatchView:
+def load_view(session, items: list[Item], defer_inserts: bool = False) -> BatchView:
     return BatchView.load(session, [(repo.workspace_row(session, i.config.slug).id, i.event)
-                                    for i in items])
+                                    for i in items], defer_inserts)
 
 
 def run_pipeline(session, item: Item, view: BatchView) -> None:

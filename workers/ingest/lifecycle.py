@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import inspect
 
-from store import repo
+from store import new_rows, repo
 from store.models import Identity, Ticket, utcnow
 from tickets import threads
 
@@ -60,7 +60,8 @@ def follow_up(ctx) -> None:
     previous = ctx.ticket
     open_ticket(ctx, status="new")
     ctx.ticket.follow_up_of_id = previous.id
-    ctx.session.flush()
+    repo.insert_now(ctx.session, ctx.ticket)
+    repo.flush(ctx.session)  # written, with its number (the audit entry names it)
     repo.audit(ctx.session, previous, "follow_up", "", str(ctx.ticket.number))
 
 
@@ -70,15 +71,18 @@ def _aware(moment):
 
 def open_ticket(ctx, status: str) -> None:
     """A new ticket for the message. It is inserted by ``store`` with what the rules step set
-    on it (one INSERT, no UPDATE after it), or earlier when something needs its id."""
+    on it (one INSERT, no UPDATE after it), or earlier when something needs its id. In the
+    batch's fast path the INSERT and the number wait for the batch's end (``store.new_rows``)."""
     event, session = ctx.event, ctx.session
-    number = repo.next_ticket_number(session, ctx.workspace.id)
+    deferred = new_rows.of(session) is not None  # numbered when the batch's rows are written
+    number = None if deferred else repo.next_ticket_number(session, ctx.workspace.id)
     ctx.ticket = Ticket(workspace_id=ctx.workspace.id, number=number, subject=event.subject,
                         status=status, channel=event.channel, language=event.language,
                         customer_id=ctx.customer.id if ctx.customer else None,
                         message_count=1)
     _set_defaults(ctx.ticket)
-    session.add(ctx.ticket)
+    if not deferred:
+        session.add(ctx.ticket)
     ctx.created = True
     ctx.created_event = ("created", "", status, utcnow())
 

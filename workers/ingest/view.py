@@ -17,8 +17,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from channels.event import TicketEvent
-from store import repo
-from store.models import Contact, Customer, Identity, Message, Participant, ThreadKey, utcnow
+from store import new_rows, repo
+from store.models import (Contact, Customer, Identity, Message, Participant, ThreadKey, Ticket,
+                          utcnow)
 from store.models import AuditEntry
 from tickets import threads
 from workers.ingest.identities import claimed_contacts, identity_of, linked_identities
@@ -45,10 +46,15 @@ class BatchView:
         # stored participants read at load: (ticket id, address) among (tickets, addresses)
         self.stored_participants: set[tuple[int, str]] = set()
         self.participants_read: tuple[set[int], set[str]] = (set(), set())
+        self.tickets: list[Ticket] = []  # the tickets the stored thread keys name
 
     @classmethod
-    def load(cls, session: Session, events: list[tuple[int, TicketEvent]]) -> "BatchView":
-        """Read what ``events`` (workspace id, event) need: three queries in all."""
+    def load(cls, session: Session, events: list[tuple[int, TicketEvent]],
+             defer_inserts: bool = False) -> "BatchView":
+        """Read what ``events`` (workspace id, event) need: a query per question, and one for
+        the tickets their stored thread keys name. With ``defer_inserts`` the batch's new
+        customers, identities and tickets are written together when it ends
+        (``store.new_rows``)."""
         view = cls(session)
         dedupe = {threads.bounded(e.dedupe_key) for _, e in events}
         rows = session.execute(select(Message.workspace_id, Message.dedupe_key)
@@ -66,13 +72,36 @@ class BatchView:
         keys = {k for _, e in events for k in threads.message_keys(e)}
         for row in session.scalars(select(ThreadKey).where(ThreadKey.key.in_(keys))):
             view.keys[(row.workspace_id, row.key)] = KeyRow(row.key, row.ticket_id, row.strong)
+        view._load_tickets({k.ticket_id for k in view.keys.values()})
         view._load_participants({k.ticket_id for k in view.keys.values()},
                                 {a for _, e in events for a in _addresses(e)})
         if others:  # contacts that may be claimed again, or proven now
             rows = session.execute(select(Contact.customer_id, Contact.kind, Contact.value)
                                    .where(Contact.value.in_(others)))
             view.contacts = {tuple(row) for row in rows}
+        if defer_inserts:
+            new_rows.start(session, view._new_row_bounds(events))
         return view
+
+    def _load_tickets(self, ticket_ids: set[int]) -> None:
+        """The tickets the batch's stored thread keys name, in one query (a reply finds its
+        ticket in the session); held here, as the session's identity map is weak."""
+        if ticket_ids:
+            self.tickets = self.session.scalars(select(Ticket)
+                                                .where(Ticket.id.in_(ticket_ids))).all()
+
+    def _new_row_bounds(self, events: list[tuple[int, TicketEvent]]) -> dict[type, int]:
+        """At most how many customers, identities and tickets the batch can create: a
+        customer per sender and an identity per proven identity that the store lacks, a
+        ticket per event."""
+        customers = identities = 0
+        for workspace_id, event in events:
+            own = identity_of(event)
+            if own[1] and (workspace_id, *own) not in self.identities:
+                customers += 1
+            identities += sum(1 for kind, value in [own, *linked_identities(event)]
+                              if value and (workspace_id, kind, value) not in self.identities)
+        return {Customer: customers, Identity: identities, Ticket: len(events)}
 
     def is_stored(self, workspace_id: int, dedupe_key: str) -> bool:
         return (workspace_id, dedupe_key) in self.stored
@@ -121,7 +150,7 @@ class BatchView:
 
     def move_thread_key(self, workspace_id: int, key: str, ticket_id: int) -> None:
         """Point an existing key at another ticket (a conversation that moved on)."""
-        self.session.flush()
+        repo.flush(self.session)
         self.session.execute(update(ThreadKey).where(ThreadKey.workspace_id == workspace_id,
                                                      ThreadKey.key == key)
                              .values(ticket_id=ticket_id))
@@ -157,8 +186,10 @@ class BatchView:
 
     def is_participant(self, ticket_id: int, address: str) -> bool:
         """See ``store.repo.is_participant``; also counts the participants of this batch."""
-        return ((ticket_id, address.lower()) in self.participants
-                or repo.is_participant(self.session, ticket_id, address))
+        if (ticket_id, address.lower()) in self.participants:
+            return True
+        new_rows.write(self.session)  # it reads identities and tickets, this batch's too
+        return repo.is_participant(self.session, ticket_id, address)
 
     def add_participants(self, ticket_id: int, addresses: list[str], new_ticket: bool) -> None:
         wanted = [a for a in dict.fromkeys(addresses) if a
@@ -178,7 +209,8 @@ class BatchView:
 
     def flush(self) -> None:
         """Write the waiting rows: one multi-row INSERT per table."""
-        self.session.flush()
+        repo.flush(self.session)
+        self.session.info.pop(new_rows.KEY, None)
         for model in (Message, ThreadKey, Participant, AuditEntry):
             if self.pending[model]:
                 self.session.execute(insert(model), self.pending.pop(model))
