@@ -74,9 +74,9 @@ SELECT 1, id, 'out', 'email', '', 'out:' || id, '', '', '[]', '[]', '[]', '', 'H
 FROM tickets WHERE first_response_at IS NOT NULL
 """
 ASSIGNMENT_ROWS = f"""
-INSERT INTO assignments (workspace_id, ticket_id, agent_id, channel, units, started_at,
-    ended_at, end_reason, accepted_at)
-SELECT 1, id, 1 + number % {AGENTS}, 'email', 1, created_at + interval '30 seconds',
+INSERT INTO assignments (workspace_id, ticket_id, customer_id, agent_id, channel, units,
+    started_at, ended_at, end_reason, accepted_at)
+SELECT 1, id, customer_id, 1 + number % {AGENTS}, 'email', 1, created_at + interval '30 seconds',
     created_at + interval '30 seconds' + ((number::bigint * 7919) % 14400) * interval '1 second',
     'resolved', created_at + interval '30 seconds'
 FROM tickets

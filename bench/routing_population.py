@@ -61,12 +61,14 @@ class Population:
         rows = [self.agent_row(n, n < count // 5) for n in range(count)]
         held = [(agent_id, row["key"], channel) for agent_id, row
                 in zip(bulk(self.session, Agent, rows), rows) for channel in row.pop("held")]
-        ticket_ids = bulk(self.session, Ticket, [self.ticket_row(
-            False, "assigned", channel=c, assignee=key, status="open") for _, key, c in held])
+        tickets = [self.ticket_row(False, "assigned", channel=c, assignee=key, status="open")
+                   for _, key, c in held]
+        ticket_ids = bulk(self.session, Ticket, tickets)
         bulk(self.session, Assignment, [
-            {"workspace_id": self.ws_id, "ticket_id": t, "agent_id": a, "channel": c,
-             "units": self.weight(c), "started_at": self.now, "accepted_at": self.now}
-            for t, (a, _, c) in zip(ticket_ids, held)])
+            {"workspace_id": self.ws_id, "ticket_id": t, "customer_id": row["customer_id"],
+             "agent_id": a, "channel": c, "units": self.weight(c), "started_at": self.now,
+             "accepted_at": self.now}
+            for t, row, (a, _, c) in zip(ticket_ids, tickets, held)])
         return [r["key"] for r in rows[:count // 5] if r["status"] == "online"]
 
     def agent_row(self, n: int, vip: bool) -> dict:

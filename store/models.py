@@ -297,13 +297,21 @@ class Assignment(Base):
     __table_args__ = (Index("ux_assignments_open_ticket", "ticket_id", unique=True,
                             sqlite_where=text("ended_at IS NULL"),
                             postgresql_where=text("ended_at IS NULL")),
-                      Index("ix_assignments_agent_open", "agent_id", "ended_at"),
+                      # an agent's open assignments (its load), whatever its history
+                      Index("ix_assignments_open_agent", "agent_id",
+                            sqlite_where=text("ended_at IS NULL"),
+                            postgresql_where=text("ended_at IS NULL")),
                       Index("ix_assignments_ticket", "ticket_id", "started_at"),
+                      # the customer's previous agent (tickets.route_rows.PREVIOUS_AGENT)
+                      Index("ix_assignments_customer", "customer_id", "started_at"),
                       # the agents report's assigned tickets (tickets.agent_reports)
                       Index("ix_assignments_agent_accepted", "agent_id", "accepted_at"))
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    # A copy of the ticket's customer_id (which never changes), set on insert: the customer's
+    # previous agent is then the first entry of one index, whatever the customer's history.
+    customer_id: Mapped[int | None] = mapped_column(BigId)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
     channel: Mapped[str] = mapped_column(String(20))
     units: Mapped[float] = mapped_column(Float, default=1.0)

@@ -181,7 +181,8 @@ class BatchClaim:
         weight = self.policy.weight(channel)
         offer = channel in self.policy.offer_channels
         self.assignments.append({
-            "workspace_id": self.workspace_id, "ticket_id": ticket.id, "agent_id": agent.id,
+            "workspace_id": self.workspace_id, "ticket_id": ticket.id,
+            "customer_id": ticket.customer_id, "agent_id": agent.id,
             "channel": channel, "units": weight, "started_at": now,
             "accepted_at": None if offer else now, "end_reason": "",
             "offer_expires_at": now + timedelta(seconds=self.policy.offer_timeout_s)

@@ -29,7 +29,8 @@ from tickets import route_rows
 from tickets.agent_feed import Changes, Cursor, changes_of
 
 # (column, SQL type) of each recordset; the CTE of a kind is left out when it has no rows.
-ASSIGNMENT_COLUMNS = (("workspace_id", "bigint"), ("ticket_id", "bigint"), ("agent_id", "bigint"),
+ASSIGNMENT_COLUMNS = (("workspace_id", "bigint"), ("ticket_id", "bigint"),
+                      ("customer_id", "bigint"), ("agent_id", "bigint"),
                       ("channel", "text"), ("units", "float8"), ("started_at", "timestamptz"),
                       ("accepted_at", "timestamptz"), ("end_reason", "text"),
                       ("offer_expires_at", "timestamptz"))

@@ -28,15 +28,17 @@ ROUTING_COLUMNS = tuple(TICKETS.c[name] for name in (
     "id", "workspace_id", "channel", "skills", "preferred", "priority", "created_at", "sla",
     "excluded", "department", "routing_step", "routing_step_at", "queued_at",
     "routing_reason", "routing_state", "assignee"))
-_EARLIER = TICKETS.alias("earlier")  # the customer's tickets, this one included
 # Only a preference: PostgreSQL evaluates it on the snapshot taken before a wait for the lock.
+# An assignment carries its ticket's customer: the latest is the first entry of
+# ix_assignments_customer (customer_id, started_at), however many tickets the customer has.
+# A ticket without a customer has no previous agent (NULL = NULL is not true).
 PREVIOUS_AGENT = (select(AGENTS.c.key)
                   .join(ASSIGNMENTS, ASSIGNMENTS.c.agent_id == AGENTS.c.id)
-                  .join(_EARLIER, _EARLIER.c.id == ASSIGNMENTS.c.ticket_id)
-                  .where(_EARLIER.c.customer_id == TICKETS.c.customer_id)
+                  .where(ASSIGNMENTS.c.customer_id == TICKETS.c.customer_id)
                   .order_by(ASSIGNMENTS.c.started_at.desc()).limit(1)
                   .correlate(TICKETS).scalar_subquery())
-LOCK_FOR_ROUTING = (select(*ROUTING_COLUMNS, PREVIOUS_AGENT.label("previous"))
+LOCK_FOR_ROUTING = (select(*ROUTING_COLUMNS, TICKETS.c.customer_id,
+                           PREVIOUS_AGENT.label("previous"))
                     .where(TICKETS.c.id == bindparam("ticket")).with_for_update(of=TICKETS))
 LOCK_MANY = (select(*ROUTING_COLUMNS, TICKETS.c.customer_id, PREVIOUS_AGENT.label("previous"))
              .where(TICKETS.c.id.in_(bindparam("tickets", expanding=True)))
@@ -45,8 +47,8 @@ AUDIT = insert(AuditEntry.__table__)
 
 
 def lock_for_routing(session: Session, ticket_id: int) -> tuple[Row | None, str | None]:
-    """The ticket's routing columns, locked, and the agent who last held it or another ticket
-    of its customer (if any)."""
+    """The ticket's routing columns and ``customer_id``, locked, and the agent who last held
+    it or another ticket of its customer (if any)."""
     session.flush()
     row = session.connection().execute(LOCK_FOR_ROUTING, {"ticket": ticket_id}).first()
     return (row, row.previous) if row else (None, None)

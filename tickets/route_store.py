@@ -143,7 +143,8 @@ class StoreClaim:
             return None
         offer = self.offers and channel in self.policy.offer_channels
         conn.execute(INSERT_ASSIGNMENT, {
-            "workspace_id": self.workspace_id, "ticket_id": ticket.id, "agent_id": agent.id,
+            "workspace_id": self.workspace_id, "ticket_id": ticket.id,
+            "customer_id": ticket.customer_id, "agent_id": agent.id,
             "channel": channel, "units": self.policy.weight(channel), "started_at": self.now,
             "accepted_at": None if offer else self.now, "end_reason": "",
             "offer_expires_at": self.now + timedelta(seconds=self.policy.offer_timeout_s)

@@ -45,6 +45,7 @@ def assigned(session, agent: Agent, ago_s: float = 60, ended: bool = False,
     ticket = add_ticket(session, channel=channel, routing_state="assigned")
     started = utcnow() - timedelta(seconds=ago_s)
     session.add(Assignment(workspace_id=agent.workspace_id, ticket_id=ticket.id,
+                           customer_id=ticket.customer_id,
                            agent_id=agent.id, channel=channel, started_at=started,
                            accepted_at=started,
                            ended_at=started + timedelta(seconds=1) if ended else None))

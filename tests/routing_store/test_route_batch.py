@@ -95,8 +95,12 @@ def store_state(rt, slug: str) -> tuple:
 
 
 def check_invariants(rt) -> None:
-    """No ticket held twice, every agent's load its open assignments, none over its limits."""
+    """No ticket held twice, every agent's load its open assignments, none over its limits,
+    every assignment carries its ticket's customer."""
     with rt.read_sessions() as session:
+        assert session.execute(select(Assignment.id).join(
+            Ticket, Ticket.id == Assignment.ticket_id).where(
+            Assignment.customer_id.is_distinct_from(Ticket.customer_id))).all() == []
         held = session.execute(select(Assignment.ticket_id, Assignment.agent_id,
                                       Assignment.channel).where(Assignment.ended_at.is_(None))).all()
         agents = session.scalars(select(Agent)).all()

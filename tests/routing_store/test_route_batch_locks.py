@@ -210,6 +210,7 @@ def test_assignments_committed_while_the_batch_waited_for_the_agent_are_counted(
     elsewhere.begin()
     alice = elsewhere.scalar(select(Agent).where(Agent.key == "alice").with_for_update())
     elsewhere.add(Assignment(workspace_id=alice.workspace_id, ticket_id=other_ticket,
+                             customer_id=elsewhere.get(Ticket, other_ticket).customer_id,
                              agent_id=alice.id, channel="email", units=1.0))
     alice.load, alice.used = {"email": 2}, 2.0
     elsewhere.flush()

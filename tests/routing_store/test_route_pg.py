@@ -44,7 +44,7 @@ def written(session, ticket_id: int) -> tuple:
                              .where(AuditEntry.ticket_id == ticket_id)).all()
     held = session.execute(select(Assignment.channel, Assignment.units, Assignment.started_at,
                                   Assignment.accepted_at, Assignment.end_reason,
-                                  Assignment.offer_expires_at)
+                                  Assignment.offer_expires_at, Assignment.customer_id)
                            .where(Assignment.ticket_id == ticket_id)).all()
     return tuple(columns), audits, held
 
@@ -70,8 +70,8 @@ def test_one_statement_writes_what_the_statements_per_kind_write(pg_rt):
 
     def rows(ticket_id: int, agent_id: int, load: dict) -> dict:
         return {"assignments": [{
-                    "workspace_id": ws, "ticket_id": ticket_id, "agent_id": agent_id,
-                    "channel": "email", "units": 1.5, "started_at": AT, "accepted_at": AT,
+                    "workspace_id": ws, "ticket_id": ticket_id, "customer_id": 4242,
+                    "agent_id": agent_id, "channel": "email", "units": 1.5, "started_at": AT, "accepted_at": AT,
                     "end_reason": "", "offer_expires_at": None}],
                 "agents": [{"id": agent_id, "load": load, "used": 2.5,
                             "last_assigned_at": AT, "version": 2 ** 62 - 1}],
@@ -91,6 +91,7 @@ def test_one_statement_writes_what_the_statements_per_kind_write(pg_rt):
             "assigned_at": AT, "new_version": 2 ** 62 - 1}])
     with rt.read_sessions() as session:
         assert written(session, first) == written(session, second)
+        assert written(session, first)[2][0].customer_id == 4242
         assert written(session, first)[0][4] == session.execute(text(
             "SELECT routing_reason::text FROM tickets WHERE id = :id"), {"id": second}).scalar()
         agents = {row.id: row for row in session.execute(select(

@@ -13,7 +13,7 @@ from store.migrate import ALEMBIC_INI
 from store.models import Base
 from tests.conftest import make_runtime
 from store import repo
-from store.models import Agent, AgentState, Message, Ticket
+from store.models import Agent, AgentState, Assignment, Message, Ticket
 from tests.store.test_search import found
 
 
@@ -95,4 +95,37 @@ def test_agents_report_migration_backfills_who_answered_and_resolved(database_ur
         assert (ticket.first_response_by, ticket.resolved_by) == ("alice", "bob")
         assert session.scalar(select(func.count()).select_from(AgentState)) == 1
         assert session.scalar(select(AgentState.status)) == "online"
+    engine.dispose()
+
+
+def test_assignment_customer_migration_backfills_the_tickets_customer(database_url):
+    """Before 0018: each assignment gets its ticket's customer (none for a ticket without);
+    the downgrade drops the column and its index, the open-agent index goes back."""
+    config = Config(str(ALEMBIC_INI))
+    config.attributes["url"] = database_url
+    command.downgrade(config, "0017")
+    try:
+        engine = make_engine(database_url)
+        with session_factory(engine).begin() as session:
+            ws = repo.workspace_row(session, "demo").id
+            customer, _identity = repo.create_customer(session, ws, "C", "email", "c@x.test")
+            customer_id = customer.id
+            ticket_id = older_ticket(session, text="Hi", customer_id=customer_id)
+            lonely = session.scalar(insert(Ticket.__table__).values(
+                workspace_id=ws, number=2, channel="email").returning(Ticket.__table__.c.id))
+            agent_id = session.scalar(insert(Agent.__table__).values(
+                workspace_id=ws, key="alice", status="online", capacity={"email": 2})
+                .returning(Agent.__table__.c.id))
+            for ticket in (ticket_id, lonely):
+                session.execute(insert(Assignment.__table__).values(
+                    workspace_id=ws, ticket_id=ticket, agent_id=agent_id, channel="email"))
+        assert "ix_assignments_agent_open" in {
+            i["name"] for i in inspect(engine).get_indexes("assignments")}
+        engine.dispose()
+    finally:
+        command.upgrade(config, "head")
+    engine = make_engine(database_url)
+    with session_factory(engine)() as session:
+        assert dict(session.execute(select(Assignment.ticket_id, Assignment.customer_id)).all()) \
+            == {ticket_id: customer_id, lonely: None}
     engine.dispose()
