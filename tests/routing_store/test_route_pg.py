@@ -102,13 +102,20 @@ def test_one_statement_writes_what_the_statements_per_kind_write(pg_rt):
     assert agents[alice].change_seq == xid  # the feed's stamp: the writing transaction
 
 
-@pytest.mark.parametrize("test_config", [twin_config()])
-def test_an_error_in_the_pipeline_is_sqlalchemys_and_nothing_commits(pg_rt):
-    rt = pg_rt
+def _new_ticket_and_agents(rt) -> tuple[int, int]:
+    """The demo workspace's id and a new ticket's, with the workspace's agents seeded."""
     with rt.sessions.begin() as session:
         ws = repo.workspace_row(session, "demo").id
         ticket_id = add_ticket(session, "demo", routing_state="new").id
         seed_agents(session, ws, rt.config.workspace("demo").routing)
+    return ws, ticket_id
+
+
+@pytest.mark.parametrize("test_config", [twin_config()])
+def test_an_error_in_the_pipeline_is_sqlalchemys_and_nothing_commits(pg_rt):
+    rt = pg_rt
+    ws, ticket_id = _new_ticket_and_agents(rt)
+    with rt.read_sessions() as session:
         agent_id = session.scalar(select(Agent.id).where(Agent.workspace_id == ws))
     held = {"workspace_id": ws, "ticket_id": ticket_id, "agent_id": agent_id,
             "channel": "email", "units": 1, "started_at": AT, "accepted_at": AT,
@@ -126,10 +133,7 @@ def test_an_error_in_the_pipeline_is_sqlalchemys_and_nothing_commits(pg_rt):
 @pytest.mark.parametrize("test_config", [twin_config()])
 def test_the_commit_in_the_round_trip_ends_the_transaction_and_the_read_follows_it(pg_rt):
     rt = pg_rt
-    with rt.sessions.begin() as session:
-        ws = repo.workspace_row(session, "demo").id
-        ticket_id = add_ticket(session, "demo", routing_state="new").id
-        seed_agents(session, ws, rt.config.workspace("demo").routing)
+    ws, ticket_id = _new_ticket_and_agents(rt)
     with rt.sessions.begin() as session:
         conn = session.connection()
         session.execute(text("SELECT id FROM tickets WHERE id = :id FOR UPDATE"),
