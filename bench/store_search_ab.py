@@ -1,4 +1,4 @@
-"""Two versions of the search engines (``store/search_engines.py``) on one big PostgreSQL
+"""Two versions of the PostgreSQL search engine (``store/search_pg.py``) on one big PostgreSQL
 store, request by request: each list request of ``bench.store_workload.REQUEST_KINDS`` is
 run through ``gateway.api.tickets.ticket_query`` with this checkout's engines and with another
 checkout's, in random order, and both must return the same tickets. Reported per kind: wall
@@ -19,6 +19,7 @@ import os
 import random
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import text
@@ -29,18 +30,23 @@ from bench.store_fill import SLUG
 from bench.store_workload import REQUEST_KINDS, Requests, Sample
 from gateway.api import params as wire
 from gateway.api.tickets import ticket_query
-from store import repo, search
+from store import repo, search, search_engines
 from store.db import make_engine
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def engines_of(checkout: Path, name: str):
-    """``store/search_engines.py`` of a checkout, loaded as a module of its own."""
-    spec = importlib.util.spec_from_file_location(name, checkout / "store" / "search_engines.py")
+    """A checkout's PostgreSQL engine (``store/search_pg.py``, or ``store/search_engines.py``
+    before the engines had a module each), loaded as a module of its own, in the shape of
+    ``store.search_engines``."""
+    path = checkout / "store" / "search_pg.py"
+    if not path.exists():
+        path = checkout / "store" / "search_engines.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module
+    return SimpleNamespace(of=lambda _session: module.Postgres)
 
 
 def backend_cpu_ms(pid: int) -> float:
@@ -91,7 +97,7 @@ def main() -> None:
             + "".join(f"{percentile(results[n][1], 50):12.0f} /"
                       f"{percentile(results[n][1], 90):5.0f} /{max(results[n][1]):5.0f}"
                       for n in versions), flush=True)
-    search.search_engines = versions["this"]
+    search.search_engines = search_engines
 
 
 if __name__ == "__main__":

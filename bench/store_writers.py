@@ -6,7 +6,7 @@ SQLite: one connection with load-only pragmas (no journal, no fsync, a 1 GB page
 indexes and triggers of the loaded tables (the FTS5 triggers among them) are dropped first,
 rows go in by ``executemany`` (one transaction per chunk), then the indexes are made again,
 the FTS5 index is filled from the rows and its segments merged into one
-(``store.search_engines.SQLITE_FILL``; ``store/fts_upkeep.py`` says why), the triggers come
+(``store.search_sqlite.SQLITE_FILL``; ``store/fts_upkeep.py`` says why), the triggers come
 back, the planner statistics the migrations wrote (``sqlite_stat1``, which ``DROP INDEX``
 clears) are restored and the journal is WAL again.
 
@@ -16,7 +16,7 @@ PostgreSQL: one transaction that truncates the tables and ``COPY ... FREEZE``s e
 indexes (and the unique constraints on them) are built two at a time and the tables analyzed.
 The generated ``search_vector`` is computed by the server during the COPY, as on any insert; the
 tickets' search documents, which triggers keep (off during the load), are made from them in the
-same transaction (``store.search_engines.PG_FILL``), before the indexes.
+same transaction (``store.search_pg.PG_FILL``), before the indexes.
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 from sqlalchemy.engine import Engine
 
-from store.search_engines import PG_FILL, SQLITE_FILL
+from store.search_pg import PG_FILL
+from store.search_sqlite import SQLITE_FILL
 
 SQLITE_LOAD_PRAGMAS = ("PRAGMA journal_mode = OFF", "PRAGMA synchronous = OFF",
                        "PRAGMA cache_size = -1048576", "PRAGMA temp_store = MEMORY",

@@ -10,7 +10,7 @@ from sqlalchemy import column, literal_column, text
 from gateway.api.params import TicketList
 from gateway.api.tickets import ticket_query
 from store.models import Ticket
-from store.search_engines import SQLITE_BATCH_TICKETS
+from store.search_sqlite import SQLITE_BATCH_TICKETS
 
 NEWEST_FIRST = "ix_tickets_ws_id"
 BY_ID = "INTEGER PRIMARY KEY"  # the table itself, newest first
@@ -55,7 +55,7 @@ def test_a_customers_tickets_are_found_through_the_customer(sqlite_runtime, cust
 
 
 def matches(batch: int):
-    """A search batch's ticket ids (store.search_engines.Sqlite) as a subquery."""
+    """A search batch's ticket ids (store.search_sqlite.Sqlite) as a subquery."""
     return SQLITE_BATCH_TICKETS.bindparams(phrase='"refund"', below=2**40,
                                            batch=batch).columns(column("ticket"))
 
@@ -63,7 +63,7 @@ def matches(batch: int):
 @pytest.mark.parametrize("name", FILTERS)
 def test_search_checks_its_matches_by_primary_key(sqlite_runtime, name):
     """A search reads the full-text index newest first and checks each batch's tickets
-    against the filters (store.search_engines.Sqlite): one lookup of each ticket by its id,
+    against the filters (store.search_sqlite.Sqlite): one lookup of each ticket by its id,
     never a walk of the filtered tickets."""
     filters, _index = FILTERS[name]
     found = plan(sqlite_runtime, lambda ids: ids.where(Ticket.id.in_(matches(256))), **filters)
