@@ -25,7 +25,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from routing.calendar import Calendar, CalendarIn
+from routing.calendar import Calendar
+from routing.calendar_input import CalendarIn
 from routing.model import Policy, Step
 from routing.policy_schema import PolicyIn, StepIn
 from routing.rules import PriorityIn, RuleIn, Rules

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from routing.calendar import Calendar
+from routing.calendar_input import calendar_of
 
 UTC = timezone.utc
 PRAGUE, NEW_YORK = ZoneInfo("Europe/Prague"), ZoneInfo("America/New_York")
@@ -16,7 +17,7 @@ HOUR = 3600
 
 
 def calendar(hours, tz="Europe/Prague", **extra) -> Calendar:
-    return Calendar.from_input({"timezone": tz, "hours": hours, **extra})
+    return calendar_of({"timezone": tz, "hours": hours, **extra})
 
 
 def prague(*args) -> datetime:

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from routing.calendar import Calendar, CalendarIn
+from routing.calendar import Calendar
+from routing.calendar_input import CalendarIn, calendar_of
 from tests.routing.calendar_helpers import (ALL_DAY, HOUR, NEW_YORK, OFFICE, PRAGUE, UTC,
                                             calendar, new_york, prague)
 
@@ -225,11 +226,11 @@ def test_a_week_must_have_seven_days():
         Calendar(UTC, (((0, 60),),) * 5)
 
 
-def test_build_and_from_input_give_the_same_calendar():
+def test_build_and_calendar_of_give_the_same_calendar():
     data = {"timezone": "Europe/Prague", "hours": OFFICE, "holidays": ["2024-03-06"],
             "holiday_ranges": [{"start": "2024-12-24", "end": "2024-12-26"}]}
     built = CalendarIn.model_validate(data).build()
-    assert built == Calendar.from_input(data)
+    assert built == calendar_of(data)
     assert built.holidays == {date(2024, 3, 6), date(2024, 12, 24), date(2024, 12, 25),
                               date(2024, 12, 26)}
 
@@ -249,7 +250,7 @@ def test_any_text_gives_a_calendar_or_a_validation_error(zone, intervals):
 # --- the spans a calendar keeps computed --------------------------------------------------
 
 def test_kept_day_spans_are_those_computed_afresh_across_dst_and_holidays(monkeypatch):
-    office = Calendar.from_input({"timezone": "Europe/Prague",
+    office = calendar_of({"timezone": "Europe/Prague",
                                   "hours": {d: ["00:00-02:30", "09:00-17:00"]
                                             for d in ("mon", "tue", "wed", "thu", "fri", "sun")},
                                   "holidays": ["2024-03-29"]})

@@ -10,13 +10,14 @@ import pytest
 from pydantic import ValidationError
 
 from routing.calendar import Calendar
+from routing.calendar_input import calendar_of
 from routing.sla import (Clock, Due, SlaIn, SlaStatus, Targets, as_json, due_times,
                          parse_duration, pause, resume, status)
 
 UTC = timezone.utc
 PRAGUE = ZoneInfo("Europe/Prague")
 HOUR = 3600
-OFFICE = Calendar.from_input({"timezone": "Europe/Prague",
+OFFICE = calendar_of({"timezone": "Europe/Prague",
                               "hours": {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu",
                                                                      "fri")}})
 TARGETS = Targets(first_response=4 * HOUR, next_response=HOUR, resolution=48 * HOUR)
