@@ -59,8 +59,9 @@ def _insert(table: str, name: str, columns) -> str:
 def _update(table: str, name: str, columns, extra: str = "") -> str:
     """The UPDATE of the rows of a recordset, joined on ``id``. The ids are also given as an
     array (``<name>_ids``): the planner cannot see how many rows a recordset has (it assumes
-    100) and joined all 10,000 agents by a sequential scan; from the array it estimates the
-    rows and reads them through the primary key."""
+    100), and with fresh statistics of the agents (after an ANALYZE, as autovacuum makes)
+    it joined all 10,000 of them by a sequential scan, 2.3 ms of the server's CPU a batch;
+    from the array it counts the rows and reads them through the primary key."""
     sets = ", ".join(f"{column} = r.{column}" for column, _kind in columns if column != "id")
     return (f"UPDATE {table} SET {sets}{extra} FROM {_recordset(name, columns)} "
             f"WHERE {table}.id = r.id AND {table}.id = ANY(%({name}_ids)s::bigint[])")
