@@ -34,7 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy import Text, any_, bindparam, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -84,9 +85,12 @@ def lock_agent(dialect: str, wait: bool):
 @functools.cache
 def lock_agents(dialect: str):
     """Lock the agent rows ``keys`` that no other transaction holds, in key order, with the
-    channels of their open assignments."""
-    return _locking(dialect, (AGENTS.c.workspace_id == bindparam("workspace"),
-                              AGENTS.c.key.in_(bindparam("keys", expanding=True))),
+    channels of their open assignments. On PostgreSQL the keys are one array parameter: one
+    statement text whatever their number, so the driver prepares it once (an IN list is
+    rendered, and planned, anew for each number of keys)."""
+    keys = AGENTS.c.key == any_(bindparam("keys", type_=ARRAY(Text))) \
+        if dialect == "postgresql" else AGENTS.c.key.in_(bindparam("keys", expanding=True))
+    return _locking(dialect, (AGENTS.c.workspace_id == bindparam("workspace"), keys),
                     skip_locked=True).order_by(AGENTS.c.key)
 
 

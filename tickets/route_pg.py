@@ -57,9 +57,14 @@ def _insert(table: str, name: str, columns) -> str:
 
 
 def _update(table: str, name: str, columns, extra: str = "") -> str:
+    """The UPDATE of the rows of a recordset, joined on ``id``. The ids are also given as an
+    array (``<name>_ids``): the planner cannot see how many rows a recordset has (it assumes
+    100), and with fresh statistics of the agents (after an ANALYZE, as autovacuum makes)
+    it joined all 10,000 of them by a sequential scan, 2.3 ms of the server's CPU a batch;
+    from the array it counts the rows and reads them through the primary key."""
     sets = ", ".join(f"{column} = r.{column}" for column, _kind in columns if column != "id")
     return (f"UPDATE {table} SET {sets}{extra} FROM {_recordset(name, columns)} "
-            f"WHERE {table}.id = r.id")
+            f"WHERE {table}.id = r.id AND {table}.id = ANY(%({name}_ids)s::bigint[])")
 
 
 PARTS = {
@@ -69,6 +74,7 @@ PARTS = {
     "audits": _insert("ticket_events", "audits", AUDIT_COLUMNS),
     "tickets": _update("tickets", "tickets", TICKET_COLUMNS),
 }
+UPDATED = frozenset(("agents", "tickets"))  # the kinds of PARTS updating rows by id
 
 
 def _plain(value):
@@ -84,8 +90,10 @@ def _statement(rows: dict[str, list[dict]]) -> tuple[str, dict] | None:
     if not kinds:
         return None
     ctes = ",\n".join(f"{kind} AS ({PARTS[kind]})" for kind in kinds)
-    return f"WITH {ctes}\nSELECT 1", {
-        kind: json.dumps(rows[kind], default=_plain) for kind in kinds}
+    parameters = {kind: json.dumps(rows[kind], default=_plain) for kind in kinds}
+    parameters.update({f"{kind}_ids": [row["id"] for row in rows[kind]]
+                       for kind in kinds if kind in UPDATED})
+    return f"WITH {ctes}\nSELECT 1", parameters
 
 
 def write(conn: Connection, **rows: list[dict]) -> None:

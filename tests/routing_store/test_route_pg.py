@@ -178,3 +178,28 @@ def test_the_feed_read_with_the_ticket_lock_decides_as_a_read_of_its_own(pg_rt, 
     other = assign.route_all(rt.sessions, rt.config.workspace("acme"), more)
     assert used[0] == demo_id and len(other) == 4  # read ahead for demo, then acme's own
     check_invariants(rt)
+
+
+@pytest.mark.parametrize("test_config", [twin_config()])
+def test_the_batch_writes_read_their_agents_by_primary_key(pg_rt):
+    """With thousands of agents the planner, which cannot see how many rows a JSON recordset
+    holds, joined every agent by a sequential scan; the ids given as an array too make it
+    read the rows written by their primary key (EXPLAIN of the statement a batch sends)."""
+    rt = pg_rt
+    ws, ticket_id = _new_ticket_and_agents(rt)
+    with rt.sessions.begin() as session:
+        session.execute(text(
+            "INSERT INTO agents (workspace_id, key, name, email, skills, departments, "
+            "capacity, total, status, calendar, load, used, updated_at) "
+            "SELECT :ws, 'many' || n, 'Agent', '', '{}', '[]', '{\"email\": 6}', 12, "
+            "'online', '', '{}', 0, now() FROM generate_series(1, 5000) AS n"), {"ws": ws})
+        session.execute(text("ANALYZE agents"))
+        agent_id = session.scalar(select(Agent.id).where(Agent.workspace_id == ws))
+    sql, parameters = route_pg._statement({
+        "agents": [{"id": agent_id, "load": {"email": 1}, "used": 1.0, "last_assigned_at": AT,
+                    "version": 7}],
+        "tickets": [{"id": ticket_id, **ticket_values("alice")}]})
+    with rt.sessions.begin() as session:
+        raw = session.connection().connection.driver_connection
+        plan = "\n".join(row[0] for row in raw.execute("EXPLAIN " + sql, parameters))
+    assert "Seq Scan on agents" not in plan and "agents_pkey" in plan
