@@ -2,7 +2,7 @@
 assignments, the claimed agents, the audit rows and the tickets, each a data-modifying CTE
 reading its rows from a JSON array (``json_to_recordset``).
 
-What it writes is what the multi-row statements of ``tickets.route_batch.BatchClaim.write``
+What it writes is what the multi-row statements of ``tickets.batch_claim.BatchClaim.write``
 and ``tickets.route_rows.write_many`` write (SQLite keeps those): the agents get a new
 ``version`` and the writing transaction's ``change_seq`` (``store.models.change_stamp``), the
 tickets the columns of ``route_rows.decided`` (the same set for every decision). The CTEs of one

@@ -12,7 +12,7 @@ from store import repo
 from store.models import Agent, Assignment, Ticket
 from tests.gateway.apifactory import BASE_TIME, add_customer, add_ticket
 from tests.routing_store.test_route_batch import twin_config
-from tickets import route_batch, route_rows, route_store
+from tickets import batch_claim, route_rows, route_store
 from tickets.agents import seed_agents
 
 EARLIER = 1500  # earlier tickets of the customer, each assigned and ended
@@ -97,6 +97,6 @@ def test_postgresql_reads_the_history_through_the_new_indexes(rt_client):
         bob = made["agents"]["bob"]  # EARLIER ended assignments, none open
         plan = explain(session, route_store.OPEN_LOAD, agent=bob)
         assert "ix_assignments_open_agent" in plan, plan
-        plan = explain(session, route_batch.lock_agents("postgresql"),
+        plan = explain(session, batch_claim.lock_agents("postgresql"),
                        workspace=made["workspace"], keys=["bob", "carol"])
         assert "ix_assignments_open_agent" in plan, plan

@@ -16,7 +16,7 @@ from store.models import Agent, Assignment, AuditEntry, Ticket, utcnow
 from tests.conftest import TEST_CONFIG
 from tests.gateway.apifactory import add_customer, add_ticket
 from tests.routing_store.conftest import routing_block
-from tickets import agent_cache, assign, route_batch
+from tickets import agent_cache, assign, batch_claim, route_batch
 from tickets.agents import seed_agents
 
 AGENTS = [
@@ -115,7 +115,7 @@ def check_invariants(rt) -> None:
 def claims_one_at_a_time(monkeypatch) -> None:
     """The batch's first pass never stands, as when another process changed an agent: every
     ticket is decided again, each claim locking its agent in turn."""
-    settle = route_batch.BatchClaim.settle
+    settle = batch_claim.BatchClaim.settle
 
     def void(claim) -> bool:
         settle(claim)
@@ -123,7 +123,7 @@ def claims_one_at_a_time(monkeypatch) -> None:
             held.reset()
         claim.assignments = []
         return False
-    monkeypatch.setattr(route_batch.BatchClaim, "settle", void)
+    monkeypatch.setattr(batch_claim.BatchClaim, "settle", void)
 
 
 @pytest.mark.parametrize("first_pass", ["stands", "void"])

@@ -1,5 +1,5 @@
 """The one statement of a routing batch's writes on PostgreSQL (``tickets.route_pg``) writes what
-the statements per kind write (``route_rows.write_many``, ``route_batch.BatchClaim.write``),
+the statements per kind write (``route_rows.write_many``, ``batch_claim.BatchClaim.write``),
 column for column; its error is SQLAlchemy's; the commit in its round trip ends the
 transaction; the feed read in the round trip of the tickets' lock decides as its own read."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from store.models import Agent, Assignment, AuditEntry, Ticket
 from tests.gateway.apifactory import add_ticket
 from tests.routing_store.test_route_batch import TICKETS, add_tickets, check_invariants, \
     essence, store_state, twin_config
-from tickets import agent_cache, assign, route_batch, route_pg, route_rows
+from tickets import agent_cache, assign, batch_claim, route_pg, route_rows
 from tickets.agent_feed import Cursor
 from tickets.agents import seed_agents
 
@@ -85,8 +85,8 @@ def test_one_statement_writes_what_the_statements_per_kind_write(pg_rt):
         conn, by_kind = session.connection(), rows(second, bob, {"email": 2, "chat": 0})
         conn.execute(route_rows.AUDIT, by_kind["audits"])
         route_rows.set_columns(session, second, ticket_values("alice"))
-        conn.execute(route_batch.rs.INSERT_ASSIGNMENT, by_kind["assignments"])
-        conn.execute(route_batch.UPDATE_AGENT, [{
+        conn.execute(batch_claim.rs.INSERT_ASSIGNMENT, by_kind["assignments"])
+        conn.execute(batch_claim.UPDATE_AGENT, [{
             "agent": bob, "new_load": {"email": 2, "chat": 0}, "new_used": 2.5,
             "assigned_at": AT, "new_version": 2 ** 62 - 1}])
     with rt.read_sessions() as session:
