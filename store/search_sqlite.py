@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 import re
 
-from sqlalchemy import Column, Integer, column, func, literal_column, null, select, text
+from sqlalchemy import (Column, Integer, String, bindparam, column, func, literal_column, null,
+                        select, text)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators, visitors
 
@@ -56,15 +57,18 @@ SQLITE_PROBE = text(f"EXISTS (SELECT 1 FROM ticket_text WHERE ticket_text MATCH 
 WORD = re.compile(r"[^\W_]+")  # about what FTS5's unicode61 takes for a word (a guess suffices)
 
 
-def batch_of(params: dict):
-    """A batch's matching rows (``r``), read once by FTS5 however often the statement uses it."""
-    return (text(SQLITE_BATCH).bindparams(**params).columns(column("r", Integer))
-            .cte("batch").prefix_with("MATERIALIZED"))
-
-
-def batch_tickets(batch):
-    """The tickets of a batch's rows."""
-    return select(batch.c.r.op(">>")(literal_column(str(TICKET_SHIFT))))
+# A batch's rows (``r``), read once by FTS5 however often a statement uses them (the values of
+# :phrase, :below and :batch come with the statement's execution).
+BATCH = (text(SQLITE_BATCH)
+         .bindparams(bindparam("phrase", type_=String), bindparam("below", type_=Integer),
+                     bindparam("batch", type_=Integer))
+         .columns(column("r", Integer)).cte("batch").prefix_with("MATERIALIZED"))
+BATCH_TICKET = BATCH.c.r.op(">>")(literal_column(str(TICKET_SHIFT)))
+# A batch's lowest rowid, row count and ticket count (or none), in a row with no ticket.
+BATCH_END = {count_tickets: select(func.min(BATCH.c.r), func.count(),
+                                   func.count(BATCH_TICKET.distinct()) if count_tickets else null(),
+                                   null())
+             for count_tickets in (False, True)}
 
 
 class Sqlite:
@@ -107,7 +111,7 @@ class Sqlite:
         below, batch, found, read = (top + 1) << TICKET_SHIFT, cls.first_batch(phrase, wanted), {}, 0
         while True:
             lowest, count, tickets, passing = cls.read_batch(
-                session, ids, {"phrase": quoted, "below": below, "batch": batch})
+                session, ids, {"phrase": quoted, "below": below, "batch": batch}, sparse)
             found.update(dict.fromkeys(sorted(passing, reverse=True)))
             if len(found) >= wanted or count < batch:
                 return list(found)[:wanted]
@@ -119,10 +123,13 @@ class Sqlite:
             below, batch = lowest, cls.next_batch(batch, read, len(found), wanted)
 
     @staticmethod
-    def read_batch(session: Session, ids, params: dict) -> tuple[int, int, int, list[int]]:
-        """One batch in one statement: its lowest rowid, rows, tickets and passing tickets."""
+    def read_batch(session: Session, ids, params: dict,
+                   count_tickets: bool) -> tuple[int, int, int | None, list[int]]:
+        """One batch in one statement: its lowest rowid, rows, tickets (if ``count_tickets``)
+        and passing tickets."""
         end, passing = None, []
-        for lowest, count, tickets, ticket in session.execute(batch_statement(ids, params)):
+        statement = batch_statement(ids, count_tickets)
+        for lowest, count, tickets, ticket in session.execute(statement, params):
             if ticket is None:
                 end = (lowest, count, tickets)
             else:
@@ -163,15 +170,14 @@ class Sqlite:
                                     .order_by(Ticket.id.desc()).limit(wanted)))
 
 
-def batch_statement(ids, params: dict):
-    """A batch's lowest rowid, row count and ticket count (a row with no ticket), then the
-    tickets of ``ids`` among its matches (a row each): the matches go into a temporary index
-    and each of their tickets is looked up."""
-    batch = batch_of(params)
-    passing = ids.where(Ticket.id.in_(batch_tickets(batch)))
-    ticket = batch.c.r.op(">>")(literal_column(str(TICKET_SHIFT)))
-    end = select(func.min(batch.c.r), func.count(), func.count(ticket.distinct()), null())
-    return end.union_all(passing.with_only_columns(null(), null(), null(), Ticket.id))
+def batch_statement(ids, count_tickets: bool = False):
+    """A batch's lowest rowid, row count and (``count_tickets``) ticket count (a row with no
+    ticket), then the tickets of ``ids`` among its matches (a row each): the matches go into a
+    temporary index and each of their tickets is looked up. Executed with the values of
+    :phrase, :below and :batch."""
+    passing = ids.where(Ticket.id.in_(select(BATCH_TICKET)))
+    return BATCH_END[count_tickets].union_all(passing.with_only_columns(null(), null(), null(),
+                                                                       Ticket.id))
 
 
 def filter_index_query(ids):

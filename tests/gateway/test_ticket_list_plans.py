@@ -57,7 +57,8 @@ def test_a_customers_tickets_are_found_through_the_customer(sqlite_runtime, cust
 def batch(ids):
     """A search batch (store.search_sqlite.Sqlite): its matches and the tickets of the list's
     ids among them, in one statement."""
-    return batch_statement(ids, {"phrase": '"refund"', "below": 2**40, "batch": 256})
+    return batch_statement(ids, count_tickets=True).params(phrase='"refund"', below=2**40,
+                                                           batch=256)
 
 
 def tickets_read(found: str) -> list[str]:
