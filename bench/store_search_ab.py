@@ -38,7 +38,8 @@ from store.db import make_engine, read_session_factory
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-ENGINE_FILES = {"postgresql": ("search_pg.py", "Postgres"), "sqlite": ("search_sqlite.py", "Sqlite")}
+ENGINE_FILES = {"postgresql": ("search_pg.py", "Postgres"),
+                "sqlite": ("search_sqlite.py", "Sqlite")}
 
 
 def engines_of(checkout: Path, name: str, dialect: str):

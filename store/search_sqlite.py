@@ -108,7 +108,8 @@ class Sqlite:
         sparse = bool(SPARSE_FILTERS & {c.key for c in visitors.iterate(ids.whereclause)
                                         if isinstance(c, Column)})
         quoted = cls.quoted(phrase)
-        below, batch, found, read = (top + 1) << TICKET_SHIFT, cls.first_batch(phrase, wanted), {}, 0
+        below, batch = (top + 1) << TICKET_SHIFT, cls.first_batch(phrase, wanted)
+        found, read = {}, 0
         while True:
             lowest, count, tickets, passing = cls.read_batch(
                 session, ids, {"phrase": quoted, "below": below, "batch": batch}, sparse)
