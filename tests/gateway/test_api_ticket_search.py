@@ -10,11 +10,12 @@ from tests.gateway.apifactory import add_customer, add_message, add_ticket, get,
 from tests.store.test_search import HOSTILE, way
 
 
-@pytest.fixture(params=["one batch", "batches of one", "probed"])
+@pytest.fixture(params=["one batch", "batches of one", "probed", "the rest at once"])
 def chunks(request, monkeypatch):
     """SQLite: the index's matches read in one batch, or in batches of one, then four rows
     (an assignee or customer filter: then a range of one of its tickets at a time), or a first
-    batch of one, then the filter's tickets probed one by one. PostgreSQL: the matching tickets
+    batch of one, then the filter's tickets probed one by one or all the matches below it read
+    at once. PostgreSQL: the matching tickets
     read from the GIN index by ranges of ticket ids (one range at this size), or the filtered
     tickets walked."""
     if request.param == "batches of one":
@@ -22,8 +23,10 @@ def chunks(request, monkeypatch):
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_SPAN", 1)
         monkeypatch.setattr(search_engines.Postgres, "way", way("walk", 0))
-    if request.param == "probed":
+    if request.param in ("probed", "the rest at once"):
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
+        monkeypatch.setattr(search_engines.Sqlite, "PROBE_COST",
+                            0 if request.param == "probed" else 10**9)
     return request.param
 
 
