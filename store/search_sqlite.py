@@ -14,6 +14,10 @@ words (a common word's doclist nearly in full), so a phrase's first batch is siz
 (``wanted`` and a quarter), and every next batch to what the batches so far found: the rows
 still needed at the density seen (``next_batch``). A batch is one statement: FTS5 reads it
 once (``MATERIALIZED``), for the tickets that pass and for where the next one starts.
+
+A filter with an index of its own that leaves few tickets (an assignee, a customer) would
+reject most matches: after the first batch the search goes by the filter's own tickets, range
+by range (``Sqlite.by_filter``), each range's matches intersected with them inside SQLite.
 """
 from __future__ import annotations
 
