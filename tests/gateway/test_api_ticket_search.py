@@ -65,6 +65,23 @@ def test_search_combines_with_every_filter(client, runtime, chunks):
     assert numbers(get(client, search_for + "&channel=chat&assignee=ann")) == [3]
 
 
+def test_a_ticket_matching_across_batches_is_listed_once(client, runtime, chunks):
+    """The newest match's ticket holds more matches below the first batch, and the next
+    ticket of the filter is the one right under it: each listed once, neither lost."""
+    with runtime.sessions.begin() as session:
+        for n, assignee in enumerate(("ann", "bob", "ann", "ann", "bob")):
+            ticket = add_ticket(session, status="open", assignee=assignee)
+            add_message(session, ticket, "printer on fire" if n != 1 else "toner")
+            if n == 3:
+                add_message(session, ticket, "the printer again")
+                add_message(session, ticket, "printer still on fire")
+    search_for = "/api/v1/tickets?q=printer"
+    assert numbers(get(client, search_for + "&assignee=ann")) == [4, 3, 1]
+    assert numbers(get(client, search_for + "&assignee=ann&limit=1")) == [4]
+    assert numbers(get(client, search_for + "&assignee=ann&limit=2")) == [4, 3]
+    assert numbers(get(client, search_for + "&assignee=bob")) == [5]
+
+
 def test_search_is_scoped_to_the_workspace(client, runtime):
     with runtime.sessions.begin() as session:
         add_message(session, add_ticket(session, slug="acme"), "secret merger plans")
