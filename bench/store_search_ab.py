@@ -1,12 +1,15 @@
-"""Two versions of the PostgreSQL search engine (``store/search_pg.py``) on one big PostgreSQL
-store, request by request: each list request of ``bench.store_workload.REQUEST_KINDS`` is
-run through ``gateway.api.tickets.ticket_query`` with this checkout's engines and with another
-checkout's, in random order, and both must return the same tickets. Reported per kind: wall
-clock ms and CPU ms (the PostgreSQL backend's, read from ``/proc/<pid>/stat`` on this machine,
-plus this process's), which a busy shared machine swings far less than the wall clock.
+"""Two versions of a search engine (``store/search_pg.py`` or ``store/search_sqlite.py``, by
+the store's dialect) on one big store, request by request: each list request of
+``bench.store_workload.REQUEST_KINDS`` is run through ``gateway.api.tickets.ticket_query``
+with this checkout's engine and with another checkout's, in random order, and both must return
+the same tickets. Reported per kind: wall clock ms and CPU ms (this process's, plus on
+PostgreSQL the backend's, read from ``/proc/<pid>/stat`` on this machine), which a busy
+shared machine swings far less than the wall clock.
 
     .venv/bin/python -m bench.store_search_ab \\
         --url postgresql+psycopg://postgres@127.0.0.1:5432/bench_store_1000000 \\
+        --other /work/tg-base --requests 16
+    .venv/bin/python -m bench.store_search_ab --url sqlite:///var/bench/store_1000000.db \\
         --other /work/tg-base --requests 16
 
 The store is one ``bench.store_scale`` built (``--build-only``); nothing is written to it.
@@ -23,7 +26,6 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import text
-from sqlalchemy.orm import sessionmaker
 
 from bench.common import PROJECT_DIR, percentile
 from bench.store_fill import SLUG
@@ -31,22 +33,27 @@ from bench.store_workload import REQUEST_KINDS, Requests, Sample
 from gateway.api import params as wire
 from gateway.api.tickets import ticket_query
 from store import repo, search, search_engines
-from store.db import make_engine
+from store.db import make_engine, read_session_factory
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def engines_of(checkout: Path, name: str):
-    """A checkout's PostgreSQL engine (``store/search_pg.py``, or ``store/search_engines.py``
-    before the engines had a module each), loaded as a module of its own, in the shape of
-    ``store.search_engines``."""
-    path = checkout / "store" / "search_pg.py"
+ENGINE_FILES = {"postgresql": ("search_pg.py", "Postgres"),
+                "sqlite": ("search_sqlite.py", "Sqlite")}
+
+
+def engines_of(checkout: Path, name: str, dialect: str):
+    """A checkout's engine for ``dialect`` (``store/search_pg.py`` or ``store/search_sqlite.py``,
+    or ``store/search_engines.py`` before the engines had a module each), loaded as a module of
+    its own, in the shape of ``store.search_engines``."""
+    filename, engine = ENGINE_FILES[dialect]
+    path = checkout / "store" / filename
     if not path.exists():
         path = checkout / "store" / "search_engines.py"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return SimpleNamespace(of=lambda _session: module.Postgres)
+    return SimpleNamespace(of=lambda _session: getattr(module, engine))
 
 
 def backend_cpu_ms(pid: int) -> float:
@@ -57,23 +64,29 @@ def backend_cpu_ms(pid: int) -> float:
 def timed(sessions, workspace_id: int, params) -> tuple[list[int], float, float]:
     """The page's ticket ids, wall clock ms and CPU ms (backend and this process)."""
     with sessions() as session:
-        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
-        cpu, wall, own = backend_cpu_ms(pid), time.perf_counter(), time.process_time()
+        pid = None
+        if session.get_bind().dialect.name == "postgresql":
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        cpu = backend_cpu_ms(pid) if pid else 0.0
+        wall, own = time.perf_counter(), time.process_time()
         ids = [t.id for t in session.scalars(ticket_query(session, workspace_id, params))]
         return (ids, (time.perf_counter() - wall) * 1000,
-                backend_cpu_ms(pid) - cpu + (time.process_time() - own) * 1000)
+                (backend_cpu_ms(pid) - cpu if pid else 0.0)
+                + (time.process_time() - own) * 1000)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", required=True, help="a big PostgreSQL store (bench.store_scale)")
+    parser.add_argument("--url", required=True,
+                        help="a big PostgreSQL or SQLite store (bench.store_scale)")
     parser.add_argument("--other", type=Path, required=True, help="the other checkout")
     parser.add_argument("--requests", type=int, default=16, help="per kind")
     parser.add_argument("--kinds", default=",".join(k for k in REQUEST_KINDS if k.startswith("q")))
     args = parser.parse_args()
-    versions = {"other": engines_of(args.other, "other_engines"),
-                "this": engines_of(PROJECT_DIR, "this_engines")}
-    sessions = sessionmaker(make_engine(args.url))
+    engine = make_engine(args.url)
+    versions = {"other": engines_of(args.other, "other_engines", engine.dialect.name),
+                "this": engines_of(PROJECT_DIR, "this_engines", engine.dialect.name)}
+    sessions = read_session_factory(engine)
     with sessions() as session:
         requests = Requests(Sample(session, random.Random(17)), 17)
         workspace_id = repo.workspace_row(session, SLUG).id

@@ -10,16 +10,23 @@ from tests.gateway.apifactory import add_customer, add_message, add_ticket, get,
 from tests.store.test_search import HOSTILE, way
 
 
-@pytest.fixture(params=["one batch", "batches of one"])
+@pytest.fixture(params=["one batch", "batches of one", "probed", "the rest at once"])
 def chunks(request, monkeypatch):
     """SQLite: the index's matches read in one batch, or in batches of one, then four rows
-    (an assignee or customer filter then walked over each batch's range of tickets). PostgreSQL: the
-    matching tickets read from the GIN index by ranges of ticket ids (one range at this size),
-    or the filtered tickets walked."""
+    (an assignee or customer filter: then a range of one of its tickets at a time), or a first
+    batch of one, then the filter's tickets probed one by one or all the matches below it read
+    at once. PostgreSQL: the matching tickets
+    read from the GIN index by ranges of ticket ids (one range at this size), or the filtered
+    tickets walked."""
     if request.param == "batches of one":
         monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
         monkeypatch.setattr(search_engines.Sqlite, "LARGEST_BATCH", 4)
+        monkeypatch.setattr(search_engines.Sqlite, "LARGEST_SPAN", 1)
         monkeypatch.setattr(search_engines.Postgres, "way", way("walk", 0))
+    if request.param in ("probed", "the rest at once"):
+        monkeypatch.setattr(search_engines.Sqlite, "FIRST_BATCH", 1)
+        monkeypatch.setattr(search_engines.Sqlite, "PROBE_COST",
+                            0 if request.param == "probed" else 10**9)
     return request.param
 
 
@@ -56,6 +63,23 @@ def test_search_combines_with_every_filter(client, runtime, chunks):
     assert numbers(get(client, search_for + "&assignee=ann")) == [3, 1]
     assert numbers(get(client, search_for + "&customer=jane@example.com")) == [3, 1]
     assert numbers(get(client, search_for + "&channel=chat&assignee=ann")) == [3]
+
+
+def test_a_ticket_matching_across_batches_is_listed_once(client, runtime, chunks):
+    """The newest match's ticket holds more matches below the first batch, and the next
+    ticket of the filter is the one right under it: each listed once, neither lost."""
+    with runtime.sessions.begin() as session:
+        for n, assignee in enumerate(("ann", "bob", "ann", "ann", "bob")):
+            ticket = add_ticket(session, status="open", assignee=assignee)
+            add_message(session, ticket, "printer on fire" if n != 1 else "toner")
+            if n == 3:
+                add_message(session, ticket, "the printer again")
+                add_message(session, ticket, "printer still on fire")
+    search_for = "/api/v1/tickets?q=printer"
+    assert numbers(get(client, search_for + "&assignee=ann")) == [4, 3, 1]
+    assert numbers(get(client, search_for + "&assignee=ann&limit=1")) == [4]
+    assert numbers(get(client, search_for + "&assignee=ann&limit=2")) == [4, 3]
+    assert numbers(get(client, search_for + "&assignee=bob")) == [5]
 
 
 def test_search_is_scoped_to_the_workspace(client, runtime):
