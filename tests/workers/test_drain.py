@@ -41,9 +41,9 @@ def batches(monkeypatch) -> list[int]:
     sizes = []
     real = ingest_job.store_items
 
-    def counting(runtime, items):
+    def counting(runtime, items, **options):
         sizes.append(len(items))
-        return real(runtime, items)
+        return real(runtime, items, **options)
 
     monkeypatch.setattr(ingest_job, "store_items", counting)
     return sizes

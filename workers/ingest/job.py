@@ -24,9 +24,9 @@ from config.workspaces import WorkspaceConfig
 from queues import metrics
 from queues.channels import current_envelope
 from tickets import assign, routing_events
-from workers.ingest import isolation, pipeline, poison
+from workers.ingest import isolation, phases, pipeline, poison
 from workers.ingest.batch import Item, store_items
-from workers.ingest.prepare import prepare_batch
+from workers.ingest.prepare import prepare_batch_writing
 from workers.outbound.hooks import after_ingest
 from queues.runtime import Runtime, runtime
 
@@ -39,11 +39,16 @@ def ingest(envelopes: list[dict]) -> list[str]:
 
 
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
-    items = prepare_batch(rt, [current_envelope(envelope) for envelope in envelopes])
-    store_items(rt, items)
-    route_items(rt, items)
-    after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
-    record_metrics(rt, items)
+    with phases.phase("prepare"):
+        items, blobs = prepare_batch_writing(rt, [current_envelope(e) for e in envelopes])
+    with phases.phase("store"):
+        store_items(rt, items, before_commit=blobs.wait)  # stored only once they are durable
+    blobs.release()
+    with phases.phase("route"):
+        route_items(rt, items)
+    with phases.phase("after"):
+        after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
+        record_metrics(rt, items)
     return [item.outcome for item in items]
 
 
