@@ -44,7 +44,7 @@ def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
     with phases.phase("store"):
         store_items(rt, items, before_commit=blobs.wait)  # stored only once they are durable
     blobs.release()
-    with phases.phase("route"):
+    with phases.phase("route"), phases.lock_waits("route lock wait"):
         route_items(rt, items)
     with phases.phase("after"):
         after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit

@@ -18,6 +18,8 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from store import db
+
 log = logging.getLogger(__name__)
 
 _current: ContextVar["Phases | None"] = ContextVar("ingest_phases", default=None)
@@ -80,3 +82,16 @@ def add(name: str, wall: float, cpu: float) -> None:
     phases = _current.get()
     if phases is not None:
         phases.add(name, wall, cpu)
+
+
+@contextmanager
+def lock_waits(name: str):
+    """Add under ``name`` how long what runs inside waited for SQLite's single writer's lock
+    (``store.db.write_lock_waited``; nothing on PostgreSQL)."""
+    before = db.write_lock_waited()
+    try:
+        yield
+    finally:
+        waited = db.write_lock_waited() - before
+        if waited:
+            add(name, waited, 0.0)
