@@ -6,8 +6,8 @@ var folder unless ``--db postgresql``, every Procfile process, one email worker 
 times from the first SMTP byte to the last message stored. Then it checks that every message
 is stored once and that threading is whole (each reply on its conversation's ticket, one
 ticket per conversation), and reports the peak RSS of every process of the launcher's tree, how
-long the email workers' store transactions waited for and held their locks (from the
-launcher's log), and how busy the machine was (the load average and the CPU time others used
+long the email workers' store transactions waited for and held their locks and where their
+jobs spent wall and CPU time, phase by phase (both from the launcher's log), and how busy the machine was (the load average and the CPU time others used
 while it ran).
 
 Corpus: ``bench/mailgen.py`` with its samples plus ISO-8859-2 ones and 1,000 customers, so that
