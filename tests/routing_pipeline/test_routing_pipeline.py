@@ -240,3 +240,82 @@ def test_automatic_mail_is_not_given_a_language_while_prepared(rt):
     ]))
     assert [item.event.classification.kind for item in items] == ["normal", "out_of_office"]
     assert [item.language for item in items] == ["cs", None]
+
+
+RULED_COLUMNS = ("priority", "tags", "skills", "preferred", "department", "sla_policy",
+                 "language", "routing_state", "sla_breached")
+
+
+def stored_with_early_rules(rt, event, early: bool = True):
+    """``event`` stored as a batch stores it (not routed): the rules decided while it was
+    prepared (``rules_step.early_rules``, outside the batch's lock), or without ``early``
+    under the lock."""
+    from workers.ingest.batch import Item
+    from workers.ingest.job import store_items
+    from workers.ingest.rules_step import early_language, early_rules
+    language = early_language(event, demo(rt))
+    decided = early_rules(event, demo(rt), language) if early else None
+    item = Item(envelope={"workspace": "demo", "channel": "email"}, config=demo(rt),
+                event=event, language=language, early=decided)
+    store_items(rt, [item])
+    return decided, item
+
+
+@pytest.mark.parametrize("subject, text", [("Invoice 42", CZECH), ("Down", "Total outage "
+                         "since this morning, nothing works for our whole team."),
+                         ("Hello", ENGLISH)])
+def test_rules_decided_before_the_lock_are_those_decided_under_it(rt, subject, text):
+    """A new ticket gets from the early decision what the rules step under the lock gives
+    it: the same outcome, and SLA due times counted from its creation."""
+    stored_with_early_rules(rt, mail_event("a@x", sender="one@customer.test", subject=subject,
+                                           text=text), early=False)
+    early, item = stored_with_early_rules(rt, mail_event("b@x", sender="two@customer.test",
+                                                         subject=subject, text=text))
+    assert early is not None and item.outcome == "created"
+    under_lock, before_lock = ticket(rt, 1), ticket(rt, 2)
+    for column in RULED_COLUMNS:
+        assert getattr(before_lock, column) == getattr(under_lock, column), column
+    assert before_lock.routing_reason["rules"] == under_lock.routing_reason["rules"]
+    assert before_lock.routing_reason["reasons"] == under_lock.routing_reason["reasons"]
+    assert utc(before_lock.created_at) == utc(before_lock.last_customer_at) == early.at
+    assert first_response_after(before_lock) == first_response_after(under_lock)
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc) if moment.tzinfo else \
+        moment.replace(tzinfo=timezone.utc)
+
+
+def first_response_after(row: Ticket) -> timedelta:
+    """How long after its creation the ticket's first response is due."""
+    due = datetime.fromisoformat(row.sla["first_response_due"].replace("Z", "+00:00"))
+    return due - utc(row.created_at)
+
+
+def test_a_customer_with_tags_is_decided_under_the_lock(rt):
+    """The early decision assumed a customer without tags: a tagged customer's new ticket
+    is decided again under the lock, where the rules see the tags."""
+    from store.models import Customer
+    data = copy.deepcopy(TEST_CONFIG)
+    routing = copy.deepcopy(ROUTING)
+    routing["rules"].insert(0, {"name": "vip", "match": {"customer_tags": ["vip"]},
+                                "then": {"tags": ["vip"], "department": "key-accounts"}})
+    data["workspaces"][0]["routing"] = routing
+    rt.config = parse_config(data)
+    store_event(rt, demo(rt), mail_event("a@x", sender="boss@customer.test",
+                                         subject="Hello", text=ENGLISH))
+    with rt.sessions.begin() as s:
+        s.scalar(select(Customer)).tags = ["vip"]
+    early, item = stored_with_early_rules(rt, mail_event("b@x", sender="boss@customer.test",
+                                                         subject="Hello again", text=ENGLISH))
+    assert early is not None and early.outcome.department is None
+    assert item.outcome == "created"
+    again = ticket(rt, 2)
+    assert again.department == "key-accounts" and "vip" in again.tags
+
+
+def test_a_reply_is_not_decided_early(rt):
+    from workers.ingest.rules_step import early_rules
+    reply = mail_event("b@x", subject="Re: Invoice 1", text=CZECH)
+    reply.thread.in_reply_to = ["<earlier@customer.test>"]
+    assert early_rules(reply, demo(rt), None) is None
