@@ -9,7 +9,6 @@ Automatic mail and spam never touch any of it.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -122,7 +121,8 @@ def _apply_early(ctx, early: EarlyRules) -> None:
     ticket = ctx.ticket
     ticket.created_at = ticket.last_customer_at = early.at
     _apply_outcome(ctx, early.outcome)
-    ticket.sla = copy.deepcopy(early.sla)
+    ticket.sla = {key: list(value) if isinstance(value, list) else value  # its own lists
+                  for key, value in early.sla.items()}
     ticket.sla_breached, ticket.sla_check_at = early.sla_breached, early.sla_check_at
 
 
