@@ -1,8 +1,7 @@
 """Where a worker's time goes: batches of 100 mails through ``ingest_with``, phase by phase.
 
 One process, no RQ: the batch is prepared (raw payloads into the blob store, the adapter),
-stored (one transaction; the blob write runs in a thread meanwhile and the store waits for it
-before committing), routed (a transaction per new ticket, ``tickets.assign``), then the
+stored (one transaction), routed (a transaction per new ticket, ``tickets.assign``), then the
 acknowledgement hooks and metrics run. Wall and CPU time per message of each phase, over
 ``--batches`` batches after a warm-up batch, on a fresh SQLite file (or ``--database-url``)
 and the Redis database given (flushed first).
@@ -40,7 +39,7 @@ def main() -> None:
     run(args.batches, args.profile, args.profile_out)
 
 
-PROFILED = ("prepare_batch_writing", "store_items")
+PROFILED = ("prepare_batch", "store_items")
 
 
 def run(batches: int, profile: int = 0, profile_out: str | None = None) -> None:
@@ -67,7 +66,7 @@ def run(batches: int, profile: int = 0, profile_out: str | None = None) -> None:
     job.ingest_with(rt, batch(0))  # warm-up: imports, caches, the workspace row
     phases: dict[str, list[float]] = {}
     profiler = cProfile.Profile() if profile else None
-    for name in ("prepare_batch_writing", "store_items", "route_items", "after_ingest",
+    for name in ("prepare_batch", "store_items", "route_items", "after_ingest",
                  "record_metrics"):
         function = getattr(job, name)
         if profiler is not None and name in PROFILED:

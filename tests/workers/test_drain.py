@@ -41,9 +41,9 @@ def batches(monkeypatch) -> list[int]:
     sizes = []
     real = ingest_job.store_items
 
-    def counting(runtime, items, **options):
+    def counting(runtime, items):
         sizes.append(len(items))
-        return real(runtime, items, **options)
+        return real(runtime, items)
 
     monkeypatch.setattr(ingest_job, "store_items", counting)
     return sizes

@@ -99,9 +99,8 @@ def test_payloads_and_attachments_of_a_batch_go_to_the_blob_store_in_one_write(r
 
 def test_a_batch_whose_blob_write_fails_is_not_stored_and_its_payloads_stay_in_redis(
         runtime, monkeypatch):
-    """The blob write runs beside the store phase (``prepare.BlobWrite``), and the store
-    transaction waits for it before committing: a failed write stores nothing, and the retried
-    job finds every payload in Redis."""
+    """The blob write comes before the store transaction: a failed write (the disk) stores
+    nothing, and the retried job finds every payload in Redis."""
     import pytest
     from sqlalchemy import func, select
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -45,10 +44,7 @@ class Item:
     blobs: list[bytes] = field(default_factory=list)  # attachments to write before storing
 
 
-def store_items(rt: Runtime, items: list[Item],
-                before_commit: Callable[[], None] = lambda: None) -> None:
-    """Store ``items``; ``before_commit`` runs in every store transaction before it commits
-    (the job waits there for its blobs to be durable, ``prepare.BlobWrite``)."""
+def store_items(rt: Runtime, items: list[Item]) -> None:
     for config in {i.config for i in items if i.config}:
         if config.slug not in rt.workspaces_stored:
             repo.ensure_workspace(rt.sessions, config.slug, config.name)
@@ -59,11 +55,11 @@ def store_items(rt: Runtime, items: list[Item],
     for _ in range(RACE_ATTEMPTS):
         if not pending:
             return
-        pending = store_batch(rt, pending, before_commit)
+        pending = store_batch(rt, pending)
     for item in pending:
         item.outcome, item.reason = "quarantined", "race"
         item.detail = f"unique-key conflicts {RACE_ATTEMPTS} times in a row"
-        store_batch(rt, [item], before_commit)
+        store_batch(rt, [item])
 
 
 def seed(rt: Runtime, config: WorkspaceConfig) -> None:
@@ -76,38 +72,36 @@ def seed(rt: Runtime, config: WorkspaceConfig) -> None:
         log.info("agents of %s seeded by another worker", config.slug)
 
 
-def store_batch(rt: Runtime, items: list[Item],
-                before_commit: Callable[[], None] = lambda: None) -> list[Item]:
+def store_batch(rt: Runtime, items: list[Item]) -> list[Item]:
     """One transaction for ``items``; returns those that lost a unique-key race.
 
     Fast path first: the pipeline steps raise ``Discard``/``Quarantine`` before they write, so
     the batch needs no savepoints. Anything else rolls the batch back, and it is done again
     with a savepoint per item, so one bad item costs only itself.
     """
-    return _store_in_turn(rt, items, before_commit, defer_contested=True)
+    return _store_in_turn(rt, items, defer_contested=True)
 
 
-def _store_in_turn(rt: Runtime, items: list[Item], before_commit: Callable[[], None],
-                   defer_contested: bool) -> list[Item]:
+def _store_in_turn(rt: Runtime, items: list[Item], defer_contested: bool) -> list[Item]:
     """``store_batch``; with ``defer_contested`` (PostgreSQL) the items whose conversations
     another transaction holds wait for a second transaction instead of holding up the batch."""
     before = [(i.outcome, i.reason, i.detail) for i in items]
     deferred: list[Item] | None = [] if defer_contested else None
     try:
-        losers = _store_batch(rt, items, before_commit, fast=True, deferred=deferred)
+        losers = _store_batch(rt, items, fast=True, deferred=deferred)
     except Exception as exc:
         if isolation.belongs_to_job(exc):
             raise  # the database is down or busy (RQ retries the job), or the job timed out
     else:
         if deferred:  # after the first transaction committed: now waiting for their locks
-            losers += _store_in_turn(rt, deferred, before_commit, defer_contested=False)
+            losers += _store_in_turn(rt, deferred, defer_contested=False)
         return losers
     for item, (outcome, reason, detail) in zip(items, before):
         item.outcome, item.reason, item.detail = outcome, reason, detail
-    return _store_batch(rt, items, before_commit, fast=False)
+    return _store_batch(rt, items, fast=False)
 
 
-def _store_batch(rt: Runtime, items: list[Item], before_commit: Callable[[], None], fast: bool,
+def _store_batch(rt: Runtime, items: list[Item], fast: bool,
                  deferred: list[Item] | None = None) -> list[Item]:
     """One transaction; with ``deferred`` the conversation locks are only tried and the items
     that did not get all of theirs are moved to ``deferred``, unstored."""
@@ -139,8 +133,6 @@ def _store_batch(rt: Runtime, items: list[Item], before_commit: Callable[[], Non
         with phases.phase("flush"):
             if view is not None:
                 view.flush()
-        with phases.phase("blobs wait"):
-            before_commit()
         written = time.perf_counter()
         commit_cpu = time.process_time()
     committed = time.perf_counter()

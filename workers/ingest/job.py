@@ -26,7 +26,7 @@ from queues.channels import current_envelope
 from tickets import assign, routing_events
 from workers.ingest import isolation, phases, pipeline, poison
 from workers.ingest.batch import Item, store_items
-from workers.ingest.prepare import prepare_batch_writing
+from workers.ingest.prepare import prepare_batch
 from workers.outbound.hooks import after_ingest
 from queues.runtime import Runtime, runtime
 
@@ -40,10 +40,9 @@ def ingest(envelopes: list[dict]) -> list[str]:
 
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
     with phases.phase("prepare"):
-        items, blobs = prepare_batch_writing(rt, [current_envelope(e) for e in envelopes])
+        items = prepare_batch(rt, [current_envelope(envelope) for envelope in envelopes])
     with phases.phase("store"):
-        store_items(rt, items, before_commit=blobs.wait)  # stored only once they are durable
-    blobs.release()
+        store_items(rt, items)
     with phases.phase("route"), phases.lock_waits("route lock wait"):
         route_items(rt, items)
     with phases.phase("after"):

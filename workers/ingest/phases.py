@@ -8,8 +8,8 @@ work). ``bench.make_run`` sums these lines over a run, so ops can see whether a 
 (wall well above CPU: the disk, the lock, the network) or computes.
 
 Phases may nest (the store phase holds the lock phase); each phase's figures include its inner
-phases'. CPU time is the job's thread's (``time.thread_time``); work done in another thread
-(the batch's blob write) is added under a name of its own (``add``).
+phases'. CPU time is the process's (``time.process_time``: the blob writer threads of a small
+batch included).
 """
 from __future__ import annotations
 
@@ -50,14 +50,14 @@ def record(items_of):
     many items the job handled (claimed jobs included)."""
     phases = Phases()
     token = _current.set(phases)
-    wall, cpu = time.perf_counter(), time.thread_time()
+    wall, cpu = time.perf_counter(), time.process_time()
     if _last_end:
         phases.add("between", wall - _last_end[0], cpu - _last_end[1])
     try:
         yield phases
     finally:
         _current.reset(token)
-        end_wall, end_cpu = time.perf_counter(), time.thread_time()
+        end_wall, end_cpu = time.perf_counter(), time.process_time()
         phases.add("job", end_wall - wall, end_cpu - cpu)
         _last_end[:] = [end_wall, end_cpu]
         log.info(phases.line(items_of()))
@@ -70,11 +70,11 @@ def phase(name: str):
     if phases is None:
         yield
         return
-    wall, cpu = time.perf_counter(), time.thread_time()
+    wall, cpu = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
-        phases.add(name, time.perf_counter() - wall, time.thread_time() - cpu)
+        phases.add(name, time.perf_counter() - wall, time.process_time() - cpu)
 
 
 def add(name: str, wall: float, cpu: float) -> None:

@@ -14,8 +14,6 @@ failing are the infrastructure's, and the job is retried.
 from __future__ import annotations
 
 import logging
-import time
-from concurrent.futures import ThreadPoolExecutor
 
 from config.workspaces import WorkspaceConfig
 from queues.intake import RAW_KEY
@@ -30,65 +28,18 @@ log = logging.getLogger(__name__)
 def prepare_batch(rt: Runtime, envelopes: list[dict]) -> list[Item]:
     """Every envelope of the batch normalized (or marked for the quarantine), its payloads
     durable in the blob store and gone from Redis."""
-    items, blobs = prepare_batch_writing(rt, envelopes)
-    blobs.release()
-    return items
-
-
-def prepare_batch_writing(rt: Runtime, envelopes: list[dict]) -> tuple[list[Item], BlobWrite]:
-    """``prepare_batch`` whose blob write goes on in the background: the caller stores the
-    batch meanwhile, waits for it (``BlobWrite.wait``) before its store transaction commits,
-    and lets the payloads leave Redis after (``BlobWrite.release``)."""
     with phases.phase("prefetch"):
         waiting = raw_payload.prefetch(rt, envelopes)
     with phases.phase("parse"):
         items = [_prepare(rt, envelope, waiting) for envelope in envelopes]
-    blobs = [*waiting.values(), *(blob for item in items for blob in item.blobs)]
+    with phases.phase("blobs"):
+        raw_payload.put_all(rt, [*waiting.values(),
+                                 *(blob for item in items for blob in item.blobs)])
+    with phases.phase("forget"):
+        raw_payload.forget(rt, waiting)
     for item in items:
         item.blobs = []
-    return items, BlobWrite(rt, waiting, blobs)
-
-
-class BlobWrite:
-    """A batch's blob write (raw payloads and attachments) running in a thread of its own:
-    the syncs of the file system wait for the disk, not for the CPU, so the worker stores the
-    batch meanwhile. Its payloads leave Redis only once every blob is durable (``release``)."""
-
-    def __init__(self, rt: Runtime, waiting: dict[str, bytes], blobs: list[bytes]):
-        self.rt, self.waiting = rt, waiting
-        self.future = _background().submit(_timed_put_all, rt, blobs) if blobs else None
-
-    def wait(self) -> None:
-        """Return once every blob is durable; a failed write raises (``Transient``)."""
-        if self.future is not None:
-            self.future.result()
-
-    def release(self) -> None:
-        """Wait for the blobs, then delete the batch's payloads from Redis."""
-        with phases.phase("blobs wait"):
-            self.wait()
-        if self.future is not None:
-            phases.add("blobs", *self.future.result())  # the writer thread's wall and CPU
-        with phases.phase("forget"):
-            raw_payload.forget(self.rt, self.waiting)
-
-
-def _timed_put_all(rt: Runtime, blobs: list[bytes]) -> tuple[float, float]:
-    """``raw_payload.put_all`` in the writer thread; returns its (wall, CPU) seconds."""
-    wall, cpu = time.perf_counter(), time.thread_time()
-    raw_payload.put_all(rt, blobs)
-    return time.perf_counter() - wall, time.thread_time() - cpu
-
-
-_writer: ThreadPoolExecutor | None = None
-
-
-def _background() -> ThreadPoolExecutor:
-    """The thread that writes batches' blobs (one batch at a time per worker process)."""
-    global _writer
-    if _writer is None:
-        _writer = ThreadPoolExecutor(1, thread_name_prefix="batch-blobs")
-    return _writer
+    return items
 
 
 def prepare(rt: Runtime, envelope: dict) -> Item:
