@@ -40,7 +40,6 @@ class Item:
     detail: str = ""
     route: int | None = None    # id of a ticket to route once the batch committed
     language: str | None = None  # detected before the batch's lock (``rules_step.early_language``)
-    early: object | None = None  # the rules decided before the lock (``rules_step.early_rules``)
     blobs: list[bytes] = field(default_factory=list)  # attachments to write before storing
 
 
@@ -191,7 +190,7 @@ def run_pipeline(session, item: Item, view: BatchView) -> None:
     try:
         ctx = pipeline.run(pipeline.Context(session=session, event=item.event,
                                             config=item.config, view=view,
-                                            language=item.language, early=item.early))
+                                            language=item.language))
         item.outcome = "created" if ctx.created else "threaded"
         item.route = ctx.ticket.id if ctx.ticket.routing_state == "new" else None
     except pipeline.Edited:

@@ -52,7 +52,6 @@ class Context:
     # sender is no participant of it (docs/threads.md): kept, flagged, never answered.
     sender_verified: bool = True
     language: str | None = None  # the event's language if detected already (None: not yet)
-    early: object | None = None  # ``rules_step.EarlyRules`` decided before the batch's lock
 
     @property
     def automatic(self) -> bool:

@@ -91,7 +91,6 @@ def _normalize_item(rt: Runtime, item: Item, waiting: dict[str, bytes] | None) -
     envelope["native_id"] = parsed.event.native_id
     if parsed.event.classification.kind not in pipeline.AUTOMATIC:  # never reaches the rules
         item.language = rules_step.early_language(item.event, item.config)
-        item.early = rules_step.early_rules(item.event, item.config, item.language)
 
 
 def _workspace(rt: Runtime, envelope: dict) -> WorkspaceConfig:
