@@ -6,8 +6,8 @@ var folder unless ``--db postgresql``, every Procfile process, one email worker 
 times from the first SMTP byte to the last message stored. Then it checks that every message
 is stored once and that threading is whole (each reply on its conversation's ticket, one
 ticket per conversation), and reports the peak RSS of every process of the launcher's tree, how
-long the email workers' store transactions waited for and held their locks (from the
-launcher's log), and how busy the machine was (the load average and the CPU time others used
+long the email workers' store transactions waited for and held their locks and where their
+jobs spent wall and CPU time, phase by phase (both from the launcher's log), and how busy the machine was (the load average and the CPU time others used
 while it ran).
 
 Corpus: ``bench/mailgen.py`` with its samples plus ISO-8859-2 ones and 1,000 customers, so that
@@ -51,6 +51,10 @@ CORPUS_VERSION = 1
 # an email worker's line per stored batch (workers.ingest.batch.log_lock_time)
 LOCK_LINE = re.compile(rb"stored (\d+) item\(s\): waited ([\d.]+) ms for the locks, held them "
                        rb"([\d.]+) ms \(([\d.]+) ms of it committing\)")
+
+# an email worker's line per job (workers.ingest.phases): each phase's wall/CPU milliseconds
+PHASE_LINE = re.compile(rb"job phases \((\d+) item\(s\)\): (.*?) ms wall/cpu")
+PHASE = re.compile(r"([a-z ]+) ([\d.]+)/([\d.]+)")
 
 
 def corpus(count: int) -> list[bytes]:
@@ -142,6 +146,7 @@ def run_once(args, raws: list[bytes], setup: dict) -> float:
         finally:
             launcher.stop()
         figures["locks"] = lock_times(launcher.output())
+        figures["phases"] = job_phases(launcher.output())
         figures["threading"] = threading_check(raws, launcher.database_url)
         report(args, len(raws), figures)
     return len(raws) / figures["elapsed"]
@@ -225,6 +230,19 @@ def lock_times(log: bytes) -> dict:
             "committing": committing}
 
 
+def job_phases(log: bytes) -> dict[str, list[float]]:
+    """The email workers' jobs from the launcher's log: phase -> [wall, CPU] seconds summed
+    over every job (``between``: from a worker's previous job to the next, RQ's own work and
+    waiting for jobs)."""
+    sums: dict[str, list[float]] = {}
+    for match in PHASE_LINE.finditer(log):
+        for name, wall, cpu in PHASE.findall(match[2].decode()):
+            total = sums.setdefault(name.strip(), [0.0, 0.0])
+            total[0] += float(wall) / 1000
+            total[1] += float(cpu) / 1000
+    return sums
+
+
 def _own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -262,6 +280,10 @@ def report(args, count: int, f: dict) -> None:
               f"{1000 * locks['committing'] / count:.2f} committing), "
               f"{1000 * locks['waited'] / count:.2f} ms waiting for them; locks held "
               f"{locks['held'] / f['elapsed']:.0%} of the run's time (sum over workers)")
+    if f["phases"]:
+        print("  email workers' jobs, ms per message wall/CPU: " + ", ".join(
+            f"{name} {1000 * wall / count:.2f}/{1000 * cpu / count:.2f}"
+            for name, (wall, cpu) in f["phases"].items()))
     by_kind = Counter(name for name, _ in f["rss"])
     print("  peak RSS MiB: " + ", ".join(
         f"{name} {mib:.0f}" + (f" (x{by_kind[name]})" if by_kind[name] > 1 else "")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import sqlite3
+import time
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -49,7 +50,9 @@ class LockingConnection(sqlite3.Connection):
 
     def lock_for_write(self) -> None:
         if self._lock_file:
+            started = time.perf_counter()
             fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            _write_lock_waits[0] += time.perf_counter() - started
 
     def _unlock(self) -> None:
         if self._lock_file:
@@ -71,6 +74,15 @@ class LockingConnection(sqlite3.Connection):
         super().close()
         if self._lock_file:
             self._lock_file.close()
+
+
+_write_lock_waits = [0.0]  # seconds this process's SQLite writers waited for the flock
+
+
+def write_lock_waited() -> float:
+    """Seconds this process's SQLite write transactions have waited for the single writer's
+    lock so far (0 on PostgreSQL); callers time a stretch of work by the difference."""
+    return _write_lock_waits[0]
 
 
 def _sqlite_immediate_transactions(engine: Engine) -> None:

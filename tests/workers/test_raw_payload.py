@@ -95,3 +95,29 @@ def test_payloads_and_attachments_of_a_batch_go_to_the_blob_store_in_one_write(r
     for envelope in envelopes:
         assert runtime.blobs.exists(envelope["raw_ref"])
         assert not runtime.redis.exists(RAW_KEY + envelope["raw_ref"])
+
+
+def test_a_batch_whose_blob_write_fails_is_not_stored_and_its_payloads_stay_in_redis(
+        runtime, monkeypatch):
+    """The blob write comes before the store transaction: a failed write (the disk) stores
+    nothing, and the retried job finds every payload in Redis."""
+    import pytest
+    from sqlalchemy import func, select
+
+    from store.models import Message
+    from workers.ingest.isolation import Transient
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    envelopes = queued(runtime, [mail(n) for n in range(1, raw_payload.SYNC_ONCE_FROM + 2)])
+    monkeypatch.setattr(runtime.blobs, "put", disk_full)
+    monkeypatch.setattr(runtime.blobs, "put_many", disk_full)
+    with pytest.raises(Transient):
+        ingest_with(runtime, envelopes)
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+    for envelope in envelopes:
+        assert runtime.redis.exists(RAW_KEY + envelope["raw_ref"])
+    monkeypatch.undo()  # the disk is back: the retried job stores every message once
+    assert ingest_with(runtime, envelopes) == ["created"] * len(envelopes)

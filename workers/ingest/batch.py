@@ -21,7 +21,7 @@ from config.workspaces import WorkspaceConfig
 from store import db, repo
 from store.models import QuarantineEntry
 from tickets import agents
-from workers.ingest import isolation, pipeline
+from workers.ingest import isolation, phases, pipeline
 from queues.runtime import Runtime
 from workers.ingest.view import BatchView
 
@@ -109,27 +109,34 @@ def _store_batch(rt: Runtime, items: list[Item], fast: bool,
     keys = [key for own in keys_of.values() for key in own]
     started = time.perf_counter()
     with rt.sessions.begin() as session:
-        if deferred is None:
-            db.lock_keys(session, keys)  # SQLite: the single writer's lock (BEGIN IMMEDIATE)
-        else:
-            items, later = contested(items, keys_of, db.try_lock_keys(session, keys))
-            deferred += later
+        with phases.phase("lock wait"):
+            if deferred is None:
+                db.lock_keys(session, keys)  # SQLite: the single writer's lock (BEGIN IMMEDIATE)
+            else:
+                items, later = contested(items, keys_of, db.try_lock_keys(session, keys))
+                deferred += later
         locked = time.perf_counter()
-        view = load_view(session, [i for i in items if not i.outcome],
-                         defer_inserts=True) if fast else None
-        for item in items:
-            if item.outcome:  # quarantined before storing: only its entry is written
-                pass
-            elif fast:  # no savepoint: any unforeseen error fails the batch (slow path next)
-                run_pipeline(session, item, view)
-            elif not store_one(session, item):
-                losers.append(item)
-            if item.outcome == "quarantined":
-                session.add(quarantine_entry(item))
-        if view is not None:
-            view.flush()
+        with phases.phase("view"):
+            view = load_view(session, [i for i in items if not i.outcome],
+                             defer_inserts=True) if fast else None
+        with phases.phase("steps"):
+            for item in items:
+                if item.outcome:  # quarantined before storing: only its entry is written
+                    pass
+                elif fast:  # no savepoint: any unforeseen error fails the batch (slow path next)
+                    run_pipeline(session, item, view)
+                elif not store_one(session, item):
+                    losers.append(item)
+                if item.outcome == "quarantined":
+                    session.add(quarantine_entry(item))
+        with phases.phase("flush"):
+            if view is not None:
+                view.flush()
         written = time.perf_counter()
-    log_lock_time(len(items), started, locked, written, time.perf_counter())
+        commit_cpu = time.process_time()
+    committed = time.perf_counter()
+    phases.add("commit", committed - written, time.process_time() - commit_cpu)
+    log_lock_time(len(items), started, locked, written, committed)
     return losers
 
 

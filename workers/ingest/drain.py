@@ -68,6 +68,9 @@ log = logging.getLogger(__name__)
 # bound (1: no claiming, a batch is one job, as the edge's group commit made it).
 MAX_BATCH_ENVELOPES = int(os.environ.get("INGEST_BATCH_MAX") or 100)
 MAX_ROUND_JOBS = 32        # jobs claimed per round trip at most
+# The first round's jobs at most: the leader's own size says little about the jobs behind it (a
+# leader of 1 envelope sized a first round of 32 jobs of 16 envelopes: batches of 500).
+FIRST_ROUND_JOBS = 4
 # A running job's registry entry expires this long after its timeout. A SimpleWorker runs the job
 # in-process (a death penalty stops it at its timeout), so RQ's default 60 s slack only delays
 # the recovery of jobs whose worker was killed.
@@ -171,14 +174,17 @@ def claim(redis: Redis, leader: Job, own_envelopes: int) -> Absorbed:
     ``MAX_BATCH_ENVELOPES`` envelopes.
 
     Rounds of at most ``MAX_ROUND_JOBS`` jobs, each sized by the largest job seen so far, so
-    the bound is passed only by a round whose jobs are larger than every earlier one.
+    the bound is passed only by a round whose jobs are larger than every earlier one; the
+    first, before any queued job was seen, takes at most ``FIRST_ROUND_JOBS``.
     """
     queue = Queue(leader.origin, connection=redis)
     script = redis.register_script(CLAIM)
     absorbed = Absorbed(queue=leader.origin, worker_name=leader.worker_name or "")
     room, largest = MAX_BATCH_ENVELOPES - own_envelopes, max(own_envelopes, 1)
+    most = FIRST_ROUND_JOBS
     while room > 0:
-        wanted = max(1, min(MAX_ROUND_JOBS, room // largest))
+        wanted = max(1, min(most, room // largest))
+        most = MAX_ROUND_JOBS
         found = script(keys=[queue.key, queue.intermediate_queue_key],
                        args=[wanted, ATTEMPTS_KEY, Job.redis_job_namespace_prefix, FRESH_RETRIES])
         claimed, complete = _decode(redis, queue, found)

@@ -24,7 +24,7 @@ from config.workspaces import WorkspaceConfig
 from queues import metrics
 from queues.channels import current_envelope
 from tickets import assign, routing_events
-from workers.ingest import isolation, pipeline, poison
+from workers.ingest import isolation, phases, pipeline, poison
 from workers.ingest.batch import Item, store_items
 from workers.ingest.prepare import prepare_batch
 from workers.outbound.hooks import after_ingest
@@ -39,11 +39,15 @@ def ingest(envelopes: list[dict]) -> list[str]:
 
 
 def ingest_with(rt: Runtime, envelopes: list[dict]) -> list[str]:
-    items = prepare_batch(rt, [current_envelope(envelope) for envelope in envelopes])
-    store_items(rt, items)
-    route_items(rt, items)
-    after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
-    record_metrics(rt, items)
+    with phases.phase("prepare"):
+        items = prepare_batch(rt, [current_envelope(envelope) for envelope in envelopes])
+    with phases.phase("store"):
+        store_items(rt, items)
+    with phases.phase("route"), phases.lock_waits("route lock wait"):
+        route_items(rt, items)
+    with phases.phase("after"):
+        after_ingest(rt, items)  # acknowledgements and webhook pushes, after the commit
+        record_metrics(rt, items)
     return [item.outcome for item in items]
 
 

@@ -39,7 +39,7 @@ from rq import Queue
 from rq.job import Job
 
 from queues.intake import JOB_TIMEOUT_S, RAW_KEY, enqueue_envelopes
-from workers.ingest import drain, isolation
+from workers.ingest import drain, isolation, phases
 from workers.ingest.batch import Item, store_items
 from workers.ingest.drain import ATTEMPTS_KEY, ATTEMPTS_TTL_S, Absorbed
 from workers.ingest.pipeline import Quarantine
@@ -70,10 +70,17 @@ def guarded(rt: Runtime, job: Job | None, envelopes: list[dict], work: Work) -> 
     if job is None:  # called directly (tests, tools): nothing to count
         return work(rt, envelopes)
     attempt = Attempt(rt, job, ATTEMPTS_KEY + job.id)
-    deaths, split, recorded = _start_attempt(rt, attempt.key)
-    try:
+    with phases.record(lambda: len(envelopes) + len(attempt.absorbed.envelopes)):
+        return _guarded(attempt, envelopes, work)
+
+
+def _guarded(attempt: Attempt, envelopes: list[dict], work: Work) -> list[str]:
+    rt, job = attempt.rt, attempt.job
+    with phases.phase("claim"):
+        deaths, split, recorded = _start_attempt(rt, attempt.key)
         if not recorded:
             attempt.absorbed = drain.claim(rt.redis, job, len(envelopes))
+    try:
         outcomes = _run(attempt, deaths, split, envelopes + attempt.absorbed.envelopes, work)
     except BaseException as exc:
         transient = isinstance(exc, Exception) and isolation.is_transient(exc)
@@ -148,7 +155,7 @@ def _blame(attempt: Attempt, envelopes: list[dict], detail: str) -> list[str]:
 
 def _finish(attempt: Attempt, outcomes: list[str]) -> list[str]:
     """This attempt is done, and so is every job it claimed (one Redis transaction)."""
-    with attempt.rt.redis.pipeline() as pipe:
+    with phases.phase("finish"), attempt.rt.redis.pipeline() as pipe:
         pipe.delete(attempt.key)
         attempt.absorbed.finish(pipe, outcomes[-len(attempt.absorbed.envelopes):]
                                 if attempt.absorbed.claimed else [])

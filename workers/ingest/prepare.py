@@ -18,7 +18,7 @@ import logging
 from config.workspaces import WorkspaceConfig
 from queues.intake import RAW_KEY
 from queues.runtime import Runtime
-from workers.ingest import isolation, pipeline, raw_payload, rules_step
+from workers.ingest import isolation, phases, pipeline, raw_payload, rules_step
 from workers.ingest.batch import Item
 from workers.ingest.normalize import normalize
 
@@ -28,10 +28,15 @@ log = logging.getLogger(__name__)
 def prepare_batch(rt: Runtime, envelopes: list[dict]) -> list[Item]:
     """Every envelope of the batch normalized (or marked for the quarantine), its payloads
     durable in the blob store and gone from Redis."""
-    waiting = raw_payload.prefetch(rt, envelopes)
-    items = [_prepare(rt, envelope, waiting) for envelope in envelopes]
-    raw_payload.put_all(rt, [*waiting.values(), *(blob for item in items for blob in item.blobs)])
-    raw_payload.forget(rt, waiting)
+    with phases.phase("prefetch"):
+        waiting = raw_payload.prefetch(rt, envelopes)
+    with phases.phase("parse"):
+        items = [_prepare(rt, envelope, waiting) for envelope in envelopes]
+    with phases.phase("blobs"):
+        raw_payload.put_all(rt, [*waiting.values(),
+                                 *(blob for item in items for blob in item.blobs)])
+    with phases.phase("forget"):
+        raw_payload.forget(rt, waiting)
     for item in items:
         item.blobs = []
     return items
