@@ -57,7 +57,7 @@ def strategy(request, monkeypatch):
 
 def way(name: str, size):
     """A ``Postgres.way`` that always answers ``name`` and ``size`` ("all": every ticket)."""
-    def chosen(cls, documents, filtered, top, wanted, one_word):
+    def chosen(cls, documents, filtered, top, wanted, share):
         return name, top if size == "all" else size
     return classmethod(chosen)
 
@@ -303,20 +303,21 @@ def test_postgres_checks_a_phrase_for_a_slice_of_tickets_at_once(runtime):
         assert search_engines.Postgres.holding_phrase(session, search.parse("jam"), []) == set()
 
 
-@pytest.mark.parametrize("documents, filtered, one_word, expected", [
-    (900_000, 1_000_000, True, "walk"),       # "the": the newest tickets hold it
-    (72_000, 1_000_000, True, "walk"),        # a common word: a few checks per match
-    (7_600, 1_000_000, True, "ranges"),       # a mid word: the newest range of ticket ids
-    (300, 1_000_000, True, "all"),            # a rare word: every ticket holding it at once
-    (30_000, 5_000, True, "walk"),            # an assignee's few tickets, a common word
-    (300, 5_000, True, "all"),                # ... a rare word
-    (400_000, 1_000_000, False, "walk"),      # a phrase of two very common words
-    (20_000, 1_000_000, False, "ranges"),     # a phrase of rarer words
-    (2_000, 1_000_000, False, "all"),         # ... of rare words
-    (50_000, 3, False, "walk"),               # a customer's three tickets
+@pytest.mark.parametrize("documents, filtered, share, expected", [
+    (900_000, 1_000_000, 1.0, "walk"),       # "the": the newest tickets hold it
+    (72_000, 1_000_000, 1.0, "walk"),        # a common word: a few checks per match
+    (7_600, 1_000_000, 1.0, "ranges"),       # a mid word: the newest range of ticket ids
+    (300, 1_000_000, 1.0, "all"),            # a rare word: every ticket holding it at once
+    (30_000, 5_000, 1.0, "walk"),            # an assignee's few tickets, a common word
+    (300, 5_000, 1.0, "all"),                # ... a rare word
+    (400_000, 1_000_000, 0.02, "walk"),      # a phrase of two very common words
+    (20_000, 1_000_000, 0.02, "ranges"),     # a phrase of rarer words
+    (2_000, 1_000_000, 0.02, "all"),         # ... of rare words
+    (50_000, 3, 0.02, "walk"),               # a customer's three tickets
+    (40_000, 1_000_000, 1.0, "walk"),        # a pair of words many tickets hold (0019)
 ])
-def test_postgres_chooses_the_cheaper_way(documents, filtered, one_word, expected):
+def test_postgres_chooses_the_cheaper_way(documents, filtered, share, expected):
     """PostgreSQL: walk the filtered tickets, read the tickets holding the words by ranges of
     ticket ids, or all at once, by the estimates (a million tickets, a page of 26)."""
-    way, size = search_engines.Postgres.way(documents, filtered, 1_000_000, 26, one_word)
+    way, size = search_engines.Postgres.way(documents, filtered, 1_000_000, 26, share)
     assert (way if way == "walk" or size < 1_000_000 else "all") == expected
