@@ -32,18 +32,20 @@ PG_MESSAGE_VECTOR = literal_column("messages.search_vector")
 PG_SIMPLE = literal_column("'simple'::regconfig")
 # Filling the index of a store loaded without its triggers (bench/store_writers.py; migration
 # 0019 does the same): every document and its word pairs at once (``ticket_pairs``, 0019).
+PAIR_CHARS = 500  # a longer pair is cut in the documents (0019): such a phrase falls back
+PG_PAIRS_SIZE = "coalesce(pg_column_size(pairs), 900000)"  # none (too many): incomplete
 PG_FILL = (
     "INSERT INTO ticket_documents (ticket_id, document, pairs, bytes, complete) "
     "SELECT t.id, ticket_document_add(s.words, coalesce(m.document, '')), "
     "ticket_document_add(s.pairs, coalesce(m.pairs, '')), s.bytes + coalesce(m.bytes, 0), "
     "s.bytes + coalesce(m.bytes, 0) < 900000 "
-    "FROM tickets t CROSS JOIN LATERAL (SELECT words, pairs, "
-    "pg_column_size(words) + pg_column_size(pairs) AS bytes "
+    "FROM tickets t CROSS JOIN LATERAL (SELECT words, coalesce(pairs, '') AS pairs, "
+    "pg_column_size(words) + " + PG_PAIRS_SIZE + " AS bytes "
     "FROM (SELECT strip(v) AS words, ticket_pairs(v) AS pairs FROM (SELECT "
     + PG_SUBJECT_VECTOR.format(table="t") + " AS v) vector) parts) s "
     "LEFT JOIN (SELECT ticket_id, ticket_document_agg(words ORDER BY id) AS document, "
-    "ticket_document_agg(pairs ORDER BY id) AS pairs, "
-    "sum(pg_column_size(words) + pg_column_size(pairs)) AS bytes "
+    "ticket_document_agg(coalesce(pairs, '') ORDER BY id) AS pairs, "
+    "sum(pg_column_size(words) + " + PG_PAIRS_SIZE + ") AS bytes "
     "FROM (SELECT ticket_id, id, strip(search_vector) AS words, "
     "ticket_pairs(search_vector) AS pairs FROM messages) part GROUP BY ticket_id) m "
     "ON m.ticket_id = t.id")
@@ -163,7 +165,8 @@ class Postgres:
         (``'~a b' & '~b c'``, the last pair a prefix when the last word is), read from the
         phrase's own ``to_tsvector`` as the documents' pairs are from theirs, and how many
         pairs; None unless the phrase is one word per position 1, 2, ... n and its
-        ``phraseto_tsquery`` the n words joined by ``<->`` (2n - 1 nodes)."""
+        ``phraseto_tsquery`` the n words joined by ``<->`` (2n - 1 nodes), and no pair as long
+        as ``PAIR_CHARS``."""
         rows = session.execute(text(
             "SELECT lexeme, positions FROM unnest(to_tsvector('simple'::regconfig, "
             "regexp_replace(:phrase, '[[:punct:]]', ' ', 'g')))"), {"phrase": phrase.text}).all()
@@ -172,8 +175,10 @@ class Postgres:
         if (sum(len(positions) for _, positions in rows) != len(at) or None in words
                 or nodes != 2 * len(words) - 1):
             return None
-        pairs = ["'" + f"~{a} {b}".replace("\\", "\\\\").replace("'", "''") + "'"
-                 for a, b in zip(words, words[1:])]
+        pairs = [f"~{a} {b}" for a, b in zip(words, words[1:])]
+        if max(len(pair) for pair in pairs) >= PAIR_CHARS:
+            return None  # the documents hold such a pair cut short
+        pairs = ["'" + pair.replace("\\", "\\\\").replace("'", "''") + "'" for pair in pairs]
         if phrase.prefix:
             pairs[-1] += ":*"
         return " & ".join(pairs), len(pairs)

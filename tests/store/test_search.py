@@ -253,6 +253,29 @@ def test_phrases_in_long_messages_are_found_as_the_exact_check_finds_them(runtim
     assert {q: found(runtime, q) for q in phrases} == exactly
 
 
+def test_long_words_and_many_pairs_are_stored_and_found(runtime, strategy):
+    """Hostile: two words of 300 characters side by side (their pair is longer than a
+    PostgreSQL lexeme may be: cut, and the phrase falls back to its words) and a message of
+    33,000 distinct two-character CJK words (its pairs would outgrow what a document takes:
+    its ticket is checked message by message). Every insert succeeds, every phrase is found."""
+    long_a, long_b = "a" * 299 + "x", "b" * 299 + "y"
+    han = [chr(0x4E00 + n) for n in range(20_000)]
+    cjk = " ".join(han[n % 20_000] + han[(n * 7 + 1) % 20_000] for n in range(33_000))
+    with runtime.sessions.begin() as session:
+        for number, text in enumerate((f"see {long_a} {long_b} here", cjk, "plain words")):
+            ticket = add_ticket(session, subject="long")
+            session.add(Message(workspace_id=ticket.workspace_id, ticket_id=ticket.id,
+                                direction="in", channel="email", dedupe_key=f"long-{number}",
+                                text=text))
+    assert found(runtime, f"{long_a} {long_b}") == found(runtime, f"see {long_a}") == [1]
+    assert found(runtime, f"{long_a} {long_b[:200]}*") == [1]
+    assert found(runtime, f"{long_b} {long_a}") == []
+    first, second, third = cjk.split()[:3]
+    assert found(runtime, f"{first} {second}") == found(runtime, f"{second} {third}") == [2]
+    assert found(runtime, f"{second} {first}") == []
+    assert found(runtime, "plain words") == [3]
+
+
 def test_subject_change_is_found_by_its_new_words_only(runtime, strategy):
     tickets_with(runtime, "body text", subject="Broken kettle")
     with runtime.sessions.begin() as session:

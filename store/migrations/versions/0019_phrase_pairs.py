@@ -3,7 +3,7 @@
 
 ``ticket_documents.pairs``: a ``tsvector`` (no positions) of every pair of words that stand
 next to each other in the ticket's subject or in one of its messages, each pair one lexeme
-``~first second`` (``ticket_pairs``): the ``~`` keeps pairs apart from words (no word holds
+``~first second`` (``ticket_pairs``; cut at ``PAIR_CHARS``): the ``~`` keeps pairs apart from words (no word holds
 punctuation, and a prefix search of a word never reaches a pair), the space between the two
 words cannot be inside a word. The pairs are read from the same positions the exact check
 reads (``messages.search_vector``, the subject's vector), a part at a time, so a pair never
@@ -39,6 +39,30 @@ PG_WORD_STATS = 1000
 # A part: the subject's vector (as 0012 indexes it) or a message's search_vector.
 PG_SUBJECT = ("to_tsvector('simple'::regconfig, regexp_replace(left({row}.subject, 100000), "
               "'[[:punct:]]', ' ', 'g'))")
+# A pair longer than PAIR_CHARS characters is cut there (a lexeme holds at most 2,047 bytes
+# and two words may each be that long): a phrase whose pair is as long falls back to its
+# words (``Postgres.pair_query``), and a shorter pair or prefix never equals a cut one. A part
+# whose pairs would pass PAIRS_BYTES has none (NULL): its ticket is incomplete, checked
+# message by message like a ticket past DOCUMENT_BYTES (a tsvector holds at most 1 MB).
+PAIR_CHARS = 500
+PAIRS_BYTES = 600_000
+PG_PAIRS = f"""
+CREATE FUNCTION ticket_pairs(part tsvector) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  WITH word AS (SELECT u.lexeme, p FROM unnest(part) u, unnest(u.positions) p),
+  pair AS (SELECT DISTINCT left('~' || a.lexeme || ' ' || b.lexeme, {PAIR_CHARS}) AS lexeme
+           FROM word a JOIN word b ON b.p = a.p + 1)
+  SELECT CASE WHEN coalesce(sum(octet_length(lexeme) + 8), 0) < {PAIRS_BYTES}
+              THEN coalesce(array_to_tsvector(array_agg(lexeme)), '') END
+  FROM pair $$;
+"""
+
+
+def pairs_size(pairs: str) -> str:
+    """The size a part's pairs count for: past DOCUMENT_BYTES when it has none (too many)."""
+    return f"coalesce(pg_column_size({pairs}), {DOCUMENT_BYTES})"
+
+
 # The documents of some tickets (or all), computed from their subjects and messages.
 REBUILD = f"""
   INSERT INTO ticket_documents (ticket_id, document, pairs, bytes, complete)
@@ -46,13 +70,14 @@ REBUILD = f"""
          ticket_document_add(s.pairs, coalesce(m.pairs, '')),
          s.bytes + coalesce(m.bytes, 0), s.bytes + coalesce(m.bytes, 0) < {DOCUMENT_BYTES}
   FROM tickets t
-  CROSS JOIN LATERAL (SELECT words, pairs, pg_column_size(words) + pg_column_size(pairs) AS bytes
+  CROSS JOIN LATERAL (SELECT words, coalesce(pairs, '') AS pairs,
+                             pg_column_size(words) + {pairs_size('pairs')} AS bytes
                       FROM (SELECT strip(v) AS words, ticket_pairs(v) AS pairs
                             FROM (SELECT {PG_SUBJECT.format(row='t')} AS v) vector) parts) s
   LEFT JOIN (
     SELECT ticket_id, ticket_document_agg(words ORDER BY id) AS document,
-           ticket_document_agg(pairs ORDER BY id) AS pairs,
-           sum(pg_column_size(words) + pg_column_size(pairs)) AS bytes
+           ticket_document_agg(coalesce(pairs, '') ORDER BY id) AS pairs,
+           sum(pg_column_size(words) + {pairs_size('pairs')}) AS bytes
     FROM (SELECT ticket_id, id, strip(search_vector) AS words,
                  ticket_pairs(search_vector) AS pairs
           FROM messages {{messages}}) part
@@ -60,13 +85,6 @@ REBUILD = f"""
   {{tickets}}
   ON CONFLICT (ticket_id) DO UPDATE SET document = excluded.document, pairs = excluded.pairs,
     bytes = excluded.bytes, complete = excluded.complete"""
-PG_PAIRS = """
-CREATE FUNCTION ticket_pairs(part tsvector) RETURNS tsvector
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  WITH word AS (SELECT u.lexeme, p FROM unnest(part) u, unnest(u.positions) p)
-  SELECT coalesce(array_to_tsvector(array_agg(DISTINCT '~' || a.lexeme || ' ' || b.lexeme)), '')
-  FROM word a JOIN word b ON b.p = a.p + 1 $$;
-"""
 PG_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION ticket_documents_rebuild(ids bigint[]) RETURNS void LANGUAGE sql AS $$
   {REBUILD.format(messages='WHERE ticket_id = ANY(ids)', tickets='WHERE t.id = ANY(ids)')} $$;
@@ -76,10 +94,10 @@ DECLARE
   subject_vector tsvector := {PG_SUBJECT.format(row='NEW')};
   subject_words tsvector := strip(subject_vector);
   subject_pairs tsvector := ticket_pairs(subject_vector);
-  size integer := pg_column_size(subject_words) + pg_column_size(subject_pairs);
+  size integer := pg_column_size(subject_words) + {pairs_size('subject_pairs')};
 BEGIN
   INSERT INTO ticket_documents (ticket_id, document, pairs, bytes, complete)
-  VALUES (NEW.id, subject_words, subject_pairs, size, size < {DOCUMENT_BYTES});
+  VALUES (NEW.id, subject_words, coalesce(subject_pairs, ''), size, size < {DOCUMENT_BYTES});
   RETURN NULL;
 END $$;
 
@@ -87,7 +105,7 @@ CREATE OR REPLACE FUNCTION ticket_documents_message_added() RETURNS trigger LANG
 DECLARE
   message_words tsvector := strip(NEW.search_vector);
   message_pairs tsvector := ticket_pairs(NEW.search_vector);
-  size integer := pg_column_size(message_words) + pg_column_size(message_pairs);
+  size integer := pg_column_size(message_words) + {pairs_size('message_pairs')};
 BEGIN
   UPDATE ticket_documents d SET
     document = CASE WHEN d.complete AND d.bytes + size < {DOCUMENT_BYTES}
