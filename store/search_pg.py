@@ -1,18 +1,21 @@
-"""The PostgreSQL full-text engine behind ``store.search`` (migrations 0012 and 0017): the
-``wanted`` newest tickets of a filtered ticket query that match a phrase.
+"""The PostgreSQL full-text engine behind ``store.search`` (migrations 0012, 0017 and 0019):
+the ``wanted`` newest tickets of a filtered ticket query that match a phrase.
 
-A side table ``ticket_documents`` with every word of a ticket's subject and
-messages (a ``tsvector`` without positions) and a GIN index. By a cost model over the
-planner's estimates of how many documents hold the words and how many tickets pass the
+A side table ``ticket_documents`` with every word of a ticket's subject and messages (a
+``tsvector`` without positions) and their word pairs, each with a GIN index. By a cost model
+over the planner's estimates of how many documents hold the words and how many tickets pass the
 filters (``Postgres.way``), either the filtered tickets are walked newest first through the
 list's own index and each one's document is checked (a scalar subquery per ticket: as a join,
 the planner merged whole walks of the documents), or the tickets holding the words are read
 from the GIN index a range of ticket ids at a time, newest range first (ANDed with the primary
 key's range: only that range's documents are read), or all at once, and looked up among the
-filtered tickets. A phrase of several words is then checked exactly against the ticket's
-subject and each of its messages' ``search_vector`` (0012), a slice of the tickets that hold
-all its words at a time. Tickets whose words outgrew a document (``complete`` false: a hostile
-or enormous ticket, see 0017) are checked message by message.
+filtered tickets. A phrase of several words is asked of the ticket's adjacent word pairs
+(``ticket_documents.pairs``, migration 0019: ``~a b`` for each two words next to each other in
+its subject or in one of its messages), which answer a phrase of two words exactly; a longer
+phrase is then checked exactly against the ticket's subject and each of its messages'
+``search_vector`` (0012), a slice of the tickets that hold all its pairs at a time. Tickets
+whose words outgrew a document (``complete`` false: a hostile or enormous ticket, see 0017 and
+0019) are checked message by message.
 """
 from __future__ import annotations
 
