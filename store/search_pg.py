@@ -53,6 +53,7 @@ PG_FILL = (
     "ticket_pairs(search_vector) AS pairs FROM messages) part GROUP BY ticket_id) m "
     "ON m.ticket_id = t.id")
 
+
 def custom_plans(session: Session) -> None:
     """Plan each search for its own phrase, once per transaction: a generic plan (psycopg
     prepares a statement run five times) would guess how many tickets hold the words."""
