@@ -2,9 +2,9 @@
 the store's dialect) on one big store, request by request: each list request of
 ``bench.store_workload.REQUEST_KINDS`` is run through ``gateway.api.tickets.ticket_query``
 with this checkout's engine and with another checkout's, in random order, and both must return
-the same tickets. Reported per kind: wall clock ms and CPU ms (this process's, plus on
-PostgreSQL the backend's, read from ``/proc/<pid>/stat`` on this machine), which a busy
-shared machine swings far less than the wall clock.
+the same tickets. Reported per kind: wall clock ms (p50, p99, max) and CPU ms (p50, p90, max:
+this process's, plus on PostgreSQL the backend's, read from ``/proc/<pid>/stat`` on this
+machine), which a busy shared machine swings far less than the wall clock.
 
     .venv/bin/python -m bench.store_search_ab \\
         --url postgresql+psycopg://postgres@127.0.0.1:5432/bench_store_1000000 \\
@@ -91,7 +91,7 @@ def main() -> None:
         requests = Requests(Sample(session, random.Random(17)), 17)
         workspace_id = repo.workspace_row(session, SLUG).id
     rng = random.Random(1)
-    print(f"{'kind':<18}{'wall p50 / max: other':>24}{'this':>14}"
+    print(f"{'kind':<18}{'wall p50 / p99 / max: other':>31}{'this':>21}"
           f"{'CPU p50 / p90 / max: other':>30}{'this':>20}")
     for kind in args.kinds.split(","):
         results = {name: ([], []) for name in versions}
@@ -106,7 +106,8 @@ def main() -> None:
                 results[name][1].append(cpu)
             assert pages["other"] == pages["this"], (url, pages)
         print(f"{kind:<18}" + "".join(
-            f"{percentile(results[n][0], 50):12.0f} /{max(results[n][0]):6.0f}" for n in versions)
+            f"{percentile(results[n][0], 50):12.0f} /{percentile(results[n][0], 99):6.0f} /"
+            f"{max(results[n][0]):6.0f}" for n in versions)
             + "".join(f"{percentile(results[n][1], 50):12.0f} /"
                       f"{percentile(results[n][1], 90):5.0f} /{max(results[n][1]):5.0f}"
                       for n in versions), flush=True)

@@ -1,46 +1,56 @@
-"""The PostgreSQL full-text engine behind ``store.search`` (migrations 0012 and 0017): the
-``wanted`` newest tickets of a filtered ticket query that match a phrase.
+"""The PostgreSQL full-text engine behind ``store.search`` (migrations 0012, 0017 and 0019):
+the ``wanted`` newest tickets of a filtered ticket query that match a phrase.
 
-A side table ``ticket_documents`` with every word of a ticket's subject and
-messages (a ``tsvector`` without positions) and a GIN index. By a cost model over the
-planner's estimates of how many documents hold the words and how many tickets pass the
+A side table ``ticket_documents`` with every word of a ticket's subject and messages (a
+``tsvector`` without positions) and their word pairs, each with a GIN index. By a cost model
+over the planner's estimates of how many documents hold the words and how many tickets pass the
 filters (``Postgres.way``), either the filtered tickets are walked newest first through the
 list's own index and each one's document is checked (a scalar subquery per ticket: as a join,
 the planner merged whole walks of the documents), or the tickets holding the words are read
 from the GIN index a range of ticket ids at a time, newest range first (ANDed with the primary
 key's range: only that range's documents are read), or all at once, and looked up among the
-filtered tickets. A phrase of several words is then checked exactly against the ticket's
-subject and each of its messages' ``search_vector`` (0012), a slice of the tickets that hold
-all its words at a time. Tickets whose words outgrew a document (``complete`` false: a hostile
-or enormous ticket, see 0017) are checked message by message.
+filtered tickets. A phrase of several words is asked of the ticket's adjacent word pairs
+(``ticket_documents.pairs``, migration 0019: ``~a b`` for each two words next to each other in
+its subject or in one of its messages), which answer a phrase of two words exactly; a longer
+phrase is then checked exactly against the ticket's subject and each of its messages'
+``search_vector`` (0012), a slice of the tickets that hold all its pairs at a time. Tickets
+whose words outgrew a document (``complete`` false: a hostile or enormous ticket, see 0017 and
+0019) are checked message by message.
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, bindparam, column, exists, func, literal, literal_column,
-                        or_, select, table, text)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (BigInteger, bindparam, cast, column, exists, func, literal,
+                        literal_column, or_, select, table, text)
+from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.orm import Session
 
 from store.models import Message, Ticket
 
 DOCUMENTS = table("ticket_documents", column("ticket_id"), column("document"),
-                  column("complete"))
+                  column("pairs"), column("complete"))
 # A subject's words exactly as 0012 indexed them (the phrase check).
 PG_SUBJECT_VECTOR = ("to_tsvector('simple'::regconfig, regexp_replace(left({table}.subject, "
                      "100000), '[[:punct:]]', ' ', 'g'))")
 PG_MESSAGE_VECTOR = literal_column("messages.search_vector")
 PG_SIMPLE = literal_column("'simple'::regconfig")
 # Filling the index of a store loaded without its triggers (bench/store_writers.py; migration
-# 0017 does the same): every document at once.
+# 0019 does the same): every document and its word pairs at once (``ticket_pairs``, 0019).
+PAIR_CHARS = 500  # a longer pair is cut in the documents (0019): such a phrase falls back
+PG_PAIRS_SIZE = "coalesce(pg_column_size(pairs), 900000)"  # none (too many): incomplete
 PG_FILL = (
-    "INSERT INTO ticket_documents (ticket_id, document, bytes, complete) "
-    "SELECT t.id, ticket_document_add(s.v, coalesce(m.document, '')), "
-    "pg_column_size(s.v) + coalesce(m.bytes, 0), "
-    "pg_column_size(s.v) + coalesce(m.bytes, 0) < 900000 "
-    "FROM tickets t CROSS JOIN LATERAL (SELECT strip(" + PG_SUBJECT_VECTOR.format(table="t")
-    + ") AS v) s LEFT JOIN (SELECT ticket_id, "
-    "ticket_document_agg(strip(search_vector) ORDER BY id) AS document, "
-    "sum(pg_column_size(strip(search_vector))) AS bytes FROM messages GROUP BY ticket_id) m "
+    "INSERT INTO ticket_documents (ticket_id, document, pairs, bytes, complete) "
+    "SELECT t.id, ticket_document_add(s.words, coalesce(m.document, '')), "
+    "ticket_document_add(s.pairs, coalesce(m.pairs, '')), s.bytes + coalesce(m.bytes, 0), "
+    "s.bytes + coalesce(m.bytes, 0) < 900000 "
+    "FROM tickets t CROSS JOIN LATERAL (SELECT words, coalesce(pairs, '') AS pairs, "
+    "pg_column_size(words) + " + PG_PAIRS_SIZE + " AS bytes "
+    "FROM (SELECT strip(v) AS words, ticket_pairs(v) AS pairs FROM (SELECT "
+    + PG_SUBJECT_VECTOR.format(table="t") + " AS v) vector) parts) s "
+    "LEFT JOIN (SELECT ticket_id, ticket_document_agg(words ORDER BY id) AS document, "
+    "ticket_document_agg(coalesce(pairs, '') ORDER BY id) AS pairs, "
+    "sum(pg_column_size(words) + " + PG_PAIRS_SIZE + ") AS bytes "
+    "FROM (SELECT ticket_id, id, strip(search_vector) AS words, "
+    "ticket_pairs(search_vector) AS pairs FROM messages) part GROUP BY ticket_id) m "
     "ON m.ticket_id = t.id")
 
 
@@ -74,6 +84,7 @@ class Postgres:
     COST_RANGE_ID = 0.1
     COST_WALKED = 8.0
     PHRASE_SHARE = 0.02         # of the tickets holding a phrase's words, those holding it
+    PAIRS_SHARE = 0.5           # ... holding all of its (three or more words') pairs
     RANGE_SLACK = 2.0           # a range is sized to hold this many times the matches needed
     FIRST_RANGE = 2_048         # ticket ids, at least
     RANGE_GROWTH = 8            # a range at most this many times the one before
@@ -118,12 +129,10 @@ class Postgres:
         top = session.scalar(ids.order_by(Ticket.id.desc()).limit(1))
         if top is None:
             return []
-        one_word = session.scalar(select(func.numnode(cls.tsquery(phrase)))) <= 1
-        exact = None if one_word else phrase  # checked exactly, after the filters
-        holding = DOCUMENTS.c.document.op("@@")(cls.all_words(phrase))
+        holding, exact, share = cls.index_terms(session, phrase)
         documents = estimated_rows(session, select(DOCUMENTS.c.ticket_id).where(holding))
         filtered = estimated_rows(session, ids)
-        way, size = cls.way(documents, filtered, top, wanted, one_word)
+        way, size = cls.way(documents, filtered, top, wanted, share)
         if way == "walk":
             found = cls._walk(session, ids, holding, exact, wanted)
         else:
@@ -133,6 +142,50 @@ class Postgres:
             ~DOCUMENTS.c.complete)), reverse=True)
         found = set(found) | set(cls._newest_of(session, ids, incomplete, phrase, wanted))
         return sorted(found, reverse=True)[:wanted]
+
+    @classmethod
+    def index_terms(cls, session: Session, phrase):
+        """What the index is asked (a condition on ``ticket_documents``), the phrase to check
+        exactly afterwards (None: the index answers it) and the share of the tickets the
+        index finds that are expected to match (``way``). One word: the documents holding
+        it. Several words: the tickets holding all the phrase's adjacent pairs (0019), which
+        for two words are exactly the tickets holding the phrase; a longer phrase is checked
+        exactly after. A phrase whose words do not read as one word per position (a
+        tokenization ``pair_query`` does not mirror) falls back to all its words."""
+        nodes = session.scalar(select(func.numnode(cls.tsquery(phrase))))
+        if nodes <= 1:
+            return DOCUMENTS.c.document.op("@@")(cls.all_words(phrase)), None, 1.0
+        pairs = cls.pair_query(session, phrase, nodes)
+        if pairs is None:
+            return (DOCUMENTS.c.document.op("@@")(cls.all_words(phrase)), phrase,
+                    cls.PHRASE_SHARE)
+        query, count = pairs
+        holding = DOCUMENTS.c.pairs.op("@@")(cast(bindparam("pairs", query), TSQUERY))
+        return (holding, None, 1.0) if count == 1 else (holding, phrase, cls.PAIRS_SHARE)
+
+    @staticmethod
+    def pair_query(session: Session, phrase, nodes: int) -> tuple[str, int] | None:
+        """The phrase's adjacent word pairs as a ``tsquery`` of ``ticket_pairs`` lexemes
+        (``'~a b' & '~b c'``, the last pair a prefix when the last word is), read from the
+        phrase's own ``to_tsvector`` as the documents' pairs are from theirs, and how many
+        pairs; None unless the phrase is one word per position 1, 2, ... n and its
+        ``phraseto_tsquery`` the n words joined by ``<->`` (2n - 1 nodes), and no pair as long
+        as ``PAIR_CHARS``."""
+        rows = session.execute(text(
+            "SELECT lexeme, positions FROM unnest(to_tsvector('simple'::regconfig, "
+            "regexp_replace(:phrase, '[[:punct:]]', ' ', 'g')))"), {"phrase": phrase.text}).all()
+        at = {position: lexeme for lexeme, positions in rows for position in positions}
+        words = [at.get(position) for position in range(1, len(at) + 1)]
+        if (sum(len(positions) for _, positions in rows) != len(at) or None in words
+                or nodes != 2 * len(words) - 1):
+            return None
+        pairs = [f"~{a} {b}" for a, b in zip(words, words[1:])]
+        if max(len(pair) for pair in pairs) >= PAIR_CHARS:
+            return None  # the documents hold such a pair cut short
+        pairs = ["'" + pair.replace("\\", "\\\\").replace("'", "''") + "'" for pair in pairs]
+        if phrase.prefix:
+            pairs[-1] += ":*"
+        return " & ".join(pairs), len(pairs)
 
     @classmethod
     def _walk(cls, session: Session, ids, holding, exact, wanted: int) -> list[int]:
@@ -149,21 +202,23 @@ class Postgres:
 
     @classmethod
     def way(cls, documents: float, filtered: float, top: int, wanted: int,
-            one_word: bool) -> tuple[str, int]:
+            share: float) -> tuple[str, int]:
         """("walk", 0) or ("ranges", the first range's size in ticket ids; ``top`` or more: all
-        the tickets holding the words at once), the cheaper by the estimates. A phrase of
-        several words needs more tickets holding its words than matches (``PHRASE_SHARE``
-        of them hold the phrase, a guess: neither estimate knows how rare the phrase is);
-        each is checked exactly either way, so only the cost of finding them differs."""
+        the tickets holding the words at once), the cheaper by the estimates. ``share``: of
+        the tickets the index finds, those expected to match (1: the index answers, a word
+        or a phrase of two words; a longer phrase needs more tickets holding its pairs than
+        matches, ``PAIRS_SHARE``, or holding its words, ``PHRASE_SHARE``: guesses, neither
+        estimate knows how rare the phrase is); each is checked exactly either way, so only
+        the cost of finding them differs."""
         documents, filtered = max(documents, 1.0), min(max(filtered, 1.0), top)
-        needed = wanted / (1.0 if one_word else cls.PHRASE_SHARE)
+        needed = wanted / share
         size = cls.range_size(needed, documents / top * filtered / top)
         if size * cls.COST_RANGE_ID > documents * cls.COST_DOCUMENT:
             size = top  # the range's key bitmap would cost more than reading every match
         ranged = size < top
         read = min(documents, documents * size / top * 1.5) if ranged else documents
         looked_up = min(read, max(cls.SLICE, needed * top / filtered))
-        if not one_word:  # the tickets holding a phrase's words: looked up by either way
+        if share < 1:  # the tickets holding a phrase's words: looked up by either way
             looked_up = max(looked_up - needed, 0.0)
         ranges = (documents * cls.COST_ENTRY * (2 if ranged else 1)
                   + (size * cls.COST_RANGE_ID if ranged else 0)

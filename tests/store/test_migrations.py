@@ -129,3 +129,60 @@ def test_assignment_customer_migration_backfills_the_tickets_customer(database_u
         assert dict(session.execute(select(Assignment.ticket_id, Assignment.customer_id)).all()) \
             == {ticket_id: customer_id, lonely: None}
     engine.dispose()
+
+
+def test_phrase_pairs_migration_fills_the_pairs_and_downgrades(database_url, redis_url, tmp_path,
+                                                               test_config):
+    """0019 computes the pairs of tickets stored before it (a phrase of two words is then
+    found through them, never across two parts); its downgrade drops them and leaves 0017's
+    documents and triggers working; upgrading again finds what was written meanwhile."""
+    config = Config(str(ALEMBIC_INI))
+    config.attributes["url"] = database_url
+    command.downgrade(config, "0018")
+    engine = make_engine(database_url)
+    postgres = engine.dialect.name == "postgresql"
+    try:
+        with session_factory(engine).begin() as session:
+            older_ticket(session, subject="Lost parcel", text="It never came")
+        if postgres:
+            assert "pairs" not in document_columns(engine)
+        command.upgrade(config, "head")
+        if postgres:
+            assert pairs_of(engine, 1) == ["~it never", "~lost parcel", "~never came"]
+        rt = make_runtime(database_url, redis_url, tmp_path, test_config)
+        try:
+            assert found(rt, "never came") == found(rt, "lost parcel") == [1]
+            assert found(rt, "parcel it") == found(rt, "came lost") == []
+        finally:
+            rt.sessions.kw["bind"].dispose()
+        command.downgrade(config, "0018")
+        with session_factory(engine).begin() as session:  # 0017's trigger appends its words
+            session.execute(insert(Message.__table__).values(
+                workspace_id=repo.workspace_row(session, "demo").id, ticket_id=1,
+                direction="in", channel="email", dedupe_key="in:2", text="Still waiting"))
+        if postgres:
+            assert "pairs" not in document_columns(engine)
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql(
+                    "SELECT document @@ 'waiting' AND document @@ 'parcel' AND complete "
+                    "FROM ticket_documents WHERE ticket_id = 1").scalar()
+    finally:
+        engine.dispose()
+        command.upgrade(config, "head")
+    rt = make_runtime(database_url, redis_url, tmp_path, test_config)
+    try:
+        assert found(rt, "still waiting") == found(rt, "never came") == [1]
+        assert found(rt, "came still") == []
+    finally:
+        rt.sessions.kw["bind"].dispose()
+
+
+def document_columns(engine) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns("ticket_documents")}
+
+
+def pairs_of(engine, ticket_id: int) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.exec_driver_sql(
+            "SELECT unnest(tsvector_to_array(pairs)) FROM ticket_documents WHERE ticket_id = %s",
+            (ticket_id,)).scalars())
