@@ -7,7 +7,7 @@ import pytest
 
 from store import search_engines
 from tests.gateway.apifactory import add_customer, add_message, add_ticket, get, numbers
-from tests.store.test_search import HOSTILE, way
+from tests.store.search_helpers import HOSTILE, way
 
 
 @pytest.fixture(params=["one batch", "batches of one", "probed", "the rest at once"])

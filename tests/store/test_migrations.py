@@ -14,7 +14,7 @@ from store.models import Base
 from tests.conftest import make_runtime
 from store import repo
 from store.models import Agent, AgentState, Assignment, Message, Ticket
-from tests.store.test_search import found
+from tests.store.search_helpers import found
 
 
 def test_migrated_schema_matches_models(database_url):
