@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, text
 from store import repo
 from store.models import Agent, Assignment, Ticket
 from tests.gateway.apifactory import BASE_TIME, add_customer, add_ticket
-from tests.routing_store.test_route_batch import twin_config
+from tests.routing_store.batch_helpers import twin_config
 from tickets import batch_claim, route_rows, route_store
 from tickets.agents import seed_agents
 

@@ -22,7 +22,7 @@ from tests.conftest import POSTGRES_URL, TEST_CONFIG, _truncate_postgres
 from tests.gateway.apifactory import add_ticket
 from tests.routing_store import batch_crasher
 from tests.routing_store.conftest import routing_block
-from tests.routing_store.test_route_batch import AGENTS, add_tickets, check_invariants, \
+from tests.routing_store.batch_helpers import AGENTS, add_tickets, check_invariants, \
     store_state
 from tickets import agents, assign
 

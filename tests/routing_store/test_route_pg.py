@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from store import repo
 from store.models import Agent, Assignment, AuditEntry, Ticket
 from tests.gateway.apifactory import add_ticket
-from tests.routing_store.test_route_batch import TICKETS, add_tickets, check_invariants, \
+from tests.routing_store.batch_helpers import TICKETS, add_tickets, check_invariants, \
     essence, store_state, twin_config
 from tickets import agent_cache, assign, batch_claim, route_pg, route_rows
 from tickets.agent_feed import Cursor
