@@ -7,8 +7,9 @@ times from the first SMTP byte to the last message stored. Then it checks that e
 is stored once and that threading is whole (each reply on its conversation's ticket, one
 ticket per conversation), and reports the peak RSS of every process of the launcher's tree, how
 long the email workers' store transactions waited for and held their locks and where their
-jobs spent wall and CPU time, phase by phase (both from the launcher's log), and how busy the machine was (the load average and the CPU time others used
-while it ran).
+jobs spent wall and CPU time, phase by phase (both from the launcher's log:
+``bench.launcher_log``), and how busy the machine was (the load average and the CPU time
+others used while it ran).
 
 Corpus: ``bench/mailgen.py`` with its samples plus ISO-8859-2 ones and 1,000 customers, so that
 about a third of 3,000 mails are replies (In-Reply-To, References, quoted text); about one in
@@ -27,7 +28,6 @@ import argparse
 import email
 import os
 import pickle
-import re
 import resource
 import tempfile
 import time
@@ -40,6 +40,7 @@ from sqlalchemy import select, text
 from bench.common import machine_cpu_seconds, percentile
 from bench.cpu_meter import CpuMeter
 from bench.mailgen import LATIN2_SAMPLES, SAMPLES, generate
+from bench.launcher_log import job_phases, lock_times
 from bench.make_run_launcher import Launcher
 from bench.multihost_services import PostgresBackends, with_app_name
 from bench.pipeline import latencies_ms, send_all, settled, wait_settled
@@ -48,15 +49,6 @@ from store.models import Message
 
 CUSTOMERS = 1000  # with 3,000 mails: about a third are replies
 CORPUS_VERSION = 1
-# an email worker's line per stored batch (workers.ingest.batch.log_lock_time)
-LOCK_LINE = re.compile(rb"stored (\d+) item\(s\): waited ([\d.]+) ms for the locks, held them "
-                       rb"([\d.]+) ms \(([\d.]+) ms of it committing\)")
-
-# an email worker's line per job (workers.ingest.phases): each phase's wall/CPU milliseconds
-PHASE_LINE = re.compile(rb"job phases \((\d+) item\(s\)\): (.*?) ms wall/cpu")
-PHASE = re.compile(r"([a-z ]+) ([\d.]+)/([\d.]+)")
-
-
 def corpus(count: int) -> list[bytes]:
     cache = Path(tempfile.gettempdir()) / f"ticketgate-make-run-v{CORPUS_VERSION}-{count}.pickle"
     if not cache.exists():
@@ -212,35 +204,6 @@ class _ServerMeter:
     def __exit__(self, *exc):
         if self.meter:
             self.meter.__exit__(*exc)
-
-
-def lock_times(log: bytes) -> dict:
-    """The email workers' batches from the launcher's log: how many, their items, and the
-    seconds they waited for and held the store's locks (SQLite: the single writer's lock;
-    PostgreSQL: the conversations' advisory locks and the rows written), committing included."""
-    batches = items = 0
-    waited = held = committing = 0.0
-    for match in LOCK_LINE.finditer(log):
-        batches += 1
-        items += int(match[1])
-        waited += float(match[2]) / 1000
-        held += float(match[3]) / 1000
-        committing += float(match[4]) / 1000
-    return {"batches": batches, "items": items, "waited": waited, "held": held,
-            "committing": committing}
-
-
-def job_phases(log: bytes) -> dict[str, list[float]]:
-    """The email workers' jobs from the launcher's log: phase -> [wall, CPU] seconds summed
-    over every job (``between``: from a worker's previous job to the next, RQ's own work and
-    waiting for jobs)."""
-    sums: dict[str, list[float]] = {}
-    for match in PHASE_LINE.finditer(log):
-        for name, wall, cpu in PHASE.findall(match[2].decode()):
-            total = sums.setdefault(name.strip(), [0.0, 0.0])
-            total[0] += float(wall) / 1000
-            total[1] += float(cpu) / 1000
-    return sums
 
 
 def _own_cpu_seconds() -> float:

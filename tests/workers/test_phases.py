@@ -1,10 +1,10 @@
 """The per-phase log line of an ingest job (workers/ingest/phases.py) and its sum in
-``bench.make_run``."""
+``bench.launcher_log``."""
 from __future__ import annotations
 
 import logging
 
-from bench.make_run import job_phases
+from bench.launcher_log import job_phases
 from tests.workers.test_isolation import mail, queued
 from workers.ingest import phases
 from workers.ingest.job import ingest_with
