@@ -36,12 +36,13 @@ PG_SIMPLE = literal_column("'simple'::regconfig")
 # Filling the index of a store loaded without its triggers (bench/store_writers.py; migration
 # 0019 does the same): every document and its word pairs at once (``ticket_pairs``, 0019).
 PAIR_CHARS = 500  # a longer pair is cut in the documents (0019): such a phrase falls back
-PG_PAIRS_SIZE = "coalesce(pg_column_size(pairs), 900000)"  # none (too many): incomplete
+DOCUMENT_BYTES = 900_000  # a document past this is incomplete (0017, 0019)
+PG_PAIRS_SIZE = f"coalesce(pg_column_size(pairs), {DOCUMENT_BYTES})"  # none: incomplete
 PG_FILL = (
     "INSERT INTO ticket_documents (ticket_id, document, pairs, bytes, complete) "
     "SELECT t.id, ticket_document_add(s.words, coalesce(m.document, '')), "
     "ticket_document_add(s.pairs, coalesce(m.pairs, '')), s.bytes + coalesce(m.bytes, 0), "
-    "s.bytes + coalesce(m.bytes, 0) < 900000 "
+    f"s.bytes + coalesce(m.bytes, 0) < {DOCUMENT_BYTES} "
     "FROM tickets t CROSS JOIN LATERAL (SELECT words, coalesce(pairs, '') AS pairs, "
     "pg_column_size(words) + " + PG_PAIRS_SIZE + " AS bytes "
     "FROM (SELECT strip(v) AS words, ticket_pairs(v) AS pairs FROM (SELECT "

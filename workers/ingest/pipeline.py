@@ -149,15 +149,17 @@ def sender_takes_part(ctx: Context) -> bool:
     return ctx.view.is_participant(ctx.ticket.id, ctx.event.sender.address)
 
 
-STEPS = (dedupe, classify, identify, thread, lifecycle.apply_lifecycle, rules_step.apply_rules,
+def apply_rules(ctx: Context) -> None:
+    """The rules step, the costliest under the store's lock: timed apart (``phases``)."""
+    with phases.phase("rules"):
+        rules_step.apply_rules(ctx)
+
+
+STEPS = (dedupe, classify, identify, thread, lifecycle.apply_lifecycle, apply_rules,
          lifecycle.store)
 
 
 def run(ctx: Context) -> Context:
     for step in STEPS:
-        if step is rules_step.apply_rules:  # the costliest step under the lock: timed apart
-            with phases.phase("rules"):
-                step(ctx)
-        else:
-            step(ctx)
+        step(ctx)
     return ctx
